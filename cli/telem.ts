@@ -10,16 +10,18 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 const program = new Command('telem')
   .description('Fleet telemetry driven by policy as code.')
   .version(version, '-V, --version')
+  .option('--root <dir>', 'resolve every system path (/etc, /var, /run) under this directory (default: $TELEM_ROOT or /)')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+// Each command file exports a factory; actions set process.exitCode (see exit-codes.ts).
 const commands = [validateCommand()];
-for (const command of commands) program.addCommand(command.exitOverride());
+for (const command of commands) {
+  program.addCommand(command.exitOverride().showHelpAfterError(`(run "telem ${command.name()} --help" for usage)`));
+}
 
 try {
   await program.parseAsync(process.argv);
-  const ran = commands.find((command) => command.getOptionValue('exitCode') !== undefined);
-  process.exitCode = (ran?.getOptionValue('exitCode') as number | undefined) ?? 0;
 } catch (error) {
   if (error instanceof CommanderError) {
     // Help and version are successful exits; everything else commander rejects is a usage error.

@@ -16,7 +16,7 @@ export function validateCommand(): Command {
     )
     .argument('[file]', 'policy file to check')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (file: string | undefined, options: { format: 'text' | 'json' }, command: Command) => {
+    .action(async (file: string | undefined, options: { format: 'text' | 'json' }) => {
       const checked = await checkPolicyFile(file === undefined ? {} : { file });
       if (options.format === 'json') {
         process.stdout.write(formatJson(checked.file, checked.diagnostics));
@@ -29,6 +29,6 @@ export function validateCommand(): Command {
           process.stdout.write(`${checked.file}: valid (policy "${name}", revision ${revision})\n`);
         }
       }
-      command.setOptionValue('exitCode', checked.unreadable ? EXIT_USAGE : hasErrors(checked.diagnostics) ? EXIT_INVALID : EXIT_OK);
+      process.exitCode = checked.unreadable ? EXIT_USAGE : hasErrors(checked.diagnostics) ? EXIT_INVALID : EXIT_OK;
     });
 }
