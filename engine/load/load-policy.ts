@@ -34,11 +34,18 @@ function formatOf(filepath: string): SourceFormat {
   return 'yaml';
 }
 
+function isModuleWrapper(value: unknown): value is { default: unknown } {
+  if (value === null || typeof value !== 'object' || !('default' in value)) return false;
+  return Object.keys(value).every((key) => key === 'default' || key === '__esModule') || Object.prototype.toString.call(value) === '[object Module]';
+}
+
 const loadTypeScript: Loader = async (filepath) => {
   // tsx compiles the module on the fly: TypeScript 7 has no JavaScript transpile API.
   const { tsImport } = await import('tsx/esm/api');
-  const module = (await tsImport(pathToFileURL(filepath).href, import.meta.url)) as { default?: unknown };
-  return module.default;
+  let value = (await tsImport(pathToFileURL(filepath).href, import.meta.url)) as unknown;
+  // Outside an ESM package tsx compiles to CommonJS, which wraps the default export once more.
+  while (isModuleWrapper(value)) value = value.default;
+  return value;
 };
 
 const loadJavaScript: Loader = async (filepath, content) => {
@@ -113,7 +120,7 @@ export async function loadPolicySource(options: LoadOptions = {}): Promise<LoadR
     };
   }
 
-  const file = options.file ?? path.relative(cwd, found.filepath) ?? found.filepath;
+  const file = options.file ?? path.relative(cwd, found.filepath);
   const format = formatOf(found.filepath);
   const text = parsed.get(found.filepath);
   if (found.isEmpty || found.config === undefined || found.config === null) {
