@@ -41,7 +41,8 @@ function differences(original: unknown, converted: unknown, path: KeyPath): Diff
       .filter((key) => !(path.length === 0 && IGNORED.has(key)))
       .flatMap((key) => (key in converted ? differences(original[key], converted[key], [...path, key]) : [{ path: [...path, key], original: original[key], converted: undefined }]));
   }
-  if (Array.isArray(original) && Array.isArray(converted) && [...original, ...converted].every(isPlainObject)) {
+  // Named items (routes) are compared one by one; any other list is one setting.
+  if (Array.isArray(original) && Array.isArray(converted) && [...original, ...converted].every((item) => isPlainObject(item) && 'name' in item)) {
     const length = Math.max(original.length, converted.length);
     return Array.from({ length }, (_, index) =>
       index < converted.length ? differences(original[index], converted[index], [...path, index]) : [{ path: [...path, index], original: original[index], converted: undefined }],
@@ -74,7 +75,8 @@ export function inexpressible(original: ResolvedPolicy, converted: ResolvedPolic
   return differences(original, converted, []).map(({ path, original: was, converted: becomes }) => {
     const what = label(path, was);
     let message: string;
-    if (becomes === undefined) message = `${what} cannot be expressed in telemetrics.conf and is left out`;
+    const emptied = becomes === undefined || (becomes === null && !isScalar(was)) || (Array.isArray(becomes) && becomes.length === 0);
+    if (emptied) message = `${what} cannot be expressed in telemetrics.conf and is left out`;
     else if (was === undefined) message = `telemetrics.conf cannot leave out ${what}: the converted file gives ${describe(path, becomes)}`;
     else if (isScalar(was) && isScalar(becomes)) message = `${what} ${describe(path, was)} cannot be expressed in telemetrics.conf: the converted file gives ${describe(path, becomes)}`;
     else message = `${what} cannot be expressed in telemetrics.conf as it is`;
