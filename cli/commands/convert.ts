@@ -104,6 +104,11 @@ export function convertCommand(): Command {
     .option('-o, --output <file>', 'write the result to this file instead of stdout')
     .option('--to-conf', 'convert a policy into a telemetrics.conf')
     .action(async (file: string | undefined, options: ConvertOptions, command: Command) => {
+      if (file !== undefined && options.output !== undefined && path.resolve(file) === path.resolve(options.output)) {
+        process.stderr.write(`telem convert: -o ${options.output} would overwrite the file being converted; name another file\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       const root = resolveRoot({ root: command.optsWithGlobals<{ root?: string }>().root });
       process.exitCode = options.toConf ? await toConf(file, options) : await toPolicy(file, options, root);
     });

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { PolicySource } from '../load/source.js';
-import { type Translation, translateConf } from './translate.js';
+import { type Translation, describeSource, translateConf } from './translate.js';
 
 const SETTINGS_LINE = /^[ \t]*\[settings\][ \t]*\r?$/m;
 /** Policy formats that are code: their text is never taken for a telemetrics.conf. */
@@ -18,7 +18,7 @@ export function looksLikeTelemetricsConf(file: string, text: string): boolean {
 
 export function translationSource(translation: Translation): PolicySource {
   return {
-    file: translation.file ?? '<compiled defaults>',
+    file: describeSource(translation.file),
     format: 'telemetrics-conf',
     value: translation.value,
     locate: (keyPath, options) => translation.locate(keyPath, options),

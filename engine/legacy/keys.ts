@@ -53,8 +53,8 @@ export type KeyMapping =
   | (MappingBase<number> & { readonly type: 'integer' })
   | (MappingBase<boolean> & { readonly type: 'boolean' });
 
-// C's LONG_MAX: upstream clamps minutes and KiB so that seconds and bytes still fit in it.
-const LONG_MAX = 9_223_372_036_854_775_807;
+// C's LONG_MAX (as the nearest double): upstream clamps minutes and KiB so seconds and bytes fit in it.
+const LONG_MAX = Number(2n ** 63n - 1n);
 /** Range upstream clamps spool_process_time to (TM_SPOOL_RUN_MIN/MAX). */
 export const SPOOL_RUN_MIN_S = 120;
 export const SPOOL_RUN_MAX_S = 300;
@@ -74,10 +74,10 @@ const DEFAULTS = {
   record_expiry: 1200,
   spool_max_size: 5120,
   spool_process_time: 120,
-  record_window_length: 15,
-  byte_window_length: 20,
   record_burst_limit: 1000,
+  record_window_length: 15,
   byte_burst_limit: -1,
+  byte_window_length: 20,
   rate_limit_enabled: true,
   daemon_recycling_enabled: true,
   record_retention_enabled: false,

@@ -21,6 +21,7 @@ import { ignoreReports, type ReportFor } from './report.js';
 type Route = NonNullable<PolicyInput['routes']>[number];
 type RateLimit = NonNullable<Route['rate_limit']>;
 
+const POLICY_NAME = 'telemetrics-conf';
 const RETAINED_PAYLOADS = 100;
 const RECYCLE_AFTER = '5m';
 
@@ -28,7 +29,8 @@ export interface ToPolicyOptions {
   /** Keys the file sets (the rest are compiled defaults); used to warn about keys that have no effect. */
   readonly present?: ReadonlySet<LegacyKey>;
   readonly reportFor?: ReportFor;
-  readonly metadata?: { readonly name: string; readonly description: string };
+  /** metadata.description of the converted policy. */
+  readonly description?: string;
   /** Names to give the destination and the route (the converted policy's own by default). */
   readonly destinationName?: string;
   readonly routeName?: string;
@@ -41,8 +43,8 @@ interface RateKind {
 }
 
 /** One kind of limit as a policy rate, or null when upstream would never hold a record back for it. */
-function rateOf(settings: RateKind, reportFor: ReportFor): string | null {
-  const { kind, burst, window } = settings;
+function rateOf(rate: RateKind, reportFor: ReportFor): string | null {
+  const { kind, burst, window } = rate;
   if (burst < 0) return null;
   const increment = kind === 'record' ? 1 : UPSTREAM_BYTES_PER_RECORD;
   const amount = kind === 'record' ? String(burst) : formatSize(burst);
@@ -128,7 +130,7 @@ export function settingsToPolicy(settings: LegacySettings, options: ToPolicyOpti
   return {
     apiVersion: 'telem/v1',
     kind: 'Policy',
-    metadata: options.metadata ?? { name: 'telemetrics-conf', description: 'Converted from telemetrics.conf.' },
+    metadata: { name: POLICY_NAME, description: options.description ?? 'Converted from telemetrics.conf.' },
     intake: {
       socket: settings.socket_path,
       recycle_after: settings.daemon_recycling_enabled ? RECYCLE_AFTER : null,

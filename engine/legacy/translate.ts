@@ -6,7 +6,7 @@ import type { PolicyInput } from '../../schemas/policy.js';
 import { type Diagnostic, type KeyPath, type Severity, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import type { Position } from '../load/source.js';
-import { type IniEntry, parseIni } from './ini.js';
+import { type IniDocument, type IniEntry, parseIni } from './ini.js';
 import { LEGACY_KEYS, LEGACY_KEY_NAMES, type LegacyKey, type LegacySettings, isLegacyKey } from './keys.js';
 import { readSettings } from './read-settings.js';
 import type { ReportFor } from './report.js';
@@ -55,20 +55,16 @@ function entryBehind(path: KeyPath, entries: ReadonlyMap<LegacyKey, IniEntry>): 
   return undefined;
 }
 
-function describeSource(file: string | null): string {
-  return file === null ? "upstream's compiled defaults (no telemetrics.conf)" : file;
+/** How messages and the converted policy name where a translation came from. */
+export function describeSource(file: string | null): string {
+  return file ?? "upstream's compiled defaults (no telemetrics.conf was found)";
 }
 
-/** Translates telemetrics.conf text; `file` is only used in messages. */
-export function translateConf(options: { file: string | null; text: string }): Translation {
-  const { file } = options;
-  const ini = parseIni(options.text);
-  const diagnostics: Diagnostic[] = ini.problems.map((problem) => ({ ...problem, path: [], ...(file === null ? {} : { file }) }));
-  const at = (line: number | undefined, column: number | undefined) =>
-    ({ ...(file === null ? {} : { file }), ...(line === undefined ? {} : { line, column: column ?? 1 }) });
+type Place = (line: number | undefined, column: number | undefined) => Pick<Diagnostic, 'file' | 'line' | 'column'>;
 
+/** The entry deciding each known key in [settings] (the last one), with warnings for whatever upstream ignores. */
+function settingsEntries(ini: IniDocument, at: Place, diagnostics: Diagnostic[]): Map<LegacyKey, IniEntry> {
   const entries = new Map<LegacyKey, IniEntry>();
-  const settingsSections = ini.sections.filter((section) => section.name === SETTINGS_SECTION);
   for (const section of ini.sections) {
     if (section.name === SETTINGS_SECTION) continue;
     diagnostics.push({
@@ -79,7 +75,8 @@ export function translateConf(options: { file: string | null; text: string }): T
       ...at(section.line, 1),
     });
   }
-  if (settingsSections.length === 0 && options.text.trim() !== '') {
+  const settingsSections = ini.sections.filter((section) => section.name === SETTINGS_SECTION);
+  if (settingsSections.length === 0 && ini.sections.length + ini.problems.length > 0) {
     diagnostics.push({
       code: 'conf-no-settings',
       severity: 'warning',
@@ -111,6 +108,17 @@ export function translateConf(options: { file: string | null; text: string }): T
     }
     entries.set(entry.key, entry);
   }
+  return entries;
+}
+
+/** Translates telemetrics.conf text; `file` is only used in messages. */
+export function translateConf(options: { file: string | null; text: string }): Translation {
+  const { file } = options;
+  const ini = parseIni(options.text);
+  const diagnostics: Diagnostic[] = ini.problems.map((problem) => ({ ...problem, path: [], ...(file === null ? {} : { file }) }));
+  const at: Place = (line, column) => ({ ...(file === null ? {} : { file }), ...(line === undefined ? {} : { line, column: column ?? 1 }) });
+
+  const entries = settingsEntries(ini, at, diagnostics);
 
   const reportFor: ReportFor = (key) => {
     const entry = entries.get(key);
@@ -123,7 +131,7 @@ export function translateConf(options: { file: string | null; text: string }): T
   const value = settingsToPolicy(settings, {
     present: new Set(entries.keys()),
     reportFor,
-    metadata: { name: 'telemetrics-conf', description: `Converted from ${describeSource(file)} by telem convert.` },
+    description: `Converted from ${describeSource(file)} by telem convert.`,
   });
 
   return {

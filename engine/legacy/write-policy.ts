@@ -6,7 +6,7 @@
 import { Document, type Node, type Pair, isMap, isScalar, isSeq } from 'yaml';
 import type { KeyPath } from '../diagnostics/diagnostic.js';
 import { LEGACY_KEYS, LEGACY_KEY_NAMES, type LegacyKey } from './keys.js';
-import type { Translation } from './translate.js';
+import { type Translation, describeSource } from './translate.js';
 
 export interface PolicyYamlOptions {
   /** Reference to policy.schema.json from where the YAML will live. */
@@ -32,8 +32,8 @@ function describeKey(translation: Translation, key: LegacyKey): string {
   return `${key}=${value === '' ? '""' : value}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 }
 
-/** Comment text for every policy path the key table names, joined when several keys share one. */
-function commentsByPath(translation: Translation): Map<string, { path: KeyPath; keys: LegacyKey[] }> {
+/** The keys behind every policy path the key table names (several keys can share one). */
+function keysByPath(): Map<string, { path: KeyPath; keys: LegacyKey[] }> {
   const byPath = new Map<string, { path: KeyPath; keys: LegacyKey[] }>();
   for (const key of LEGACY_KEY_NAMES) {
     for (const path of LEGACY_KEYS[key].policy) {
@@ -48,17 +48,16 @@ function commentsByPath(translation: Translation): Map<string, { path: KeyPath; 
 
 export function policyYaml(translation: Translation, options: PolicyYamlOptions): string {
   const doc = new Document(translation.value);
-  const source = translation.file ?? "upstream's compiled defaults (no telemetrics.conf was found)";
   doc.commentBefore = [
     ` yaml-language-server: $schema=${options.schemaRef}`,
     '',
-    ` Converted from ${source} by telem convert.`,
+    ` Converted from ${describeSource(translation.file)} by telem convert.`,
     ' Each setting names the telemetrics.conf key it came from; "compiled default" marks keys',
     ' the file leaves out (upstream then uses its built-in value, never another file\'s).',
   ].join('\n');
 
   const described = new Set<LegacyKey>();
-  for (const { path, keys } of commentsByPath(translation).values()) {
+  for (const { path, keys } of keysByPath().values()) {
     const pair = pairAt(doc, path);
     if (!pair) continue;
     // A key deciding several settings shows its value once, then only its name.

@@ -141,3 +141,14 @@ test('telem validate: accepts a telemetrics.conf wherever a policy is accepted',
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /upstream-traps\.conf:6:20 +error +rate_limit_enabled=maybe is not a boolean/);
 });
+
+test('telem convert: refuses to write over the file it converts, which stays as it was', async (t) => {
+  const dir = await tempDir(t);
+  const conf = path.join(dir, 'telemetrics.conf');
+  const text = '[settings]\nserver=http://127.0.0.1\n';
+  await writeFile(conf, text);
+  const result = await runCli(['convert', conf, '-o', conf]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `telem convert: -o ${conf} would overwrite the file being converted; name another file\n`);
+  assert.equal(await readFile(conf, 'utf8'), text);
+});

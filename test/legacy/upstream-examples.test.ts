@@ -1,8 +1,10 @@
 /** Upstream's own configuration tests (reference §F.4, check_config.c) against the translation. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { compiledDefaults } from '../../engine/legacy/keys.js';
-import { translateCompiledDefaults } from '../../engine/legacy/translate.js';
+import { policyToConf } from '../../engine/legacy/to-conf.js';
+import { translateCompiledDefaults, translateConf } from '../../engine/legacy/translate.js';
 import { loadPolicySource } from '../../engine/load/load-policy.js';
 import { validatePolicySource, validatePolicyValue } from '../../engine/validate/validate.js';
 import { fromRoot } from '../helpers/paths.js';
@@ -123,4 +125,18 @@ test('compiled defaults: converting them gives the settings of policies/default.
   const { name: _converted, ...convertedDestination } = converted.destinations.collector ?? {};
   const { name: _shipped, ...shippedDestination } = shipped.destinations.clr ?? {};
   assert.deepEqual(convertedDestination, shippedDestination);
+});
+
+test('policies/telemetrics.conf: the shipped sample is the default policy written as telemetrics.conf, and reads back as the compiled defaults', async () => {
+  const sample = fromRoot('policies', 'telemetrics.conf');
+  const loaded = await loadPolicySource({ file: fromRoot('policies', 'default.policy.yaml') });
+  assert.ok(loaded.source);
+  const shipped = validatePolicySource(loaded.source).policy;
+  assert.ok(shipped);
+  const conf = policyToConf(shipped, { source: 'policies/default.policy.yaml' });
+  assert.deepEqual(conf.diagnostics, [], 'the default policy is fully expressible');
+  assert.equal(readFileSync(sample, 'utf8'), conf.text, 'regenerate with: telem convert --to-conf policies/default.policy.yaml -o policies/telemetrics.conf');
+  const translation = translateConf({ file: sample, text: conf.text });
+  assert.deepEqual(translation.settings, compiledDefaults());
+  assert.deepEqual(translation.diagnostics, []);
 });
