@@ -28,6 +28,9 @@ const RESPONSE_EXCERPT_BYTES = 512;
 /** Errors meaning a kept-alive socket was closed by the server just as we reused it. */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
+/** Certificate and handshake failures (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID, …), told apart from network errors. */
+const TLS_CODE = /CERT|SSL|TLS|SIGNATURE|ISSUER/;
+
 interface Attempt {
   readonly result: DeliveryResult;
   /** The request failed on a reused idle connection before any answer: safe to send once more on a fresh one. */
@@ -152,7 +155,7 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
       request.on('error', (error) => {
         if (answered) return;
         const code = errorCode(error);
-        const reason = timedOut ?? `network_${code.toLowerCase()}`;
+        const reason = timedOut ?? `${TLS_CODE.test(code) ? 'tls' : 'network'}_${code.toLowerCase()}`;
         finish({ result: { outcome: 'retry', reason }, staleSocket: timedOut === null && request.reusedSocket && STALE_SOCKET_CODES.has(code) });
       });
 
