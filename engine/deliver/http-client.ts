@@ -57,24 +57,24 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
     if (FRAMING_HEADERS.has(name.toLowerCase())) logger.warn({ header: name }, 'ignoring a policy header that only the connection may set');
   }
 
-  /** The agent is made on first use so a missing CA file is a per-delivery result, and a fixed file is picked up. */
-  async function connectionPool(): Promise<http.Agent | DeliveryResult> {
-    if (agent) return agent;
+  /** Made on first use, so a missing CA file is a per-delivery result and a fixed file is picked up. */
+  function createAgent(): Promise<http.Agent> {
     const poolOptions = { keepAlive: true, maxSockets: config.concurrency, maxFreeSockets: config.concurrency };
-    if (!secure || config.ca_file === null) {
-      agent = new transport.Agent(poolOptions);
-      return agent;
-    }
-    const caPath = underRoot(options.root, config.ca_file);
-    try {
-      const ca = await readFile(caPath);
-      // Upstream silently fell back to the system store when cainfo was missing; we never do.
-      agent = new https.Agent({ ...poolOptions, ca });
-      return agent;
-    } catch (error) {
-      logger.error({ ca_file: caPath, code: errorCode(error) }, 'cannot read the CA file; records wait in the spool');
-      return { outcome: 'retry', reason: `ca_file_${errorCode(error).toLowerCase()}` };
-    }
+    if (!secure || config.ca_file === null) return Promise.resolve(new transport.Agent(poolOptions));
+    // Upstream silently fell back to the system store when cainfo was missing; we never do.
+    return readFile(underRoot(options.root, config.ca_file)).then((ca) => new https.Agent({ ...poolOptions, ca }));
+  }
+
+  let agentReady: Promise<http.Agent> | null = null;
+  function connectionPool(): Promise<http.Agent> {
+    agentReady ??= createAgent().then(
+      (created) => (agent = created),
+      (error: unknown) => {
+        agentReady = null;
+        throw error;
+      },
+    );
+    return agentReady;
   }
 
   function attempt(pool: http.Agent, parts: HttpRequestParts): Promise<Attempt> {
@@ -166,8 +166,13 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
   async function send(record: TelemetryRecord): Promise<DeliveryResult> {
     await gate.acquire();
     try {
-      const pool = await connectionPool();
-      if (!(pool instanceof http.Agent)) return pool;
+      let pool: http.Agent;
+      try {
+        pool = await connectionPool();
+      } catch (error) {
+        logger.error({ ca_file: config.ca_file, code: errorCode(error) }, 'cannot read the CA file; records wait in the spool');
+        return { outcome: 'retry', reason: `ca_file_${errorCode(error).toLowerCase()}` };
+      }
       const parts = buildRequest(record);
       const first = await attempt(pool, parts);
       return first.staleSocket ? (await attempt(pool, parts)).result : first.result;
