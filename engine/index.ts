@@ -13,3 +13,45 @@ export { validatePolicySource, validatePolicyValue, type ValidationResult } from
 export { checkPolicyFile, type CheckedPolicy } from './validate/check-file.js';
 export { resolvePolicy } from './validate/resolve.js';
 export { classificationMatches, globCovers } from './route/glob.js';
+export { RECORD_HEADERS, RECORD_FORMAT_VERSION, MACHINE_ID_PLACEHOLDER, type RecordHeader, type RecordHeaders, type TelemetryRecord } from './record/fields.js';
+export { RecordError, type RecordProblem } from './record/problem.js';
+export { checkClassification, checkEventId, checkSeverity, randomId } from './record/classification.js';
+export { checkPayloadText, MAX_PAYLOAD_BYTES } from './record/payload.js';
+export { readHostHeaders, type HostHeaders } from './record/host.js';
+export { buildRecord, withHeader, type NewRecord } from './record/build.js';
+export {
+  decodeFrame,
+  encodeFrame,
+  DEFAULT_FRAME_LIMITS,
+  FRAME_REJECT_REASONS,
+  maxFrameSize,
+  type DecodedFrame,
+  type FrameLimits,
+  type FrameRejection,
+  type FrameRejectReason,
+} from './record/frame.js';
+export {
+  formatStagedRecord,
+  parseStagedRecord,
+  readStagedRecordFile,
+  writeStagedRecordFile,
+  type StagedRecord,
+} from './record/staged-file.js';
+export { createIntakeServer, IntakeServer, type IntakeServerOptions } from './intake/server.js';
+export { intakeOptionsFromPolicy, type IntakeContext } from './intake/from-policy.js';
+export type { AcceptedRecord, ConsentProvider, MachineIdProvider, RecordSink } from './intake/sink.js';
+export { REJECT_REASONS, type IntakeStats, type RejectReason } from './intake/stats.js';
+export { MACHINE_ID_FILE, NOT_OPTED_IN_MESSAGE, OPT_IN_FILE, STATIC_MACHINE_ID_FILE } from './consent/files.js';
+export { ConsentGate, isOptedIn, optIn, optOut } from './consent/opt-in.js';
+export { describeMachineId, MachineIdSource, readStaticMachineId, type MachineIdInfo } from './consent/machine-id.js';
+export {
+  checkConfigFile,
+  createRecord,
+  setConfigFile,
+  setEventId,
+  setPayload,
+  type CreateRecordOptions,
+  type ProbeRecord,
+} from './probe/record.js';
+export { send, writeFrame, type SendableRecord, type SendOptions } from './probe/send.js';
+export { loadProbeSettings, type ProbeSettings, type ProbeSettingsOptions } from './probe/settings.js';
