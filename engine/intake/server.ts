@@ -128,12 +128,14 @@ export class IntakeServer {
 
   #serve(socket: Socket): void {
     this.#active++;
-    const work = this.#handle(socket).finally(() => {
-      this.#inFlight.delete(work);
-      this.#active--;
-      const next = this.#waiting.shift();
-      if (next) this.#serve(next);
-    });
+    const work = this.#handle(socket)
+      .catch((error: unknown) => this.#logger.error({ err: error }, 'intake failed on a connection'))
+      .finally(() => {
+        this.#inFlight.delete(work);
+        this.#active--;
+        const next = this.#waiting.shift();
+        if (next) this.#serve(next);
+      });
     this.#inFlight.add(work);
   }
 

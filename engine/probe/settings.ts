@@ -12,7 +12,6 @@ import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { POLICY_FILE_NAMES } from '../load/search-places.js';
 import { underRoot } from '../paths/root.js';
-import { checkPolicyFile } from '../validate/check-file.js';
 
 export const POLICY_DIR = '/etc/telemetrics';
 
@@ -30,7 +29,7 @@ export interface ProbeSettings {
   readonly rotateEveryMs: number;
   /** The policy the settings came from, or null for the defaults. */
   readonly policyFile: string | null;
-  /** Problems with the machine's policy when it could not be used (the defaults apply then). */
+  /** The errors of the machine's policy when it could not be used (the defaults apply then). */
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -52,6 +51,8 @@ async function findPolicy(root: string): Promise<string | null> {
 }
 
 async function usablePolicy(file: string): Promise<{ policy: ResolvedPolicy | null; diagnostics: readonly Diagnostic[] }> {
+  // Loaded on demand: most probes run on machines with no policy file, and start faster without the loader.
+  const { checkPolicyFile } = await import('../validate/check-file.js');
   const checked = await checkPolicyFile({ file });
   return { policy: checked.policy, diagnostics: checked.diagnostics };
 }
@@ -68,8 +69,10 @@ export async function loadProbeSettings(options: ProbeSettingsOptions): Promise<
   if (!policy) {
     const found = await findPolicy(options.root);
     if (found !== null) {
-      ({ policy, diagnostics } = await usablePolicy(found));
+      const checked = await usablePolicy(found);
+      policy = checked.policy;
       if (policy) policyFile = found;
+      else diagnostics = checked.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
     }
   }
   const intake = policy?.intake ?? intakeSchema.parse(undefined);
