@@ -1,4 +1,4 @@
-/** telem's library: policy model, loading, validation and diagnostics. */
+/** telem's library: policy model, loading, validation, diagnostics, records, intake, consent and the probe API. */
 export { definePolicy } from './define-policy.js';
 export { API_VERSION, policySchema, type ParsedPolicy, type PolicyInput } from '../schemas/policy.js';
 export type { ResolvedDestination, ResolvedPolicy, ResolvedRoute } from '../schemas/resolved.js';

@@ -4,7 +4,7 @@
  * bytes arrived, the client went silent for the read timeout, or the frame deadline passed.
  */
 import type { Socket } from 'node:net';
-import { checkFrameSize, type FrameLimits } from '../record/frame.js';
+import { checkFrameSize, SIZE_FIELD_BYTES, type FrameLimits } from '../record/frame.js';
 import type { RejectReason } from './stats.js';
 
 export interface FrameReadOptions {
@@ -18,8 +18,6 @@ export interface FrameReadOptions {
 export type FrameRead =
   | { readonly ok: true; readonly frame: Buffer; readonly trailingBytes: number }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
-
-const SIZE_FIELD_BYTES = 4;
 
 export function readFrame(socket: Socket, options: FrameReadOptions): Promise<FrameRead> {
   return new Promise((resolve) => {

@@ -14,7 +14,8 @@ import { checkReceivedClassification, MAX_SEVERITY, MIN_SEVERITY } from './class
 import { checkPayloadSize, checkPayloadText, MAX_PAYLOAD_BYTES } from './payload.js';
 import { RecordError } from './problem.js';
 
-const SIZE_FIELD_BYTES = 4;
+/** Bytes of the record_size and header_size fields. */
+export const SIZE_FIELD_BYTES = 4;
 const CONFIG_TAG = Buffer.from('CFG:', 'latin1');
 
 export interface FrameLimits {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, constants } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { captureLikeRoot } from '../helpers/host-root.js';
