@@ -64,7 +64,12 @@ export function readFrame(socket: Socket, options: FrameReadOptions): Promise<Fr
       finish({ ok: false, reason: 'connection_error', detail: error.code ?? error.message });
     };
     const onTimeout = (): void => {
-      finish({ ok: false, reason: 'timeout', detail: `no data for ${options.readTimeoutMs} ms after ${received} bytes` });
+      // Timers run before pending reads in an event-loop turn: after a stall of the agent's own
+      // loop, bytes may be waiting unread. Look once more after the poll phase before giving up.
+      const seen = received;
+      setImmediate(() => {
+        if (received === seen) finish({ ok: false, reason: 'timeout', detail: `no data for ${options.readTimeoutMs} ms after ${received} bytes` });
+      });
     };
     const deadline = setTimeout(() => {
       finish({ ok: false, reason: 'timeout', detail: `the frame was not complete after ${options.deadlineMs} ms (${received} bytes)` });

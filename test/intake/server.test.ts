@@ -58,7 +58,8 @@ test('intake: 1,000 concurrent connections each sending one record are all accep
 });
 
 test('intake: a flood of 1,000 garbage, stalled and oversized connections is rejected and counted; a good record still gets in', async (t) => {
-  const { server, sink, socketPath } = await startIntake(t, { readTimeoutMs: 200 });
+  // The clients share this process's event loop: a generous timeout keeps a busy loop from looking like a stall.
+  const { server, sink, socketPath } = await startIntake(t, { readTimeoutMs: 1000 });
   const oversized = Buffer.alloc(8);
   oversized.writeUInt32LE(0xffffffff, 0);
   const garbageHeaders = Buffer.alloc(120, 'x');
@@ -72,7 +73,7 @@ test('intake: a flood of 1,000 garbage, stalled and oversized connections is rej
         return sendRaw(socketPath, [garbageHeaders]);
       case 2:
         // Stalls: two bytes of a size field, then silence until the server gives up.
-        return sendRaw(socketPath, [Buffer.from([0x10, 0x00])], { keepOpenMs: 2000 });
+        return sendRaw(socketPath, [Buffer.from([0x10, 0x00])], { keepOpenMs: 5000 });
       default:
         return sendRaw(socketPath, [oversized]);
     }
