@@ -7,6 +7,7 @@ import { journalCommand } from './commands/journal.js';
 import { optInCommand } from './commands/opt-in.js';
 import { optOutCommand } from './commands/opt-out.js';
 import { recordCommand } from './commands/record.js';
+import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { packageVersion, runProgram } from './run-program.js';
@@ -23,6 +24,7 @@ const program = new Command('telem')
 const commands = [
   validateCommand(),
   convertCommand(),
+  runCommand(),
   recordCommand(),
   hprobeCommand(),
   optInCommand(),
