@@ -3,10 +3,16 @@ import { Command, Option } from 'commander';
 import { describeMachineId } from '../../engine/consent/machine-id.js';
 import { isOptedIn, optInPath } from '../../engine/consent/opt-in.js';
 import { isListening } from '../../engine/intake/socket-file.js';
+import { dropLedger } from '../../engine/journal/drop-ledger.js';
+import { readJournal } from '../../engine/journal/read-journal.js';
+import { underRoot } from '../../engine/paths/root.js';
+import { retentionSchema } from '../../schemas/retention.js';
 import { loadProbeSettings } from '../../engine/probe/settings.js';
 import { formatDuration } from '../../schemas/units.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { rootOf } from '../probe-support.js';
+
+const DEFAULT_JOURNAL = retentionSchema.parse(undefined).journal;
 
 export interface StatusReport {
   readonly optedIn: boolean;
@@ -20,14 +26,26 @@ export interface StatusReport {
   };
   readonly agent: { readonly socket: string; readonly listening: boolean };
   readonly policy: string | null;
+  /** Records not delivered, by reason, from the journal (the drop ledger). */
+  readonly drops: Readonly<Record<string, number>>;
+  readonly journal: string;
+}
+
+async function dropsFromJournal(root: string): Promise<{ journal: string; drops: Readonly<Record<string, number>> }> {
+  const { loadAgentPolicy } = await import('../../engine/load/agent-policy.js');
+  const { policy } = await loadAgentPolicy({ root });
+  const journal = underRoot(root, policy?.retention.journal ?? DEFAULT_JOURNAL);
+  const { entries } = await readJournal({ file: journal }).catch(() => ({ entries: [] }));
+  return { journal, drops: dropLedger(entries) };
 }
 
 export async function collectStatus(root: string): Promise<StatusReport> {
   const settings = await loadProbeSettings({ root });
-  const [optedIn, machine, listening] = await Promise.all([
+  const [optedIn, machine, listening, ledger] = await Promise.all([
     isOptedIn({ root }),
     describeMachineId({ root }),
     isListening(settings.socketPath),
+    dropsFromJournal(root),
   ]);
   return {
     optedIn,
@@ -41,6 +59,8 @@ export async function collectStatus(root: string): Promise<StatusReport> {
     },
     agent: { socket: settings.socketPath, listening },
     policy: settings.policyFile,
+    drops: ledger.drops,
+    journal: ledger.journal,
   };
 }
 
@@ -57,13 +77,19 @@ function formatStatus(report: StatusReport): string {
     `machine id: ${identity}`,
     `agent:      ${agent.listening ? `listening on ${agent.socket}` : `not running (nothing listens on ${agent.socket})`}`,
     `policy:     ${report.policy ?? 'built-in defaults (no usable policy in /etc/telemetrics)'}`,
+    `drops:      ${formatDrops(report.drops)} (from ${report.journal})`,
   ].join('\n');
+}
+
+function formatDrops(drops: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(drops).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? 'none' : entries.map(([reason, count]) => `${reason} ${count}`).join(', ');
 }
 
 export function statusCommand(): Command {
   return new Command('status')
     .summary('show consent, machine id and whether the agent is running')
-    .description('Show whether this machine has opted in, its machine id, and whether the agent listens on its socket.\n\nExit status: 0.')
+    .description('Show whether this machine has opted in, its machine id, whether the agent listens on its socket, and the drop ledger (records not delivered, by reason, from the journal).\n\nExit status: 0.')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (options: { format: 'text' | 'json' }, command: Command) => {
       const report = await collectStatus(rootOf(command));

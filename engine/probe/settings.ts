@@ -1,19 +1,14 @@
 /**
  * What a probe needs from the machine's policy: where the agent's socket is and whether opt-in
  * is required. Like libtelemetry reading socket_path from telemetrics.conf, a probe reads the
- * policy the agent runs: the file named with -f, else /etc/telemetrics/telem.policy.* under the
- * root, else the schema defaults (/run/telem-0, opt-in required).
+ * policy the agent runs: the file named with -f, else what `telem run` would load under the root
+ * (/etc/telemetrics/telem.policy.*, then telemetrics.conf), else the schema defaults.
  */
-import { access } from 'node:fs/promises';
-import path from 'node:path';
 import { consentSchema } from '../../schemas/consent.js';
 import { intakeSchema } from '../../schemas/intake.js';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { POLICY_FILE_NAMES } from '../load/search-places.js';
 import { underRoot } from '../paths/root.js';
-
-export const POLICY_DIR = '/etc/telemetrics';
 
 export interface ProbeSettingsOptions {
   readonly root: string;
@@ -33,28 +28,19 @@ export interface ProbeSettings {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function findPolicy(root: string): Promise<string | null> {
-  for (const name of POLICY_FILE_NAMES) {
-    const candidate = path.join(underRoot(root, POLICY_DIR), name);
-    if (await exists(candidate)) return candidate;
-  }
-  return null;
-}
-
 async function usablePolicy(file: string): Promise<{ policy: ResolvedPolicy | null; diagnostics: readonly Diagnostic[] }> {
   // Loaded on demand: most probes run on machines with no policy file, and start faster without the loader.
   const { checkPolicyFile } = await import('../validate/check-file.js');
   const checked = await checkPolicyFile({ file });
   return { policy: checked.policy, diagnostics: checked.diagnostics };
+}
+
+/** The policy the agent on this machine runs (the same search as `telem run`), when there is a file. */
+async function machinePolicy(root: string): Promise<{ file: string | null; policy: ResolvedPolicy | null; diagnostics: readonly Diagnostic[] }> {
+  const { loadAgentPolicy } = await import('../load/agent-policy.js');
+  const found = await loadAgentPolicy({ root });
+  if (found.origin === 'compiled-defaults') return { file: null, policy: null, diagnostics: [] };
+  return { file: found.watchPath, policy: found.policy, diagnostics: found.diagnostics };
 }
 
 export async function loadProbeSettings(options: ProbeSettingsOptions): Promise<ProbeSettings> {
@@ -67,13 +53,10 @@ export async function loadProbeSettings(options: ProbeSettingsOptions): Promise<
     if (policy) policyFile = options.configFile;
   }
   if (!policy) {
-    const found = await findPolicy(options.root);
-    if (found !== null) {
-      const checked = await usablePolicy(found);
-      policy = checked.policy;
-      if (policy) policyFile = found;
-      else diagnostics = checked.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
-    }
+    const found = await machinePolicy(options.root);
+    policy = found.policy;
+    if (policy) policyFile = found.file;
+    else diagnostics = found.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
   }
   const intake = policy?.intake ?? intakeSchema.parse(undefined);
   const consent = policy?.consent ?? consentSchema.parse(undefined);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readJournal } from '../../engine/journal/read-journal.js';
 import { startAgent, writePolicy } from '../helpers/agent-process.js';
+import { runCli } from '../helpers/cli.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
@@ -50,4 +51,16 @@ test('rate limit "drop": records over the limit are journaled as dropped with re
   const outcomes = entries.map((entry) => `${entry.outcome}:${entry.reason ?? ''}`);
   assert.equal(outcomes.filter((outcome) => outcome === 'delivered:').length, 5);
   assert.equal(outcomes.filter((outcome) => outcome === 'dropped:rate_limited').length, 3);
+});
+
+test('telem status: the drop ledger counts journaled drops by reason', async (t) => {
+  const root = await tempDir(t);
+  const sink = await startHttpSink(t);
+  const file = await writePolicy(root, policy(sink.url('/v3/collector'), 'drop'));
+  const agent = await startAgent(t, { root, policy: file });
+  for (let index = 0; index < 7; index += 1) await sendRaw(agent.socketPath, [testFrame({ payload: `r${index}` })]);
+  await waitUntil(() => sink.requests.length === 5, 5000, 'the first five');
+  await agent.stop();
+  const status = await runCli(['--root', root, 'status', '--format', 'json']);
+  assert.deepEqual((JSON.parse(status.stdout) as { drops: Record<string, number> }).drops, { rate_limited: 2 });
 });

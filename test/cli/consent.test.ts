@@ -40,6 +40,7 @@ test('telem status: shows opt-in, machine id and whether the agent listens (text
       'machine id: none yet (the agent assigns one at its first record; rotated every 3d)',
       `agent:      listening on ${socketPath}`,
       'policy:     built-in defaults (no usable policy in /etc/telemetrics)',
+      `drops:      none (from ${root}/var/log/telemetry/journal)`,
       '',
     ].join('\n'),
   );
