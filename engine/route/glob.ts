@@ -5,7 +5,7 @@
  * segments, so "*" matches every record and "org.clearlinux/*" everything under it.
  */
 
-interface ParsedGlob {
+export interface ParsedGlob {
   readonly segments: readonly string[];
   /** The final `*` segment stands for "this and any deeper segments". */
   readonly openEnded: boolean;
@@ -60,6 +60,11 @@ export function classificationMatches(pattern: string, classification: string): 
  * only be absorbed by a `*` of `outer`, and its `?` by a `?` or `*`.
  */
 function segmentCovers(outer: string, inner: string): boolean {
+  // Fast paths for the common shapes: "*", and literal segments.
+  if (outer === '*') return true;
+  const outerWild = /[*?]/.test(outer);
+  if (!outerWild) return outer === inner;
+  if (!/[*?]/.test(inner)) return segmentMatches(outer, inner);
   const memo = new Map<number, boolean>();
   const covers = (o: number, i: number): boolean => {
     const key = o * (inner.length + 1) + i;
@@ -79,8 +84,11 @@ function segmentCovers(outer: string, inner: string): boolean {
 
 /** Whether every classification matched by `inner` is also matched by `outer`. */
 export function globCovers(outer: string, inner: string): boolean {
-  const a = parseGlob(outer);
-  const b = parseGlob(inner);
+  return parsedGlobCovers(parseGlob(outer), parseGlob(inner));
+}
+
+/** globCovers for patterns parsed once, for checks that compare many pairs. */
+export function parsedGlobCovers(a: ParsedGlob, b: ParsedGlob): boolean {
   const aFixed = a.openEnded ? a.segments.length - 1 : a.segments.length;
   const bFixed = b.openEnded ? b.segments.length - 1 : b.segments.length;
   if (b.openEnded) {

@@ -2,18 +2,18 @@
 import type { ParsedPolicy } from '../../../schemas/policy.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { didYouMean } from '../../diagnostics/suggest.js';
-import { globCovers } from '../../route/glob.js';
+import { type ParsedGlob, parseGlob, parsedGlobCovers } from '../../route/glob.js';
 import type { Check } from './check.js';
 
 type Route = ParsedPolicy['routes'][number];
 
-/** Whether `earlier` takes every record `later` would (and stops there). */
-function shadows(earlier: Route, later: Route): boolean {
+/** Whether `earlier` takes every record `later` would (and stops there). Cheap tests first: policies can have thousands of routes. */
+function shadows(earlier: Route, later: Route, globs: readonly ParsedGlob[], earlierIndex: number, laterIndex: number): boolean {
   return (
     !earlier.continue &&
     earlier.match.min_severity <= later.match.min_severity &&
     earlier.match.max_severity >= later.match.max_severity &&
-    globCovers(earlier.match.classification, later.match.classification)
+    parsedGlobCovers(globs[earlierIndex] as ParsedGlob, globs[laterIndex] as ParsedGlob)
   );
 }
 
@@ -22,6 +22,7 @@ export const checkRoutes: Check = (policy) => {
   const destinationNames = Object.keys(policy.destinations);
   const seen = new Map<string, number>();
   const used = new Set<string>();
+  const globs = policy.routes.map((route) => parseGlob(route.match.classification));
 
   if (policy.routes.length === 0) {
     diagnostics.push({
@@ -77,7 +78,7 @@ export const checkRoutes: Check = (policy) => {
       });
     }
 
-    const shadow = policy.routes.slice(0, index).find((earlier) => shadows(earlier, route));
+    const shadow = policy.routes.slice(0, index).find((earlier, earlierIndex) => shadows(earlier, route, globs, earlierIndex, index));
     if (shadow) {
       diagnostics.push({
         code: 'unreachable-route',

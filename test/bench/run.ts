@@ -1,0 +1,137 @@
+/**
+ * `npm run bench [-- --json] [-- --quick]`: measures telem against DESIGN.md's numbers, each beside
+ * the same machine's raw limit measured in the same run. Not part of `npm test`: it asserts nothing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { testFrame } from '../helpers/records.js';
+import { processFigures, startBenchAgent, waitForCount } from './agent-process.js';
+import { bareAppendSyncLoop, bareFsyncLoop, bareHttpServer, bareSocketReader } from './baselines.js';
+import { socketLoad } from './load.js';
+import { measureCompile, measureRouting } from './policy-scale.js';
+
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target?: string;
+  readonly baseline?: { readonly name: string; readonly value: number };
+}
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const scale = (full: number) => (quick ? Math.max(200, Math.round(full / 10)) : full);
+const figures: Figure[] = [];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function progress(text: string): void {
+  process.stderr.write(`bench: ${text}\n`);
+}
+
+function agentPolicy(durability: string): string {
+  return `apiVersion: telem/v1
+kind: Policy
+metadata: { name: bench-intake }
+consent: { require_opt_in: false }
+spool: { durability: ${durability}, max_size: unlimited }
+intake: { max_connections: 1024 }
+destinations: { local: { type: local } }
+routes: [{ name: default, to: [local] }]
+`;
+}
+
+async function intake(work: string): Promise<void> {
+  const frame = testFrame({ payload: 'x'.repeat(200) });
+  const total = scale(20_000);
+  for (const concurrency of [1, 16]) {
+    progress(`bare socket reader, concurrency ${concurrency}`);
+    const bare = await bareSocketReader({ dir: work, frame, total, concurrency });
+    for (const durability of ['fsync', 'batch']) {
+      progress(`intake, durability ${durability}, concurrency ${concurrency}`);
+      const root = await mkdtemp(path.join(work, 'intake-'));
+      const agent = await startBenchAgent({ root, policyYaml: agentPolicy(durability) });
+      try {
+        const started = Date.now();
+        await socketLoad({ path: agent.socketPath, frame, total, concurrency });
+        const finished = await waitForCount(() => agent.counter(/^telem_records_accepted_total/), total, 120_000);
+        const perSecond = total / ((finished - started) / 1000);
+        figures.push({ name: `intake records/s (${durability}, concurrency ${concurrency})`, value: perSecond, unit: 'records/s', target: '≥ 20000', baseline: { name: 'bare unix-socket reader', value: bare.perSecond } });
+      } finally {
+        await agent.stop();
+      }
+    }
+  }
+}
+
+async function memory(work: string): Promise<void> {
+  progress('agent memory and idle wake-ups');
+  const root = await mkdtemp(path.join(work, 'memory-'));
+  const agent = await startBenchAgent({ root, policyYaml: agentPolicy('batch') });
+  try {
+    await sleep(1000);
+    const before = await processFigures(agent.child.pid as number);
+    const idleSeconds = quick ? 5 : 30;
+    await sleep(idleSeconds * 1000);
+    const after = await processFigures(agent.child.pid as number);
+    figures.push({ name: 'agent RSS idle', value: after.rssMiB, unit: 'MiB', target: '≤ 60' });
+    figures.push({ name: 'agent wake-ups per minute idle', value: ((after.wakeups - before.wakeups) * 60) / idleSeconds, unit: '/min', target: 'no busy wake-ups' });
+    await socketLoad({ path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(20_000), concurrency: 16 });
+    figures.push({ name: 'agent RSS peak (after load)', value: (await processFigures(agent.child.pid as number)).peakRssMiB, unit: 'MiB' });
+  } finally {
+    await agent.stop();
+  }
+}
+
+async function durableWrites(work: string): Promise<void> {
+  progress('bare fsync loops');
+  const record = Buffer.alloc(600, 0x61);
+  const total = scale(3000);
+  const perFile = await bareFsyncLoop({ dir: await mkdtemp(path.join(work, 'fsync-')), record, total });
+  const append = await bareAppendSyncLoop({ file: path.join(work, 'append.log'), record, total });
+  figures.push({ name: 'bare write+fsync+rename', value: perFile.perSecond, unit: 'records/s' });
+  figures.push({ name: 'bare append+fdatasync', value: append.perSecond, unit: 'records/s' });
+}
+
+async function httpBaseline(): Promise<void> {
+  progress('bare HTTP server answering 201');
+  const bare = await bareHttpServer({ body: Buffer.alloc(600, 0x62), total: scale(20_000), concurrency: 8 });
+  figures.push({ name: 'bare HTTP 201 server (keep-alive)', value: bare.perSecond, unit: 'requests/s' });
+}
+
+function policyScale(): void {
+  progress('compiling a 1,000-route policy');
+  const { compileMs, validateAndCompileMs } = measureCompile(1000, quick ? 3 : 10);
+  figures.push({ name: 'compile 1,000-route policy', value: compileMs, unit: 'ms', target: '≤ 200' });
+  figures.push({ name: 'validate + compile 1,000-route policy', value: validateAndCompileMs, unit: 'ms', target: '≤ 200' });
+  figures.push({ name: 'routing decisions/s (1,000 routes)', value: measureRouting(1000, scale(500_000)).perSecond, unit: 'decisions/s' });
+}
+
+function render(): string {
+  const rows = figures.map((figure) => [
+    figure.name,
+    `${figure.value >= 100 ? Math.round(figure.value).toLocaleString('en-US') : figure.value.toFixed(1)} ${figure.unit}`,
+    figure.target ?? '',
+    figure.baseline ? `${(figure.value / figure.baseline.value).toFixed(2)}× ${figure.baseline.name} (${Math.round(figure.baseline.value).toLocaleString('en-US')}/s)` : '',
+  ]);
+  const header = ['figure', 'value', 'target', 'vs raw baseline'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
+  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
+}
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'telem-bench-'));
+try {
+  policyScale();
+  await durableWrites(work);
+  await httpBaseline();
+  await intake(work);
+  await memory(work);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+if (args.has('--json')) {
+  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine, quick, figures }, null, 2)}\n`);
+} else {
+  process.stdout.write(`telem benchmarks — ${new Date().toISOString().slice(0, 10)} — ${machine}${quick ? ' (quick)' : ''}\n\n${render()}\n`);
+}
