@@ -2,6 +2,7 @@
 /** The telem command: thin shells over engine/. Only this layer chooses exit codes. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { collectorCommand } from './commands/collector.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
@@ -15,7 +16,7 @@ const program = new Command('telem')
   .exitOverride();
 
 // Each command file exports a factory; actions set process.exitCode (see exit-codes.ts).
-const commands = [validateCommand()];
+const commands = [validateCommand(), collectorCommand()];
 for (const command of commands) {
   program.addCommand(command.exitOverride().showHelpAfterError(`(run "telem ${command.name()} --help" for usage)`));
 }
