@@ -29,21 +29,19 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
 }
 
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<RecordStore> {
-  const pool = new pg.Pool({ connectionString: options.url, max: POSTGRES_POOL_SIZE, types });
+  const { schema } = options;
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: POSTGRES_POOL_SIZE,
+    types,
+    // Every connection of the pool starts with the schema first on its search path.
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  if (options.schema !== undefined) {
-    const schema = quoteIdentifier(options.schema);
-    pool.on('connect', (client) => {
-      client.query(`SET search_path TO ${schema}`).catch(() => {});
-    });
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  }
+  if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
 
   const run = async (client: pg.ClientBase | pg.Pool, statement: SqlStatement): Promise<pg.QueryResult<Row>> =>
     client.query<Row>(numberedPlaceholders(statement.sql), statement.params as unknown[]);
