@@ -99,7 +99,7 @@ export async function crashGroups(db: SqlReader, filter: RecordFilter, limit: nu
   const rows = await db.all(
     `SELECT first_frame, COUNT(*) AS n, COUNT(DISTINCT machine_id) AS machines, COUNT(DISTINCT build) AS builds, ` +
       `MIN(received_at) AS first_received, MAX(received_at) AS last_received, MAX(id) AS latest_id ` +
-      `FROM records ${where.sql} GROUP BY first_frame ORDER BY n DESC, last_received DESC LIMIT ?`,
+      `FROM records ${where.sql} GROUP BY first_frame ORDER BY n DESC, last_received DESC, latest_id DESC LIMIT ?`,
     [...where.params, limit],
   );
   return rows.map((row) => ({
