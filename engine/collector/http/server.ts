@@ -82,7 +82,7 @@ export function createCollectorServer(options: CollectorServerOptions): Collecto
     if (api || pathname === '/healthz') {
       if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
       if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok', backend: options.store.backend });
-      if (recordId !== undefined) return recordEndpoint(queryContext, decodeURIComponent(recordId), res);
+      if (recordId !== undefined) return recordEndpoint(queryContext, recordId, res);
       if (pathname === '/api/records') return recordsEndpoint(queryContext, url.searchParams, res);
       if (pathname === '/api/stats') return statsEndpoint(queryContext, url.searchParams, res);
       return crashesEndpoint(queryContext, url.searchParams, res);

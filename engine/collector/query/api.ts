@@ -66,7 +66,7 @@ export async function recordsEndpoint(context: QueryContext, params: URLSearchPa
 
 export async function recordEndpoint(context: QueryContext, id: string, res: ServerResponse): Promise<void> {
   const record = /^\d{1,15}$/.test(id) ? await context.store.get(Number(id)) : null;
-  if (!record) throw new HttpError(404, `no record with id ${id}`);
+  if (!record) throw new HttpError(404, `no record with id ${JSON.stringify(id)}`);
   sendJson(res, 200, recordJson(record));
 }
 

@@ -17,20 +17,25 @@ function invalid(message: string): HttpError {
   return new HttpError(400, message);
 }
 
-/** Refuses parameters outside `known`. */
+/** Refuses parameters outside `known`, and values no database column can hold. */
 export function checkKnown(params: URLSearchParams, known: readonly string[]): void {
-  for (const name of new Set(params.keys())) {
+  for (const [name, value] of params) {
     if (!known.includes(name)) throw invalid(`unknown query parameter "${name}"; known parameters: ${known.join(', ')}`);
+    if (value.includes('\0')) throw invalid(`${name} contains a NUL character`);
   }
 }
 
 /** A time as ISO 8601, unix seconds, or a duration before now ("15m", "7d"). */
 export function parseTime(name: string, text: string, now: number): number {
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
   const ago = parseDuration(text);
-  if (ago !== undefined) return now - ago;
-  const parsed = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(parsed)) {
+  const parsed = /^\d+$/.test(text)
+    ? Number(text) * 1000
+    : ago !== undefined
+      ? now - ago
+      : /^\d{4}-\d{2}-\d{2}/.test(text)
+        ? Date.parse(text)
+        : NaN;
+  if (!Number.isSafeInteger(parsed)) {
     throw invalid(`${name} should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"`);
   }
   return parsed;

@@ -39,7 +39,7 @@ test('GET /api/records: newest first, filtered by fields named like the record, 
   const one = await getJson(collector, `/api/records/${all.body.records[1]?.id}`);
   assert.equal(one.body.classification, 'org.clearlinux/hello/world');
   assert.equal(one.body.payload, 'hello, "world"\nline 2');
-  assert.deepEqual(await getJson(collector, '/api/records/999'), { status: 404, body: { message: 'no record with id 999' } });
+  assert.deepEqual(await getJson(collector, '/api/records/999'), { status: 404, body: { message: 'no record with id "999"' } });
 });
 
 test('GET /api/records: NDJSON and CSV export every matching record', async (t) => {
@@ -92,7 +92,10 @@ test('query API: bad parameters get a 400 naming the parameter, never an empty o
     ['/api/records?since=yesterday', 'since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
     ['/api/records?sevrity=1', 'unknown query parameter "sevrity"; known parameters: classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, limit, cursor, format'],
     ['/api/stats?bucket=10s', 'bucket should be a duration of at least a minute, such as "1h"'],
+    ['/api/records?since=99999999999999999999', 'since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
+    ['/api/records?machine_id=a%00b', 'machine_id contains a NUL character'],
     ['/api/crashes?format=csv', 'unknown query parameter "format"; known parameters: classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, limit'],
   ];
   for (const [url, message] of cases) assert.deepEqual(await getJson(collector, url), { status: 400, body: { message } }, url);
+  assert.deepEqual(await getJson(collector, '/api/records/%E0'), { status: 404, body: { message: 'no record with id "%E0"' } });
 });

@@ -265,13 +265,15 @@ function restoreFilters() {
   for (const name of FILTERS) if (params.has(name)) form.elements[name].value = params.get(name);
 }
 
+// New records show within a second; aggregate views (which scan more) refresh every few seconds.
+let ticks = 0;
 async function tick() {
+  ticks += 1;
   if (form.elements.live.checked && !document.hidden) {
     try {
       if (activeTab === 'records') await refreshRecords();
-      else if (activeTab === 'charts') await loadCharts();
-      else await loadCrashes();
-      await loadSummary();
+      else if (ticks % 5 === 0) await (activeTab === 'charts' ? loadCharts() : loadCrashes());
+      if (ticks % 5 === 0) await loadSummary();
       showError(null);
     } catch (error) {
       showError(error.message);

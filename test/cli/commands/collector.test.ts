@@ -1,0 +1,123 @@
+/** `telem collector` as a user runs it: prints its URL, stores under --root, stops cleanly on SIGTERM. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { tokenDigest } from '../../../engine/collector/validation/tenant.js';
+import { runCli } from '../../helpers/cli.js';
+import { cliEntry } from '../../helpers/paths.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { UPSTREAM_TID, rawHttp, rawRequest, v3Body } from '../../collector/collector-helpers.js';
+
+interface Started {
+  readonly url: string;
+  stop(): Promise<{ code: number | null; stderr: string }>;
+}
+
+/** Starts the real binary and waits for the URL it prints on stdout. */
+function startCli(args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, [cliEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const url = /^(http:\/\/\S+\/)\n/.exec(stdout)?.[1];
+      if (url) {
+        resolve({
+          url,
+          async stop() {
+            child.kill('SIGTERM');
+            return { code: await exited, stderr };
+          },
+        });
+      }
+    });
+    void exited.then((code) => reject(new Error(`telem collector exited with ${code} before printing its URL: ${stderr}`)));
+  });
+}
+
+test('telem collector: prints its URL, accepts records into sqlite under --root, exits 0 on SIGTERM', async (t) => {
+  const root = await tempDir(t);
+  const collector = await startCli(['--root', root, 'collector', '--listen', '127.0.0.1:0']);
+  try {
+    assert.match(collector.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const response = await rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(v3Body()) }));
+    assert.equal(response.status, 201);
+    const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: unknown[] };
+    assert.equal(listed.records.length, 1);
+  } finally {
+    const stopped = await collector.stop();
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, /"msg":"collector listening"/, 'logs go to stderr as JSON');
+  }
+  assert.ok(existsSync(path.join(root, 'var', 'lib', 'telem', 'collector.db')), 'the default database lives under --root');
+});
+
+test('telem collector --policy: tenants and tokens come from the policy\'s collector section', async (t) => {
+  const dir = await tempDir(t);
+  const policy = path.join(dir, 'collector.policy.yaml');
+  await writeFile(
+    policy,
+    [
+      'apiVersion: telem/v1',
+      'kind: Policy',
+      'metadata: { name: lab-collector }',
+      'collector:',
+      `  database: sqlite:${path.join(dir, 'records.db')}`,
+      '  max_body: 4KiB',
+      '  tenants:',
+      `    - { tid: lab, tokens: ["${tokenDigest('lab-token')}"] }`,
+      '',
+    ].join('\n'),
+  );
+  const collector = await startCli(['collector', '--policy', policy, '--listen', '127.0.0.1:0']);
+  try {
+    const send = (headers: Record<string, string>, body = JSON.stringify(v3Body())) => rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers, body }));
+    assert.equal((await send({ 'X-Telemetry-TID': UPSTREAM_TID })).status, 400, 'the upstream TID is not configured here');
+    assert.equal((await send({ 'X-Telemetry-TID': 'lab' })).status, 401);
+    assert.equal((await send({ 'X-Telemetry-TID': 'lab', Authorization: 'Bearer lab-token' })).status, 201);
+    assert.equal((await send({ 'X-Telemetry-TID': 'lab', Authorization: 'Bearer lab-token' }, 'x'.repeat(5000))).status, 413);
+  } finally {
+    assert.equal((await collector.stop()).code, 0);
+  }
+  assert.ok(existsSync(path.join(dir, 'records.db')));
+});
+
+test('telem collector: a bad --db, --listen or policy is refused with a message and a non-zero exit', async (t) => {
+  const dir = await tempDir(t);
+  const db = await runCli(['collector', '--db', 'mysql://x']);
+  assert.deepEqual([db.code, db.stdout], [2, '']);
+  assert.equal(db.stderr, 'telem collector: unknown database "mysql://x": expected "sqlite:PATH" or a "postgres://" URL\n');
+
+  const listen = await runCli(['collector', '--listen', 'localhost', '--db', `sqlite:${path.join(dir, 'a.db')}`]);
+  assert.equal(listen.code, 2);
+  assert.equal(listen.stderr, 'telem collector: cannot listen on "localhost": expected HOST:PORT such as 127.0.0.1:8080\n');
+
+  const policy = path.join(dir, 'bad.policy.yaml');
+  await writeFile(policy, 'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: bad }\ncollector:\n  retention:\n    max_age: soon\n');
+  const invalid = await runCli(['collector', '--policy', policy]);
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.stderr, /collector\.retention\.max_age/);
+  assert.match(invalid.stderr, /expected a duration such as "35d" or "forever"/);
+
+  const missing = await runCli(['collector', '--policy', path.join(dir, 'missing.yaml')]);
+  assert.equal(missing.code, 2);
+});
+
+test('telem collector: an address in use is reported plainly', async (t) => {
+  const root = await tempDir(t);
+  const first = await startCli(['--root', root, 'collector', '--listen', '127.0.0.1:0']);
+  try {
+    const port = new URL(first.url).port;
+    const second = await runCli(['--root', root, 'collector', '--listen', `127.0.0.1:${port}`, '--db', `sqlite:${path.join(root, 'other.db')}`]);
+    assert.equal(second.code, 2);
+    assert.equal(second.stderr.trim().split('\n').at(-1), `telem collector: cannot listen on 127.0.0.1:${port}: the address is in use`);
+  } finally {
+    await first.stop();
+  }
+});
