@@ -5,6 +5,6 @@ import type { PolicyInput } from '../schemas/policy.js';
  * completion: `export default definePolicy({ apiVersion: 'telem/v1', kind: 'Policy', … })`.
  * Validation still happens when the policy is loaded.
  */
-export function definePolicy<const T extends PolicyInput>(policy: T): T {
+export function definePolicy(policy: PolicyInput): PolicyInput {
   return policy;
 }

@@ -13,3 +13,7 @@ export { validatePolicySource, validatePolicyValue, type ValidationResult } from
 export { checkPolicyFile, type CheckedPolicy } from './validate/check-file.js';
 export { resolvePolicy } from './validate/resolve.js';
 export { classificationMatches, globCovers } from './route/glob.js';
+export { translateConf, translateCompiledDefaults, type Translation } from './legacy/translate.js';
+export { findTelemetricsConf, loadTelemetricsConf, type FoundConf, type LoadedConf } from './legacy/search.js';
+export { policyToConf, type ConfConversion } from './legacy/to-conf.js';
+export { policyYaml } from './legacy/write-policy.js';

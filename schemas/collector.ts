@@ -24,12 +24,14 @@ export const tenantSchema = z
 
 export const collectorRetentionRuleSchema = z
   .strictObject({
-    classification: classificationGlobSchema.optional().describe('Records whose classification matches this pattern.'),
-    severity: severitySchema.optional().describe('Records of this severity.'),
+    classification: classificationGlobSchema
+      .default('*')
+      .describe('Records whose classification matches this pattern; "*" matches every record.'),
+    severity: z
+      .union([severitySchema, z.null()])
+      .default(null)
+      .describe('Records of this severity (1 low … 4 critical); null for any severity.'),
     max_age: maxAgeSchema.describe('Age (by reception time) after which matching records are purged; "forever" keeps them and exempts them from the global max_age.'),
-  })
-  .refine((rule) => rule.classification !== undefined || rule.severity !== undefined, {
-    error: 'a retention rule needs a classification pattern, a severity, or both',
   })
   .describe('Retention for the records a rule matches (upstream PURGE_FILTERED_RECORDS).');
 

@@ -78,5 +78,5 @@ export const destinationsSchema = z
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'destination names use letters, digits, ".", "_" and "-"' }),
     destinationSchema,
   )
-  .default({})
+  .prefault({})
   .describe('Destinations by name; routes refer to them in `to`.');

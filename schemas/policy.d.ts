@@ -405,13 +405,13 @@ export interface TelemPolicy {
        */
       rules?: {
         /**
-         * Records whose classification matches this pattern.
+         * Records whose classification matches this pattern; "*" matches every record.
          */
         classification?: string;
         /**
-         * Records of this severity.
+         * Records of this severity (1 low … 4 critical); null for any severity.
          */
-        severity?: number;
+        severity?: number | null;
         /**
          * Age (by reception time) after which matching records are purged; "forever" keeps them and exempts them from the global max_age.
          */

@@ -6,11 +6,11 @@ export const rateLimitSchema = z
   .strictObject({
     records: z
       .union([recordRateSchema, z.null()])
-      .default(null)
+      .prefault(null)
       .describe('Most records per window, such as "100/15m"; null for no record limit.'),
     bytes: z
       .union([byteRateSchema, z.null()])
-      .default(null)
+      .prefault(null)
       .describe('Most payload bytes per window, such as "1MiB/20m" (real bytes); null for no byte limit.'),
     when_exceeded: z
       .enum(['spool', 'drop'])
@@ -42,7 +42,7 @@ export const routeSchema = z
     to: z.array(z.string()).describe('Names of the destinations that receive the records of this route.'),
     rate_limit: z
       .union([rateLimitSchema, z.null()])
-      .default(null)
+      .prefault(null)
       .describe('Rate limits for this route; null for none.'),
     continue: z
       .boolean()
@@ -53,5 +53,5 @@ export const routeSchema = z
 
 export const routesSchema = z
   .array(routeSchema)
-  .default([])
+  .prefault([])
   .describe('Routes in order: a record takes the first route it matches (and more when that route has continue: true). Records matching no route are journaled as dropped.');

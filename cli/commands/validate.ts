@@ -12,9 +12,9 @@ export function validateCommand(): Command {
     .description(
       'Check a policy: schema (types, units, unknown keys) and semantics (unknown destinations, unreachable routes, ' +
         'rate windows, redaction patterns, …). Without FILE, the current directory is searched for telem.policy.{yaml,yml,json,js,mjs,ts}, ' +
-        '.telemrc* or a "telem" key in package.json.\n\nExit status: 0 valid (warnings may be printed), 1 the policy has errors, 2 usage error or unreadable file.',
+        '.telemrc* or a "telem" key in package.json. A legacy telemetrics.conf is accepted too and checked as the policy it translates to.\n\nExit status: 0 valid (warnings may be printed), 1 the policy has errors, 2 usage error or unreadable file.',
     )
-    .argument('[file]', 'policy file to check')
+    .argument('[file]', 'policy file (or telemetrics.conf) to check')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (file: string | undefined, options: { format: 'text' | 'json' }) => {
       const checked = await checkPolicyFile(file === undefined ? {} : { file });

@@ -11,7 +11,7 @@ export function defaultCollectorSettings(): CollectorSettings {
 
 export function purgePlan(retention: CollectorSettings['retention']): PurgePlan {
   return {
-    rules: retention.rules.map((rule) => ({ classification: rule.classification, severity: rule.severity, maxAgeMs: rule.max_age })),
+    rules: retention.rules.map((rule) => ({ classification: rule.classification, severity: rule.severity ?? undefined, maxAgeMs: rule.max_age })),
     maxAgeMs: retention.max_age,
   };
 }

@@ -2,12 +2,15 @@
  * Finds and reads a policy document: an explicit path, or a search of a directory for
  * telem.policy.*, .telemrc* or a "telem" key in package.json (cosmiconfig). YAML and JSON keep
  * positions for diagnostics; JavaScript and TypeScript modules export the policy as default.
+ * A named file that is a legacy telemetrics.conf (*.conf, or an INI [settings] section) is
+ * translated by engine/legacy/ and its diagnostics point at the conf's lines.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { looksLikeTelemetricsConf, telemetricsConfSource } from '../legacy/conf-source.js';
 import { POLICY_SEARCH_PLACES } from './search-places.js';
 import type { PolicySource, SourceFormat } from './source.js';
 import { type ParsedText, parseWithPositions } from './yaml-source.js';
@@ -34,11 +37,18 @@ function formatOf(filepath: string): SourceFormat {
   return 'yaml';
 }
 
+function isModuleWrapper(value: unknown): value is { default: unknown } {
+  if (value === null || typeof value !== 'object' || !('default' in value)) return false;
+  return Object.keys(value).every((key) => key === 'default' || key === '__esModule') || Object.prototype.toString.call(value) === '[object Module]';
+}
+
 const loadTypeScript: Loader = async (filepath) => {
   // tsx compiles the module on the fly: TypeScript 7 has no JavaScript transpile API.
   const { tsImport } = await import('tsx/esm/api');
-  const module = (await tsImport(pathToFileURL(filepath).href, import.meta.url)) as { default?: unknown };
-  return module.default;
+  let value = (await tsImport(pathToFileURL(filepath).href, import.meta.url)) as unknown;
+  // Outside an ESM package tsx compiles to CommonJS, which wraps the default export once more.
+  while (isModuleWrapper(value)) value = value.default;
+  return value;
 };
 
 const loadJavaScript: Loader = async (filepath, content) => {
@@ -90,9 +100,12 @@ export async function loadPolicySource(options: LoadOptions = {}): Promise<LoadR
   try {
     if (options.file !== undefined) {
       const absolute = path.resolve(cwd, options.file);
-      await readFile(absolute).catch((error: NodeJS.ErrnoException) => {
+      const content = await readFile(absolute, 'utf8').catch((error: NodeJS.ErrnoException) => {
         throw Object.assign(new Error(error.code === 'ENOENT' ? 'no such file' : describeFailure(error)), { code: error.code });
       });
+      if (looksLikeTelemetricsConf(absolute, content)) {
+        return { source: telemetricsConfSource({ file: options.file, text: content }), diagnostics: [] };
+      }
       found = await explorer.load(absolute);
     } else {
       found = await explorer.search(cwd);
@@ -113,7 +126,7 @@ export async function loadPolicySource(options: LoadOptions = {}): Promise<LoadR
     };
   }
 
-  const file = options.file ?? path.relative(cwd, found.filepath) ?? found.filepath;
+  const file = options.file ?? path.relative(cwd, found.filepath);
   const format = formatOf(found.filepath);
   const text = parsed.get(found.filepath);
   if (found.isEmpty || found.config === undefined || found.config === null) {

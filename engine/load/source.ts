@@ -1,7 +1,7 @@
 /** A loaded policy document, with what is needed to point diagnostics at file:line:col. */
 import type { Diagnostic, KeyPath } from '../diagnostics/diagnostic.js';
 
-export type SourceFormat = 'yaml' | 'json' | 'package-json' | 'js' | 'ts';
+export type SourceFormat = 'yaml' | 'json' | 'package-json' | 'js' | 'ts' | 'telemetrics-conf';
 
 export interface Position {
   readonly line: number;

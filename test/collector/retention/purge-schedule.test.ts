@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startCollector } from '../../../engine/collector/collector.js';
 import type { IncomingRecord } from '../../../engine/collector/record.js';
-import { defaultCollectorSettings } from '../../../engine/collector/settings.js';
+import { defaultCollectorSettings, purgePlan } from '../../../engine/collector/settings.js';
+import { collectorSchema } from '../../../schemas/collector.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { schedulePurge } from '../../../engine/collector/retention/purge-schedule.js';
 import { silentLogger } from '../../../engine/log/logger.js';
@@ -50,4 +51,21 @@ test('retention: each run applies per-classification ages (hello/world after a d
   now += 2 * DAY;
   assert.equal(await schedule.runNow(), 1);
   assert.deepEqual((await store.list({ filter: {}, limit: 10 })).map((record) => record.payload), ['kept']);
+});
+
+test('retention: the policy\'s collector.retention section becomes the purge plan', () => {
+  const settings = collectorSchema.parse({
+    retention: { max_age: 'forever', rules: [{ severity: 4, max_age: 'forever' }, { classification: 'org.example/*', max_age: '2d' }] },
+  });
+  assert.deepEqual(purgePlan(settings.retention), {
+    maxAgeMs: null,
+    rules: [
+      { classification: '*', severity: 4, maxAgeMs: null },
+      { classification: 'org.example/*', severity: undefined, maxAgeMs: 2 * DAY },
+    ],
+  });
+  assert.deepEqual(purgePlan(defaultCollectorSettings().retention), {
+    maxAgeMs: 35 * DAY,
+    rules: [{ classification: 'org.clearlinux/hello/world', severity: undefined, maxAgeMs: DAY }],
+  });
 });

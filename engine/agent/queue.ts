@@ -1,0 +1,50 @@
+/** A FIFO ordered by sequence number, where retried items go back to their place in line. */
+
+export interface Sequenced {
+  readonly seq: number;
+}
+
+export class OrderedQueue<T extends Sequenced> {
+  #items: T[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): T | undefined {
+    const item = this.#items[this.#head];
+    if (item === undefined) return undefined;
+    this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Inserts keeping sequence order (appending is the common case). */
+  push(item: T): void {
+    const last = this.#items[this.#items.length - 1];
+    if (this.length === 0 || (last !== undefined && last.seq <= item.seq)) {
+      this.#items.push(item);
+      return;
+    }
+    let low = this.#head;
+    let high = this.#items.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((this.#items[middle] as T).seq <= item.seq) low = middle + 1;
+      else high = middle;
+    }
+    this.#items.splice(low, 0, item);
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let index = this.#head; index < this.#items.length; index += 1) yield this.#items[index] as T;
+  }
+}

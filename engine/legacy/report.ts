@@ -1,0 +1,15 @@
+/** How the key readers say what upstream would have done with a value; translate.ts places it at file:line. */
+import type { LegacyKey } from './keys.js';
+
+export interface Reporter {
+  warn(code: string, message: string, hint?: string): void;
+  error(code: string, message: string, hint?: string): void;
+}
+
+/** The reporter for one key (diagnostics land on the line that sets it). */
+export type ReportFor = (key: LegacyKey) => Reporter;
+
+const silent: Reporter = { warn() {}, error() {} };
+
+/** For conversions whose messages nobody reads (the re-translation behind `--to-conf`). */
+export const ignoreReports: ReportFor = () => silent;

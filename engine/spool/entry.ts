@@ -1,0 +1,91 @@
+/**
+ * How a record sits in the spool: one framed entry per record in an append-only segment file.
+ * Frame: u32 LE body length · u32 LE CRC-32 of the body · body. Body: one JSON line of metadata
+ * (id, acceptance time, headers, routing decision, policy revision), then the payload bytes.
+ * The CRC makes a torn tail (a crash mid-write) detectable, so it is skipped, never delivered.
+ */
+import { crc32 } from 'node:zlib';
+import { RECORD_HEADERS, type RecordHeaders, type TelemetryRecord } from '../record/fields.js';
+
+export interface RouteTargets {
+  readonly route: string;
+  readonly to: readonly string[];
+}
+
+export interface SpoolEntry {
+  /** 32 lowercase hex: this record's id in this agent's spool and journal. */
+  readonly id: string;
+  readonly acceptedAt: number;
+  readonly record: TelemetryRecord;
+  /** The routing decision taken at acceptance; it survives policy reloads and restarts. */
+  readonly routes: readonly RouteTargets[];
+  readonly revision: number;
+}
+
+interface EntryMeta {
+  readonly id: string;
+  readonly t: number;
+  readonly h: RecordHeaders;
+  readonly r: readonly RouteTargets[];
+  readonly v: number;
+}
+
+export const FRAME_HEADER_BYTES = 8;
+/** Larger bodies are corruption, not records (payloads are at most a few KiB). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export function encodeEntry(entry: SpoolEntry): Buffer {
+  const meta: EntryMeta = { id: entry.id, t: entry.acceptedAt, h: entry.record.headers, r: entry.routes, v: entry.revision };
+  const body = Buffer.concat([Buffer.from(`${JSON.stringify(meta)}\n`, 'utf8'), entry.record.payload]);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
+  frame.writeUInt32LE(body.length, 0);
+  frame.writeUInt32LE(crc32(body), 4);
+  body.copy(frame, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+function isMeta(value: unknown): value is EntryMeta {
+  const meta = value as Partial<EntryMeta> | null;
+  return (
+    typeof meta?.id === 'string' &&
+    typeof meta.t === 'number' &&
+    typeof meta.v === 'number' &&
+    Array.isArray(meta.r) &&
+    typeof meta.h === 'object' &&
+    meta.h !== null &&
+    RECORD_HEADERS.every((name) => typeof (meta.h as Record<string, unknown>)[name] === 'string')
+  );
+}
+
+export interface DecodedSegment {
+  /** Entries with their encoded size, in file order. */
+  readonly entries: { readonly entry: SpoolEntry; readonly size: number }[];
+  /** Bytes after the last intact entry (a torn or corrupt tail), 0 when clean. */
+  readonly discardedBytes: number;
+}
+
+export function decodeSegment(buffer: Buffer): DecodedSegment {
+  const entries: { entry: SpoolEntry; size: number }[] = [];
+  let offset = 0;
+  while (offset + FRAME_HEADER_BYTES <= buffer.length) {
+    const length = buffer.readUInt32LE(offset);
+    const end = offset + FRAME_HEADER_BYTES + length;
+    if (length > MAX_BODY_BYTES || end > buffer.length) break;
+    const body = buffer.subarray(offset + FRAME_HEADER_BYTES, end);
+    if (crc32(body) !== buffer.readUInt32LE(offset + 4)) break;
+    const newline = body.indexOf(0x0a);
+    let meta: unknown;
+    try {
+      meta = JSON.parse(body.subarray(0, newline).toString('utf8'));
+    } catch {
+      break;
+    }
+    if (newline < 0 || !isMeta(meta)) break;
+    entries.push({
+      entry: { id: meta.id, acceptedAt: meta.t, record: { headers: meta.h, payload: Buffer.from(body.subarray(newline + 1)) }, routes: meta.r, revision: meta.v },
+      size: end - offset,
+    });
+    offset = end;
+  }
+  return { entries, discardedBytes: buffer.length - offset };
+}

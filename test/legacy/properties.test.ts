@@ -1,0 +1,102 @@
+/** Property tests: whatever a telemetrics.conf holds, translation answers with diagnostics, never an exception. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { hasErrors } from '../../engine/diagnostics/diagnostic.js';
+import { policyToSettings } from '../../engine/legacy/from-policy.js';
+import { LEGACY_KEY_NAMES, type LegacySettings } from '../../engine/legacy/keys.js';
+import { settingsToPolicy } from '../../engine/legacy/to-policy.js';
+import { translateConf } from '../../engine/legacy/translate.js';
+import { formatConf } from '../../engine/legacy/write-conf.js';
+import { validatePolicyValue } from '../../engine/validate/validate.js';
+
+const RUNS = { seed: 20_261_122, numRuns: 200 };
+
+/** Values that hit the interesting cases of every key type, plus arbitrary text. */
+const value = fc.oneof(
+  fc.integer({ min: -100, max: 400 }).map(String),
+  fc.constantFrom('true', 'false', 'TRUE', '1', '0', 'maybe', '', '15min', '-1', '99999999999999999999', '  7', '\\s12'),
+  fc.constantFrom('spool', 'drop', 'http://127.0.0.1', 'https://h/v3/collector', 'X-Telemetry-TID:\\sabc', '/tmp/x', 'C:\\dir'),
+  fc.string({ maxLength: 20 }),
+);
+
+const line = fc.oneof(
+  fc.tuple(fc.constantFrom(...LEGACY_KEY_NAMES, 'colour', 'Server', ''), fc.constantFrom('=', ' = ', '\t=\t'), value).map(([key, equals, text]) => `${key}${equals}${text}`),
+  fc.constantFrom('[settings]', '[Settings]', '[other]', '[settings', '# comment', '; comment', '', 'no equals sign', '=orphan', '\r'),
+  fc.string({ maxLength: 30 }),
+);
+
+const confText = fc.array(line, { maxLength: 25 }).map((lines) => lines.join('\n'));
+
+test('property: any text translates without throwing, and every diagnostic points at a line of the file', () => {
+  fc.assert(
+    fc.property(fc.oneof(confText, fc.string({ maxLength: 200, unit: 'binary' })), (text) => {
+      const translation = translateConf({ file: 'random.conf', text });
+      const lines = text.split('\n').length;
+      for (const diagnostic of translation.diagnostics) {
+        assert.equal(diagnostic.file, 'random.conf');
+        if (diagnostic.line !== undefined) assert.ok(diagnostic.line >= 1 && diagnostic.line <= lines, `line ${diagnostic.line} of ${lines}`);
+      }
+    }),
+    RUNS,
+  );
+});
+
+test('property: a translation without errors is always a valid policy', () => {
+  fc.assert(
+    fc.property(confText, (text) => {
+      const translation = translateConf({ file: 'random.conf', text });
+      if (hasErrors(translation.diagnostics)) return;
+      const { diagnostics } = validatePolicyValue(translation.value);
+      assert.deepEqual(diagnostics.filter((diagnostic) => diagnostic.severity === 'error'), []);
+    }),
+    RUNS,
+  );
+});
+
+const pathText = fc.stringMatching(/^\/[A-Za-z0-9_. \/-]{1,30}$/).filter((text) => !text.endsWith(' '));
+
+/** Settings a policy can carry exactly: delivery on, rate limiting on with at least the record limit. */
+const canonicalSettings: fc.Arbitrary<LegacySettings> = fc.record({
+  server: fc.webUrl({ validSchemes: ['http', 'https'] }).filter((url) => !/[\\\s]/.test(url)),
+  socket_path: pathText,
+  spool_dir: pathText,
+  rate_limit_strategy: fc.constantFrom('spool', 'drop'),
+  cainfo: fc.oneof(fc.constant(''), pathText),
+  tidheader: fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/), fc.stringMatching(/^[a-z0-9-]{1,36}$/)).map(([name, tid]) => `${name}: ${tid}`),
+  record_expiry: fc.integer({ min: 0, max: 1_000_000 }),
+  spool_max_size: fc.integer({ min: -1, max: 10_000_000 }),
+  spool_process_time: fc.integer({ min: 120, max: 300 }),
+  record_burst_limit: fc.integer({ min: 0, max: 1_000_000 }),
+  record_window_length: fc.integer({ min: 1, max: 59 }),
+  byte_burst_limit: fc.integer({ min: -1, max: 100_000_000 }),
+  byte_window_length: fc.integer({ min: 1, max: 59 }),
+  rate_limit_enabled: fc.constant(true),
+  daemon_recycling_enabled: fc.boolean(),
+  record_retention_enabled: fc.boolean(),
+  record_server_delivery_enabled: fc.constant(true),
+  // A disabled byte limit carries no window in a policy, so the canonical one is the default.
+}).map((settings) => ({ ...settings, byte_window_length: settings.byte_burst_limit < 0 ? 20 : settings.byte_window_length }));
+
+test('property: settings written as telemetrics.conf read back as the same settings', () => {
+  fc.assert(
+    fc.property(canonicalSettings, (settings) => {
+      const conf = formatConf(settings, { header: ['generated'] });
+      assert.deepEqual(conf.diagnostics, []);
+      const again = translateConf({ file: 'written.conf', text: conf.text });
+      assert.deepEqual(again.settings, settings);
+    }),
+    RUNS,
+  );
+});
+
+test('property: settings → policy → settings is the identity for what a policy carries exactly', () => {
+  fc.assert(
+    fc.property(canonicalSettings, (settings) => {
+      const { policy, diagnostics } = validatePolicyValue(settingsToPolicy(settings));
+      assert.ok(policy, JSON.stringify(diagnostics));
+      assert.deepEqual(policyToSettings(policy).settings, settings);
+    }),
+    RUNS,
+  );
+});

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatKeyPath } from '../../engine/diagnostics/diagnostic.js';
+import { policyToConf } from '../../engine/legacy/to-conf.js';
+import { translateConf } from '../../engine/legacy/translate.js';
+import { loadPolicySource } from '../../engine/load/load-policy.js';
+import { validatePolicySource, validatePolicyValue } from '../../engine/validate/validate.js';
+import { brief, legacyFixture, translateFixture } from './helpers.js';
+
+function confToPolicyToConf(name: string) {
+  const original = translateFixture(name);
+  const { policy } = validatePolicyValue(original.value);
+  assert.ok(policy);
+  const conf = policyToConf(policy, { source: 'converted.policy.yaml' });
+  const again = translateConf({ file: 'again.conf', text: conf.text });
+  return { original, conf, again };
+}
+
+test('round trip: every-key.conf → policy → telemetrics.conf gives the same settings, with nothing lost', () => {
+  const { original, conf, again } = confToPolicyToConf('every-key.conf');
+  assert.deepEqual(again.settings, original.settings);
+  assert.deepEqual(brief(conf.diagnostics), ['- warning conf-byte-count']);
+  assert.deepEqual(again.diagnostics.map((diagnostic) => diagnostic.code), ['legacy-drop-on-failure', 'legacy-byte-count']);
+});
+
+test('round trip: upstream\'s example.conf comes back with the same settings', () => {
+  const { original, again } = confToPolicyToConf('example.conf');
+  assert.deepEqual(again.settings, original.settings);
+});
+
+test('round trip: example.1.conf keeps what upstream uses without server delivery', () => {
+  const { original, conf, again } = confToPolicyToConf('example.1.conf');
+  assert.deepEqual(brief(conf.diagnostics), []);
+  assert.ok(!/^server=/m.test(conf.text), 'no server line for a local-only policy');
+  for (const key of ['socket_path', 'spool_dir', 'record_expiry', 'spool_max_size', 'spool_process_time', 'daemon_recycling_enabled', 'record_retention_enabled', 'record_server_delivery_enabled'] as const) {
+    assert.equal(again.settings[key], original.settings[key], key);
+  }
+});
+
+test('to-conf: the written file spells spaces as "\\s" and sets every key under [settings]', () => {
+  const { conf } = confToPolicyToConf('every-key.conf');
+  assert.match(conf.text, /^tidheader=X-Telemetry-TID:\\s0b7d33e5-3c5e-4c46-9d45-2f16c9a1c7e2$/m);
+  assert.match(conf.text, /^spool_dir=\/var\/spool\/telem\\stest$/m);
+  assert.equal(conf.text.match(/^[a-z_]+=/gm)?.length, 17);
+  assert.match(conf.text, /^\[settings\]$/m);
+});
+
+test('to-conf: several destinations, per-route limits, a sliding window and redaction are each listed by name', async () => {
+  const loaded = await loadPolicySource({ file: legacyFixture('several-destinations.policy.yaml') });
+  assert.ok(loaded.source);
+  const { policy } = validatePolicySource(loaded.source);
+  assert.ok(policy);
+  const conf = policyToConf(policy, { source: 'several-destinations.policy.yaml' });
+  assert.deepEqual(
+    conf.diagnostics.map((diagnostic) => `${diagnostic.code} ${formatKeyPath(diagnostic.path)}`),
+    [
+      'conf-not-expressible collection.redact',
+      'conf-not-expressible destinations.archive',
+      'conf-not-expressible routes[0].rate_limit.algorithm',
+      'conf-not-expressible routes[1]',
+    ],
+  );
+  assert.deepEqual(conf.diagnostics.map((diagnostic) => diagnostic.message), [
+    'collection.redact cannot be expressed in telemetrics.conf and is left out',
+    'destinations.archive cannot be expressed in telemetrics.conf and is left out',
+    'routes[0].rate_limit.algorithm "sliding" cannot be expressed in telemetrics.conf: the converted file gives "minute-slots"',
+    'routes[1] (route "crashes") cannot be expressed in telemetrics.conf and is left out',
+  ]);
+  assert.match(conf.text, /^# Not expressible in this file \(telem convert listed each\):\n# {3}collection\.redact\n/m);
+  assert.match(conf.text, /^server=https:\/\/telemetry\.example\.org\/v3\/collector$/m);
+  assert.match(conf.text, /^record_expiry=600$/m);
+  assert.match(conf.text, /^record_burst_limit=100$/m);
+});
+
+test('to-conf: values the file cannot hold exactly are rounded up or clamped, and each one is named', () => {
+  const { policy } = validatePolicyValue({
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'odd' },
+    spool: { max_size: 1000, expiry: '90s', retry: { interval: '10m' } },
+    destinations: { c: { type: 'http', url: 'https://h/v3/collector' } },
+    routes: [{ name: 'all', to: ['c'], rate_limit: { records: '5/2h' } }],
+  });
+  assert.ok(policy);
+  const conf = policyToConf(policy);
+  assert.match(conf.text, /^spool_max_size=1$/m);
+  assert.match(conf.text, /^record_expiry=2$/m);
+  assert.match(conf.text, /^spool_process_time=300$/m);
+  assert.match(conf.text, /^rate_limit_enabled=false$/m);
+  assert.deepEqual(conf.diagnostics.map((diagnostic) => diagnostic.message), [
+    'spool.max_size 1000B cannot be expressed in telemetrics.conf: the converted file gives 1KiB',
+    'spool.expiry 1m30s cannot be expressed in telemetrics.conf: the converted file gives 2m',
+    'spool.retry.interval 10m cannot be expressed in telemetrics.conf: the converted file gives 5m',
+    'routes[0].rate_limit cannot be expressed in telemetrics.conf and is left out',
+  ]);
+});
+
+test('to-conf: a value the dialect cannot hold is an error, not a wrong file', () => {
+  const { policy } = validatePolicyValue({
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'backslash' },
+    spool: { dir: 'C:\\spool' },
+    destinations: { c: { type: 'local' } },
+    routes: [{ name: 'all', to: ['c'] }],
+  });
+  assert.ok(policy);
+  const conf = policyToConf(policy);
+  assert.deepEqual(brief(conf.diagnostics), ['- error conf-value-not-expressible']);
+  assert.deepEqual(conf.diagnostics[0]?.path, ['spool', 'dir']);
+  assert.ok(!conf.text.includes('spool_dir='));
+});

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Diagnostic } from '../../engine/diagnostics/diagnostic.js';
+import { validatePolicyValue } from '../../engine/validate/validate.js';
+
+function policy(extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'check' },
+    destinations: { central: { type: 'http', url: 'https://collector.example/v3/collector' } },
+    routes: [{ name: 'default', to: ['central'] }],
+    ...extra,
+  };
+}
+
+function codes(diagnostics: readonly Diagnostic[]): string[] {
+  return diagnostics.map((diagnostic) => `${diagnostic.severity}:${diagnostic.code}`);
+}
+
+test('semantic checks: a well-formed policy has no diagnostics and resolves', () => {
+  const result = validatePolicyValue(policy({}));
+  assert.deepEqual(result.diagnostics, []);
+  assert.ok(result.policy);
+});
+
+test('semantic checks: a route naming an unknown destination is an error with a suggestion', () => {
+  const { diagnostics, policy: resolved } = validatePolicyValue(policy({ routes: [{ name: 'r', to: ['centrl'] }] }));
+  assert.equal(resolved, null);
+  assert.deepEqual(codes(diagnostics), ['error:unknown-destination', 'warning:unused-destination']);
+  assert.equal(diagnostics[0]?.message, 'route "r" sends to unknown destination "centrl" (did you mean "central"?)');
+  assert.deepEqual(diagnostics[0]?.path, ['routes', 0, 'to', 0]);
+});
+
+test('semantic checks: an empty `to` is an error', () => {
+  const { diagnostics } = validatePolicyValue(policy({ routes: [{ name: 'r', to: [] }] }));
+  assert.deepEqual(codes(diagnostics), ['error:empty-route-targets', 'warning:unused-destination']);
+});
+
+test('semantic checks: duplicate route names are an error at the second name', () => {
+  const { diagnostics } = validatePolicyValue(
+    policy({ routes: [{ name: 'r', match: { classification: 'a/b/*' }, to: ['central'] }, { name: 'r', match: { classification: 'c/d/*' }, to: ['central'] }] }),
+  );
+  assert.deepEqual(codes(diagnostics), ['error:duplicate-name']);
+  assert.deepEqual(diagnostics[0]?.path, ['routes', 1, 'name']);
+});
+
+test('semantic checks: a route shadowed by an earlier catch-all is unreachable (warning)', () => {
+  const { diagnostics, policy: resolved } = validatePolicyValue(
+    policy({
+      routes: [
+        { name: 'everything', match: { classification: '*' }, to: ['central'] },
+        { name: 'crashes', match: { classification: 'org.clearlinux/crash/*', min_severity: 2 }, to: ['central'] },
+      ],
+    }),
+  );
+  assert.deepEqual(codes(diagnostics), ['warning:unreachable-route']);
+  assert.equal(diagnostics[0]?.message, 'route "crashes" can never match: route "everything" before it takes every record it would');
+  assert.ok(resolved, 'warnings alone do not block the policy');
+});
+
+test('semantic checks: narrower severity, continue: true or a narrower pattern keep a later route reachable', () => {
+  for (const first of [
+    { name: 'high', match: { classification: '*', min_severity: 3 }, to: ['central'] },
+    { name: 'tee', match: { classification: '*' }, to: ['central'], continue: true },
+    { name: 'kernel', match: { classification: 'org.clearlinux/kernel/*' }, to: ['central'] },
+  ]) {
+    const { diagnostics } = validatePolicyValue(policy({ routes: [first, { name: 'crashes', match: { classification: 'org.clearlinux/crash/*' }, to: ['central'] }] }));
+    assert.deepEqual(codes(diagnostics), [], first.name);
+  }
+});
+
+test('semantic checks: a zero rate window is an error, one longer than the spool expiry a warning', () => {
+  const zero = validatePolicyValue(policy({ routes: [{ name: 'r', to: ['central'], rate_limit: { records: '100/0m' } }] }));
+  assert.deepEqual(codes(zero.diagnostics), ['error:rate-window-zero']);
+  const long = validatePolicyValue(policy({ spool: { expiry: '1h' }, routes: [{ name: 'r', to: ['central'], rate_limit: { bytes: '1MiB/2h' } }] }));
+  assert.deepEqual(codes(long.diagnostics), ['warning:rate-window-exceeds-expiry']);
+  assert.equal(
+    long.diagnostics[0]?.message,
+    'route "r" has a bytes rate window of 2h, longer than the spool expiry of 1h: deferred records can expire before the window frees up',
+  );
+});
+
+test('semantic checks: minute-slots rate limits need whole minutes under an hour', () => {
+  const { diagnostics } = validatePolicyValue(policy({ routes: [{ name: 'r', to: ['central'], rate_limit: { records: '10/60m', algorithm: 'minute-slots' } }] }));
+  assert.deepEqual(codes(diagnostics), ['error:rate-window-not-slots']);
+});
+
+test('semantic checks: a spool expiry shorter than the retry interval is a warning', () => {
+  const { diagnostics } = validatePolicyValue(policy({ spool: { expiry: '1m', retry: { interval: '5m' } } }));
+  assert.deepEqual(codes(diagnostics), ['warning:expiry-shorter-than-retry']);
+});
+
+test('semantic checks: a redaction pattern that does not compile is an error naming the problem', () => {
+  const { diagnostics } = validatePolicyValue(policy({ collection: { redact: [{ pattern: '(\\d+' }] } }));
+  assert.deepEqual(codes(diagnostics), ['error:invalid-redaction-pattern']);
+  assert.match(diagnostics[0]?.message ?? '', /^redaction pattern does not compile: .*Unterminated group/);
+  assert.deepEqual(diagnostics[0]?.path, ['collection', 'redact', 0, 'pattern']);
+});
+
+test('semantic checks: a v2 destination pointed at a v3 URL is a warning', () => {
+  const { diagnostics } = validatePolicyValue(
+    policy({ destinations: { central: { type: 'http', protocol: 'v2', url: 'http://127.0.0.1/v3/collector' } } }),
+  );
+  assert.deepEqual(codes(diagnostics), ['warning:protocol-url-mismatch']);
+});
+
+test('semantic checks: fleet bundles need trusted keys and stages that grow to 100%', () => {
+  const { diagnostics } = validatePolicyValue(
+    policy({ fleet: { source: 'https://policies.example/', stages: [{ name: 'a', percent: 50 }, { name: 'a', percent: 10 }] } }),
+  );
+  assert.deepEqual(codes(diagnostics), ['error:fleet-untrusted-source', 'error:duplicate-name', 'error:rollout-shrinks', 'warning:rollout-incomplete']);
+});
+
+test('semantic checks: no routes at all is a warning that records will be dropped', () => {
+  const { diagnostics } = validatePolicyValue(policy({ destinations: {}, routes: [] }));
+  assert.deepEqual(codes(diagnostics), ['warning:no-routes']);
+});
+
+test('schema checks: unknown keys, wrong types and missing keys are errors with key paths', () => {
+  const { diagnostics } = validatePolicyValue({
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'x' },
+    spool: { max_size: true, expiry: 1200 },
+    destinatons: {},
+    destinations: { a: { type: 'http' } },
+    routes: [{ name: 'r', to: ['a'] }],
+  });
+  assert.deepEqual(
+    diagnostics.map((d) => [d.code, d.path.join('.'), d.message]).sort(),
+    [
+      ['schema-invalid-value', 'spool.max_size', 'expected a size such as "5MiB", a number of bytes, or "unlimited"'],
+      ['schema-invalid-type', 'spool.expiry', 'expected a duration with a unit, such as "15m", "20h" or "1h30m"'],
+      ['schema-unknown-key', 'destinatons', 'unknown key "destinatons" (did you mean "destinations"?)'],
+      ['schema-missing-key', 'destinations.a.url', 'missing required key "url"'],
+    ].sort(),
+  );
+});
+
+test('schema checks: a document that is not a mapping is rejected plainly', () => {
+  for (const value of [null, 'text', [1, 2]]) {
+    assert.equal(validatePolicyValue(value).diagnostics[0]?.code, 'not-a-policy');
+  }
+});
+
+test('schema checks: semantic problems are still reported alongside schema errors', () => {
+  const { diagnostics } = validatePolicyValue(policy({ spool: { max_size: 'lots' }, routes: [{ name: 'r', to: ['central', 'archive'] }] }));
+  assert.deepEqual(codes(diagnostics), ['error:schema-invalid-value', 'error:unknown-destination']);
+});
+
+test('schema checks: a broken destination does not also show up as unknown', () => {
+  const { diagnostics } = validatePolicyValue(policy({ destinations: { central: { type: 'ftp' } } }));
+  assert.deepEqual(codes(diagnostics), ['error:schema-invalid-value']);
+});
