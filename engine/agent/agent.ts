@@ -24,7 +24,7 @@ export type ClientFactory = (config: ResolvedDestination) => DestinationClient;
 
 /** Where the agent writes record outcomes (the journal stage implements it). */
 export interface JournalWriter {
-  write(entry: JournalEntry, payload?: Buffer): void;
+  append(entry: JournalEntry, payload?: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -224,6 +224,6 @@ export class Agent {
       destination: options.destination ?? null,
       policyRevision: options.revision ?? this.plan.revision,
     };
-    this.#options.journal.write(entry, options.outcome === 'delivered' ? options.record.payload : undefined);
+    this.#options.journal.append(entry, options.outcome === 'delivered' ? options.record.payload : undefined);
   }
 }

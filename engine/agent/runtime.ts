@@ -1,0 +1,164 @@
+/**
+ * A running agent process: the policy → agent → intake socket, plus reload (SIGHUP or a change
+ * of the policy file), the optional metrics endpoint and systemd socket activation. `telem run`
+ * is a thin shell over this; tests and benchmarks start it the same way.
+ */
+import type { ResolvedPolicy } from '../../schemas/resolved.js';
+import { createDestinationClient } from '../deliver/create-client.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { intakeOptionsFromPolicy } from '../intake/from-policy.js';
+import { type IntakeServer, createIntakeServer } from '../intake/server.js';
+import { readBootId } from '../journal/boot-id.js';
+import { openJournalWriter } from '../journal/journal-writer.js';
+import { type AgentPolicy, loadAgentPolicy } from '../load/agent-policy.js';
+import type { Logger } from '../log/logger.js';
+import { underRoot } from '../paths/root.js';
+import { Agent } from './agent.js';
+import { startMetricsServer } from './metrics-server.js';
+import { type PolicyWatcher, watchPolicyFile } from './policy-watcher.js';
+import { importUpstreamSpool } from './upstream-import.js';
+
+export interface RuntimeOptions {
+  /** --policy: used as given; when absent the machine's policy is searched under the root. */
+  readonly policy?: string | undefined;
+  readonly root: string;
+  readonly logger: Logger;
+  /** "host:port" for /metrics and /status; off when absent. */
+  readonly metrics?: string | undefined;
+  /** Environment for socket activation (LISTEN_FDS/LISTEN_PID). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface Runtime {
+  readonly agent: Agent;
+  readonly intake: IntakeServer;
+  readonly policySource: AgentPolicy;
+  readonly metricsUrl: string | null;
+  /** Re-reads the policy; keeps the running one (and returns its diagnostics) when the new one has errors. */
+  reload(): Promise<{ readonly applied: boolean; readonly diagnostics: readonly Diagnostic[] }>;
+  /** Stops taking records, finishes those in flight and delivery attempts under way, closes everything. */
+  stop(): Promise<void>;
+}
+
+export class PolicyError extends Error {
+  constructor(readonly checked: AgentPolicy) {
+    super(`the policy ${checked.file ?? '(compiled defaults)'} cannot be used`);
+  }
+}
+
+/** SD_LISTEN_FDS_START: the first descriptor systemd passes. */
+const FIRST_INHERITED_FD = 3;
+
+function inheritedSocket(env: NodeJS.ProcessEnv): number | undefined {
+  const count = Number(env.LISTEN_FDS ?? 0);
+  if (count < 1) return undefined;
+  if (env.LISTEN_PID !== undefined && Number(env.LISTEN_PID) !== process.pid) return undefined;
+  return FIRST_INHERITED_FD;
+}
+
+function summarize(diagnostics: readonly Diagnostic[]): { code: string; severity: string; message: string; at: string }[] {
+  return diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, at: `${d.file ?? ''}${d.line === undefined ? '' : `:${d.line}:${d.column ?? 1}`}` }));
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { root, logger } = options;
+  const env = options.env ?? process.env;
+  const initial = await loadAgentPolicy({ policy: options.policy, root });
+  if (!initial.policy) throw new PolicyError(initial);
+  let policy: ResolvedPolicy = initial.policy;
+  if (initial.diagnostics.length > 0) logger.warn({ diagnostics: summarize(initial.diagnostics) }, 'policy has warnings');
+
+  const journal = await openJournalWriter({ root, retention: policy.retention, logger });
+  const agent = await Agent.start({
+    policy,
+    root,
+    logger,
+    journal,
+    bootId: await readBootId(root),
+    createClient: (config) => createDestinationClient(config, { root, logger }),
+  });
+  await importUpstreamSpool({ dir: underRoot(root, policy.spool.dir), agent, logger });
+
+  const fd = inheritedSocket(env);
+  let lastRecordAt = Date.now();
+  const intake = createIntakeServer({
+    ...intakeOptionsFromPolicy(policy, {
+      root,
+      logger,
+      sink: {
+        accept: async (accepted) => {
+          lastRecordAt = Date.now();
+          await agent.accept(accepted.record);
+        },
+      },
+    }),
+    ...(fd === undefined ? {} : { fd }),
+  });
+  await intake.listen();
+
+  const metrics = options.metrics ? await startMetricsServer({ agent: () => agent, ...parseHostPort(options.metrics) }) : null;
+
+  let reloading: Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> | null = null;
+  const reload = (): Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> => {
+    reloading ??= (async () => {
+      try {
+        const next = await loadAgentPolicy({ policy: options.policy, root });
+        if (!next.policy) {
+          logger.error({ diagnostics: summarize(next.diagnostics) }, 'new policy has errors; still running the previous one');
+          return { applied: false, diagnostics: next.diagnostics };
+        }
+        if (JSON.stringify(next.policy.intake) !== JSON.stringify(policy.intake) || JSON.stringify(next.policy.spool) !== JSON.stringify(policy.spool)) {
+          logger.warn('intake and spool settings take effect at the next start; routing, limits and destinations apply now');
+        }
+        policy = next.policy;
+        agent.reload(policy);
+        return { applied: true, diagnostics: next.diagnostics };
+      } finally {
+        reloading = null;
+      }
+    })();
+    return reloading;
+  };
+
+  const watcher: PolicyWatcher | null = initial.watchPath ? watchPolicyFile(initial.watchPath, () => void reload()) : null;
+
+  // Socket activation: systemd starts us again on the next connection, so idling can end the process.
+  const recycleAfter = policy.intake.recycle_after;
+  const idleTimer =
+    fd !== undefined && recycleAfter !== null
+      ? setInterval(() => {
+          if (Date.now() - lastRecordAt >= recycleAfter && Object.values(agent.status().backlog).every((count) => count === 0)) {
+            logger.info({ idleMs: Date.now() - lastRecordAt }, 'idle under socket activation; exiting');
+            process.kill(process.pid, 'SIGTERM');
+          }
+        }, Math.min(recycleAfter, 60_000))
+      : null;
+
+  logger.info({ policy: policy.metadata.name, revision: policy.metadata.revision, from: initial.file ?? initial.origin, socket: intake.socketPath, metrics: metrics?.url ?? null }, 'agent ready');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    agent,
+    intake,
+    policySource: initial,
+    metricsUrl: metrics?.url ?? null,
+    reload,
+    stop() {
+      stopping ??= (async () => {
+        watcher?.close();
+        if (idleTimer) clearInterval(idleTimer);
+        await intake.close({ drain: true });
+        await agent.stop();
+        await metrics?.close();
+        logger.info('agent stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(text);
+  if (!match) throw new Error(`--metrics expects HOST:PORT or PORT, got "${text}"`);
+  return { host: match[1] || '127.0.0.1', port: Number(match[2]) };
+}

@@ -1,0 +1,85 @@
+/**
+ * Reads one frame from a connection, however the client split it: upstream telemprobd gave up
+ * at the first short read (reference §A.3, §G.10); here chunks are gathered until record_size
+ * bytes arrived, the client went silent for the read timeout, or the frame deadline passed.
+ */
+import type { Socket } from 'node:net';
+import { checkFrameSize, SIZE_FIELD_BYTES, type FrameLimits } from '../record/frame.js';
+import type { RejectReason } from './stats.js';
+
+export interface FrameReadOptions {
+  readonly limits: FrameLimits;
+  /** Longest silence between two reads. */
+  readonly readTimeoutMs: number;
+  /** Longest time for the whole frame, so trickling a byte at a time cannot hold a slot forever. */
+  readonly deadlineMs: number;
+}
+
+export type FrameRead =
+  | { readonly ok: true; readonly frame: Buffer; readonly trailingBytes: number }
+  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+export function readFrame(socket: Socket, options: FrameReadOptions): Promise<FrameRead> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let size = -1;
+    let settled = false;
+
+    const finish = (result: FrameRead): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      socket.setTimeout(0);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      socket.off('error', onError);
+      socket.off('timeout', onTimeout);
+      socket.pause();
+      resolve(result);
+    };
+    const joined = (): Buffer => (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (size < 0 && received >= SIZE_FIELD_BYTES) {
+        const head = joined();
+        chunks.splice(0, chunks.length, head);
+        size = head.readUInt32LE(0);
+        const problem = checkFrameSize(size, options.limits);
+        if (problem) {
+          finish(problem);
+          return;
+        }
+      }
+      if (size >= 0 && received >= size) finish({ ok: true, frame: joined().subarray(0, size), trailingBytes: received - size });
+    };
+    const onEnd = (): void => {
+      if (received === 0) finish({ ok: false, reason: 'empty', detail: 'the client closed without sending anything' });
+      else if (size < 0) finish({ ok: false, reason: 'truncated', detail: `the client closed after ${received} bytes, before record_size was complete` });
+      else finish({ ok: false, reason: 'truncated', detail: `record_size is ${size} but the client closed after ${received} bytes` });
+    };
+    const onError = (error: NodeJS.ErrnoException): void => {
+      finish({ ok: false, reason: 'connection_error', detail: error.code ?? error.message });
+    };
+    const onTimeout = (): void => {
+      // Timers run before pending reads in an event-loop turn: after a stall of the agent's own
+      // loop, bytes may be waiting unread. Look once more after the poll phase before giving up.
+      const seen = received;
+      setImmediate(() => {
+        if (received === seen) finish({ ok: false, reason: 'timeout', detail: `no data for ${options.readTimeoutMs} ms after ${received} bytes` });
+      });
+    };
+    const deadline = setTimeout(() => {
+      finish({ ok: false, reason: 'timeout', detail: `the frame was not complete after ${options.deadlineMs} ms (${received} bytes)` });
+    }, options.deadlineMs);
+
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', onError);
+    socket.setTimeout(options.readTimeoutMs, onTimeout);
+    socket.resume();
+  });
+}

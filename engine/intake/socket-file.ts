@@ -1,0 +1,34 @@
+/** Preparing the socket path: a stale socket left by a crash is replaced, a live one is not. */
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+
+/** True when a process accepts connections on the socket (the connection is closed at once). */
+export function isListening(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createConnection(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+export class SocketInUseError extends Error {
+  readonly code = 'socket-in-use';
+}
+
+export async function prepareSocketPath(socketPath: string): Promise<void> {
+  await mkdir(path.dirname(socketPath), { recursive: true });
+  let info;
+  try {
+    info = await lstat(socketPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (!info.isSocket()) throw new SocketInUseError(`${socketPath} exists and is not a socket; refusing to replace it`);
+  if (await isListening(socketPath)) throw new SocketInUseError(`another process is already listening on ${socketPath}`);
+  await unlink(socketPath);
+}
