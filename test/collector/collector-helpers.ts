@@ -1,4 +1,5 @@
 /** Shared by the collector tests: real collectors on 127.0.0.1, on each storage backend. */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { type RunningCollector, startCollector } from '../../engine/collector/co
 import { type CollectorSettings, defaultCollectorSettings } from '../../engine/collector/settings.js';
 import { openStore } from '../../engine/collector/storage/open-store.js';
 import type { RecordStore } from '../../engine/collector/storage/store.js';
+import { cliEntry } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 
 export const UPSTREAM_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
@@ -147,4 +149,36 @@ export async function postV3(
 export async function getJson<T = Record<string, unknown>>(collector: RunningCollector, pathAndQuery: string): Promise<{ status: number; body: T }> {
   const response = await fetch(new URL(pathAndQuery, collector.url));
   return { status: response.status, body: (await response.json()) as T };
+}
+
+export interface StartedProcess {
+  /** The match of the readiness pattern. */
+  readonly match: RegExpExecArray;
+  /** Sends SIGTERM and waits for the exit. */
+  stop(): Promise<{ code: number | null; stderr: string }>;
+}
+
+/** Runs the real `telem` binary until a pattern shows up on its stdout or stderr (for long-running commands). */
+export function startProcess(options: { args: readonly string[]; ready: { stream: 'stdout' | 'stderr'; pattern: RegExp } }): Promise<StartedProcess> {
+  const child = spawn(process.execPath, [cliEntry, ...options.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return new Promise((resolve, reject) => {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream].on('data', (chunk: Buffer) => {
+        output[stream] += chunk.toString();
+        const match = stream === options.ready.stream ? options.ready.pattern.exec(output[stream]) : null;
+        if (match) {
+          resolve({
+            match,
+            async stop() {
+              child.kill('SIGTERM');
+              return { code: await exited, stderr: output.stderr };
+            },
+          });
+        }
+      });
+    }
+    void exited.then((code) => reject(new Error(`telem ${options.args.join(' ')} exited with ${code} before it was ready: ${output.stderr}`)));
+  });
 }

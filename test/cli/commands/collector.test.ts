@@ -1,44 +1,18 @@
 /** `telem collector` as a user runs it: prints its URL, stores under --root, stops cleanly on SIGTERM. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { tokenDigest } from '../../../engine/collector/validation/tenant.js';
 import { runCli } from '../../helpers/cli.js';
-import { cliEntry } from '../../helpers/paths.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { UPSTREAM_TID, rawHttp, rawRequest, v3Body } from '../../collector/collector-helpers.js';
-
-interface Started {
-  readonly url: string;
-  stop(): Promise<{ code: number | null; stderr: string }>;
-}
+import { type StartedProcess, UPSTREAM_TID, rawHttp, rawRequest, startProcess, v3Body } from '../../collector/collector-helpers.js';
 
 /** Starts the real binary and waits for the URL it prints on stdout. */
-function startCli(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [cliEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const url = /^(http:\/\/\S+\/)\n/.exec(stdout)?.[1];
-      if (url) {
-        resolve({
-          url,
-          async stop() {
-            child.kill('SIGTERM');
-            return { code: await exited, stderr };
-          },
-        });
-      }
-    });
-    void exited.then((code) => reject(new Error(`telem collector exited with ${code} before printing its URL: ${stderr}`)));
-  });
+async function startCli(args: string[]): Promise<{ url: string; stop: StartedProcess['stop'] }> {
+  const started = await startProcess({ args, ready: { stream: 'stdout', pattern: /^(http:\/\/\S+\/)\n/ } });
+  return { url: started.match[1] as string, stop: started.stop };
 }
 
 test('telem collector: prints its URL, accepts records into sqlite under --root, exits 0 on SIGTERM', async (t) => {

@@ -5,32 +5,14 @@
  * Screenshots are written to dist/test-artifacts/ (or $TELEM_TEST_ARTIFACTS).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { fromRoot } from '../../helpers/paths.js';
 import { postV2, postV3, startTestCollector, v2Headers, v3Body } from '../collector-helpers.js';
+import { BROWSER_SKIP, artifactPath, openPage } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium package (.ci/provision.sh does) to run the UI test`;
-const ARTIFACTS = process.env.TELEM_TEST_ARTIFACTS ?? fromRoot('dist', 'test-artifacts');
-
-test('web UI: a delivered record appears in the live list within two seconds and opens to its full detail', { skip: SKIP, timeout: 60_000 }, async (t) => {
+test('web UI: a delivered record appears in the live list within two seconds and opens to its full detail', { skip: BROWSER_SKIP, timeout: 60_000 }, async (t) => {
   const collector = await startTestCollector(t);
   await postV2(collector, v2Headers({ classification: 'org.clearlinux/heartbeat/ping', event_id: 'a'.repeat(32) }), 'older record\n');
-
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
+  const { page, problems } = await openPage(t);
 
   await page.goto(collector.url);
   await page.locator('#record-table tbody tr').first().waitFor();
@@ -53,8 +35,7 @@ test('web UI: a delivered record appears in the live list within two seconds and
   for (const text of ['classification', 'org.example/ui/visible', 'machine_id', '66c196ce4222dd761470da5e7e35f6f1', 'cpu_model', 'kernel_version', '6.5.7-1355.native', 'event_id']) {
     assert.ok(detail.includes(text), `detail shows ${text}`);
   }
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, 'collector-ui-records.png'), fullPage: true });
+  await page.screenshot({ path: artifactPath('collector-ui-records.png'), fullPage: true });
   await page.keyboard.press('Escape');
 
   // Filters narrow the list (and the URL keeps them).
@@ -72,7 +53,7 @@ test('web UI: a delivered record appears in the live list within two seconds and
   const group = page.locator('#crash-table tbody tr').first();
   await group.waitFor();
   assert.match(await group.innerText(), /boom\(\) - \[\/usr\/lib64\/libx\.so\]\s+2\s+2/);
-  await page.screenshot({ path: path.join(ARTIFACTS, 'collector-ui-crashes.png'), fullPage: true });
+  await page.screenshot({ path: artifactPath('collector-ui-crashes.png'), fullPage: true });
   await group.click();
   await page.waitForFunction('document.querySelectorAll("#record-table tbody tr").length === 2');
 
@@ -80,7 +61,7 @@ test('web UI: a delivered record appears in the live list within two seconds and
   await page.click('nav button[data-tab="charts"]');
   await page.locator('#chart-severity svg rect').first().waitFor();
   assert.ok((await page.locator('#chart-population svg rect').count()) >= 1);
-  await page.screenshot({ path: path.join(ARTIFACTS, 'collector-ui-charts.png'), fullPage: true });
+  await page.screenshot({ path: artifactPath('collector-ui-charts.png'), fullPage: true });
 
   assert.deepEqual(problems, [], 'no script errors or CSP violations');
 });
