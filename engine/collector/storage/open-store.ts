@@ -23,19 +23,37 @@ export interface OpenedStore {
 
 export class DatabaseSettingError extends Error {}
 
+/** The database setting without its password, for messages and logs. */
+export function describeDatabase(database: string): string {
+  if (!/^postgres(?:ql)?:\/\//.test(database)) return database;
+  try {
+    const url = new URL(database);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
 export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
   const { database } = options;
   if (database.startsWith('sqlite:')) {
     const file = database.slice('sqlite:'.length);
     if (file === '') throw new DatabaseSettingError('"sqlite:" needs a file path, such as sqlite:/var/lib/telem/collector.db');
     const resolved = file === ':memory:' ? file : underRoot(options.root ?? '/', file);
-    return { store: openSqliteStore(resolved), writers: 1, description: `sqlite:${resolved}` };
+    try {
+      return { store: openSqliteStore(resolved), writers: 1, description: `sqlite:${resolved}` };
+    } catch (error) {
+      throw new DatabaseSettingError(`cannot open sqlite:${resolved}: ${(error as Error).message}`);
+    }
   }
   if (/^postgres(?:ql)?:\/\//.test(database)) {
-    const url = new URL(database);
-    url.password = url.password ? '***' : '';
-    const store = await openPostgresStore(options.schema === undefined ? { url: database } : { url: database, schema: options.schema });
-    return { store, writers: POSTGRES_POOL_SIZE, description: url.toString() };
+    try {
+      const store = await openPostgresStore(options.schema === undefined ? { url: database } : { url: database, schema: options.schema });
+      return { store, writers: POSTGRES_POOL_SIZE, description: describeDatabase(database) };
+    } catch (error) {
+      throw new DatabaseSettingError(`cannot open ${describeDatabase(database)}: ${(error as Error).message}`);
+    }
   }
   throw new DatabaseSettingError(`unknown database "${database}": expected "sqlite:PATH" or a "postgres://" URL`);
 }

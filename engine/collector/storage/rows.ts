@@ -34,8 +34,9 @@ export function insertValues(record: IncomingRecord, bool: (value: boolean) => u
   return INSERT_COLUMNS.map((column) => (column in derived ? derived[column] : record[column as keyof IncomingRecord]));
 }
 
-export function dedupKey(values: { machine_id: unknown; event_id: unknown; creation_timestamp: unknown; payload_sha256: unknown }): string {
-  return JSON.stringify([values.machine_id, values.event_id, Number(values.creation_timestamp), values.payload_sha256]);
+/** The dedup index's columns of a row (or of a record's insert values) as one comparable string. */
+export function dedupKey(row: Row): string {
+  return JSON.stringify(DEDUP_COLUMNS.map((column) => (column === 'creation_timestamp' ? Number(row[column]) : row[column])));
 }
 
 /** A row as read back (PostgreSQL bigint already parsed to number, SQLite booleans as 0/1). */

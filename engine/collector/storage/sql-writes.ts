@@ -18,11 +18,7 @@ export interface PreparedRow {
 
 export function prepareRow(record: IncomingRecord, bool: (value: boolean) => unknown): PreparedRow {
   const values = insertValues(record, bool);
-  const at = (column: (typeof DEDUP_COLUMNS)[number]) => values[INSERT_COLUMNS.indexOf(column)];
-  return {
-    values,
-    key: dedupKey({ machine_id: at('machine_id'), event_id: at('event_id'), creation_timestamp: at('creation_timestamp'), payload_sha256: at('payload_sha256') }),
-  };
+  return { values, key: dedupKey(Object.fromEntries(INSERT_COLUMNS.map((column, index) => [column, values[index]]))) };
 }
 
 /** Multi-row insert that skips rows already stored (the dedup index) and returns the new ones. */
@@ -38,7 +34,7 @@ export function insertStatement(rows: readonly PreparedRow[]): SqlStatement {
 
 /** The stored rows for records the insert skipped, found by their dedup key; null when none was skipped. */
 export function existingStatement(rows: readonly PreparedRow[], inserted: readonly Row[]): SqlStatement | null {
-  const insertedKeys = new Set(inserted.map((row) => dedupKey(row as never)));
+  const insertedKeys = new Set(inserted.map((row) => dedupKey(row)));
   const skipped = rows.filter((row) => !insertedKeys.has(row.key));
   if (skipped.length === 0) return null;
   const keyColumns = DEDUP_COLUMNS.map((column) => INSERT_COLUMNS.indexOf(column));
@@ -54,8 +50,8 @@ export function existingStatement(rows: readonly PreparedRow[], inserted: readon
  * returned is new, every other occurrence is a duplicate.
  */
 export function matchResults(rows: readonly PreparedRow[], inserted: readonly Row[], existing: readonly Row[]): InsertResult[] {
-  const fresh = new Map(inserted.map((row) => [dedupKey(row as never), row]));
-  const old = new Map(existing.map((row) => [dedupKey(row as never), row]));
+  const fresh = new Map(inserted.map((row) => [dedupKey(row), row]));
+  const old = new Map(existing.map((row) => [dedupKey(row), row]));
   const seen = new Set<string>();
   return rows.map(({ key }) => {
     const firstTime = !seen.has(key) && fresh.has(key);

@@ -68,6 +68,15 @@ test('telem collector: a bad --db, --listen or policy is refused with a message 
   assert.deepEqual([db.code, db.stdout], [2, '']);
   assert.equal(db.stderr, 'telem collector: unknown database "mysql://x": expected "sqlite:PATH" or a "postgres://" URL\n');
 
+  const unreachable = await runCli(['collector', '--listen', '127.0.0.1:0', '--db', 'postgres://telem:secret@127.0.0.1:1/telem']);
+  assert.equal(unreachable.code, 2);
+  assert.match(unreachable.stderr, /^telem collector: cannot open postgres:\/\/telem:\*\*\*@127\.0\.0\.1:1\/telem: connect ECONNREFUSED/, 'the password is not printed');
+
+  await writeFile(path.join(dir, 'not-a-dir'), '');
+  const unwritable = await runCli(['collector', '--listen', '127.0.0.1:0', '--db', `sqlite:${path.join(dir, 'not-a-dir', 'a.db')}`]);
+  assert.equal(unwritable.code, 2);
+  assert.match(unwritable.stderr, /^telem collector: cannot open sqlite:.*not-a-dir\/a\.db: /);
+
   const listen = await runCli(['collector', '--listen', 'localhost', '--db', `sqlite:${path.join(dir, 'a.db')}`]);
   assert.equal(listen.code, 2);
   assert.equal(listen.stderr, 'telem collector: cannot listen on "localhost": expected HOST:PORT such as 127.0.0.1:8080\n');
