@@ -10,7 +10,8 @@ log() { printf 'provision: %s\n' "$*" >&2; }
 
 need=()
 command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
-[ -x /usr/bin/chromium ] || need+=(chromium)
+# A font, so pages lay out text as a user's browser would.
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
