@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The telem command: thin shells over engine/. Only this layer chooses exit codes. */
 import { Command } from 'commander';
+import { collectorCommand } from './commands/collector.js';
 import { convertCommand } from './commands/convert.js';
 import { hprobeCommand } from './commands/hprobe.js';
 import { journalCommand } from './commands/journal.js';
@@ -31,6 +32,7 @@ const commands = [
   optOutCommand(),
   statusCommand(),
   journalCommand(),
+  collectorCommand(),
 ];
 for (const command of commands) {
   program.addCommand(command.exitOverride().showHelpAfterError(`(run "telem ${command.name()} --help" for usage)`));

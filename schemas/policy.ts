@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { collectionSchema } from './collection.js';
+import { collectorSchema } from './collector.js';
 import { consentSchema } from './consent.js';
 import { destinationsSchema } from './destinations.js';
 import { fleetSchema } from './fleet.js';
@@ -48,8 +49,9 @@ export const policySchema = z
     routes: routesSchema,
     retention: retentionSchema,
     fleet: fleetSchema,
+    collector: collectorSchema,
   })
-  .describe('A telem policy: consent, collection, intake, spool, destinations, routes, retention and fleet rollout.');
+  .describe('A telem policy: consent, collection, intake, spool, destinations, routes, retention, fleet rollout and the collector.');
 
 /** A policy as written by its author (units as text, defaults left out). */
 export type PolicyInput = z.input<typeof policySchema>;

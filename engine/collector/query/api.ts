@@ -1,0 +1,86 @@
+/**
+ * The query API:
+ *   GET /api/records        filters named like record fields, since/until, cursor pagination;
+ *                           format=json (default, one page) | ndjson | csv (every match, streamed)
+ *   GET /api/records/<id>   one record
+ *   GET /api/stats          counts by classification, severity, build, machines, over time
+ *   GET /api/crashes        crash records (classification "any/crash/any" by default) grouped by their first backtrace frame
+ */
+import type { ServerResponse } from 'node:http';
+import { recordJson } from '../record.js';
+import { HttpError, sendJson } from '../http/reply.js';
+import type { RecordStore } from '../storage/store.js';
+import { csvHeader, csvRow } from './csv.js';
+import {
+  FILTER_PARAMETERS,
+  checkKnown,
+  encodeCursor,
+  parseBucket,
+  parseChoice,
+  parseCursor,
+  parseFilter,
+  parseLimit,
+} from './params.js';
+
+export const PAGE_LIMIT = 1000;
+const DEFAULT_PAGE = 100;
+export const CRASH_CLASSIFICATION = '*/crash/*';
+
+export interface QueryContext {
+  readonly store: RecordStore;
+  readonly now: () => number;
+}
+
+export async function recordsEndpoint(context: QueryContext, params: URLSearchParams, res: ServerResponse): Promise<void> {
+  checkKnown(params, [...FILTER_PARAMETERS, 'limit', 'cursor', 'format']);
+  const filter = parseFilter(params, context.now());
+  const format = parseChoice(params, 'format', ['json', 'ndjson', 'csv'] as const);
+  let beforeId = parseCursor(params);
+
+  if (format === 'json') {
+    const limit = parseLimit(params, DEFAULT_PAGE, PAGE_LIMIT) as number;
+    const records = await context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) });
+    const last = records.at(-1);
+    sendJson(res, 200, { records: records.map(recordJson), next_cursor: records.length === limit && last ? encodeCursor(last.id) : null });
+    return;
+  }
+
+  // Exports walk every matching record page by page, so memory stays flat for any size.
+  let remaining = parseLimit(params, undefined, Number.MAX_SAFE_INTEGER) ?? Infinity;
+  const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
+  res.writeHead(200, { 'Content-Type': type, 'Content-Disposition': `attachment; filename="records.${format}"` });
+  if (format === 'csv') res.write(csvHeader());
+  while (remaining > 0) {
+    const limit = Math.min(PAGE_LIMIT, remaining);
+    const page = await context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) });
+    for (const record of page) {
+      const json = recordJson(record);
+      if (!res.write(format === 'csv' ? csvRow(json) : `${JSON.stringify(json)}\n`)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    remaining -= page.length;
+    if (page.length < limit) break;
+    beforeId = page.at(-1)?.id;
+  }
+  res.end();
+}
+
+export async function recordEndpoint(context: QueryContext, id: string, res: ServerResponse): Promise<void> {
+  const record = /^\d{1,15}$/.test(id) ? await context.store.get(Number(id)) : null;
+  if (!record) throw new HttpError(404, `no record with id ${JSON.stringify(id)}`);
+  sendJson(res, 200, recordJson(record));
+}
+
+export async function statsEndpoint(context: QueryContext, params: URLSearchParams, res: ServerResponse): Promise<void> {
+  checkKnown(params, [...FILTER_PARAMETERS, 'bucket']);
+  const filter = parseFilter(params, context.now());
+  const bucketMs = parseBucket(params);
+  sendJson(res, 200, await context.store.stats(bucketMs === undefined ? { filter } : { filter, bucketMs }));
+}
+
+export async function crashesEndpoint(context: QueryContext, params: URLSearchParams, res: ServerResponse): Promise<void> {
+  checkKnown(params, [...FILTER_PARAMETERS, 'limit']);
+  const filter = parseFilter(params, context.now());
+  const limit = parseLimit(params, 100, PAGE_LIMIT) as number;
+  const groups = await context.store.crashes({ ...filter, classification: filter.classification ?? [CRASH_CLASSIFICATION] }, limit);
+  sendJson(res, 200, { classification: filter.classification ?? [CRASH_CLASSIFICATION], groups });
+}

@@ -1,0 +1,107 @@
+/**
+ * Query parameters of the API, named like the record fields. Every mistake is a 400 with a
+ * message naming the parameter; unknown parameters are refused rather than ignored, so a
+ * typo cannot silently return everything.
+ */
+import { CLASSIFICATION_GLOB_PATTERN } from '../../../schemas/classification.js';
+import { parseDuration } from '../../../schemas/units.js';
+import { HttpError } from '../http/reply.js';
+import type { RecordFilter } from '../storage/store.js';
+
+const TEXT_FILTERS = ['machine_id', 'build', 'system_name', 'event_id', 'first_frame'] as const;
+export const FILTER_PARAMETERS = ['classification', 'severity', ...TEXT_FILTERS, 'since', 'until'] as const;
+
+const classificationPattern = new RegExp(CLASSIFICATION_GLOB_PATTERN);
+
+function invalid(message: string): HttpError {
+  return new HttpError(400, message);
+}
+
+/** Refuses parameters outside `known`, and values no database column can hold. */
+export function checkKnown(params: URLSearchParams, known: readonly string[]): void {
+  for (const [name, value] of params) {
+    if (!known.includes(name)) throw invalid(`unknown query parameter "${name}"; known parameters: ${known.join(', ')}`);
+    if (value.includes('\0')) throw invalid(`${name} contains a NUL character`);
+  }
+}
+
+/** A time as ISO 8601, unix seconds, or a duration before now ("15m", "7d"). */
+export function parseTime(name: string, text: string, now: number): number {
+  const ago = parseDuration(text);
+  const parsed = /^\d+$/.test(text)
+    ? Number(text) * 1000
+    : ago !== undefined
+      ? now - ago
+      : /^\d{4}-\d{2}-\d{2}/.test(text)
+        ? Date.parse(text)
+        : NaN;
+  if (!Number.isSafeInteger(parsed)) {
+    throw invalid(`${name} should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"`);
+  }
+  return parsed;
+}
+
+function severities(values: string[]): number[] {
+  return values
+    .flatMap((value) => value.split(','))
+    .map((value) => {
+      if (!/^[1-4]$/.test(value.trim())) throw invalid('severity should be a number from 1 to 4 (several: severity=3,4)');
+      return Number(value);
+    });
+}
+
+export function parseFilter(params: URLSearchParams, now: number): RecordFilter {
+  const filter: { -readonly [K in keyof RecordFilter]: RecordFilter[K] } = {};
+  const classification = params.getAll('classification');
+  for (const pattern of classification) {
+    if (pattern === '' || !classificationPattern.test(pattern)) {
+      throw invalid('classification should be a pattern like "org.clearlinux/crash/*": up to three "/"-separated parts, "*" and "?" as wildcards');
+    }
+  }
+  if (classification.length) filter.classification = classification;
+  const severity = params.getAll('severity');
+  if (severity.length) filter.severity = severities(severity);
+  for (const name of TEXT_FILTERS) {
+    const values = params.getAll(name);
+    if (values.length) filter[name] = values;
+  }
+  const since = params.get('since');
+  if (since !== null) filter.since = parseTime('since', since, now);
+  const until = params.get('until');
+  if (until !== null) filter.until = parseTime('until', until, now);
+  return filter;
+}
+
+export function parseLimit(params: URLSearchParams, fallback: number | undefined, max: number): number | undefined {
+  const text = params.get('limit');
+  if (text === null) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw invalid(`limit should be a number from 1 to ${max}`);
+  return Number(text);
+}
+
+export function parseChoice<T extends string>(params: URLSearchParams, name: string, choices: readonly T[]): T {
+  const value = params.get(name) ?? choices[0];
+  if (!choices.includes(value as T)) throw invalid(`${name} should be one of: ${choices.join(', ')}`);
+  return value as T;
+}
+
+/** Cursors are opaque to clients: base64url of the last id they saw. */
+export function encodeCursor(id: number): string {
+  return Buffer.from(`id:${id}`).toString('base64url');
+}
+
+export function parseCursor(params: URLSearchParams): number | undefined {
+  const text = params.get('cursor');
+  if (text === null) return undefined;
+  const match = /^id:(\d{1,15})$/.exec(Buffer.from(text, 'base64url').toString('latin1'));
+  if (!match) throw invalid('cursor is invalid: pass back the next_cursor of a previous answer unchanged');
+  return Number(match[1]);
+}
+
+export function parseBucket(params: URLSearchParams): number | undefined {
+  const text = params.get('bucket');
+  if (text === null) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 60_000) throw invalid('bucket should be a duration of at least a minute, such as "1h"');
+  return ms;
+}

@@ -1,0 +1,39 @@
+/**
+ * The collector's view of a record: the fifteen upstream fields (engine/record/fields.ts) with
+ * numbers as numbers, plus what the collector learns on reception (tenant, protocol, time).
+ */
+import type { RecordHeader } from '../record/fields.js';
+
+/** Fields kept as integers; every other header is text. */
+export const INTEGER_FIELDS = ['record_format_version', 'severity', 'creation_timestamp', 'payload_format_version'] as const;
+type IntegerField = (typeof INTEGER_FIELDS)[number];
+
+export type RecordFields = { readonly [K in RecordHeader]: K extends IntegerField ? number : string };
+
+/** A record that passed validation, ready to be stored. */
+export interface IncomingRecord extends RecordFields {
+  /** Reception time, ms since the epoch. */
+  readonly received_at: number;
+  /** The tenant id (X-Telemetry-TID) the record came in under. */
+  readonly tenant: string;
+  /** Wire protocol it arrived with: "v2" (headers) or "v3" (JSON). */
+  readonly protocol: 'v2' | 'v3';
+  /** X-CLR-External was exactly "true". */
+  readonly external: boolean;
+  readonly payload: string;
+}
+
+export interface StoredRecord extends IncomingRecord {
+  readonly id: number;
+  /** "function - [module]" of the payload's first backtrace frame, when it has one. */
+  readonly first_frame: string | null;
+}
+
+/** The JSON form used by the 201 answer, the query API and exports: reception time as ISO 8601. */
+export interface RecordJson extends Omit<StoredRecord, 'received_at'> {
+  readonly received_at: string;
+}
+
+export function recordJson(record: StoredRecord): RecordJson {
+  return { ...record, received_at: new Date(record.received_at).toISOString() };
+}

@@ -1,0 +1,59 @@
+/** Opens the store a database setting names: "sqlite:PATH" or a postgres:// URL. */
+import { underRoot } from '../../paths/root.js';
+import { POSTGRES_POOL_SIZE, openPostgresStore } from './postgres-store.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { RecordStore } from './store.js';
+
+export interface OpenStoreOptions {
+  /** "sqlite:/var/lib/telem/collector.db", "sqlite::memory:" or "postgres://user:pw@host:5432/db". */
+  readonly database: string;
+  /** Root that absolute SQLite paths resolve under (engine/paths/root.ts). */
+  readonly root?: string;
+  /** PostgreSQL schema (tests give each run its own). */
+  readonly schema?: string;
+}
+
+export interface OpenedStore {
+  readonly store: RecordStore;
+  /** How many insert batches may be written at once. */
+  readonly writers: number;
+  /** The database without credentials, for logs and messages. */
+  readonly description: string;
+}
+
+export class DatabaseSettingError extends Error {}
+
+/** The database setting without its password, for messages and logs. */
+export function describeDatabase(database: string): string {
+  if (!/^postgres(?:ql)?:\/\//.test(database)) return database;
+  try {
+    const url = new URL(database);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
+  const { database } = options;
+  if (database.startsWith('sqlite:')) {
+    const file = database.slice('sqlite:'.length);
+    if (file === '') throw new DatabaseSettingError('"sqlite:" needs a file path, such as sqlite:/var/lib/telem/collector.db');
+    const resolved = file === ':memory:' ? file : underRoot(options.root ?? '/', file);
+    try {
+      return { store: openSqliteStore(resolved), writers: 1, description: `sqlite:${resolved}` };
+    } catch (error) {
+      throw new DatabaseSettingError(`cannot open sqlite:${resolved}: ${(error as Error).message}`);
+    }
+  }
+  if (/^postgres(?:ql)?:\/\//.test(database)) {
+    try {
+      const store = await openPostgresStore(options.schema === undefined ? { url: database } : { url: database, schema: options.schema });
+      return { store, writers: POSTGRES_POOL_SIZE, description: describeDatabase(database) };
+    } catch (error) {
+      throw new DatabaseSettingError(`cannot open ${describeDatabase(database)}: ${(error as Error).message}`);
+    }
+  }
+  throw new DatabaseSettingError(`unknown database "${database}": expected "sqlite:PATH" or a "postgres://" URL`);
+}

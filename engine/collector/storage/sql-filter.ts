@@ -1,0 +1,58 @@
+/** RecordFilter → SQL conditions with "?" parameters, shared by both backends. */
+import type { Dialect } from './dialect.js';
+import { globCondition } from './glob-regex.js';
+import type { RecordFilter } from './store.js';
+
+export interface SqlFragment {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+const EXACT_COLUMNS = ['severity', 'machine_id', 'build', 'system_name', 'event_id', 'first_frame'] as const;
+
+function anyOf(column: string, values: readonly unknown[], params: unknown[]): string {
+  params.push(...values);
+  return values.length === 1 ? `${column} = ?` : `${column} IN (${values.map(() => '?').join(', ')})`;
+}
+
+export function classificationCondition(pattern: string, dialect: Dialect, params: unknown[]): string {
+  const condition = globCondition(pattern);
+  if (condition.kind === 'equals') {
+    params.push(condition.value);
+    return 'classification = ?';
+  }
+  params.push(condition.pattern);
+  return dialect.regexMatch('classification');
+}
+
+/** The conditions of `filter` joined by AND (an empty list means everything). */
+export function filterConditions(filter: RecordFilter, dialect: Dialect): { conditions: string[]; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (filter.classification?.length) {
+    const parts = filter.classification.map((pattern) => classificationCondition(pattern, dialect, params));
+    conditions.push(parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`);
+  }
+  for (const column of EXACT_COLUMNS) {
+    const values = filter[column];
+    if (values?.length) conditions.push(anyOf(column, values, params));
+  }
+  if (filter.since !== undefined) {
+    conditions.push('received_at >= ?');
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    conditions.push('received_at < ?');
+    params.push(filter.until);
+  }
+  return { conditions, params };
+}
+
+export function whereClause(filter: RecordFilter, dialect: Dialect, extra: readonly SqlFragment[] = []): SqlFragment {
+  const { conditions, params } = filterConditions(filter, dialect);
+  for (const fragment of extra) {
+    conditions.push(fragment.sql);
+    params.push(...fragment.params);
+  }
+  return { sql: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
+}

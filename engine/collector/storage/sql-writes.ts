@@ -1,0 +1,95 @@
+/** The write statements (insert with dedup, purge), written once for both backends. */
+import type { IncomingRecord } from '../record.js';
+import type { Dialect } from './dialect.js';
+import { DEDUP_COLUMNS, INSERT_COLUMNS, type Row, dedupKey, insertValues, rowToRecord } from './rows.js';
+import { classificationCondition } from './sql-filter.js';
+import type { InsertResult, PurgePlan, RetentionRule } from './store.js';
+
+export interface SqlStatement {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+/** A record's column values, computed once per insert (digest, first frame), and its dedup key. */
+export interface PreparedRow {
+  readonly values: readonly unknown[];
+  readonly key: string;
+}
+
+export function prepareRow(record: IncomingRecord, bool: (value: boolean) => unknown): PreparedRow {
+  const values = insertValues(record, bool);
+  return { values, key: dedupKey(Object.fromEntries(INSERT_COLUMNS.map((column, index) => [column, values[index]]))) };
+}
+
+/** Multi-row insert that skips rows already stored (the dedup index) and returns the new ones. */
+export function insertStatement(rows: readonly PreparedRow[]): SqlStatement {
+  const placeholders = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
+  return {
+    sql:
+      `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES ${rows.map(() => placeholders).join(', ')} ` +
+      `ON CONFLICT (${DEDUP_COLUMNS.join(', ')}) DO NOTHING RETURNING *`,
+    params: rows.flatMap((row) => row.values),
+  };
+}
+
+/** The stored rows for records the insert skipped, found by their dedup key; null when none was skipped. */
+export function existingStatement(rows: readonly PreparedRow[], inserted: readonly Row[]): SqlStatement | null {
+  const insertedKeys = new Set(inserted.map((row) => dedupKey(row)));
+  const skipped = rows.filter((row) => !insertedKeys.has(row.key));
+  if (skipped.length === 0) return null;
+  const keyColumns = DEDUP_COLUMNS.map((column) => INSERT_COLUMNS.indexOf(column));
+  const condition = `(${DEDUP_COLUMNS.map((column) => `${column} = ?`).join(' AND ')})`;
+  return {
+    sql: `SELECT * FROM records WHERE ${skipped.map(() => condition).join(' OR ')}`,
+    params: skipped.flatMap((row) => keyColumns.map((index) => row.values[index])),
+  };
+}
+
+/**
+ * Pairs each input row with its stored row: the first occurrence of a key that the insert
+ * returned is new, every other occurrence is a duplicate.
+ */
+export function matchResults(rows: readonly PreparedRow[], inserted: readonly Row[], existing: readonly Row[]): InsertResult[] {
+  const fresh = new Map(inserted.map((row) => [dedupKey(row), row]));
+  const old = new Map(existing.map((row) => [dedupKey(row), row]));
+  const seen = new Set<string>();
+  return rows.map(({ key }) => {
+    const firstTime = !seen.has(key) && fresh.has(key);
+    seen.add(key);
+    const row = fresh.get(key) ?? old.get(key);
+    if (!row) throw new Error(`record ${key} was neither inserted nor found`);
+    return { record: rowToRecord(row), duplicate: !firstTime };
+  });
+}
+
+function ruleCondition(rule: RetentionRule, dialect: Dialect, params: unknown[]): string {
+  const parts: string[] = [];
+  if (rule.classification !== undefined) parts.push(classificationCondition(rule.classification, dialect, params));
+  if (rule.severity !== undefined) {
+    parts.push('severity = ?');
+    params.push(rule.severity);
+  }
+  return `(${parts.join(' AND ')})`;
+}
+
+/**
+ * Upstream's purge (reference §3.3): each rule with an age deletes its old records (so a
+ * record matching several rules goes at the shortest age), then records matching no rule
+ * are deleted after the global age. A rule kept "forever" exempts its records from that.
+ */
+export function purgeStatements(plan: PurgePlan, now: number, dialect: Dialect): SqlStatement[] {
+  const statements: SqlStatement[] = [];
+  for (const rule of plan.rules) {
+    if (rule.maxAgeMs === null) continue;
+    const params: unknown[] = [];
+    const condition = ruleCondition(rule, dialect, params);
+    statements.push({ sql: `DELETE FROM records WHERE ${condition} AND received_at < ?`, params: [...params, now - rule.maxAgeMs] });
+  }
+  if (plan.maxAgeMs !== null) {
+    const params: unknown[] = [];
+    const conditions = plan.rules.map((rule) => ruleCondition(rule, dialect, params));
+    const unmatched = conditions.length ? `NOT (${conditions.join(' OR ')}) AND ` : '';
+    statements.push({ sql: `DELETE FROM records WHERE ${unmatched}received_at < ?`, params: [...params, now - plan.maxAgeMs] });
+  }
+  return statements;
+}

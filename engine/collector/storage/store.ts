@@ -1,0 +1,95 @@
+/** The one storage interface the collector uses; SQLite and PostgreSQL implement it. */
+import type { IncomingRecord, StoredRecord } from '../record.js';
+
+/** Filters named like the record fields; each list is "any of these". Times are ms, on reception time. */
+export interface RecordFilter {
+  /** Classification patterns ("org.clearlinux/crash/*"), engine/route/glob.ts semantics. */
+  readonly classification?: readonly string[];
+  readonly severity?: readonly number[];
+  readonly machine_id?: readonly string[];
+  readonly build?: readonly string[];
+  readonly system_name?: readonly string[];
+  readonly event_id?: readonly string[];
+  readonly first_frame?: readonly string[];
+  /** received_at >= since */
+  readonly since?: number;
+  /** received_at < until */
+  readonly until?: number;
+}
+
+export interface ListQuery {
+  readonly filter: RecordFilter;
+  /** Newest first; only records with a smaller id (the cursor). */
+  readonly beforeId?: number;
+  readonly limit: number;
+}
+
+export interface InsertResult {
+  readonly record: StoredRecord;
+  /** The same record (machine id, event id, creation time, payload) was already stored. */
+  readonly duplicate: boolean;
+}
+
+export interface TimeBucket {
+  /** Bucket start, ms since the epoch. */
+  readonly start: number;
+  readonly count: number;
+  readonly by_severity: Readonly<Record<string, number>>;
+  readonly by_classification: Readonly<Record<string, number>>;
+}
+
+export interface RecordStats {
+  readonly total: number;
+  /** Distinct machine ids. */
+  readonly machines: number;
+  readonly first_received: number | null;
+  readonly last_received: number | null;
+  readonly by_classification: readonly { readonly classification: string; readonly count: number }[];
+  readonly by_severity: readonly { readonly severity: number; readonly count: number }[];
+  /** Records and distinct machines (population) per build. */
+  readonly by_build: readonly { readonly build: string; readonly count: number; readonly machines: number }[];
+  readonly over_time: { readonly bucket_ms: number; readonly buckets: readonly TimeBucket[] };
+}
+
+export interface StatsQuery {
+  readonly filter: RecordFilter;
+  /** Bucket width for over_time; chosen from the time range when absent. */
+  readonly bucketMs?: number;
+}
+
+export interface CrashGroup {
+  /** "function - [module]" of the first backtrace frame, or null for payloads without frames. */
+  readonly first_frame: string | null;
+  readonly count: number;
+  readonly machines: number;
+  readonly builds: number;
+  readonly first_received: number;
+  readonly last_received: number;
+  readonly latest_id: number;
+}
+
+export interface RetentionRule {
+  readonly classification?: string | undefined;
+  readonly severity?: number | undefined;
+  /** null keeps matching records forever (and exempts them from maxAgeMs). */
+  readonly maxAgeMs: number | null;
+}
+
+export interface PurgePlan {
+  readonly rules: readonly RetentionRule[];
+  /** For records matching no rule; null keeps them. */
+  readonly maxAgeMs: number | null;
+}
+
+export interface RecordStore {
+  readonly backend: 'sqlite' | 'postgres';
+  /** Stores records (one transaction); results in input order. Duplicates come back as the stored row. */
+  insert(records: readonly IncomingRecord[]): Promise<InsertResult[]>;
+  get(id: number): Promise<StoredRecord | null>;
+  list(query: ListQuery): Promise<StoredRecord[]>;
+  stats(query: StatsQuery): Promise<RecordStats>;
+  crashes(filter: RecordFilter, limit: number): Promise<CrashGroup[]>;
+  /** Deletes what the plan says is too old at `now` (ms); returns how many records went. */
+  purge(plan: PurgePlan, now: number): Promise<number>;
+  close(): Promise<void>;
+}

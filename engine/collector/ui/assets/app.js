@@ -1,0 +1,304 @@
+// The collector's web UI: plain DOM and SVG over the query API (/api/records, /api/stats,
+// /api/crashes). Record data is only ever inserted as text, never as HTML.
+
+const $ = (selector) => document.querySelector(selector);
+const form = $('#filters');
+const FILTERS = ['classification', 'severity', 'machine_id', 'build', 'system_name', 'event_id', 'since', 'first_frame'];
+const FIELDS = [
+  'id', 'received_at', 'tenant', 'protocol', 'external', 'record_format_version', 'classification', 'severity',
+  'machine_id', 'creation_timestamp', 'arch', 'host_type', 'build', 'kernel_version', 'payload_format_version',
+  'system_name', 'board_name', 'cpu_model', 'bios_version', 'event_id', 'first_frame',
+];
+const SEVERITY_COLORS = { 1: '#4d8fd6', 2: '#c9a400', 3: '#e07b1f', 4: '#c73232' };
+const SEVERITY_NAMES = { 1: 'low', 2: 'medium', 3: 'high', 4: 'critical' };
+const PALETTE = ['#2463c7', '#e07b1f', '#2f9e6e', '#c73232', '#8a5cc7', '#c9a400', '#1fa2b8', '#d45d9b', '#9aa3ad'];
+const LIVE_INTERVAL_MS = 1000;
+
+let activeTab = 'records';
+let nextCursor = null;
+let newestId = 0;
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+function svgEl(tag, attributes = {}, text) {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function filterParams() {
+  const params = new URLSearchParams();
+  const data = new FormData(form);
+  for (const name of FILTERS) {
+    const value = String(data.get(name) ?? '').trim();
+    if (value) params.set(name, value);
+  }
+  return params;
+}
+
+function showError(message) {
+  const box = $('#error');
+  box.textContent = message ?? '';
+  box.hidden = !message;
+}
+
+async function getJson(path, params) {
+  const query = params && [...params].length ? `?${params}` : '';
+  const response = await fetch(`${path}${query}`, { headers: { Accept: 'application/json' } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.message ?? `${response.status} ${response.statusText}`);
+  return body;
+}
+
+const time = (iso) => new Date(iso).toLocaleString();
+
+function severityBadge(severity) {
+  return el('span', { class: `sev sev-${severity}`, title: SEVERITY_NAMES[severity] ?? '' }, severity);
+}
+
+function recordRow(record, fresh) {
+  const row = el(
+    'tr',
+    { 'data-id': record.id, ...(fresh ? { class: 'fresh' } : {}) },
+    el('td', {}, record.id),
+    el('td', {}, time(record.received_at)),
+    el('td', {}, severityBadge(record.severity)),
+    el('td', {}, record.classification),
+    el('td', { title: record.machine_id }, record.machine_id.slice(0, 12)),
+    el('td', {}, record.build),
+    el('td', {}, record.system_name),
+    el('td', { class: 'payload' }, record.payload.slice(0, 200)),
+  );
+  row.addEventListener('click', () => showDetail(record.id));
+  return row;
+}
+
+async function loadRecords({ append = false } = {}) {
+  const params = filterParams();
+  params.set('limit', '50');
+  if (append && nextCursor) params.set('cursor', nextCursor);
+  const page = await getJson('/api/records', params);
+  const body = $('#record-table tbody');
+  if (!append) body.replaceChildren();
+  for (const record of page.records) body.append(recordRow(record, false));
+  if (!append) newestId = page.records[0]?.id ?? 0;
+  nextCursor = page.next_cursor;
+  $('#more').hidden = !nextCursor;
+  $('#empty').hidden = body.children.length > 0;
+}
+
+// Live view: new records matching the filters are added on top, the rest of the list stays.
+async function refreshRecords() {
+  const params = filterParams();
+  params.set('limit', '50');
+  const page = await getJson('/api/records', params);
+  const fresh = page.records.filter((record) => record.id > newestId);
+  if (fresh.length === 0) return;
+  const body = $('#record-table tbody');
+  if (fresh.length === page.records.length) {
+    // More arrived than one page holds: start over from the newest page.
+    return loadRecords();
+  }
+  body.prepend(...fresh.map((record) => recordRow(record, true)));
+  newestId = fresh[0].id;
+  $('#empty').hidden = true;
+}
+
+async function showDetail(id) {
+  const record = await getJson(`/api/records/${id}`);
+  $('#detail-id').textContent = `#${record.id}`;
+  const list = $('#detail-fields');
+  list.replaceChildren();
+  for (const field of FIELDS) list.append(el('dt', {}, field), el('dd', {}, record[field] ?? '—'));
+  $('#detail pre.payload').textContent = record.payload;
+  $('#detail').hidden = false;
+}
+
+function legend(entries) {
+  return el(
+    'div',
+    { class: 'legend' },
+    ...entries.map(([label, color]) => {
+      // Set through the CSSOM: the page's Content-Security-Policy forbids inline style attributes.
+      const swatch = el('i');
+      swatch.style.background = color;
+      return el('span', {}, swatch, label);
+    }),
+  );
+}
+
+/** Stacked columns over time: buckets [{start, values: {key: count}}]. */
+function stackedChart(container, buckets, series, bucketMs) {
+  container.replaceChildren();
+  if (buckets.length === 0) return container.append(el('p', { class: 'hint' }, 'No data.'));
+  const width = 900;
+  const height = 180;
+  const left = 36;
+  const bottom = 20;
+  const max = Math.max(1, ...buckets.map((bucket) => series.reduce((sum, [key]) => sum + (bucket.values[key] ?? 0), 0)));
+  const slot = (width - left) / buckets.length;
+  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img' });
+  for (const fraction of [0, 0.5, 1]) {
+    const y = height - bottom - fraction * (height - bottom - 8);
+    svg.append(svgEl('line', { x1: left, x2: width, y1: y, y2: y, stroke: '#dde2e8' }));
+    svg.append(svgEl('text', { x: left - 4, y: y + 3, 'text-anchor': 'end' }, Math.round(fraction * max)));
+  }
+  const labelEvery = Math.ceil(buckets.length / 8);
+  buckets.forEach((bucket, index) => {
+    let y = height - bottom;
+    const x = left + index * slot + slot * 0.1;
+    for (const [key, color] of series) {
+      const count = bucket.values[key] ?? 0;
+      if (!count) continue;
+      const h = (count / max) * (height - bottom - 8);
+      y -= h;
+      const rect = svgEl('rect', { x, y, width: Math.max(1, slot * 0.8), height: h, fill: color });
+      rect.append(svgEl('title', {}, `${key}: ${count}`));
+      svg.append(rect);
+    }
+    if (index % labelEvery === 0) {
+      const date = new Date(bucket.start);
+      const label = bucketMs >= 86_400_000 ? date.toLocaleDateString() : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      svg.append(svgEl('text', { x: x, y: height - 6 }, label));
+    }
+  });
+  container.append(svg, legend(series));
+}
+
+/** Horizontal bars: rows [{label, value}]. */
+function barChart(container, rows, color) {
+  container.replaceChildren();
+  if (rows.length === 0) return container.append(el('p', { class: 'hint' }, 'No data.'));
+  const shown = rows.slice(0, 15);
+  const width = 440;
+  const rowHeight = 18;
+  const labelWidth = 110;
+  const max = Math.max(1, ...shown.map((row) => row.value));
+  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${shown.length * rowHeight + 4}`, width: '100%', role: 'img' });
+  shown.forEach((row, index) => {
+    const y = index * rowHeight + 2;
+    const w = (row.value / max) * (width - labelWidth - 50);
+    svg.append(svgEl('text', { x: labelWidth - 6, y: y + 12, 'text-anchor': 'end' }, row.label.slice(0, 18)));
+    svg.append(svgEl('rect', { x: labelWidth, y, width: Math.max(1, w), height: rowHeight - 4, fill: color }));
+    svg.append(svgEl('text', { x: labelWidth + w + 4, y: y + 12 }, row.value));
+  });
+  container.append(svg);
+}
+
+async function loadCharts() {
+  const stats = await getJson('/api/stats', filterParams());
+  const { buckets, bucket_ms: bucketMs } = stats.over_time;
+  const severitySeries = [1, 2, 3, 4].map((severity) => [String(severity), SEVERITY_COLORS[severity]]);
+  stackedChart($('#chart-severity'), buckets.map((b) => ({ start: b.start, values: b.by_severity })), severitySeries, bucketMs);
+  const names = [...new Set(buckets.flatMap((b) => Object.keys(b.by_classification)))];
+  const classSeries = names.map((name, index) => [name, PALETTE[index % PALETTE.length]]);
+  stackedChart($('#chart-classification'), buckets.map((b) => ({ start: b.start, values: b.by_classification })), classSeries, bucketMs);
+  barChart($('#chart-builds'), stats.by_build.map((b) => ({ label: b.build, value: b.count })), '#2463c7');
+  const population = [...stats.by_build].sort((a, b) => b.machines - a.machines);
+  barChart($('#chart-population'), population.map((b) => ({ label: b.build, value: b.machines })), '#2f9e6e');
+}
+
+async function loadCrashes() {
+  const params = filterParams();
+  params.delete('first_frame');
+  const answer = await getJson('/api/crashes', params);
+  const body = $('#crash-table tbody');
+  body.replaceChildren();
+  for (const group of answer.groups) {
+    const frame = group.first_frame ?? '(no backtrace frame)';
+    const row = el('tr', {}, el('td', {}, el('code', {}, frame)), el('td', {}, group.count), el('td', {}, group.machines), el('td', {}, group.builds), el('td', {}, time(group.last_received)));
+    if (group.first_frame !== null) {
+      row.addEventListener('click', () => {
+        form.elements.first_frame.value = group.first_frame;
+        if (!form.elements.classification.value) form.elements.classification.value = answer.classification[0];
+        selectTab('records');
+      });
+    }
+    body.append(row);
+  }
+  $('#no-crashes').hidden = answer.groups.length > 0;
+}
+
+async function loadSummary() {
+  const stats = await getJson('/api/stats', filterParams());
+  $('#summary').textContent = `${stats.total} records from ${stats.machines} machines`;
+}
+
+async function refresh() {
+  const params = filterParams();
+  history.replaceState(null, '', `${location.pathname}${[...params].length ? `?${params}` : ''}${location.hash}`);
+  for (const format of ['csv', 'ndjson']) {
+    const exportParams = new URLSearchParams(params);
+    exportParams.set('format', format);
+    $(`#export-${format}`).href = `/api/records?${exportParams}`;
+  }
+  const frame = params.get('first_frame');
+  $('#frame-filter').hidden = !frame;
+  $('#frame-filter code').textContent = frame ?? '';
+  try {
+    showError(null);
+    if (activeTab === 'records') await loadRecords();
+    if (activeTab === 'charts') await loadCharts();
+    if (activeTab === 'crashes') await loadCrashes();
+    await loadSummary();
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+function selectTab(name) {
+  activeTab = name;
+  for (const button of document.querySelectorAll('nav button')) button.classList.toggle('active', button.dataset.tab === name);
+  for (const section of document.querySelectorAll('.tab')) section.classList.toggle('active', section.id === `tab-${name}`);
+  location.hash = name;
+  void refresh();
+}
+
+function restoreFilters() {
+  const params = new URLSearchParams(location.search);
+  for (const name of FILTERS) if (params.has(name)) form.elements[name].value = params.get(name);
+}
+
+// New records show within a second; aggregate views (which scan more) refresh every few seconds.
+let ticks = 0;
+async function tick() {
+  ticks += 1;
+  if (form.elements.live.checked && !document.hidden) {
+    try {
+      if (activeTab === 'records') await refreshRecords();
+      else if (ticks % 5 === 0) await (activeTab === 'charts' ? loadCharts() : loadCrashes());
+      if (ticks % 5 === 0) await loadSummary();
+      showError(null);
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+  setTimeout(tick, LIVE_INTERVAL_MS);
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void refresh();
+});
+form.addEventListener('reset', () => setTimeout(refresh));
+$('#more').addEventListener('click', () => loadRecords({ append: true }).catch((error) => showError(error.message)));
+$('#close-detail').addEventListener('click', () => ($('#detail').hidden = true));
+$('#frame-filter button').addEventListener('click', () => {
+  form.elements.first_frame.value = '';
+  void refresh();
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') $('#detail').hidden = true;
+});
+for (const button of document.querySelectorAll('nav button')) button.addEventListener('click', () => selectTab(button.dataset.tab));
+
+restoreFilters();
+const initialTab = location.hash.slice(1);
+selectTab(['records', 'charts', 'crashes'].includes(initialTab) ? initialTab : 'records');
+setTimeout(tick, LIVE_INTERVAL_MS);

@@ -1,0 +1,106 @@
+/** `telem collector` as a user runs it: prints its URL, stores under --root, stops cleanly on SIGTERM. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { tokenDigest } from '../../../engine/collector/validation/tenant.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { type StartedProcess, UPSTREAM_TID, rawHttp, rawRequest, startProcess, v3Body } from '../../collector/collector-helpers.js';
+
+/** Starts the real binary and waits for the URL it prints on stdout. */
+async function startCli(args: string[]): Promise<{ url: string; stop: StartedProcess['stop'] }> {
+  const started = await startProcess({ args, ready: { stream: 'stdout', pattern: /^(http:\/\/\S+\/)\n/ } });
+  return { url: started.match[1] as string, stop: started.stop };
+}
+
+test('telem collector: prints its URL, accepts records into sqlite under --root, exits 0 on SIGTERM', async (t) => {
+  const root = await tempDir(t);
+  const collector = await startCli(['--root', root, 'collector', '--listen', '127.0.0.1:0']);
+  try {
+    assert.match(collector.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const response = await rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(v3Body()) }));
+    assert.equal(response.status, 201);
+    const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: unknown[] };
+    assert.equal(listed.records.length, 1);
+  } finally {
+    const stopped = await collector.stop();
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, /"msg":"collector listening"/, 'logs go to stderr as JSON');
+  }
+  assert.ok(existsSync(path.join(root, 'var', 'lib', 'telem', 'collector.db')), 'the default database lives under --root');
+});
+
+test('telem collector --policy: tenants and tokens come from the policy\'s collector section', async (t) => {
+  const dir = await tempDir(t);
+  const policy = path.join(dir, 'collector.policy.yaml');
+  await writeFile(
+    policy,
+    [
+      'apiVersion: telem/v1',
+      'kind: Policy',
+      'metadata: { name: lab-collector }',
+      'collector:',
+      `  database: sqlite:${path.join(dir, 'records.db')}`,
+      '  max_body: 4KiB',
+      '  tenants:',
+      `    - { tid: lab, tokens: ["${tokenDigest('lab-token')}"] }`,
+      '',
+    ].join('\n'),
+  );
+  const collector = await startCli(['collector', '--policy', policy, '--listen', '127.0.0.1:0']);
+  try {
+    const send = (headers: Record<string, string>, body = JSON.stringify(v3Body())) => rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers, body }));
+    assert.equal((await send({ 'X-Telemetry-TID': UPSTREAM_TID })).status, 400, 'the upstream TID is not configured here');
+    assert.equal((await send({ 'X-Telemetry-TID': 'lab' })).status, 401);
+    assert.equal((await send({ 'X-Telemetry-TID': 'lab', Authorization: 'Bearer lab-token' })).status, 201);
+    assert.equal((await send({ 'X-Telemetry-TID': 'lab', Authorization: 'Bearer lab-token' }, 'x'.repeat(5000))).status, 413);
+  } finally {
+    assert.equal((await collector.stop()).code, 0);
+  }
+  assert.ok(existsSync(path.join(dir, 'records.db')));
+});
+
+test('telem collector: a bad --db, --listen or policy is refused with a message and a non-zero exit', async (t) => {
+  const dir = await tempDir(t);
+  const db = await runCli(['collector', '--db', 'mysql://x']);
+  assert.deepEqual([db.code, db.stdout], [2, '']);
+  assert.equal(db.stderr, 'telem collector: unknown database "mysql://x": expected "sqlite:PATH" or a "postgres://" URL\n');
+
+  const unreachable = await runCli(['collector', '--listen', '127.0.0.1:0', '--db', 'postgres://telem:secret@127.0.0.1:1/telem']);
+  assert.equal(unreachable.code, 2);
+  assert.match(unreachable.stderr, /^telem collector: cannot open postgres:\/\/telem:\*\*\*@127\.0\.0\.1:1\/telem: connect ECONNREFUSED/, 'the password is not printed');
+
+  await writeFile(path.join(dir, 'not-a-dir'), '');
+  const unwritable = await runCli(['collector', '--listen', '127.0.0.1:0', '--db', `sqlite:${path.join(dir, 'not-a-dir', 'a.db')}`]);
+  assert.equal(unwritable.code, 2);
+  assert.match(unwritable.stderr, /^telem collector: cannot open sqlite:.*not-a-dir\/a\.db: /);
+
+  const listen = await runCli(['collector', '--listen', 'localhost', '--db', `sqlite:${path.join(dir, 'a.db')}`]);
+  assert.equal(listen.code, 2);
+  assert.equal(listen.stderr, 'telem collector: cannot listen on "localhost": expected HOST:PORT such as 127.0.0.1:8080\n');
+
+  const policy = path.join(dir, 'bad.policy.yaml');
+  await writeFile(policy, 'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: bad }\ncollector:\n  retention:\n    max_age: soon\n');
+  const invalid = await runCli(['collector', '--policy', policy]);
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.stderr, /collector\.retention\.max_age/);
+  assert.match(invalid.stderr, /expected a duration such as "35d" or "forever"/);
+
+  const missing = await runCli(['collector', '--policy', path.join(dir, 'missing.yaml')]);
+  assert.equal(missing.code, 2);
+});
+
+test('telem collector: an address in use is reported plainly', async (t) => {
+  const root = await tempDir(t);
+  const first = await startCli(['--root', root, 'collector', '--listen', '127.0.0.1:0']);
+  try {
+    const port = new URL(first.url).port;
+    const second = await runCli(['--root', root, 'collector', '--listen', `127.0.0.1:${port}`, '--db', `sqlite:${path.join(root, 'other.db')}`]);
+    assert.equal(second.code, 2);
+    assert.equal(second.stderr.trim().split('\n').at(-1), `telem collector: cannot listen on 127.0.0.1:${port}: the address is in use`);
+  } finally {
+    await first.stop();
+  }
+});
