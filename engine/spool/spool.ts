@@ -43,6 +43,8 @@ interface Segment {
   readonly dir: string;
   data: GroupCommitFile | null;
   acks: GroupCommitFile | null;
+  /** The ack file being opened: concurrent settlements share it instead of each opening one. */
+  acksOpening: Promise<GroupCommitFile> | null;
   live: number;
 }
 
@@ -87,7 +89,7 @@ export class Spool {
     for (const name of names) {
       const seq = Number(name.slice(0, 10));
       lastSeq = Math.max(lastSeq, seq);
-      const segment: Segment = { seq, dir: options.dir, data: null, acks: null, live: 0 };
+      const segment: Segment = { seq, dir: options.dir, data: null, acks: null, acksOpening: null, live: 0 };
       const contents = await readRegularFile(path.join(options.dir, name));
       if (contents === null) {
         skipped.push(name);
@@ -168,7 +170,12 @@ export class Spool {
     const tracked = this.#tracked.get(options.id);
     if (!tracked) return;
     const { segment } = tracked;
-    segment.acks ??= await GroupCommitFile.open({ path: ackPath(segment), durability: this.#options.durability, batchWindowMs: this.#options.batchWindowMs });
+    if (!segment.acks) {
+      segment.acksOpening ??= GroupCommitFile.open({ path: ackPath(segment), durability: this.#options.durability, batchWindowMs: this.#options.batchWindowMs }).finally(() => {
+        segment.acksOpening = null;
+      });
+      segment.acks = await segment.acksOpening;
+    }
     // Leading newline: if a crash tore the previous line, this one still starts on a line of its own.
     await segment.acks.append(Buffer.from(`\n${options.id}\u0000${targetKey(options.route, options.destination)}\u0000${options.outcome}\n`));
     tracked.pending -= 1;
@@ -204,7 +211,7 @@ function ackPath(segment: Segment): string {
 }
 
 async function openSegment(options: SpoolOptions, seq: number): Promise<Segment> {
-  const segment: Segment = { seq, dir: options.dir, data: null, acks: null, live: 0 };
+  const segment: Segment = { seq, dir: options.dir, data: null, acks: null, acksOpening: null, live: 0 };
   segment.data = await GroupCommitFile.open({ path: `${segmentBase(segment)}.seg`, durability: options.durability, batchWindowMs: options.batchWindowMs });
   await syncDirectory(options.dir, options.durability);
   return segment;

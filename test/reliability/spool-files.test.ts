@@ -1,0 +1,30 @@
+/** The spool's own files under stress: file handles, permissions and symlinks. */
+import assert from 'node:assert/strict';
+import { readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { SpoolEntry } from '../../engine/spool/entry.js';
+import { Spool } from '../../engine/spool/spool.js';
+import { testRecord } from '../helpers/records.js';
+import { tempDir } from '../helpers/tmp.js';
+
+function entry(index: number): SpoolEntry {
+  return { id: index.toString(16).padStart(32, '0'), acceptedAt: 0, record: testRecord({ payload: `entry ${index}` }), routes: [{ route: 'all', to: ['central'] }], revision: 1 };
+}
+
+/** Descriptors this process holds open on files in `dir`. */
+async function openFilesIn(dir: string): Promise<string[]> {
+  const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((target) => target.startsWith(`${dir}${path.sep}`));
+}
+
+test('spool: settlements racing to open a segment\'s ack file share one descriptor, and close() leaves none open', { skip: process.platform === 'linux' ? false : 'reads /proc/self/fd' }, async (t) => {
+  const dir = await tempDir(t);
+  const { spool } = await Spool.open({ dir, durability: 'fsync', batchWindowMs: 0, maxBytes: null });
+  const entries = Array.from({ length: 20 }, (_, index) => entry(index));
+  for (const item of entries) await spool.append(item);
+  await Promise.all(entries.map((item) => spool.settle({ id: item.id, route: 'all', destination: 'central', outcome: 'delivered' })));
+  assert.equal(spool.liveRecords, 0);
+  await spool.close();
+  assert.deepEqual(await openFilesIn(dir), []);
+});
