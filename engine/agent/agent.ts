@@ -69,6 +69,8 @@ export class Agent {
   readonly #limiters = new Map<string, { key: string; limiter: RateLimiter; whenExceeded: 'spool' | 'drop' }>();
   readonly #retired: DestinationClient[] = [];
   #router: Router;
+  /** The error code the spool last failed with, while it keeps failing; null when it takes records. */
+  #spoolFailure: string | null = null;
 
   private constructor(options: AgentOptions, spool: Spool, plan: CompiledPlan) {
     this.#options = options;
@@ -99,6 +101,7 @@ export class Agent {
     const agent = new Agent(options, spool, compilePolicy(options.policy));
     if (recovery.discardedBytes > 0) options.logger.warn({ bytes: recovery.discardedBytes }, 'skipped a torn spool tail left by a crash (those records were never acknowledged)');
     if (recovery.entries.length > 0) options.logger.info({ records: recovery.entries.length }, 'recovered records from the spool; delivering them now');
+    if (recovery.unwritable) agent.#spoolFailed(recovery.unwritable);
     for (const { entry, pending } of recovery.entries) agent.#dispatcher.enqueue(entry, new Set(pending));
     return agent;
   }
@@ -134,9 +137,13 @@ export class Agent {
       await this.#spool.append(entry);
     } catch (error) {
       const reason = error instanceof SpoolFullError ? 'spool_full' : 'spool_unwritable';
-      if (reason === 'spool_unwritable') this.#options.logger.error({ err: error }, 'cannot write to the spool; dropping the record');
+      if (reason === 'spool_unwritable') this.#spoolFailed(error);
       this.#journal({ id, record, outcome: 'dropped', reason });
       return { status: 'dropped', id, reason };
+    }
+    if (this.#spoolFailure !== null) {
+      this.#spoolFailure = null;
+      this.#options.logger.info({ dir: this.#spoolDir }, 'the spool can be written again');
     }
     for (const route of decision.routes) this.#metrics.accepted.add({ route: route.name });
     this.#dispatcher.enqueue(entry);
@@ -173,6 +180,18 @@ export class Agent {
     await Promise.all([...this.#clients.values()].map((slot) => slot.client.close()));
     await Promise.all(this.#retired.map((client) => client.close()));
     await this.#options.journal.close();
+  }
+
+  get #spoolDir(): string {
+    return underRoot(this.#options.root, this.#options.policy.spool.dir);
+  }
+
+  /** A full or read-only filesystem is logged once per kind of failure, not once per dropped record (the journal counts those). */
+  #spoolFailed(error: unknown): void {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    if (this.#spoolFailure === code) return;
+    this.#spoolFailure = code;
+    this.#options.logger.error({ err: error, dir: this.#spoolDir }, 'cannot write to the spool; dropping records until it can be written again');
   }
 
   #installPlan(plan: CompiledPlan): void {

@@ -28,6 +28,10 @@ export class GroupCommitFile {
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
   #size: number;
+  /** Bytes known to be whole in the file: where a failed write is cut back to. */
+  #committed: number;
+  /** Set when a failed write could not be cut back: the file's tail is torn and it takes no more appends. */
+  #broken: Error | null = null;
 
   private constructor(options: { path: string; handle: fsp.FileHandle; durability: Durability; batchWindowMs: number; size: number }) {
     this.path = options.path;
@@ -35,6 +39,7 @@ export class GroupCommitFile {
     this.#durability = options.durability;
     this.#batchWindowMs = options.batchWindowMs;
     this.#size = options.size;
+    this.#committed = options.size;
   }
 
   static async open(options: { path: string; durability: Durability; batchWindowMs: number }): Promise<GroupCommitFile> {
@@ -48,7 +53,13 @@ export class GroupCommitFile {
     return this.#size;
   }
 
+  /** A write failed and its partial bytes could not be removed: append to another file. */
+  get broken(): boolean {
+    return this.#broken !== null;
+  }
+
   append(buffer: Buffer): Promise<void> {
+    if (this.#broken) return Promise.reject(this.#broken);
     this.#size += buffer.length;
     return new Promise((resolve, reject) => {
       this.#queue.push({ buffer, resolve, reject });
@@ -68,11 +79,25 @@ export class GroupCommitFile {
     this.#queue = [];
     if (batch.length === 0) return;
     this.#flushing = (async () => {
+      const bytes = batch.reduce((total, pending) => total + pending.buffer.length, 0);
       try {
-        await this.#handle.writev(batch.map((pending) => pending.buffer));
+        if (this.#broken) throw this.#broken;
+        await writeAll(this.#handle, batch.map((pending) => pending.buffer));
         if (this.#durability !== 'none') await this.#handle.datasync();
+        this.#committed += bytes;
         for (const pending of batch) pending.resolve();
       } catch (error) {
+        this.#size -= bytes;
+        // A full disk cuts a write short: cut the file back, or the next appends would follow a
+        // torn frame and a recovery (which stops at the first bad frame) would never reach them.
+        await this.#handle.truncate(this.#committed).then(
+          () => {
+            this.#broken = null;
+          },
+          (failure: Error) => {
+            this.#broken = failure;
+          },
+        );
         for (const pending of batch) pending.reject(error as Error);
       }
     })().finally(() => {
@@ -94,5 +119,27 @@ export class GroupCommitFile {
       while (this.#flushing) await this.#flushing;
     }
     await this.#handle.close();
+  }
+}
+
+/**
+ * writev may write only part of the buffers (a disk filling up returns a short count, not an
+ * error); the rest is written until everything is out or a write fails.
+ */
+async function writeAll(handle: fsp.FileHandle, buffers: Buffer[]): Promise<void> {
+  let remaining = buffers;
+  while (remaining.length > 0) {
+    const { bytesWritten } = await handle.writev(remaining);
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const buffer of remaining) {
+      if (skip >= buffer.length) skip -= buffer.length;
+      else {
+        rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+        skip = 0;
+      }
+    }
+    if (bytesWritten === 0 && rest.length > 0) throw Object.assign(new Error('the file took no bytes (no space left?)'), { code: 'ENOSPC' });
+    remaining = rest;
   }
 }

@@ -36,6 +36,8 @@ export interface SpoolRecovery {
   readonly discardedBytes: number;
   /** Segment names that are not regular files (a planted symlink, say): left alone, never read. */
   readonly skipped: readonly string[];
+  /** Why no segment could be opened for writing (a read-only or full filesystem), or null. Appends retry. */
+  readonly unwritable: Error | null;
 }
 
 interface Segment {
@@ -68,18 +70,26 @@ export class Spool {
   readonly #options: SpoolOptions;
   readonly #tracked = new Map<string, Tracked>();
   readonly #segments = new Map<number, Segment>();
-  #current: Segment;
+  /** Where appends go; null until a segment could be opened (the filesystem may refuse). */
+  #current: Segment | null = null;
+  #nextSeq: number;
+  #opening: Promise<Segment> | null = null;
   #liveBytes = 0;
   #rotating: Promise<void> | null = null;
 
-  private constructor(options: SpoolOptions, current: Segment) {
+  private constructor(options: SpoolOptions, nextSeq: number) {
     this.#options = options;
-    this.#current = current;
+    this.#nextSeq = nextSeq;
   }
 
   static async open(options: SpoolOptions): Promise<{ spool: Spool; recovery: SpoolRecovery }> {
-    await mkdir(options.dir, { recursive: true, mode: 0o700 });
-    const names = (await readdir(options.dir)).filter((name) => SEGMENT_NAME.test(name)).sort();
+    // A directory that cannot be created is reported through `unwritable` below, not thrown.
+    await mkdir(options.dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
+    const listed = await readdir(options.dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [] as string[];
+      throw error;
+    });
+    const names = listed.filter((name) => SEGMENT_NAME.test(name)).sort();
     const recovered: RecoveredEntry[] = [];
     const owners: { id: string; segment: Segment; size: number; pending: number }[] = [];
     const kept: Segment[] = [];
@@ -107,18 +117,24 @@ export class Spool {
         owners.push({ id: entry.id, segment, size, pending: pending.length });
         segment.live += 1;
       }
-      if (segment.live === 0) await removeSegment(segment);
+      // On a read-only filesystem a settled segment stays until a later start can remove it.
+      if (segment.live === 0) await removeSegment(segment).catch(() => undefined);
       else kept.push(segment);
     }
     // Never append to a recovered segment: its tail may be torn.
-    const current = await openSegment(options, lastSeq + 1);
-    const spool = new Spool(options, current);
-    for (const segment of [...kept, current]) spool.#segments.set(segment.seq, segment);
+    const spool = new Spool(options, lastSeq + 1);
+    for (const segment of kept) spool.#segments.set(segment.seq, segment);
     for (const owner of owners) {
       spool.#tracked.set(owner.id, { segment: owner.segment, size: owner.size, pending: owner.pending });
       spool.#liveBytes += owner.size;
     }
-    return { spool, recovery: { entries: recovered, discardedBytes, skipped } };
+    let unwritable: Error | null = null;
+    try {
+      await spool.#writableSegment();
+    } catch (error) {
+      unwritable = error as Error;
+    }
+    return { spool, recovery: { entries: recovered, discardedBytes, skipped, unwritable } };
   }
 
   get liveBytes(): number {
@@ -129,7 +145,7 @@ export class Spool {
     return this.#tracked.size;
   }
 
-  /** Stores an entry durably; rejects with SpoolFullError when the quota would be exceeded. */
+  /** Stores an entry durably; rejects with SpoolFullError when the quota would be exceeded, or with the filesystem's error. */
   async append(entry: SpoolEntry): Promise<void> {
     const frame = encodeEntry(entry);
     const { maxBytes } = this.#options;
@@ -137,32 +153,68 @@ export class Spool {
     const targets = entry.routes.reduce((count, target) => count + target.to.length, 0);
     // Reserve before the write so concurrent appends cannot overshoot the quota together.
     this.#liveBytes += frame.length;
-    while (this.#rotating) await this.#rotating;
-    const segment = this.#current;
+    let segment: Segment;
+    try {
+      segment = await this.#writableSegment();
+    } catch (error) {
+      this.#liveBytes -= frame.length;
+      throw error;
+    }
+    const data = segment.data as GroupCommitFile;
     segment.live += 1;
     this.#tracked.set(entry.id, { segment, size: frame.length, pending: targets });
     try {
-      await (segment.data as GroupCommitFile).append(frame);
+      await data.append(frame);
     } catch (error) {
       this.#tracked.delete(entry.id);
       this.#liveBytes -= frame.length;
       segment.live -= 1;
+      // Its tail is torn and could not be cut back: later records go to a new segment.
+      if (data.broken && this.#current === segment) this.#current = null;
       throw error;
     }
-    if ((segment.data as GroupCommitFile).size >= SEGMENT_BYTES && !this.#rotating) this.#rotating = this.#rotate();
+    if (data.size >= SEGMENT_BYTES && this.#current === segment && !this.#rotating) {
+      this.#rotating = this.#rotate().finally(() => {
+        this.#rotating = null;
+      });
+    }
   }
 
-  async #rotate(): Promise<void> {
-    try {
-      const previous = this.#current;
-      this.#current = await openSegment(this.#options, previous.seq + 1);
-      this.#segments.set(this.#current.seq, this.#current);
-      await previous.data?.close();
-      previous.data = null;
-      if (previous.live === 0) await this.#retire(previous);
-    } finally {
-      this.#rotating = null;
+  /** The segment to append to, opening one when there is none yet (again after a failure: the disk may have recovered). */
+  async #writableSegment(): Promise<Segment> {
+    for (;;) {
+      while (this.#rotating) await this.#rotating;
+      if (this.#current?.data) return this.#current;
+      this.#opening ??= this.#openNext().finally(() => {
+        this.#opening = null;
+      });
+      const segment = await this.#opening;
+      // A rotation may have closed it in between; look again.
+      if (segment.data) return segment;
     }
+  }
+
+  async #openNext(): Promise<Segment> {
+    await mkdir(this.#options.dir, { recursive: true, mode: 0o700 });
+    const segment = await openSegment(this.#options, this.#nextSeq);
+    this.#nextSeq += 1;
+    this.#segments.set(segment.seq, segment);
+    this.#current = segment;
+    return segment;
+  }
+
+  /** Never rejects: when no new segment can be opened, appends go on to the current one and a later append tries again. */
+  async #rotate(): Promise<void> {
+    const previous = this.#current;
+    try {
+      await this.#openNext();
+    } catch {
+      return;
+    }
+    if (!previous) return;
+    await previous.data?.close().catch(() => undefined);
+    previous.data = null;
+    if (previous.live === 0) await this.#retire(previous).catch(() => undefined);
   }
 
   /** Durably notes that one destination of one route is done with a record. */
@@ -188,6 +240,9 @@ export class Spool {
 
   async #retire(segment: Segment): Promise<void> {
     this.#segments.delete(segment.seq);
+    // Still open only when the segment was abandoned for a torn tail.
+    await segment.data?.close().catch(() => undefined);
+    segment.data = null;
     await segment.acks?.close();
     segment.acks = null;
     await removeSegment(segment);
@@ -212,8 +267,14 @@ function ackPath(segment: Segment): string {
 
 async function openSegment(options: SpoolOptions, seq: number): Promise<Segment> {
   const segment: Segment = { seq, dir: options.dir, data: null, acks: null, acksOpening: null, live: 0 };
-  segment.data = await GroupCommitFile.open({ path: `${segmentBase(segment)}.seg`, durability: options.durability, batchWindowMs: options.batchWindowMs });
-  await syncDirectory(options.dir, options.durability);
+  const data = await GroupCommitFile.open({ path: `${segmentBase(segment)}.seg`, durability: options.durability, batchWindowMs: options.batchWindowMs });
+  try {
+    await syncDirectory(options.dir, options.durability);
+  } catch (error) {
+    await data.close().catch(() => undefined);
+    throw error;
+  }
+  segment.data = data;
   return segment;
 }
 
