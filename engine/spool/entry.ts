@@ -44,13 +44,23 @@ export function encodeEntry(entry: SpoolEntry): Buffer {
   return frame;
 }
 
+const ENTRY_ID = /^[0-9a-f]{32}$/;
+
+function isRouteTargets(value: unknown): value is RouteTargets {
+  const target = value as Partial<RouteTargets> | null;
+  return typeof target?.route === 'string' && Array.isArray(target.to) && target.to.every((name) => typeof name === 'string');
+}
+
+/** The whole shape is checked: a CRC-valid body of another shape (another version, a planted file) must not reach recovery. */
 function isMeta(value: unknown): value is EntryMeta {
   const meta = value as Partial<EntryMeta> | null;
   return (
     typeof meta?.id === 'string' &&
-    typeof meta.t === 'number' &&
-    typeof meta.v === 'number' &&
+    ENTRY_ID.test(meta.id) &&
+    Number.isFinite(meta.t) &&
+    Number.isFinite(meta.v) &&
     Array.isArray(meta.r) &&
+    meta.r.every(isRouteTargets) &&
     typeof meta.h === 'object' &&
     meta.h !== null &&
     RECORD_HEADERS.every((name) => typeof (meta.h as Record<string, unknown>)[name] === 'string')

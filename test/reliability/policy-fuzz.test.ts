@@ -25,7 +25,28 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** Values a policy author could plausibly get wrong: units, globs, URLs, numbers at the edges, wrong types. */
 const suspicious: fc.Arbitrary<Json> = fc.oneof(
   { arbitrary: fc.constantFrom('15m', '2h', '1KiB', '20MiB', 'drop', 'spool', 'v2', 'v3', 'http', 'file', 'local', 'org.clearlinux/crash/*', '0666'), weight: 3 },
-  fc.constantFrom('15m', '0s', '-1m', '5MiB', '0B', '1e3KiB', 'unlimited', '100/15m', '0/1s', '1/0s', '*', '', ' ', '**/**', 'a/b/c/d', '../x', '/etc/passwd', 'http://', 'ftp://x/', 'https://h/v3/collector'),
+  fc.constantFrom(
+    '15m',
+    '0s',
+    '-1m',
+    '5MiB',
+    '0B',
+    '1e3KiB',
+    'unlimited',
+    '100/15m',
+    '0/1s',
+    '1/0s',
+    '*',
+    '',
+    ' ',
+    '**/**',
+    'a/b/c/d',
+    '../x',
+    '/etc/passwd',
+    'http://',
+    'ftp://x/',
+    'https://h/v3/collector',
+  ),
   fc.constantFrom(0, -1, 1.5, 2 ** 53, -(2 ** 31), Number.MAX_VALUE, null, true, false, [], {}),
   fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>,
 );
@@ -57,12 +78,18 @@ function mutate(document: Json, steps: readonly { pick: number; action: number; 
   return copy;
 }
 
-const mutation = fc.array(fc.record({ pick: fc.nat(), action: fc.nat(), key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('to', 'match', 'rate_limit', 'type', '__proto__', 'constructor')), value: suspicious }), { minLength: 1, maxLength: 3 });
+const mutation = fc.array(
+  fc.record({ pick: fc.nat(), action: fc.nat(), key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('to', 'match', 'rate_limit', 'type', '__proto__', 'constructor')), value: suspicious }),
+  { minLength: 1, maxLength: 3 },
+);
 const damagedPolicy = mutation.map((steps) => mutate(example as Json, steps));
 
 /** Policies built from plausible parts: most validate, so "whatever validates compiles" gets exercised. */
 const segment = fc.stringMatching(/^[a-z*?.]{0,6}$/);
-const glob = fc.oneof(fc.constant('*'), fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/')));
+const glob = fc.oneof(
+  fc.constant('*'),
+  fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/')),
+);
 const limit = fc.record(
   {
     records: fc.tuple(fc.integer({ min: 1, max: 1000 }), fc.constantFrom('1s', '15m', '1h')).map(([count, window]) => `${count}/${window}`),
@@ -83,7 +110,10 @@ const route = fc.record(
 const assembledPolicy: fc.Arbitrary<Json> = fc
   .record({
     routes: fc.array(route, { minLength: 1, maxLength: 6 }),
-    spool: fc.record({ max_size: fc.constantFrom('1B', '5MiB', 'unlimited', 0, 1024), expiry: fc.constantFrom('3h', '20h', '2d'), durability: fc.constantFrom('fsync', 'batch', 'none') }, { requiredKeys: [] }),
+    spool: fc.record(
+      { max_size: fc.constantFrom('1B', '5MiB', 'unlimited', 0, 1024), expiry: fc.constantFrom('3h', '20h', '2d'), durability: fc.constantFrom('fsync', 'batch', 'none') },
+      { requiredKeys: [] },
+    ),
     collection: fc.record({ allow: fc.array(glob, { maxLength: 3 }), deny: fc.array(glob, { maxLength: 3 }) }, { requiredKeys: [] }),
   })
   .map(
@@ -119,7 +149,10 @@ test('policy fuzz: any value through validatePolicyValue gives a policy that com
       if (result.policy) valid += 1;
       for (const diagnostic of result.diagnostics) codes.set(diagnostic.code, (codes.get(diagnostic.code) ?? 0) + 1);
       if (result.policy === null) {
-        assert.ok(result.diagnostics.some((diagnostic) => diagnostic.severity === 'error'), 'a rejected policy has at least one error');
+        assert.ok(
+          result.diagnostics.some((diagnostic) => diagnostic.severity === 'error'),
+          'a rejected policy has at least one error',
+        );
       } else {
         assert.ok(result.diagnostics.every((diagnostic) => diagnostic.severity !== 'error'));
         compilePolicy(result.policy);
@@ -136,11 +169,13 @@ test('policy fuzz: damaged YAML and JSON files through checkPolicyFile never thr
     damagedPolicy.map((value) => ({ name: 'telem.policy.yaml', text: YAML.stringify(value) })),
     damagedPolicy.map((value) => ({ name: 'telem.policy.json', text: JSON.stringify(value, null, 2) })),
     // Character-level damage to a valid file: cuts, insertions, YAML syntax.
-    fc.tuple(fc.nat(), fc.nat(), fc.constantFrom('', ':', '- ', '{', '}', '[', '"', "'", '\t', '\n  ', '&a', '*a', '!!binary ', '<<: *a', '\u0000', '\uFEFF', '%YAML 1.1\n---\n', '...\n')).map(([at, cut, insert]) => {
-      const original = YAML.stringify(example);
-      const start = at % (original.length + 1);
-      return { name: 'telem.policy.yaml', text: original.slice(0, start) + insert + original.slice(start + (cut % 20)) };
-    }),
+    fc
+      .tuple(fc.nat(), fc.nat(), fc.constantFrom('', ':', '- ', '{', '}', '[', '"', "'", '\t', '\n  ', '&a', '*a', '!!binary ', '<<: *a', '\u0000', '\uFEFF', '%YAML 1.1\n---\n', '...\n'))
+      .map(([at, cut, insert]) => {
+        const original = YAML.stringify(example);
+        const start = at % (original.length + 1);
+        return { name: 'telem.policy.yaml', text: original.slice(0, start) + insert + original.slice(start + (cut % 20)) };
+      }),
   );
   await fc.assert(
     fc.asyncProperty(text, async ({ name, text: contents }) => {
@@ -148,7 +183,11 @@ test('policy fuzz: damaged YAML and JSON files through checkPolicyFile never thr
       await writeFile(file, contents);
       const checked = await checkPolicyFile({ file });
       assertWellFormed(checked.diagnostics);
-      if (checked.policy === null) assert.ok(checked.diagnostics.some((diagnostic) => diagnostic.severity === 'error'), 'a rejected file has at least one error');
+      if (checked.policy === null)
+        assert.ok(
+          checked.diagnostics.some((diagnostic) => diagnostic.severity === 'error'),
+          'a rejected file has at least one error',
+        );
       else compilePolicy(checked.policy);
       const lines = contents.split('\n').length;
       for (const diagnostic of checked.diagnostics) {

@@ -30,91 +30,119 @@ retention: { journal_entries: 1000 }
 const payloadOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as { payload: string }).payload;
 const labelOf = (payload: string) => payload.replace(/-x+$/, '');
 
-test('disk full: the agent logs ENOSPC, journals spool_unwritable drops, keeps serving, and after space returns spools again without losing a record to a kill -9', { skip: MOUNT_SKIP, timeout: 30_000 }, async (t) => {
-  const { root, tmpfs } = await mountingRoot(t);
-  const spoolDir = path.join(root, 'var', 'spool', 'telemetry');
-  await tmpfs(spoolDir, 256 * 1024);
-  let up = true;
-  const sink = await startHttpSink(t, { respond: () => ({ status: up ? 201 : 503 }) });
-  const policyFile = await writePolicy(root, policy(sink.url()));
-  let agent = await startAgent(t, { root, policy: policyFile, args: ['--metrics', '127.0.0.1:0'] });
-  const labels = new Map<string, string>();
-  const send = async (label: string) => {
-    const { frame, eventId } = labelledFrame(label, 1500);
-    labels.set(eventId, label);
-    assert.equal(await sendRaw(agent.socketPath, [frame]), null);
-  };
+test(
+  'disk full: the agent logs ENOSPC, journals spool_unwritable drops, keeps serving, and after space returns spools again without losing a record to a kill -9',
+  { skip: MOUNT_SKIP, timeout: 30_000 },
+  async (t) => {
+    const { root, tmpfs } = await mountingRoot(t);
+    const spoolDir = path.join(root, 'var', 'spool', 'telemetry');
+    await tmpfs(spoolDir, 256 * 1024);
+    let up = true;
+    const sink = await startHttpSink(t, { respond: () => ({ status: up ? 201 : 503 }) });
+    const policyFile = await writePolicy(root, policy(sink.url()));
+    let agent = await startAgent(t, { root, policy: policyFile, args: ['--metrics', '127.0.0.1:0'] });
+    const labels = new Map<string, string>();
+    const send = async (label: string) => {
+      const { frame, eventId } = labelledFrame(label, 1500);
+      labels.set(eventId, label);
+      assert.equal(await sendRaw(agent.socketPath, [frame]), null);
+    };
 
-  for (let index = 0; index < 3; index += 1) await send(`before-${index}`);
-  await waitUntil(() => sink.requests.length === 3, 5000, 'the first records delivered');
-  // From here on the records stay in the spool, so a later kill -9 must find them there.
-  up = false;
-  await fillFilesystem(path.join(spoolDir, 'other-data'));
-  for (let index = 0; index < 10; index += 1) await send(`full-${index}`);
-  const complaint = await agent.waitForLog((line) => line.msg === 'cannot write to the spool; dropping records until it can be written again');
-  assert.equal(complaint.level, 50);
-  assert.equal((complaint.err as { code?: string }).code, 'ENOSPC');
-  await eventually(
-    async () => (await journalEntries(root)).filter((entry) => entry.outcome === 'dropped').length,
-    (count) => count > 0,
-    { timeoutMs: 5000, what: 'drops in the journal' },
-  );
+    for (let index = 0; index < 3; index += 1) await send(`before-${index}`);
+    await waitUntil(() => sink.requests.length === 3, 5000, 'the first records delivered');
+    // From here on the records stay in the spool, so a later kill -9 must find them there.
+    up = false;
+    await fillFilesystem(path.join(spoolDir, 'other-data'));
+    for (let index = 0; index < 10; index += 1) await send(`full-${index}`);
+    const complaint = await agent.waitForLog((line) => line.msg === 'cannot write to the spool; dropping records until it can be written again');
+    assert.equal(complaint.level, 50);
+    assert.equal((complaint.err as { code?: string }).code, 'ENOSPC');
+    await eventually(
+      async () => (await journalEntries(root)).filter((entry) => entry.outcome === 'dropped').length,
+      (count) => count > 0,
+      { timeoutMs: 5000, what: 'drops in the journal' },
+    );
 
-  await removeFile(path.join(spoolDir, 'other-data'));
-  for (let index = 0; index < 5; index += 1) await send(`after-${index}`);
-  const accepted = await eventually(() => metric(agent, 'telem_records_accepted_total'), (count) => count >= 8, { timeoutMs: 5000, what: 'the records sent after space returned' });
-  const drops = (await journalEntries(root)).filter((entry) => entry.outcome === 'dropped');
-  assert.ok(drops.length > 0, 'some records were dropped while the disk was full');
-  assert.deepEqual(new Set(drops.map((entry) => entry.reason)), new Set(['spool_unwritable']));
-  assert.equal(await metric(agent, 'telem_drops_total{reason="spool_unwritable"}'), drops.length);
-  assert.equal(accepted + drops.length, labels.size, 'every record sent is either spooled or journaled as dropped');
-  const droppedLabels = new Set(drops.map((entry) => labels.get(entry.eventId)));
-  assert.ok([...droppedLabels].every((label) => label?.startsWith('full-')), 'only records sent while the disk was full were dropped');
+    await removeFile(path.join(spoolDir, 'other-data'));
+    for (let index = 0; index < 5; index += 1) await send(`after-${index}`);
+    const accepted = await eventually(
+      () => metric(agent, 'telem_records_accepted_total'),
+      (count) => count >= 8,
+      { timeoutMs: 5000, what: 'the records sent after space returned' },
+    );
+    const drops = (await journalEntries(root)).filter((entry) => entry.outcome === 'dropped');
+    assert.ok(drops.length > 0, 'some records were dropped while the disk was full');
+    assert.deepEqual(new Set(drops.map((entry) => entry.reason)), new Set(['spool_unwritable']));
+    assert.equal(await metric(agent, 'telem_drops_total{reason="spool_unwritable"}'), drops.length);
+    assert.equal(accepted + drops.length, labels.size, 'every record sent is either spooled or journaled as dropped');
+    const droppedLabels = new Set(drops.map((entry) => labels.get(entry.eventId)));
+    assert.ok(
+      [...droppedLabels].every((label) => label?.startsWith('full-')),
+      'only records sent while the disk was full were dropped',
+    );
 
-  await agent.kill();
-  up = true;
-  const deliveredBefore = sink.requests.length;
-  agent = await startAgent(t, { root, policy: policyFile });
-  const expected = [...labels.values()].filter((label) => !label.startsWith('before-') && !droppedLabels.has(label));
-  await waitUntil(() => sink.requests.length - deliveredBefore >= expected.length, 10_000, 'the spooled records after the restart');
-  await agent.stop();
-  const delivered = sink.requests.slice(deliveredBefore).filter((request) => request.head.startsWith('POST')).map((request) => labelOf(payloadOf(request.body)));
-  assert.deepEqual(new Set(delivered), new Set(expected), 'everything spooled before the kill arrived: the records after the full disk too');
-});
+    await agent.kill();
+    up = true;
+    const deliveredBefore = sink.requests.length;
+    agent = await startAgent(t, { root, policy: policyFile });
+    const expected = [...labels.values()].filter((label) => !label.startsWith('before-') && !droppedLabels.has(label));
+    await waitUntil(() => sink.requests.length - deliveredBefore >= expected.length, 10_000, 'the spooled records after the restart');
+    await agent.stop();
+    const delivered = sink.requests
+      .slice(deliveredBefore)
+      .filter((request) => request.head.startsWith('POST'))
+      .map((request) => labelOf(payloadOf(request.body)));
+    assert.deepEqual(new Set(delivered), new Set(expected), 'everything spooled before the kill arrived: the records after the full disk too');
+  },
+);
 
-test('read-only spool directory: the agent starts anyway, says why, drops records as spool_unwritable, and spools again once the directory is writable', { skip: MOUNT_SKIP, timeout: 30_000 }, async (t) => {
-  const { root, bindOnItself } = await mountingRoot(t);
-  const spoolDir = path.join(root, 'var', 'spool', 'telemetry');
-  const mount = await bindOnItself(spoolDir);
-  await mount.readOnly(true);
-  const sink = await startHttpSink(t);
-  const agent = await startAgent(t, { root, policy: await writePolicy(root, policy(sink.url())) });
-  const complaint = await agent.waitForLog((line) => line.msg === 'cannot write to the spool; dropping records until it can be written again');
-  assert.equal(complaint.level, 50);
-  assert.equal((complaint.err as { code?: string }).code, 'EROFS');
+test(
+  'read-only spool directory: the agent starts anyway, says why, drops records as spool_unwritable, and spools again once the directory is writable',
+  { skip: MOUNT_SKIP, timeout: 30_000 },
+  async (t) => {
+    const { root, bindOnItself } = await mountingRoot(t);
+    const spoolDir = path.join(root, 'var', 'spool', 'telemetry');
+    const mount = await bindOnItself(spoolDir);
+    await mount.readOnly(true);
+    const sink = await startHttpSink(t);
+    const agent = await startAgent(t, { root, policy: await writePolicy(root, policy(sink.url())) });
+    const complaint = await agent.waitForLog((line) => line.msg === 'cannot write to the spool; dropping records until it can be written again');
+    assert.equal(complaint.level, 50);
+    assert.equal((complaint.err as { code?: string }).code, 'EROFS');
 
-  const labels = new Map<string, string>();
-  const send = async (label: string) => {
-    const { frame, eventId } = labelledFrame(label);
-    labels.set(eventId, label);
-    assert.equal(await sendRaw(agent.socketPath, [frame]), null);
-  };
-  for (let index = 0; index < 3; index += 1) await send(`read-only-${index}`);
-  await eventually(async () => (await journalEntries(root)).length, (count) => count === 3, { timeoutMs: 5000, what: 'three journaled drops' });
-  await mount.readOnly(false);
-  for (let index = 0; index < 3; index += 1) await send(`writable-${index}`);
-  await waitUntil(() => sink.requests.length === 3, 5000, 'the records sent once the directory was writable');
-  assert.equal(await agent.stop(), 0);
+    const labels = new Map<string, string>();
+    const send = async (label: string) => {
+      const { frame, eventId } = labelledFrame(label);
+      labels.set(eventId, label);
+      assert.equal(await sendRaw(agent.socketPath, [frame]), null);
+    };
+    for (let index = 0; index < 3; index += 1) await send(`read-only-${index}`);
+    await eventually(
+      async () => (await journalEntries(root)).length,
+      (count) => count === 3,
+      { timeoutMs: 5000, what: 'three journaled drops' },
+    );
+    await mount.readOnly(false);
+    for (let index = 0; index < 3; index += 1) await send(`writable-${index}`);
+    await waitUntil(() => sink.requests.length === 3, 5000, 'the records sent once the directory was writable');
+    assert.equal(await agent.stop(), 0);
 
-  assert.deepEqual(sink.requests.map((request) => payloadOf(request.body)), ['writable-0', 'writable-1', 'writable-2']);
-  const journal = (await journalEntries(root)).map((entry) => `${labels.get(entry.eventId)} ${entry.outcome} ${entry.reason ?? ''}`.trim());
-  assert.deepEqual(journal, [
-    'read-only-0 dropped spool_unwritable',
-    'read-only-1 dropped spool_unwritable',
-    'read-only-2 dropped spool_unwritable',
-    'writable-0 delivered',
-    'writable-1 delivered',
-    'writable-2 delivered',
-  ]);
-  assert.ok(agent.logs.some((line) => line.msg === 'the spool can be written again'), 'the recovery is logged');
-});
+    assert.deepEqual(
+      sink.requests.map((request) => payloadOf(request.body)),
+      ['writable-0', 'writable-1', 'writable-2'],
+    );
+    const journal = (await journalEntries(root)).map((entry) => `${labels.get(entry.eventId)} ${entry.outcome} ${entry.reason ?? ''}`.trim());
+    assert.deepEqual(journal, [
+      'read-only-0 dropped spool_unwritable',
+      'read-only-1 dropped spool_unwritable',
+      'read-only-2 dropped spool_unwritable',
+      'writable-0 delivered',
+      'writable-1 delivered',
+      'writable-2 delivered',
+    ]);
+    assert.ok(
+      agent.logs.some((line) => line.msg === 'the spool can be written again'),
+      'the recovery is logged',
+    );
+  },
+);

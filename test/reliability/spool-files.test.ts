@@ -18,7 +18,7 @@ async function openFilesIn(dir: string): Promise<string[]> {
   return targets.filter((target) => target.startsWith(`${dir}${path.sep}`));
 }
 
-test('spool: settlements racing to open a segment\'s ack file share one descriptor, and close() leaves none open', { skip: process.platform === 'linux' ? false : 'reads /proc/self/fd' }, async (t) => {
+test("spool: settlements racing to open a segment's ack file share one descriptor, and close() leaves none open", { skip: process.platform === 'linux' ? false : 'reads /proc/self/fd' }, async (t) => {
   const dir = await tempDir(t);
   const { spool } = await Spool.open({ dir, durability: 'fsync', batchWindowMs: 0, maxBytes: null });
   const entries = Array.from({ length: 20 }, (_, index) => entry(index));
