@@ -22,7 +22,7 @@ export async function importUpstreamSpool(options: { dir: string; agent: Agent; 
   let unreadable = 0;
   for (const name of names) {
     const file = path.join(options.dir, name);
-    const staged = await readStagedRecordFile(file);
+    const staged = await readStagedRecordFile(file).catch((error: NodeJS.ErrnoException) => ({ ok: false as const, detail: `cannot be read (${error.code ?? error.message})` }));
     if (!staged.ok) {
       // Left in place: it may be something else that happens to have a six-character name.
       unreadable += 1;
@@ -32,8 +32,9 @@ export async function importUpstreamSpool(options: { dir: string; agent: Agent; 
     const result = await options.agent.accept(staged.record);
     // A record the agent could not take for lack of room stays for the next start.
     if (result.status === 'dropped' && (result.reason === 'spool_full' || result.reason === 'spool_unwritable')) continue;
-    await rm(file, { force: true });
     imported += 1;
+    // The collector recognises a record imported again after a failed removal (same event id and payload).
+    await rm(file, { force: true }).catch((error: NodeJS.ErrnoException) => options.logger.warn({ file, code: error.code }, 'imported an upstream staged record but cannot remove it'));
   }
   if (imported > 0) options.logger.info({ records: imported }, 'imported records staged by upstream telemprobd');
   return { imported, unreadable };

@@ -7,7 +7,8 @@
  * payload is byte-exact again (upstream delivered it with the extra "\n", §G.3).
  */
 import { randomInt } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { RECORD_HEADERS, type TelemetryRecord } from './fields.js';
 import { checkHeaderValues, formatHeaderLines, parseHeaderLines } from './header-lines.js';
@@ -56,8 +57,28 @@ export function parseStagedRecord(content: Buffer): ParsedStagedRecord {
   return { ok: true, record: { headers: parsed.headers, payload: Buffer.from(body) }, configPath };
 }
 
+/** Far more than any staged record (15 short header lines and a payload of at most a few KiB). */
+const MAX_STAGED_FILE_BYTES = 1024 * 1024;
+// A symlink is not followed and a FIFO does not block the reader: only regular files are read.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 export async function readStagedRecordFile(file: string): Promise<ParsedStagedRecord> {
-  return parseStagedRecord(await readFile(file));
+  let handle;
+  try {
+    handle = await open(file, READ_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { ok: false, detail: 'a symbolic link (not followed)' };
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return { ok: false, detail: 'not a regular file' };
+    if (info.size > MAX_STAGED_FILE_BYTES) return { ok: false, detail: `${info.size} bytes, more than any staged record` };
+    return parseStagedRecord(await handle.readFile());
+  } finally {
+    await handle.close();
+  }
 }
 
 /** mkstemp-style name: six characters of [A-Za-z0-9], as telemprobd's "XXXXXX". */
