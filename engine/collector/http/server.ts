@@ -103,6 +103,10 @@ export function createCollectorServer(options: CollectorServerOptions): Collecto
       }
     });
   });
+  // Node answers an Expect other than 100-continue with a bare 417; ours says why, like every error.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    sendMessage(res, 417, `Expect: ${String(req.headers.expect)} is not supported; only 100-continue is`, { Connection: 'close' });
+  });
   // Requests Node cannot parse (bad header bytes, oversized heads) still get a JSON answer.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
