@@ -32,6 +32,12 @@ export function runCommand(): Command {
           process.exitCode = error.checked.unreadable ? EXIT_USAGE : EXIT_INVALID;
           return;
         }
+        // The machine, not the code, is at fault (a socket path that cannot be created, an address in use): say so plainly.
+        if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string') {
+          process.stderr.write(`telem run: cannot start: ${error.message}\n`);
+          process.exitCode = EXIT_USAGE;
+          return;
+        }
         throw error;
       }
       const started = runtime;

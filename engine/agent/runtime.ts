@@ -63,6 +63,7 @@ function summarize(diagnostics: readonly Diagnostic[]): { code: string; severity
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { root, logger } = options;
   const env = options.env ?? process.env;
+  const metricsAddress = options.metrics ? parseHostPort(options.metrics) : null;
   const initial = await loadAgentPolicy({ policy: options.policy, root });
   if (!initial.policy) throw new PolicyError(initial);
   let policy: ResolvedPolicy = initial.policy;
@@ -94,9 +95,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }),
     ...(fd === undefined ? {} : { fd }),
   });
-  await intake.listen();
+  // A start that fails half way stops what it started, so the process can exit with the error.
+  await intake.listen().catch(async (error: unknown) => {
+    // Not listening: the socket path is not ours to remove (another agent may own it).
+    await agent.stop();
+    throw error;
+  });
 
-  const metrics = options.metrics ? await startMetricsServer({ agent: () => agent, ...parseHostPort(options.metrics) }) : null;
+  const metrics = metricsAddress
+    ? await startMetricsServer({ agent: () => agent, ...metricsAddress }).catch(async (error: unknown) => {
+        await intake.close({ drain: false });
+        await agent.stop();
+        throw error;
+      })
+    : null;
 
   let reloading: Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> | null = null;
   const reload = (): Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> => {
@@ -159,6 +171,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
 function parseHostPort(text: string): { host: string; port: number } {
   const match = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(text);
-  if (!match) throw new Error(`--metrics expects HOST:PORT or PORT, got "${text}"`);
+  if (!match) throw Object.assign(new Error(`--metrics expects HOST:PORT or PORT, got "${text}"`), { code: 'metrics-address' });
   return { host: match[1] || '127.0.0.1', port: Number(match[2]) };
 }
