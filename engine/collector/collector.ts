@@ -66,6 +66,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     database: opened.description,
     retention,
     async close() {
+      // Every answer from now on closes its connection: a client that keeps a keep-alive
+      // connection busy (an agent draining its spool) would otherwise keep the server open forever.
+      server.prependListener('request', (_request, response) => response.setHeader('Connection', 'close'));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
