@@ -33,7 +33,7 @@ export function runCommand(): Command {
           return;
         }
         // The machine, not the code, is at fault (a socket path that cannot be created, an address in use): say so plainly.
-        if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string') {
+        if (error instanceof Error && isEnvironmentProblem((error as NodeJS.ErrnoException).code)) {
           process.stderr.write(`telem run: cannot start: ${error.message}\n`);
           process.exitCode = EXIT_USAGE;
           return;
@@ -52,4 +52,9 @@ export function runCommand(): Command {
       });
       process.exitCode = EXIT_OK;
     });
+}
+
+/** errno codes (ENOTDIR, EADDRINUSE, …) and the runtime's own start refusals; Node's ERR_* codes are bugs. */
+function isEnvironmentProblem(code: string | undefined): boolean {
+  return code !== undefined && (/^E[A-Z]+$/.test(code) || code === 'socket-in-use' || code === 'metrics-address');
 }
