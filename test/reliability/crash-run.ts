@@ -40,6 +40,10 @@ export interface CrashRunOptions {
   readonly durability: 'fsync' | 'batch';
   /** Longest wait for the last run to deliver everything, ms. */
   readonly drainTimeoutMs: number;
+  /** Also take the collector down now and then, across some of the kills, so retries are under way when the agent dies. */
+  readonly collectorOutages?: boolean;
+  /** The spool's max_size ("unlimited" when absent). Records refused for lack of room are not acknowledged. */
+  readonly maxSpool?: string;
   readonly progress?: (line: string) => void;
 }
 
@@ -66,17 +70,19 @@ export interface CrashReport {
   readonly tornTails: number;
   /** Deliveries the collector recognised as already stored (a kill between its 201 and the spool's settlement). */
   readonly retransmits: number;
+  /** Kills that happened while the collector was down. */
+  readonly killsDuringOutage: number;
   /** Examples for a failure message. */
   readonly examples: { readonly lost: string[]; readonly duplicated: string[]; readonly phantom: string[] };
 }
 
-function policyYaml(options: { url: string; durability: string }): string {
+function policyYaml(options: { url: string; durability: string; maxSpool: string }): string {
   return `apiVersion: telem/v1
 kind: Policy
 metadata: { name: crash-test }
 consent: { require_opt_in: false }
 spool:
-  max_size: unlimited
+  max_size: ${options.maxSpool}
   durability: ${options.durability}
   retry: { interval: 100ms, max_interval: 1s, jitter: 0 }
 destinations:
@@ -112,17 +118,26 @@ export async function runCrashScenario(t: TestContext, options: CrashRunOptions)
   const root = await tempDir(t, 'telem-crash-');
   const spoolDir = path.join(root, 'var', 'spool', 'telemetry');
   const collector = await startCollectorProcess(t, { root });
-  const policy = await writePolicy(root, policyYaml({ url: collector.ingestUrl, durability: options.durability }));
+  const policy = await writePolicy(root, policyYaml({ url: collector.ingestUrl, durability: options.durability, maxSpool: options.maxSpool ?? 'unlimited' }));
   const start = () => startAgent(t, { root, policy, args: ['--metrics', '127.0.0.1:0'], env: { TELEM_LOG_LEVEL: 'info' } });
 
   let agent = await start();
   const stream = startRecordStream({ socketPath: agent.socketPath, prng, senders: options.senders, pauseMs: options.pauseMs, maxFiller: 3000 });
   const acknowledged = new Set<string>();
   let tornTails = 0;
+  let killsDuringOutage = 0;
   try {
     for (let kill = 1; kill <= options.kills; kill += 1) {
+      const outage = options.collectorOutages === true && prng.next() < 0.4;
+      if (outage) {
+        // Down for part of this run: the kill lands while deliveries are failing and being retried.
+        await sleep(prng.int(0, options.runMs[0]));
+        await collector.stop();
+        killsDuringOutage += 1;
+      }
       await sleep(prng.int(options.runMs[0], options.runMs[1]));
       await agent.kill();
+      if (outage) await collector.start();
       const snapshot = await readSpoolSnapshot(spoolDir);
       for (const payload of snapshot.payloads) acknowledged.add(payload);
       if (snapshot.tornBytes > 0) tornTails += 1;
@@ -169,6 +184,7 @@ export async function runCrashScenario(t: TestContext, options: CrashRunOptions)
     storedUnacknowledged: [...seen.keys()].filter((payload) => !acknowledged.has(payload)).length,
     writtenNotStored,
     tornTails,
+    killsDuringOutage,
     retransmits: collector.logs.filter((line) => line.includes('retransmitted record already stored')).length,
     examples: { lost: lost.slice(0, 5), duplicated: duplicated.slice(0, 5), phantom: phantom.slice(0, 5) },
   };
