@@ -1,4 +1,5 @@
 /** What the reliability tests read from a running agent: its metrics and status endpoints, and its journal. */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type JournalLine } from '../../engine/journal/line.js';
@@ -53,4 +54,28 @@ export function labelledFrame(label: string, padding = 0): { frame: Buffer; even
   const payload = `${label}${padding > 0 ? `-${'x'.repeat(padding)}` : ''}`;
   const record = testRecord({ payload });
   return { frame: encodeFrame(record, { configPath: null }), eventId: record.headers.event_id, payload };
+}
+
+/** The label a labelledFrame payload carries (its padding removed). */
+export function labelOf(payload: string): string {
+  return payload.replace(/-x+$/, '');
+}
+
+/** The payload of a v3 request body as the HTTP sink received it. */
+export function v3Payload(body: Buffer): string {
+  return (JSON.parse(body.toString('utf8')) as { payload: string }).payload;
+}
+
+/** Where the tests' file destination (`path: /var/log/telemetry/archive.ndjson`) writes, under the root. */
+export function archivePath(root: string): string {
+  return path.join(root, 'var', 'log', 'telemetry', 'archive.ndjson');
+}
+
+/** The records a file destination has written so far (none when the file does not exist yet). */
+export async function archivedRecords(root: string): Promise<Record<string, string>[]> {
+  const text = await readFile(archivePath(root), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, string>);
 }

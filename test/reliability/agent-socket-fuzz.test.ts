@@ -4,8 +4,6 @@
  * exactly the frames the decoder accepts, byte for byte.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { checkFrameSize, decodeFrame, SIZE_FIELD_BYTES } from '../../engine/record/frame.js';
@@ -13,7 +11,7 @@ import { startAgent, writePolicy } from '../helpers/agent-process.js';
 import { sendRaw } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
-import { eventually } from './agent-probe.js';
+import { archivedRecords, eventually } from './agent-probe.js';
 import { fuzzRuns } from './fuzz-settings.js';
 
 /** What the agent should do with these bytes on one connection: the record it accepts, or null. */
@@ -99,12 +97,7 @@ routes: [{ name: all, to: [archive] }]
     fuzzRuns('agent socket', 300),
   );
 
-  const archive = path.join(root, 'var/log/telemetry/archive.ndjson');
-  const delivered = async () =>
-    (await readFile(archive, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { classification: string; event_id: string; payload: string });
+  const delivered = () => archivedRecords(root) as Promise<{ classification: string; event_id: string; payload: string }[]>;
   const refused = () => agent.logs.filter((line) => line.msg === 'record rejected' || line.msg === 'connection closed without a record').length;
   await eventually(
     async () => (await delivered()).length + refused(),

@@ -11,11 +11,10 @@ import { startAgent, writePolicy } from '../helpers/agent-process.js';
 import { runCli } from '../helpers/cli.js';
 import { sendRaw } from '../helpers/intake.js';
 import { tempDir } from '../helpers/tmp.js';
-import { agentStatus, eventually, journalEntries, labelledFrame, metric } from './agent-probe.js';
+import { agentStatus, eventually, journalEntries, labelOf, labelledFrame, metric } from './agent-probe.js';
 import { exportedRecords, startCollectorProcess } from './collector-process.js';
 
 const MAX_SPOOL = 24 * 1024;
-const labelOf = (payload: string) => payload.replace(/-x+$/, '');
 
 test(
   'outage: while the collector is down the spool fills to max_size, the rest is dropped as spool_full (journal, metrics, telem status), and all it held arrives after recovery',

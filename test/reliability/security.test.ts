@@ -18,10 +18,9 @@ import { startHttpSink } from '../helpers/http-sink.js';
 import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame, testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
-import { eventually, journalEntries } from './agent-probe.js';
+import { archivePath, archivedRecords, eventually, journalEntries, v3Payload } from './agent-probe.js';
 
 const mode = async (file: string) => ((await stat(file)).mode & 0o777).toString(8).padStart(4, '0');
-const payloadOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as { payload: string }).payload;
 
 /** Every file and directory under `dir`, relative, sorted. */
 async function tree(dir: string, prefix = ''): Promise<string[]> {
@@ -57,7 +56,7 @@ retention: { keep_payloads: 5 }
   assert.equal((await lstat(agent.socketPath)).isSocket(), true);
   assert.equal(await mode(agent.socketPath), '0620');
   assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload: 'mode check' })]), null);
-  const archive = path.join(root, 'var/log/telemetry/archive.ndjson');
+  const archive = archivePath(root);
   await eventually(
     async () => (await journalEntries(root)).length,
     (count) => count >= 2,
@@ -115,7 +114,7 @@ routes: [{ name: all, to: [central] }]
   await waitUntil(() => sink.requests.length >= 3, 5000, 'the real staged record and the two sent');
   assert.equal(await agent.stop(), 0);
 
-  assert.deepEqual(sink.requests.map((request) => payloadOf(request.body)).sort(), ['real staged record', 'sent 1', 'sent 2']);
+  assert.deepEqual(sink.requests.map((request) => v3Payload(request.body)).sort(), ['real staged record', 'sent 1', 'sent 2']);
   for (const [name, contents] of Object.entries(targets)) assert.deepEqual(await readFile(path.join(outside, name)), contents, `${name} is untouched`);
   for (const name of ['0000000001.seg', '0000000001.ack', 'LINK01']) assert.ok((await lstat(path.join(spoolDir, name))).isSymbolicLink(), `${name} is left as it was`);
   const leftAlone = agent.logs.filter((line) => line.msg === 'not an upstream staged record; left alone').map((line) => `${path.basename(String(line.file))}: ${String(line.reason)}`);
@@ -169,10 +168,8 @@ retention: { keep_payloads: 50 }
   ];
   for (const attempt of attempts) await sendRaw(agent.socketPath, [handMadeFrame(attempt)]);
   const outcomes = () => agent.logs.filter((line) => line.msg === 'record rejected').length;
-  const archive = path.join(root, 'var/log/telemetry/archive.ndjson');
-  const archived = async () => (await readFile(archive, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
   await eventually(
-    async () => (await archived()) + outcomes(),
+    async () => (await archivedRecords(root)).length + outcomes(),
     (count) => count === attempts.length,
     { timeoutMs: 5000, what: 'every record archived or rejected' },
   );
@@ -191,10 +188,7 @@ retention: { keep_payloads: 50 }
     await assert.rejects(lstat(place), { code: 'ENOENT' }, `${place} was not created`);
   }
   // The records that were accepted kept their text as data.
-  const lines = (await readFile(archive, 'utf8'))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, string>);
+  const lines = await archivedRecords(root);
   assert.ok(lines.some((line) => line.classification === `../${tag}/x`));
   assert.ok(lines.some((line) => line.event_id === escape));
 });

@@ -14,7 +14,7 @@ import { formatStagedRecord, parseStagedRecord } from '../../engine/record/stage
 import { startAgent, writePolicy } from '../helpers/agent-process.js';
 import { testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
-import { eventually } from './agent-probe.js';
+import { archivedRecords, eventually } from './agent-probe.js';
 import { fuzzRuns } from './fuzz-settings.js';
 
 const good = formatStagedRecord({ record: testRecord({ payload: 'staged payload\nwith two lines' }), configPath: '/etc/telemetrics/alt.conf' });
@@ -88,12 +88,10 @@ routes: [{ name: all, to: [archive] }]
   assert.deepEqual(reasons.map((line) => path.basename(String(line.file))).sort(), unreadable);
   assert.ok(reasons.every((line) => typeof line.reason === 'string' && line.reason.length > 0));
   const imported = samples.length - unreadable.length;
-  const archive = path.join(root, 'var/log/telemetry/archive.ndjson');
-  const archived = async () => (await readFile(archive, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
   // Each imported record is delivered, or journaled with the reason it was not (an unroutable classification, say).
   const journaled = async () => (await readFile(path.join(root, 'var/log/telemetry/journal'), 'utf8').catch(() => '')).split('\n').filter((line) => /\x1e(dropped|rejected)\x1e/.test(line)).length;
   await eventually(
-    async () => (await archived()) + (await journaled()),
+    async () => (await archivedRecords(root)).length + (await journaled()),
     (count) => count === imported,
     { timeoutMs: 5000, what: `${imported} imported records delivered or journaled` },
   );
