@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { collectorCommand } from './commands/collector.js';
 import { convertCommand } from './commands/convert.js';
+import { devCommand } from './commands/dev.js';
 import { hprobeCommand } from './commands/hprobe.js';
 import { journalCommand } from './commands/journal.js';
 import { optInCommand } from './commands/opt-in.js';
@@ -32,6 +33,7 @@ const commands = [
   optOutCommand(),
   statusCommand(),
   journalCommand(),
+  devCommand(),
   collectorCommand(),
 ];
 for (const command of commands) {
