@@ -17,7 +17,7 @@ export async function startServer<T>(script: string, args: string[] = []): Promi
 }
 
 export async function bareSocketReader(options: { dir: string; frame: Buffer; total: number; concurrency: number }): Promise<LoadResult> {
-  const socketPath = path.join(options.dir, `bare-${options.concurrency}.sock`);
+  const socketPath = path.join(options.dir, `bare-${process.hrtime.bigint()}.sock`);
   const server = await startServer('bare-socket-reader.js', [socketPath]);
   try {
     return await socketLoad({ path: socketPath, frame: options.frame, total: options.total, concurrency: options.concurrency });
@@ -29,7 +29,8 @@ export async function bareSocketReader(options: { dir: string; frame: Buffer; to
 export async function bareHttpServer(options: { body: Buffer; total: number; concurrency: number }): Promise<LoadResult> {
   const server = await startServer<{ port: number }>('bare-http-201.js');
   try {
-    return await httpLoad({ url: `http://127.0.0.1:${server.ready.port}/`, body: options.body, headers: { 'content-type': 'application/json' }, total: options.total, concurrency: options.concurrency });
+    const post = { body: options.body, headers: { 'content-type': 'application/json' } };
+    return await httpLoad({ url: `http://127.0.0.1:${server.ready.port}/`, post: () => post, total: options.total, concurrency: options.concurrency });
   } finally {
     server.stop();
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { testFrame } from '../helpers/records.js';
 import { processFigures, startBenchAgent, waitForCount } from './agent-process.js';
 import { bareAppendSyncLoop, bareFsyncLoop, bareHttpServer, bareSocketReader } from './baselines.js';
+import { collectorIngest, percentile, startBenchCollector } from './collector.js';
 import { socketLoad } from './load.js';
 import { measureCompile, measureRouting } from './policy-scale.js';
 
@@ -69,7 +70,8 @@ async function memory(work: string): Promise<void> {
   const root = await mkdtemp(path.join(work, 'memory-'));
   const agent = await startBenchAgent({ root, policyYaml: agentPolicy('batch') });
   try {
-    await sleep(1000);
+    // Let start-up settle (V8's memory reducer returns start-up garbage after ~15 s of quiet).
+    await sleep(quick ? 3000 : 20_000);
     const before = await processFigures(agent.child.pid as number);
     const idleSeconds = quick ? 5 : 30;
     await sleep(idleSeconds * 1000);
@@ -107,6 +109,68 @@ function policyScale(): void {
   figures.push({ name: 'routing decisions/s (1,000 routes)', value: measureRouting(1000, scale(500_000)).perSecond, unit: 'decisions/s' });
 }
 
+async function collectorFigures(work: string): Promise<void> {
+  const total = scale(10_000);
+  progress('bare HTTP server for the collector baseline');
+  const bare = await bareHttpServer({ body: Buffer.alloc(800, 0x62), total, concurrency: 8 });
+  const backends: [string, (root: string, name: string) => string][] = [['SQLite', (_root, name) => `sqlite:/var/lib/telem/${name}.db`]];
+  const postgres = process.env.TELEM_TEST_POSTGRES_URL;
+  if (postgres) backends.push(['PostgreSQL', () => postgres]);
+  else progress('PostgreSQL ingest skipped: set TELEM_TEST_POSTGRES_URL (bash .ci/provision.sh prints one)');
+  for (const [backend, db] of backends) {
+    for (const protocol of ['v3', 'v2'] as const) {
+      progress(`collector ingest, ${protocol}, ${backend}`);
+      const root = await mkdtemp(path.join(work, 'collector-'));
+      const result = await collectorIngest({ root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 8 });
+      figures.push({ name: `collector ingest ${protocol} (${backend}, keep-alive)`, value: result.perSecond, unit: 'records/s', target: backend === 'SQLite' ? '≥ 10000' : '', baseline: { name: 'bare HTTP 201 server', value: bare.perSecond } });
+    }
+  }
+}
+
+async function endToEnd(work: string): Promise<void> {
+  progress('end to end: socket → agent → collector (SQLite)');
+  const root = await mkdtemp(path.join(work, 'e2e-'));
+  const collector = await startBenchCollector({ root, db: 'sqlite:/var/lib/telem/e2e.db' });
+  const total = scale(10_000);
+  try {
+    const agent = await startBenchAgent({
+      root,
+      policyYaml: agentPolicy('batch').replace('destinations: { local: { type: local } }', `destinations: { local: { type: http, url: "${new URL('v3/collector', collector.url).href}", concurrency: 8 } }`),
+    });
+    const sentAt = new Map<string, number>();
+    try {
+      const bare = await bareSocketReader({ dir: work, frame: testFrame({ payload: 'x'.repeat(200) }), total, concurrency: 16 });
+      const started = Date.now();
+      await socketLoad({
+        path: agent.socketPath,
+        frame: (index) => {
+          sentAt.set(`e2e ${index}`, Date.now());
+          return testFrame({ payload: `e2e ${index}` });
+        },
+        total,
+        concurrency: 16,
+      });
+      const finished = await waitForCount(() => agent.counter(/^telem_records_settled_total.*outcome="delivered"/), total, 300_000);
+      figures.push({ name: 'end to end records/s (socket → collector on SQLite)', value: total / ((finished - started) / 1000), unit: 'records/s', target: '≥ 5000', baseline: { name: 'bare unix-socket reader', value: bare.perSecond } });
+    } finally {
+      await agent.stop();
+    }
+    const latencies: number[] = [];
+    const response = await fetch(new URL(`api/records?format=ndjson&classification=${encodeURIComponent('org.example/probe/test')}`, collector.url));
+    for (const line of (await response.text()).split('\n')) {
+      if (!line) continue;
+      const record = JSON.parse(line) as { payload: string; received_at: string };
+      const sent = sentAt.get(record.payload);
+      if (sent !== undefined) latencies.push(Date.parse(record.received_at) - sent);
+    }
+    latencies.sort((a, b) => a - b);
+    figures.push({ name: 'end to end latency p50', value: percentile(latencies, 0.5), unit: 'ms' });
+    figures.push({ name: 'end to end latency p99', value: percentile(latencies, 0.99), unit: 'ms' });
+  } finally {
+    await collector.stop();
+  }
+}
+
 function render(): string {
   const rows = figures.map((figure) => [
     figure.name,
@@ -125,6 +189,8 @@ try {
   await durableWrites(work);
   await httpBaseline();
   await intake(work);
+  await endToEnd(work);
+  await collectorFigures(work);
   await memory(work);
 } finally {
   await rm(work, { recursive: true, force: true });
