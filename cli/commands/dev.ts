@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { startDevStack } from '../../engine/dev/dev-stack.js';
 import { createLogger } from '../../engine/log/logger.js';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 export function devCommand(): Command {
   return new Command('dev')
@@ -45,15 +46,7 @@ export function devCommand(): Command {
           '',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopSignal();
       await stack.stop();
       process.stdout.write('telem dev: stopped\n');
       process.exitCode = EXIT_OK;

@@ -5,6 +5,7 @@ import { createLogger } from '../../engine/log/logger.js';
 import { PolicyError, startRuntime } from '../../engine/agent/runtime.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { rootOf } from '../probe-support.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 export function runCommand(): Command {
   return new Command('run')
@@ -36,14 +37,8 @@ export function runCommand(): Command {
       }
       const started = runtime;
       process.on('SIGHUP', () => void started.reload());
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          logger.info({ signal }, 'stopping');
-          void started.stop().then(resolve);
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      logger.info({ signal: await untilStopSignal() }, 'stopping');
+      await started.stop();
       process.exitCode = EXIT_OK;
     });
 }
