@@ -112,7 +112,7 @@ function policyScale(): void {
 async function collectorFigures(work: string): Promise<void> {
   const total = scale(10_000);
   progress('bare HTTP server for the collector baseline');
-  const bare = await bareHttpServer({ body: Buffer.alloc(800, 0x62), total, concurrency: 8 });
+  const bare = await bareHttpServer({ body: Buffer.alloc(800, 0x62), total, concurrency: 16 });
   const backends: [string, (root: string, name: string) => string][] = [['SQLite', (_root, name) => `sqlite:/var/lib/telem/${name}.db`]];
   const postgres = process.env.TELEM_TEST_POSTGRES_URL;
   if (postgres) backends.push(['PostgreSQL', () => postgres]);
@@ -121,7 +121,7 @@ async function collectorFigures(work: string): Promise<void> {
     for (const protocol of ['v3', 'v2'] as const) {
       progress(`collector ingest, ${protocol}, ${backend}`);
       const root = await mkdtemp(path.join(work, 'collector-'));
-      const result = await collectorIngest({ root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 8 });
+      const result = await collectorIngest({ root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 16 });
       figures.push({ name: `collector ingest ${protocol} (${backend}, keep-alive)`, value: result.perSecond, unit: 'records/s', target: backend === 'SQLite' ? '≥ 10000' : '', baseline: { name: 'bare HTTP 201 server', value: bare.perSecond } });
     }
   }
@@ -135,7 +135,7 @@ async function endToEnd(work: string): Promise<void> {
   try {
     const agent = await startBenchAgent({
       root,
-      policyYaml: agentPolicy('batch').replace('destinations: { local: { type: local } }', `destinations: { local: { type: http, url: "${new URL('v3/collector', collector.url).href}", concurrency: 8 } }`),
+      policyYaml: agentPolicy('batch').replace('destinations: { local: { type: local } }', `destinations: { local: { type: http, url: "${new URL('v3/collector', collector.url).href}" } }`),
     });
     const sentAt = new Map<string, number>();
     try {
