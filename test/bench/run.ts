@@ -95,12 +95,6 @@ async function durableWrites(work: string): Promise<void> {
   figures.push({ name: 'bare append+fdatasync', value: append.perSecond, unit: 'records/s' });
 }
 
-async function httpBaseline(): Promise<void> {
-  progress('bare HTTP server answering 201');
-  const bare = await bareHttpServer({ body: Buffer.alloc(600, 0x62), total: scale(20_000), concurrency: 8 });
-  figures.push({ name: 'bare HTTP 201 server (keep-alive)', value: bare.perSecond, unit: 'requests/s' });
-}
-
 function policyScale(): void {
   progress('compiling a 1,000-route policy');
   const { compileMs, validateAndCompileMs } = measureCompile(1000, quick ? 3 : 10);
@@ -113,6 +107,7 @@ async function collectorFigures(work: string): Promise<void> {
   const total = scale(10_000);
   progress('bare HTTP server for the collector baseline');
   const bare = await bareHttpServer({ body: Buffer.alloc(800, 0x62), total, concurrency: 16 });
+  figures.push({ name: 'bare HTTP 201 server (keep-alive)', value: bare.perSecond, unit: 'requests/s' });
   const backends: [string, (root: string, name: string) => string][] = [['SQLite', (_root, name) => `sqlite:/var/lib/telem/${name}.db`]];
   const postgres = process.env.TELEM_TEST_POSTGRES_URL;
   if (postgres) backends.push(['PostgreSQL', () => postgres]);
@@ -187,7 +182,6 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'telem-bench-'));
 try {
   policyScale();
   await durableWrites(work);
-  await httpBaseline();
   await intake(work);
   await endToEnd(work);
   await collectorFigures(work);
