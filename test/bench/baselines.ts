@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type LoadResult, httpLoad, socketLoad } from './load.js';
+import { type LoadResult, httpLoad } from './load.js';
 
 const serversDir = new URL('./servers/', import.meta.url);
 
@@ -16,11 +16,12 @@ export async function startServer<T>(script: string, args: string[] = []): Promi
   return { ready, stop: () => child.kill() };
 }
 
-export async function bareSocketReader(options: { dir: string; frame: Buffer; total: number; concurrency: number }): Promise<LoadResult> {
+/** `load` sends to the socket path it is given (the same generator the agent is measured with). */
+export async function bareSocketReader(options: { dir: string; load: (socketPath: string) => Promise<LoadResult> }): Promise<LoadResult> {
   const socketPath = path.join(options.dir, `bare-${process.hrtime.bigint()}.sock`);
   const server = await startServer('bare-socket-reader.js', [socketPath]);
   try {
-    return await socketLoad({ path: socketPath, frame: options.frame, total: options.total, concurrency: options.concurrency });
+    return await options.load(socketPath);
   } finally {
     server.stop();
   }

@@ -9,7 +9,7 @@ import { testFrame } from '../helpers/records.js';
 import { processFigures, startBenchAgent, waitForCount } from './agent-process.js';
 import { bareAppendSyncLoop, bareFsyncLoop, bareHttpServer, bareSocketReader } from './baselines.js';
 import { collectorIngest, percentile, startBenchCollector } from './collector.js';
-import { socketLoad } from './load.js';
+import { FLOOD_MARKER, buildFloodTool, floodLoad } from './flood.js';
 import { measureCompile, measureRouting } from './policy-scale.js';
 
 export interface Figure {
@@ -42,19 +42,20 @@ routes: [{ name: default, to: [local] }]
 `;
 }
 
-async function intake(work: string): Promise<void> {
+async function intake(work: string, tool: string | null): Promise<void> {
   const frame = testFrame({ payload: 'x'.repeat(200) });
-  const total = scale(20_000);
+  const total = scale(50_000);
   for (const concurrency of [1, 16]) {
     progress(`bare socket reader, concurrency ${concurrency}`);
-    const bare = await bareSocketReader({ dir: work, frame, total, concurrency });
+    const load = (socketPath: string) => floodLoad({ tool, work, path: socketPath, frame, total, concurrency });
+    const bare = await bareSocketReader({ dir: work, load });
     for (const durability of ['fsync', 'batch']) {
       progress(`intake, durability ${durability}, concurrency ${concurrency}`);
       const root = await mkdtemp(path.join(work, 'intake-'));
       const agent = await startBenchAgent({ root, policyYaml: agentPolicy(durability) });
       try {
         const started = Date.now();
-        await socketLoad({ path: agent.socketPath, frame, total, concurrency });
+        await load(agent.socketPath);
         const finished = await waitForCount(() => agent.counter(/^telem_records_accepted_total/), total, 120_000);
         const perSecond = total / ((finished - started) / 1000);
         figures.push({ name: `intake records/s (${durability}, concurrency ${concurrency})`, value: perSecond, unit: 'records/s', target: '≥ 20000', baseline: { name: 'bare unix-socket reader', value: bare.perSecond } });
@@ -65,7 +66,7 @@ async function intake(work: string): Promise<void> {
   }
 }
 
-async function memory(work: string): Promise<void> {
+async function memory(work: string, tool: string | null): Promise<void> {
   progress('agent memory and idle wake-ups');
   const root = await mkdtemp(path.join(work, 'memory-'));
   const agent = await startBenchAgent({ root, policyYaml: agentPolicy('batch') });
@@ -78,7 +79,7 @@ async function memory(work: string): Promise<void> {
     const after = await processFigures(agent.child.pid as number);
     figures.push({ name: 'agent RSS idle', value: after.rssMiB, unit: 'MiB', target: '≤ 60' });
     figures.push({ name: 'agent wake-ups per minute idle', value: ((after.wakeups - before.wakeups) * 60) / idleSeconds, unit: '/min', target: 'no busy wake-ups' });
-    await socketLoad({ path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(20_000), concurrency: 16 });
+    await floodLoad({ tool, work, path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(50_000), concurrency: 16 });
     figures.push({ name: 'agent RSS peak (after load)', value: (await processFigures(agent.child.pid as number)).peakRssMiB, unit: 'MiB' });
   } finally {
     await agent.stop();
@@ -122,7 +123,7 @@ async function collectorFigures(work: string): Promise<void> {
   }
 }
 
-async function endToEnd(work: string): Promise<void> {
+async function endToEnd(work: string, tool: string | null): Promise<void> {
   progress('end to end: socket → agent → collector (SQLite)');
   const root = await mkdtemp(path.join(work, 'e2e-'));
   const collector = await startBenchCollector({ root, db: 'sqlite:/var/lib/telem/e2e.db' });
@@ -132,19 +133,13 @@ async function endToEnd(work: string): Promise<void> {
       root,
       policyYaml: agentPolicy('batch').replace('destinations: { local: { type: local } }', `destinations: { local: { type: http, url: "${new URL('v3/collector', collector.url).href}" } }`),
     });
-    const sentAt = new Map<string, number>();
+    // Each record carries "index-sendtime" (filled in by the load generator): distinct records, measurable latency.
+    const frame = testFrame({ payload: `e2e ${FLOOD_MARKER}` });
+    const load = (socketPath: string) => floodLoad({ tool, work, path: socketPath, frame, total, concurrency: 16 });
     try {
-      const bare = await bareSocketReader({ dir: work, frame: testFrame({ payload: 'x'.repeat(200) }), total, concurrency: 16 });
+      const bare = await bareSocketReader({ dir: work, load });
       const started = Date.now();
-      await socketLoad({
-        path: agent.socketPath,
-        frame: (index) => {
-          sentAt.set(`e2e ${index}`, Date.now());
-          return testFrame({ payload: `e2e ${index}` });
-        },
-        total,
-        concurrency: 16,
-      });
+      await load(agent.socketPath);
       const finished = await waitForCount(() => agent.counter(/^telem_records_settled_total.*outcome="delivered"/), total, 300_000);
       figures.push({ name: 'end to end records/s (socket → collector on SQLite)', value: total / ((finished - started) / 1000), unit: 'records/s', target: '≥ 5000', baseline: { name: 'bare unix-socket reader', value: bare.perSecond } });
     } finally {
@@ -155,8 +150,8 @@ async function endToEnd(work: string): Promise<void> {
     for (const line of (await response.text()).split('\n')) {
       if (!line) continue;
       const record = JSON.parse(line) as { payload: string; received_at: string };
-      const sent = sentAt.get(record.payload);
-      if (sent !== undefined) latencies.push(Date.parse(record.received_at) - sent);
+      const sent = /^e2e \d{10}-(\d{13})$/.exec(record.payload)?.[1];
+      if (sent !== undefined) latencies.push(Date.parse(record.received_at) - Number(sent));
     }
     latencies.sort((a, b) => a - b);
     figures.push({ name: 'end to end latency p50', value: percentile(latencies, 0.5), unit: 'ms' });
@@ -182,10 +177,12 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'telem-bench-'));
 try {
   policyScale();
   await durableWrites(work);
-  await intake(work);
-  await endToEnd(work);
+  const tool = await buildFloodTool(work);
+  if (tool === null) progress('no C compiler: the Node load generator is used, and it may be the limit measured');
+  await intake(work, tool);
+  await endToEnd(work, tool);
   await collectorFigures(work);
-  await memory(work);
+  await memory(work, tool);
 } finally {
   await rm(work, { recursive: true, force: true });
 }
