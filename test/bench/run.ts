@@ -3,6 +3,7 @@
  * the same machine's raw limit measured in the same run. Not part of `npm test`: it asserts nothing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { testFrame } from '../helpers/records.js';
@@ -66,6 +67,20 @@ async function intake(work: string, tool: string | null): Promise<void> {
   }
 }
 
+/** RSS and idle wake-ups of a bare Node process doing nothing: the floor for the agent's figures. */
+async function bareNodeIdle(settleMs: number, idleSeconds: number): Promise<{ rssMiB: number; wakeupsPerMinute: number }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  try {
+    await sleep(settleMs);
+    const before = await processFigures(child.pid as number);
+    await sleep(idleSeconds * 1000);
+    const after = await processFigures(child.pid as number);
+    return { rssMiB: after.rssMiB, wakeupsPerMinute: ((after.wakeups - before.wakeups) * 60) / idleSeconds };
+  } finally {
+    child.kill();
+  }
+}
+
 async function memory(work: string, tool: string | null): Promise<void> {
   progress('agent memory and idle wake-ups');
   const root = await mkdtemp(path.join(work, 'memory-'));
@@ -77,8 +92,15 @@ async function memory(work: string, tool: string | null): Promise<void> {
     const idleSeconds = quick ? 5 : 30;
     await sleep(idleSeconds * 1000);
     const after = await processFigures(agent.child.pid as number);
-    figures.push({ name: 'agent RSS idle', value: after.rssMiB, unit: 'MiB', target: '≤ 60' });
-    figures.push({ name: 'agent wake-ups per minute idle', value: ((after.wakeups - before.wakeups) * 60) / idleSeconds, unit: '/min', target: 'no busy wake-ups' });
+    const bare = await bareNodeIdle(quick ? 3000 : 20_000, idleSeconds);
+    figures.push({ name: 'agent RSS idle', value: after.rssMiB, unit: 'MiB', target: '≤ 60', baseline: { name: 'bare idle Node process', value: bare.rssMiB } });
+    figures.push({
+      name: 'agent wake-ups per minute idle',
+      value: ((after.wakeups - before.wakeups) * 60) / idleSeconds,
+      unit: '/min',
+      target: 'no busy wake-ups',
+      baseline: { name: 'bare idle Node process', value: bare.wakeupsPerMinute },
+    });
     await floodLoad({ tool, work, path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(50_000), concurrency: 16 });
     figures.push({ name: 'agent RSS peak (after load)', value: (await processFigures(agent.child.pid as number)).peakRssMiB, unit: 'MiB' });
   } finally {
@@ -161,12 +183,16 @@ async function endToEnd(work: string, tool: string | null): Promise<void> {
   }
 }
 
+function formatValue(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
+}
+
 function render(): string {
   const rows = figures.map((figure) => [
     figure.name,
-    `${figure.value >= 100 ? Math.round(figure.value).toLocaleString('en-US') : figure.value.toFixed(1)} ${figure.unit}`,
+    `${formatValue(figure.value)} ${figure.unit}`,
     figure.target ?? '',
-    figure.baseline ? `${(figure.value / figure.baseline.value).toFixed(2)}× ${figure.baseline.name} (${Math.round(figure.baseline.value).toLocaleString('en-US')}/s)` : '',
+    figure.baseline ? `${figure.baseline.value > 0 ? (figure.value / figure.baseline.value).toFixed(2) : '∞'}× ${figure.baseline.name} (${formatValue(figure.baseline.value)} ${figure.unit})` : '',
   ]);
   const header = ['figure', 'value', 'target', 'vs raw baseline'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
