@@ -222,7 +222,8 @@ try {
 }
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 if (args.has('--json')) {
-  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine, quick, figures }, null, 2)}\n`);
+  const withRatios = figures.map((figure) => ({ ...figure, ...(figure.baseline ? { ratio: figure.value / figure.baseline.value } : {}) }));
+  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine, quick, figures: withRatios }, null, 2)}\n`);
 } else {
   process.stdout.write(`telem benchmarks — ${new Date().toISOString().slice(0, 10)} — ${machine}${quick ? ' (quick)' : ''}\n\n${render()}\n`);
 }
