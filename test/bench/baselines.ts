@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type LoadResult, httpLoad } from './load.js';
+import type { LoadResult } from './load.js';
 
 const serversDir = new URL('./servers/', import.meta.url);
 
@@ -27,11 +27,11 @@ export async function bareSocketReader(options: { dir: string; load: (socketPath
   }
 }
 
-export async function bareHttpServer(options: { body: Buffer; total: number; concurrency: number }): Promise<LoadResult> {
+/** `load` posts to the URL it is given (the same generator the collector is measured with). */
+export async function bareHttpServer(options: { load: (url: string) => Promise<LoadResult> }): Promise<LoadResult> {
   const server = await startServer<{ port: number }>('bare-http-201.js');
   try {
-    const post = { body: options.body, headers: { 'content-type': 'application/json' } };
-    return await httpLoad({ url: `http://127.0.0.1:${server.ready.port}/`, post: () => post, total: options.total, concurrency: options.concurrency });
+    return await options.load(`http://127.0.0.1:${server.ready.port}/v3/collector`);
   } finally {
     server.stop();
   }

@@ -5,7 +5,8 @@ import { validatePolicyValue } from '../../engine/validate/validate.js';
 import type { TelemetryRecord } from '../../engine/record/fields.js';
 import { cliEntry } from '../helpers/paths.js';
 import { testRecord } from '../helpers/records.js';
-import { type HttpPost, type LoadResult, httpLoad } from './load.js';
+import { type FloodTools, httpFloodLoad } from './flood.js';
+import type { HttpPost, LoadResult } from './load.js';
 
 export interface BenchCollector {
   readonly url: string;
@@ -34,7 +35,7 @@ export async function startBenchCollector(options: { root: string; db: string })
 }
 
 /** Requests as the agent would send them, each a distinct record so none is a retransmit. */
-function posts(protocol: 'v2' | 'v3', total: number): HttpPost[] {
+export function benchPosts(protocol: 'v2' | 'v3', total: number): HttpPost[] {
   const { policy } = validatePolicyValue({
     apiVersion: 'telem/v1',
     kind: 'Policy',
@@ -52,11 +53,16 @@ function posts(protocol: 'v2' | 'v3', total: number): HttpPost[] {
   });
 }
 
-export async function collectorIngest(options: { root: string; db: string; protocol: 'v2' | 'v3'; total: number; concurrency: number }): Promise<LoadResult> {
-  const collector = await startBenchCollector({ root: options.root, db: options.db });
+export async function collectorIngest(options: { tools: FloodTools | null; work: string; db: string; protocol: 'v2' | 'v3'; total: number; concurrency: number }): Promise<LoadResult> {
+  const collector = await startBenchCollector({ root: options.work, db: options.db });
   try {
-    const requests = posts(options.protocol, options.total);
-    return await httpLoad({ url: new URL(`${options.protocol}/collector`, collector.url).href, post: (index) => requests[index] as HttpPost, total: options.total, concurrency: options.concurrency });
+    return await httpFloodLoad({
+      tools: options.tools,
+      work: options.work,
+      url: new URL(`${options.protocol}/collector`, collector.url).href,
+      posts: benchPosts(options.protocol, options.total),
+      concurrency: options.concurrency,
+    });
   } finally {
     await collector.stop();
   }

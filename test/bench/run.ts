@@ -9,8 +9,8 @@ import path from 'node:path';
 import { testFrame } from '../helpers/records.js';
 import { processFigures, startBenchAgent, waitForCount } from './agent-process.js';
 import { bareAppendSyncLoop, bareFsyncLoop, bareHttpServer, bareSocketReader } from './baselines.js';
-import { collectorIngest, percentile, startBenchCollector } from './collector.js';
-import { FLOOD_MARKER, buildFloodTool, floodLoad } from './flood.js';
+import { benchPosts, collectorIngest, percentile, startBenchCollector } from './collector.js';
+import { FLOOD_MARKER, type FloodTools, buildFloodTools, floodLoad, httpFloodLoad } from './flood.js';
 import { measureCompile, measureJsonRoundTrip, measureMapLookups, measureRouting } from './policy-scale.js';
 
 export interface Figure {
@@ -43,12 +43,12 @@ routes: [{ name: default, to: [local] }]
 `;
 }
 
-async function intake(work: string, tool: string | null): Promise<void> {
+async function intake(work: string, tools: FloodTools | null): Promise<void> {
   const frame = testFrame({ payload: 'x'.repeat(200) });
   const total = scale(50_000);
   for (const concurrency of [1, 16]) {
     progress(`bare socket reader, concurrency ${concurrency}`);
-    const load = (socketPath: string) => floodLoad({ tool, work, path: socketPath, frame, total, concurrency });
+    const load = (socketPath: string) => floodLoad({ tools, work, path: socketPath, frame, total, concurrency });
     const bare = await bareSocketReader({ dir: work, load });
     for (const durability of ['fsync', 'batch']) {
       progress(`intake, durability ${durability}, concurrency ${concurrency}`);
@@ -81,7 +81,7 @@ async function bareNodeIdle(settleMs: number, idleSeconds: number): Promise<{ rs
   }
 }
 
-async function memory(work: string, tool: string | null): Promise<void> {
+async function memory(work: string, tools: FloodTools | null): Promise<void> {
   progress('agent memory and idle wake-ups');
   const root = await mkdtemp(path.join(work, 'memory-'));
   const agent = await startBenchAgent({ root, policyYaml: agentPolicy('batch') });
@@ -101,7 +101,7 @@ async function memory(work: string, tool: string | null): Promise<void> {
       target: 'no busy wake-ups',
       baseline: { name: 'bare idle Node process', value: bare.wakeupsPerMinute },
     });
-    await floodLoad({ tool, work, path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(50_000), concurrency: 16 });
+    await floodLoad({ tools, work, path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(50_000), concurrency: 16 });
     figures.push({ name: 'agent RSS peak (after load)', value: (await processFigures(agent.child.pid as number)).peakRssMiB, unit: 'MiB' });
   } finally {
     await agent.stop();
@@ -134,10 +134,10 @@ function policyScale(): void {
   });
 }
 
-async function collectorFigures(work: string): Promise<void> {
-  const total = scale(10_000);
+async function collectorFigures(work: string, tools: FloodTools | null): Promise<void> {
+  const total = scale(20_000);
   progress('bare HTTP server for the collector baseline');
-  const bare = await bareHttpServer({ body: Buffer.alloc(800, 0x62), total, concurrency: 16 });
+  const bare = await bareHttpServer({ load: (url) => httpFloodLoad({ tools, work, url, posts: benchPosts('v3', total), concurrency: 16 }) });
   figures.push({ name: 'bare HTTP 201 server (keep-alive)', value: bare.perSecond, unit: 'requests/s' });
   const backends: [string, (root: string, name: string) => string][] = [['SQLite', (_root, name) => `sqlite:/var/lib/telem/${name}.db`]];
   const postgres = process.env.TELEM_TEST_POSTGRES_URL;
@@ -147,13 +147,13 @@ async function collectorFigures(work: string): Promise<void> {
     for (const protocol of ['v3', 'v2'] as const) {
       progress(`collector ingest, ${protocol}, ${backend}`);
       const root = await mkdtemp(path.join(work, 'collector-'));
-      const result = await collectorIngest({ root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 16 });
+      const result = await collectorIngest({ tools, work: root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 16 });
       figures.push({ name: `collector ingest ${protocol} (${backend}, keep-alive)`, value: result.perSecond, unit: 'records/s', target: backend === 'SQLite' ? '≥ 10000' : '', baseline: { name: 'bare HTTP 201 server', value: bare.perSecond } });
     }
   }
 }
 
-async function endToEnd(work: string, tool: string | null): Promise<void> {
+async function endToEnd(work: string, tools: FloodTools | null): Promise<void> {
   progress('end to end: socket → agent → collector (SQLite)');
   const root = await mkdtemp(path.join(work, 'e2e-'));
   const collector = await startBenchCollector({ root, db: 'sqlite:/var/lib/telem/e2e.db' });
@@ -165,7 +165,7 @@ async function endToEnd(work: string, tool: string | null): Promise<void> {
     });
     // Each record carries "index-sendtime" (filled in by the load generator): distinct records, measurable latency.
     const frame = testFrame({ payload: `e2e ${FLOOD_MARKER}` });
-    const load = (socketPath: string) => floodLoad({ tool, work, path: socketPath, frame, total, concurrency: 16 });
+    const load = (socketPath: string) => floodLoad({ tools, work, path: socketPath, frame, total, concurrency: 16 });
     try {
       const bare = await bareSocketReader({ dir: work, load });
       const started = Date.now();
@@ -211,12 +211,12 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'telem-bench-'));
 try {
   policyScale();
   await durableWrites(work);
-  const tool = await buildFloodTool(work);
-  if (tool === null) progress('no C compiler: the Node load generator is used, and it may be the limit measured');
-  await intake(work, tool);
-  await endToEnd(work, tool);
-  await collectorFigures(work);
-  await memory(work, tool);
+  const tools = await buildFloodTools(work);
+  if (tools === null) progress('no C compiler: the Node load generators are used, and they may be the limit measured');
+  await intake(work, tools);
+  await endToEnd(work, tools);
+  await collectorFigures(work, tools);
+  await memory(work, tools);
 } finally {
   await rm(work, { recursive: true, force: true });
 }
