@@ -25,8 +25,10 @@ export function runCommand(): Command {
     .action(async (options: { policy?: string; metrics?: string }, command: Command) => {
       const logger = createLogger({ name: 'telem-agent' });
       let runtime;
+      let idle: () => void = () => undefined;
+      const idled = new Promise<'idle'>((resolve) => (idle = () => resolve('idle')));
       try {
-        runtime = await startRuntime({ policy: options.policy, root: rootOf(command), logger, metrics: options.metrics });
+        runtime = await startRuntime({ policy: options.policy, root: rootOf(command), logger, metrics: options.metrics, onIdle: () => idle() });
       } catch (error) {
         if (error instanceof PolicyError) {
           process.stderr.write(formatText(error.checked.diagnostics) || `${error.message}\n`);
@@ -37,7 +39,7 @@ export function runCommand(): Command {
       }
       const started = runtime;
       process.on('SIGHUP', () => void started.reload());
-      logger.info({ signal: await untilStopSignal() }, 'stopping');
+      logger.info({ reason: await Promise.race([untilStopSignal(), idled]) }, 'stopping');
       await started.stop();
       process.exitCode = EXIT_OK;
     });
