@@ -1,17 +1,34 @@
 #!/usr/bin/env node
 /** The telem command: thin shells over engine/. Only this layer chooses exit codes. */
 import { Command } from 'commander';
-import { collectorCommand } from './commands/collector.js';
-import { convertCommand } from './commands/convert.js';
-import { hprobeCommand } from './commands/hprobe.js';
-import { journalCommand } from './commands/journal.js';
-import { optInCommand } from './commands/opt-in.js';
-import { optOutCommand } from './commands/opt-out.js';
-import { recordCommand } from './commands/record.js';
-import { runCommand } from './commands/run.js';
-import { statusCommand } from './commands/status.js';
-import { validateCommand } from './commands/validate.js';
 import { packageVersion, runProgram } from './run-program.js';
+
+// Each command file exports a factory; actions set process.exitCode (see exit-codes.ts). Only the
+// command being run is loaded: the agent should not carry the collector's database drivers, and
+// every probe invocation starts faster.
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  validate: async () => (await import('./commands/validate.js')).validateCommand(),
+  convert: async () => (await import('./commands/convert.js')).convertCommand(),
+  run: async () => (await import('./commands/run.js')).runCommand(),
+  record: async () => (await import('./commands/record.js')).recordCommand(),
+  hprobe: async () => (await import('./commands/hprobe.js')).hprobeCommand(),
+  'opt-in': async () => (await import('./commands/opt-in.js')).optInCommand(),
+  'opt-out': async () => (await import('./commands/opt-out.js')).optOutCommand(),
+  status: async () => (await import('./commands/status.js')).statusCommand(),
+  journal: async () => (await import('./commands/journal.js')).journalCommand(),
+  collector: async () => (await import('./commands/collector.js')).collectorCommand(),
+  dev: async () => (await import('./commands/dev.js')).devCommand(),
+};
+
+/** The subcommand named on the line, skipping global options (and --root's value). */
+function requestedCommand(args: readonly string[]): string | undefined {
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] as string;
+    if (arg === '--root') index += 1;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
 
 const program = new Command('telem')
   .description('Fleet telemetry driven by policy as code.')
@@ -21,20 +38,10 @@ const program = new Command('telem')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-// Each command file exports a factory; actions set process.exitCode (see exit-codes.ts).
-const commands = [
-  validateCommand(),
-  convertCommand(),
-  runCommand(),
-  recordCommand(),
-  hprobeCommand(),
-  optInCommand(),
-  optOutCommand(),
-  statusCommand(),
-  journalCommand(),
-  collectorCommand(),
-];
-for (const command of commands) {
+const requested = requestedCommand(process.argv.slice(2));
+const names = requested !== undefined && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+for (const name of names) {
+  const command = await (COMMANDS[name] as () => Promise<Command>)();
   program.addCommand(command.exitOverride().showHelpAfterError(`(run "telem ${command.name()} --help" for usage)`));
 }
 

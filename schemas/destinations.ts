@@ -43,8 +43,8 @@ export const httpDestinationSchema = z
       .number()
       .int()
       .positive()
-      .default(4)
-      .describe('Most requests in flight at once to this destination, over keep-alive connections.'),
+      .default(16)
+      .describe('Most requests in flight at once to this destination, over keep-alive connections; the collector commits concurrent records together, so more in flight means fewer disk syncs there.'),
   })
   .describe('An HTTP collector.');
 

@@ -212,7 +212,7 @@ export interface TelemPolicy {
            */
           success_status?: [number, ...number[]];
           /**
-           * Most requests in flight at once to this destination, over keep-alive connections.
+           * Most requests in flight at once to this destination, over keep-alive connections; the collector commits concurrent records together, so more in flight means fewer disk syncs there.
            */
           concurrency?: number;
         }

@@ -8,6 +8,7 @@ import { createLogger } from '../../engine/log/logger.js';
 import { resolveRoot } from '../../engine/paths/root.js';
 import { checkPolicyFile } from '../../engine/validate/check-file.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 interface CollectorOptions {
   listen?: string;
@@ -59,16 +60,7 @@ export function collectorCommand(): Command {
       logger.info({ url: collector.url, database: collector.database }, 'collector listening');
       process.stdout.write(`${collector.url}\n`);
 
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          logger.info({ signal }, 'stopping');
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      logger.info({ signal: await untilStopSignal() }, 'stopping');
       await collector.close();
       process.exitCode = EXIT_OK;
     });

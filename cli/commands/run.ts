@@ -5,6 +5,7 @@ import { createLogger } from '../../engine/log/logger.js';
 import { PolicyError, startRuntime } from '../../engine/agent/runtime.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { rootOf } from '../probe-support.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 export function runCommand(): Command {
   return new Command('run')
@@ -24,8 +25,10 @@ export function runCommand(): Command {
     .action(async (options: { policy?: string; metrics?: string }, command: Command) => {
       const logger = createLogger({ name: 'telem-agent' });
       let runtime;
+      let idle: () => void = () => undefined;
+      const idled = new Promise<'idle'>((resolve) => (idle = () => resolve('idle')));
       try {
-        runtime = await startRuntime({ policy: options.policy, root: rootOf(command), logger, metrics: options.metrics });
+        runtime = await startRuntime({ policy: options.policy, root: rootOf(command), logger, metrics: options.metrics, onIdle: () => idle() });
       } catch (error) {
         if (error instanceof PolicyError) {
           process.stderr.write(formatText(error.checked.diagnostics) || `${error.message}\n`);
@@ -42,14 +45,8 @@ export function runCommand(): Command {
       }
       const started = runtime;
       process.on('SIGHUP', () => void started.reload());
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          logger.info({ signal }, 'stopping');
-          void started.stop().then(resolve);
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      logger.info({ reason: await Promise.race([untilStopSignal(), idled]) }, 'stopping');
+      await started.stop();
       process.exitCode = EXIT_OK;
     });
 }

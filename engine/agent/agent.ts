@@ -12,12 +12,12 @@ import type { JournalEntry, JournalOutcome } from '../journal/entry.js';
 import { type RateLimiter, createLimiter } from '../limit/limiter.js';
 import type { Logger } from '../log/logger.js';
 import { underRoot } from '../paths/root.js';
+import { randomId } from '../record/classification.js';
 import type { TelemetryRecord } from '../record/fields.js';
 import { Router } from '../route/router.js';
 import type { SpoolEntry } from '../spool/entry.js';
 import { Spool, SpoolFullError } from '../spool/spool.js';
 import { Dispatcher, type Settlement } from './dispatcher.js';
-import { randomId } from './ids.js';
 import { AgentMetrics } from './metrics.js';
 
 export type ClientFactory = (config: ResolvedDestination) => DestinationClient;

@@ -14,7 +14,8 @@ class Counter {
   constructor(readonly name: string, readonly help: string) {}
 
   add(labels: Labels, amount = 1): void {
-    const key = labelText(labels);
+    // Called for every record: a cheap key here, the exposition text only when rendered.
+    const key = Object.values(labels).join('\u0000');
     const current = this.values.get(key);
     if (current) current.value += amount;
     else this.values.set(key, { labels, value: amount });
@@ -22,7 +23,7 @@ class Counter {
 
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [key, { value }] of this.values) lines.push(`${this.name}${key} ${value}`);
+    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
     return lines;
   }
 }
@@ -40,12 +41,16 @@ export class AgentMetrics {
 
   observeLatency(destination: string, ms: number): void {
     let histogram = this.#latency.get(destination);
-    if (!histogram) this.#latency.set(destination, (histogram = { buckets: LATENCY_BUCKETS_MS.map(() => 0), sum: 0, count: 0 }));
+    if (!histogram) {
+      histogram = { buckets: LATENCY_BUCKETS_MS.map(() => 0), sum: 0, count: 0 };
+      this.#latency.set(destination, histogram);
+    }
     histogram.sum += ms;
     histogram.count += 1;
-    LATENCY_BUCKETS_MS.forEach((bound, index) => {
-      if (ms <= bound) (histogram as { buckets: number[] }).buckets[index] = ((histogram as { buckets: number[] }).buckets[index] ?? 0) + 1;
-    });
+    // Cumulative buckets, as Prometheus histograms are: every bound at or above the value counts it.
+    for (let index = 0; index < LATENCY_BUCKETS_MS.length; index += 1) {
+      if (ms <= (LATENCY_BUCKETS_MS[index] as number)) histogram.buckets[index] = (histogram.buckets[index] as number) + 1;
+    }
   }
 
   /** The drop ledger: drops by reason. */

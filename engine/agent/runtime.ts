@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   readonly metrics?: string | undefined;
   /** Environment for socket activation (LISTEN_FDS/LISTEN_PID). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Called once when, under socket activation, no record came for `intake.recycle_after`. */
+  readonly onIdle?: () => void;
 }
 
 export interface Runtime {
@@ -136,12 +138,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   // Socket activation: systemd starts us again on the next connection, so idling can end the process.
   const recycleAfter = policy.intake.recycle_after;
+  const onIdle = options.onIdle;
   const idleTimer =
-    fd !== undefined && recycleAfter !== null
+    fd !== undefined && recycleAfter !== null && onIdle
       ? setInterval(() => {
           if (Date.now() - lastRecordAt >= recycleAfter && Object.values(agent.status().backlog).every((count) => count === 0)) {
-            logger.info({ idleMs: Date.now() - lastRecordAt }, 'idle under socket activation; exiting');
-            process.kill(process.pid, 'SIGTERM');
+            logger.info({ idleMs: Date.now() - lastRecordAt }, 'idle under socket activation; stopping');
+            clearInterval(idleTimer as NodeJS.Timeout);
+            onIdle();
           }
         }, Math.min(recycleAfter, 60_000))
       : null;

@@ -36,11 +36,15 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export function encodeEntry(entry: SpoolEntry): Buffer {
   const meta: EntryMeta = { id: entry.id, t: entry.acceptedAt, h: entry.record.headers, r: entry.routes, v: entry.revision };
-  const body = Buffer.concat([Buffer.from(`${JSON.stringify(meta)}\n`, 'utf8'), entry.record.payload]);
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
-  frame.writeUInt32LE(body.length, 0);
-  frame.writeUInt32LE(crc32(body), 4);
-  body.copy(frame, FRAME_HEADER_BYTES);
+  const metaLine = `${JSON.stringify(meta)}\n`;
+  // Written in place: this runs once per accepted record.
+  const metaBytes = Buffer.byteLength(metaLine);
+  const bodyLength = metaBytes + entry.record.payload.length;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
+  frame.write(metaLine, FRAME_HEADER_BYTES, 'utf8');
+  entry.record.payload.copy(frame, FRAME_HEADER_BYTES + metaBytes);
+  frame.writeUInt32LE(bodyLength, 0);
+  frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 4);
   return frame;
 }
 

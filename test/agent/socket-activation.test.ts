@@ -47,3 +47,34 @@ routes: [{ name: default, to: [central] }]
   await waitUntil(() => sink.requests.length === 1, 5000, 'delivery of the record from the inherited socket');
   assert.equal((JSON.parse(sink.requests[0]?.body.toString() ?? '{}') as { payload: string }).payload, 'activated');
 });
+
+test('socket activation: with intake.recycle_after the agent exits cleanly after that long without records', async (t) => {
+  const root = await tempDir(t);
+  const policy = await writePolicy(
+    root,
+    `apiVersion: telem/v1
+kind: Policy
+metadata: { name: recycled }
+consent: { require_opt_in: false }
+intake: { recycle_after: 1s }
+destinations: { local: { type: local } }
+routes: [{ name: default, to: [local] }]
+`,
+  );
+  const listener = net.createServer();
+  await new Promise<void>((resolve) => listener.listen(path.join(root, 'activated.sock'), resolve));
+  t.after(() => listener.close());
+  const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+  const started = Date.now();
+  const child = spawn(process.execPath, [cliEntry, '--root', root, 'run', '--policy', policy], {
+    env: { ...process.env, LISTEN_FDS: '1' },
+    stdio: ['ignore', 'ignore', 'pipe', fd],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let logs = '';
+  child.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, logs);
+  assert.match(logs, /idle under socket activation; stopping/);
+  assert.ok(Date.now() - started >= 1000);
+});

@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type LoadResult, httpLoad, socketLoad } from './load.js';
+import type { LoadResult } from './load.js';
 
 const serversDir = new URL('./servers/', import.meta.url);
 
@@ -16,20 +16,22 @@ export async function startServer<T>(script: string, args: string[] = []): Promi
   return { ready, stop: () => child.kill() };
 }
 
-export async function bareSocketReader(options: { dir: string; frame: Buffer; total: number; concurrency: number }): Promise<LoadResult> {
-  const socketPath = path.join(options.dir, `bare-${options.concurrency}.sock`);
+/** `load` sends to the socket path it is given (the same generator the agent is measured with). */
+export async function bareSocketReader(options: { dir: string; load: (socketPath: string) => Promise<LoadResult> }): Promise<LoadResult> {
+  const socketPath = path.join(options.dir, `bare-${process.hrtime.bigint()}.sock`);
   const server = await startServer('bare-socket-reader.js', [socketPath]);
   try {
-    return await socketLoad({ path: socketPath, frame: options.frame, total: options.total, concurrency: options.concurrency });
+    return await options.load(socketPath);
   } finally {
     server.stop();
   }
 }
 
-export async function bareHttpServer(options: { body: Buffer; total: number; concurrency: number }): Promise<LoadResult> {
+/** `load` posts to the URL it is given (the same generator the collector is measured with). */
+export async function bareHttpServer(options: { load: (url: string) => Promise<LoadResult> }): Promise<LoadResult> {
   const server = await startServer<{ port: number }>('bare-http-201.js');
   try {
-    return await httpLoad({ url: `http://127.0.0.1:${server.ready.port}/`, body: options.body, headers: { 'content-type': 'application/json' }, total: options.total, concurrency: options.concurrency });
+    return await options.load(`http://127.0.0.1:${server.ready.port}/v3/collector`);
   } finally {
     server.stop();
   }

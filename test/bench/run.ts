@@ -3,13 +3,15 @@
  * the same machine's raw limit measured in the same run. Not part of `npm test`: it asserts nothing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { testFrame } from '../helpers/records.js';
 import { processFigures, startBenchAgent, waitForCount } from './agent-process.js';
 import { bareAppendSyncLoop, bareFsyncLoop, bareHttpServer, bareSocketReader } from './baselines.js';
-import { socketLoad } from './load.js';
-import { measureCompile, measureRouting } from './policy-scale.js';
+import { benchPosts, collectorIngest, percentile, startBenchCollector } from './collector.js';
+import { FLOOD_MARKER, type FloodTools, buildFloodTools, floodLoad, httpFloodLoad } from './flood.js';
+import { measureCompile, measureJsonRoundTrip, measureMapLookups, measureRouting } from './policy-scale.js';
 
 export interface Figure {
   readonly name: string;
@@ -41,19 +43,20 @@ routes: [{ name: default, to: [local] }]
 `;
 }
 
-async function intake(work: string): Promise<void> {
+async function intake(work: string, tools: FloodTools | null): Promise<void> {
   const frame = testFrame({ payload: 'x'.repeat(200) });
-  const total = scale(20_000);
+  const total = scale(50_000);
   for (const concurrency of [1, 16]) {
     progress(`bare socket reader, concurrency ${concurrency}`);
-    const bare = await bareSocketReader({ dir: work, frame, total, concurrency });
+    const load = (socketPath: string) => floodLoad({ tools, work, path: socketPath, frame, total, concurrency });
+    const bare = await bareSocketReader({ dir: work, load });
     for (const durability of ['fsync', 'batch']) {
       progress(`intake, durability ${durability}, concurrency ${concurrency}`);
       const root = await mkdtemp(path.join(work, 'intake-'));
       const agent = await startBenchAgent({ root, policyYaml: agentPolicy(durability) });
       try {
         const started = Date.now();
-        await socketLoad({ path: agent.socketPath, frame, total, concurrency });
+        await load(agent.socketPath);
         const finished = await waitForCount(() => agent.counter(/^telem_records_accepted_total/), total, 120_000);
         const perSecond = total / ((finished - started) / 1000);
         figures.push({ name: `intake records/s (${durability}, concurrency ${concurrency})`, value: perSecond, unit: 'records/s', target: '≥ 20000', baseline: { name: 'bare unix-socket reader', value: bare.perSecond } });
@@ -64,19 +67,41 @@ async function intake(work: string): Promise<void> {
   }
 }
 
-async function memory(work: string): Promise<void> {
+/** RSS and idle wake-ups of a bare Node process doing nothing: the floor for the agent's figures. */
+async function bareNodeIdle(settleMs: number, idleSeconds: number): Promise<{ rssMiB: number; wakeupsPerMinute: number }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  try {
+    await sleep(settleMs);
+    const before = await processFigures(child.pid as number);
+    await sleep(idleSeconds * 1000);
+    const after = await processFigures(child.pid as number);
+    return { rssMiB: after.rssMiB, wakeupsPerMinute: ((after.wakeups - before.wakeups) * 60) / idleSeconds };
+  } finally {
+    child.kill();
+  }
+}
+
+async function memory(work: string, tools: FloodTools | null): Promise<void> {
   progress('agent memory and idle wake-ups');
   const root = await mkdtemp(path.join(work, 'memory-'));
   const agent = await startBenchAgent({ root, policyYaml: agentPolicy('batch') });
   try {
-    await sleep(1000);
+    // Let start-up settle (V8's memory reducer returns start-up garbage after ~15 s of quiet).
+    await sleep(quick ? 3000 : 20_000);
     const before = await processFigures(agent.child.pid as number);
     const idleSeconds = quick ? 5 : 30;
     await sleep(idleSeconds * 1000);
     const after = await processFigures(agent.child.pid as number);
-    figures.push({ name: 'agent RSS idle', value: after.rssMiB, unit: 'MiB', target: '≤ 60' });
-    figures.push({ name: 'agent wake-ups per minute idle', value: ((after.wakeups - before.wakeups) * 60) / idleSeconds, unit: '/min', target: 'no busy wake-ups' });
-    await socketLoad({ path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(20_000), concurrency: 16 });
+    const bare = await bareNodeIdle(quick ? 3000 : 20_000, idleSeconds);
+    figures.push({ name: 'agent RSS idle', value: after.rssMiB, unit: 'MiB', target: '≤ 60', baseline: { name: 'bare idle Node process', value: bare.rssMiB } });
+    figures.push({
+      name: 'agent wake-ups per minute idle',
+      value: ((after.wakeups - before.wakeups) * 60) / idleSeconds,
+      unit: '/min',
+      target: 'no busy wake-ups',
+      baseline: { name: 'bare idle Node process', value: bare.wakeupsPerMinute },
+    });
+    await floodLoad({ tools, work, path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(50_000), concurrency: 16 });
     figures.push({ name: 'agent RSS peak (after load)', value: (await processFigures(agent.child.pid as number)).peakRssMiB, unit: 'MiB' });
   } finally {
     await agent.stop();
@@ -93,26 +118,89 @@ async function durableWrites(work: string): Promise<void> {
   figures.push({ name: 'bare append+fdatasync', value: append.perSecond, unit: 'records/s' });
 }
 
-async function httpBaseline(): Promise<void> {
-  progress('bare HTTP server answering 201');
-  const bare = await bareHttpServer({ body: Buffer.alloc(600, 0x62), total: scale(20_000), concurrency: 8 });
-  figures.push({ name: 'bare HTTP 201 server (keep-alive)', value: bare.perSecond, unit: 'requests/s' });
-}
-
 function policyScale(): void {
   progress('compiling a 1,000-route policy');
-  const { compileMs, validateAndCompileMs } = measureCompile(1000, quick ? 3 : 10);
-  figures.push({ name: 'compile 1,000-route policy', value: compileMs, unit: 'ms', target: '≤ 200' });
-  figures.push({ name: 'validate + compile 1,000-route policy', value: validateAndCompileMs, unit: 'ms', target: '≤ 200' });
-  figures.push({ name: 'routing decisions/s (1,000 routes)', value: measureRouting(1000, scale(500_000)).perSecond, unit: 'decisions/s' });
+  const repeats = quick ? 3 : 10;
+  const { compileMs, validateAndCompileMs } = measureCompile(1000, repeats);
+  const json = { name: 'JSON round trip of the policy', value: measureJsonRoundTrip(1000, repeats) };
+  figures.push({ name: 'compile 1,000-route policy', value: compileMs, unit: 'ms', target: '≤ 200', baseline: json });
+  figures.push({ name: 'validate + compile 1,000-route policy', value: validateAndCompileMs, unit: 'ms', target: '≤ 200', baseline: json });
+  const decisions = scale(500_000);
+  figures.push({
+    name: 'routing decisions/s (1,000 routes)',
+    value: measureRouting(1000, decisions).perSecond,
+    unit: 'decisions/s',
+    baseline: { name: 'plain Map lookups', value: measureMapLookups(decisions).perSecond },
+  });
+}
+
+async function collectorFigures(work: string, tools: FloodTools | null): Promise<void> {
+  const total = scale(20_000);
+  progress('bare HTTP server for the collector baseline');
+  const bare = await bareHttpServer({ load: (url) => httpFloodLoad({ tools, work, url, posts: benchPosts('v3', total), concurrency: 16 }) });
+  figures.push({ name: 'bare HTTP 201 server (keep-alive)', value: bare.perSecond, unit: 'requests/s' });
+  const backends: [string, (root: string, name: string) => string][] = [['SQLite', (_root, name) => `sqlite:/var/lib/telem/${name}.db`]];
+  const postgres = process.env.TELEM_TEST_POSTGRES_URL;
+  if (postgres) backends.push(['PostgreSQL', () => postgres]);
+  else progress('PostgreSQL ingest skipped: set TELEM_TEST_POSTGRES_URL (bash .ci/provision.sh prints one)');
+  for (const [backend, db] of backends) {
+    for (const protocol of ['v3', 'v2'] as const) {
+      progress(`collector ingest, ${protocol}, ${backend}`);
+      const root = await mkdtemp(path.join(work, 'collector-'));
+      const result = await collectorIngest({ tools, work: root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 16 });
+      figures.push({ name: `collector ingest ${protocol} (${backend}, keep-alive)`, value: result.perSecond, unit: 'records/s', target: backend === 'SQLite' ? '≥ 10000' : '', baseline: { name: 'bare HTTP 201 server', value: bare.perSecond } });
+    }
+  }
+}
+
+async function endToEnd(work: string, tools: FloodTools | null): Promise<void> {
+  progress('end to end: socket → agent → collector (SQLite)');
+  const root = await mkdtemp(path.join(work, 'e2e-'));
+  const collector = await startBenchCollector({ root, db: 'sqlite:/var/lib/telem/e2e.db' });
+  const total = scale(10_000);
+  try {
+    const agent = await startBenchAgent({
+      root,
+      policyYaml: agentPolicy('batch').replace('destinations: { local: { type: local } }', `destinations: { local: { type: http, url: "${new URL('v3/collector', collector.url).href}" } }`),
+    });
+    // Each record carries "index-sendtime" (filled in by the load generator): distinct records, measurable latency.
+    const frame = testFrame({ payload: `e2e ${FLOOD_MARKER}` });
+    const load = (socketPath: string) => floodLoad({ tools, work, path: socketPath, frame, total, concurrency: 16 });
+    try {
+      const bare = await bareSocketReader({ dir: work, load });
+      const started = Date.now();
+      await load(agent.socketPath);
+      const finished = await waitForCount(() => agent.counter(/^telem_records_settled_total.*outcome="delivered"/), total, 300_000);
+      figures.push({ name: 'end to end records/s (socket → collector on SQLite)', value: total / ((finished - started) / 1000), unit: 'records/s', target: '≥ 5000', baseline: { name: 'bare unix-socket reader', value: bare.perSecond } });
+    } finally {
+      await agent.stop();
+    }
+    const latencies: number[] = [];
+    const response = await fetch(new URL(`api/records?format=ndjson&classification=${encodeURIComponent('org.example/probe/test')}`, collector.url));
+    for (const line of (await response.text()).split('\n')) {
+      if (!line) continue;
+      const record = JSON.parse(line) as { payload: string; received_at: string };
+      const sent = /^e2e \d{10}-(\d{13})$/.exec(record.payload)?.[1];
+      if (sent !== undefined) latencies.push(Date.parse(record.received_at) - Number(sent));
+    }
+    latencies.sort((a, b) => a - b);
+    figures.push({ name: 'end to end latency p50', value: percentile(latencies, 0.5), unit: 'ms' });
+    figures.push({ name: 'end to end latency p99', value: percentile(latencies, 0.99), unit: 'ms' });
+  } finally {
+    await collector.stop();
+  }
+}
+
+function formatValue(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
 }
 
 function render(): string {
   const rows = figures.map((figure) => [
     figure.name,
-    `${figure.value >= 100 ? Math.round(figure.value).toLocaleString('en-US') : figure.value.toFixed(1)} ${figure.unit}`,
+    `${formatValue(figure.value)} ${figure.unit}`,
     figure.target ?? '',
-    figure.baseline ? `${(figure.value / figure.baseline.value).toFixed(2)}× ${figure.baseline.name} (${Math.round(figure.baseline.value).toLocaleString('en-US')}/s)` : '',
+    figure.baseline ? `${figure.baseline.value > 0 ? (figure.value / figure.baseline.value).toFixed(2) : '∞'}× ${figure.baseline.name} (${formatValue(figure.baseline.value)} ${figure.unit})` : '',
   ]);
   const header = ['figure', 'value', 'target', 'vs raw baseline'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
@@ -123,15 +211,19 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'telem-bench-'));
 try {
   policyScale();
   await durableWrites(work);
-  await httpBaseline();
-  await intake(work);
-  await memory(work);
+  const tools = await buildFloodTools(work);
+  if (tools === null) progress('no C compiler: the Node load generators are used, and they may be the limit measured');
+  await intake(work, tools);
+  await endToEnd(work, tools);
+  await collectorFigures(work, tools);
+  await memory(work, tools);
 } finally {
   await rm(work, { recursive: true, force: true });
 }
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 if (args.has('--json')) {
-  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine, quick, figures }, null, 2)}\n`);
+  const withRatios = figures.map((figure) => ({ ...figure, ...(figure.baseline ? { ratio: figure.value / figure.baseline.value } : {}) }));
+  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine, quick, figures: withRatios }, null, 2)}\n`);
 } else {
   process.stdout.write(`telem benchmarks — ${new Date().toISOString().slice(0, 10)} — ${machine}${quick ? ' (quick)' : ''}\n\n${render()}\n`);
 }

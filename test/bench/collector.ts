@@ -1,0 +1,73 @@
+/** Collector ingest (v3 and v2 posts over keep-alive) and the whole path socket → agent → collector. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequestBuilder } from '../../engine/deliver/http-request.js';
+import { validatePolicyValue } from '../../engine/validate/validate.js';
+import type { TelemetryRecord } from '../../engine/record/fields.js';
+import { cliEntry } from '../helpers/paths.js';
+import { testRecord } from '../helpers/records.js';
+import { type FloodTools, httpFloodLoad } from './flood.js';
+import type { HttpPost, LoadResult } from './load.js';
+
+export interface BenchCollector {
+  readonly url: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startBenchCollector(options: { root: string; db: string }): Promise<BenchCollector> {
+  const child = spawn(process.execPath, [cliEntry, '--root', options.root, 'collector', '--listen', '127.0.0.1:0', '--db', options.db], {
+    env: { ...process.env, TELEM_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`collector exited with ${code}`)));
+  });
+  return {
+    url,
+    child,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Requests as the agent would send them, each a distinct record so none is a retransmit. */
+export function benchPosts(protocol: 'v2' | 'v3', total: number): HttpPost[] {
+  const { policy } = validatePolicyValue({
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'bench' },
+    destinations: { c: { type: 'http', protocol, url: 'http://127.0.0.1/' } },
+    routes: [{ name: 'r', to: ['c'] }],
+  });
+  const config = policy?.destinations.c;
+  if (config?.type !== 'http') throw new Error('bench policy did not resolve');
+  const build = createRequestBuilder(config);
+  return Array.from({ length: total }, (_, index) => {
+    const record: TelemetryRecord = testRecord({ payload: `bench record ${index}\n${'p'.repeat(300)}` });
+    const parts = build(record);
+    return { body: parts.body, headers: Object.fromEntries(parts.headers) };
+  });
+}
+
+export async function collectorIngest(options: { tools: FloodTools | null; work: string; db: string; protocol: 'v2' | 'v3'; total: number; concurrency: number }): Promise<LoadResult> {
+  const collector = await startBenchCollector({ root: options.work, db: options.db });
+  try {
+    return await httpFloodLoad({
+      tools: options.tools,
+      work: options.work,
+      url: new URL(`${options.protocol}/collector`, collector.url).href,
+      posts: benchPosts(options.protocol, options.total),
+      concurrency: options.concurrency,
+    });
+  } finally {
+    await collector.stop();
+  }
+}
+
+export function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN;
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { waitUntil } from '../helpers/intake.js';
+import { cliEntry, repoRoot } from '../helpers/paths.js';
+import { tempDir } from '../helpers/tmp.js';
+
+test('telem dev (npm start): a record sent with telem record shows up in the collector and the NDJSON file', async (t) => {
+  const dir = await tempDir(t);
+  const child = spawn(process.execPath, [cliEntry, 'dev', '--dir', dir, '--listen', '127.0.0.1:0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await waitUntil(() => stdout.includes('Ctrl-C stops both.'), 15_000, 'telem dev to start');
+  const ui = /web UI: +(http:\/\/\S+)/.exec(stdout)?.[1] as string;
+  assert.match(ui, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.match(stdout, new RegExp(`npx telem --root .* record -c org\\.example/demo/hello -p "hello from telem"`));
+
+  const sent = await runCli(['--root', dir, 'record', '-c', 'org.example/demo/hello', '-p', 'hello from telem']);
+  assert.equal(sent.code, 0, sent.stderr);
+  let stored: { records: { classification: string; payload: string; cpu_model: string }[] } = { records: [] };
+  for (let attempt = 0; attempt < 50 && stored.records.length === 0; attempt += 1) {
+    stored = (await (await fetch(new URL('api/records', ui))).json()) as typeof stored;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(stored.records[0]?.payload, 'hello from telem');
+  assert.equal(stored.records[0]?.classification, 'org.example/demo/hello');
+  const lines = (await readFile(path.join(dir, 'var/log/telemetry/records.ndjson'), 'utf8')).trim().split('\n');
+  assert.equal((JSON.parse(lines[0] ?? '{}') as { payload: string }).payload, 'hello from telem');
+
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.match(stdout, /telem dev: stopped\n$/);
+});
+
+test('telem dev: an address in use is a usage error that says what to do', async (t) => {
+  const dir = await tempDir(t);
+  const { createServer } = await import('node:net');
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const port = (blocker.address() as { port: number }).port;
+  const result = await runCli(['dev', '--dir', dir, '--listen', `127.0.0.1:${port}`]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `telem dev: 127.0.0.1:${port} is in use; pick another with --listen 127.0.0.1:PORT\n`);
+});
