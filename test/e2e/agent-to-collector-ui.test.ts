@@ -39,6 +39,8 @@ test('agent to collector: a record sent with telem record through the agent show
   const latency = Date.now() - handedOver;
   assert.ok(latency <= 2000, `visible ${latency} ms after telem record returned`);
   await row.click();
+  // The detail panel loads the record after the click: wait for it rather than read too early.
+  await page.locator('#detail pre.payload', { hasText: 'sent with telem record' }).waitFor({ timeout: 5000 });
   assert.equal(await page.locator('#detail pre.payload').innerText(), 'sent with telem record');
   assert.match(await page.locator('#detail-fields').innerText(), /protocol\s+v3/);
   await page.screenshot({ path: artifactPath('agent-to-collector-ui.png'), fullPage: true });
