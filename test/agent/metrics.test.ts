@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startAgent, writePolicy } from '../helpers/agent-process.js';
+import { oneRoutePolicy, startAgent, writePolicy } from '../helpers/agent-process.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
@@ -11,14 +11,7 @@ test('metrics: --metrics serves Prometheus counters per route, destination and d
   const sink = await startHttpSink(t);
   const policy = await writePolicy(
     root,
-    `apiVersion: telem/v1
-kind: Policy
-metadata: { name: metrics }
-consent: { require_opt_in: false }
-collection: { deny: ["*/secret/*"] }
-destinations: { central: { type: http, url: "${sink.url('/v3/collector')}" } }
-routes: [{ name: default, to: [central] }]
-`,
+    oneRoutePolicy({ name: 'metrics', destination: `{ type: http, url: "${sink.url('/v3/collector')}" }`, extra: 'collection: { deny: ["*/secret/*"] }\n' }),
   );
   const agent = await startAgent(t, { root, policy, args: ['--metrics', '127.0.0.1:0'] });
   const ready = await agent.waitForLog((line) => line.msg === 'agent ready');
@@ -32,8 +25,8 @@ routes: [{ name: default, to: [central] }]
     text = await (await fetch(`${base}/metrics`)).text();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  assert.match(text, /^telem_records_accepted_total\{route="default"\} 1$/m);
-  assert.match(text, /^telem_records_settled_total\{route="default",destination="central",outcome="delivered"\} 1$/m);
+  assert.match(text, /^telem_records_accepted_total\{route="all"\} 1$/m);
+  assert.match(text, /^telem_records_settled_total\{route="all",destination="central",outcome="delivered"\} 1$/m);
   assert.match(text, /^telem_drops_total\{reason="denied"\} 1$/m);
   assert.match(text, /^telem_spool_records 0$/m);
   assert.match(text, /^telem_delivery_latency_ms_count\{destination="central"\} 1$/m);

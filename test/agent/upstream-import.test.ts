@@ -3,7 +3,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { writeStagedRecordFile } from '../../engine/record/staged-file.js';
-import { startAgent, writePolicy } from '../helpers/agent-process.js';
+import { oneRoutePolicy, startAgent, writePolicy } from '../helpers/agent-process.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import { waitUntil } from '../helpers/intake.js';
 import { testRecord } from '../helpers/records.js';
@@ -17,16 +17,7 @@ test('upstream spool: records staged by telemprobd in the spool directory are de
   await writeStagedRecordFile({ dir: spoolDir, record: testRecord({ payload: 'staged by upstream' }), configPath: null });
   await writeStagedRecordFile({ dir: spoolDir, record: testRecord({ payload: 'with a CFG line' }), configPath: '/etc/telemetrics/alt.conf' });
   await writeFile(path.join(spoolDir, 'NOTREC'), 'not a record\n');
-  const policy = await writePolicy(
-    root,
-    `apiVersion: telem/v1
-kind: Policy
-metadata: { name: import }
-consent: { require_opt_in: false }
-destinations: { central: { type: http, url: "${sink.url('/v3/collector')}" } }
-routes: [{ name: default, to: [central] }]
-`,
-  );
+  const policy = await writePolicy(root, oneRoutePolicy({ name: 'import', destination: `{ type: http, url: "${sink.url('/v3/collector')}" }` }));
   const agent = await startAgent(t, { root, policy });
   await waitUntil(() => sink.requests.length === 2, 5000, 'both staged records');
   const payloads = sink.requests.map((request) => (JSON.parse(request.body.toString()) as { payload: string }).payload).sort();

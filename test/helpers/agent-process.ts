@@ -85,3 +85,17 @@ export async function startAgent(t: TestContext, options: { root: string; policy
   t.after(() => agent.stop());
   return agent;
 }
+
+/**
+ * A policy with one destination and one route taking every record, no opt-in needed: for tests
+ * about something other than routing. `destination` is a YAML flow mapping; `extra` adds sections.
+ */
+export function oneRoutePolicy(options: { name: string; destination: string; extra?: string }): string {
+  return `apiVersion: telem/v1
+kind: Policy
+metadata: { name: ${options.name} }
+consent: { require_opt_in: false }
+${options.extra ?? ''}destinations: { central: ${options.destination} }
+routes: [{ name: all, to: [central] }]
+`;
+}

@@ -13,7 +13,7 @@ import { RECORD_HEADERS } from '../../engine/record/fields.js';
 import { formatHeaderLines } from '../../engine/record/header-lines.js';
 import { formatStagedRecord, writeStagedRecordFile } from '../../engine/record/staged-file.js';
 import { encodeEntry } from '../../engine/spool/entry.js';
-import { startAgent, writePolicy } from '../helpers/agent-process.js';
+import { oneRoutePolicy, startAgent, writePolicy } from '../helpers/agent-process.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame, testRecord } from '../helpers/records.js';
@@ -99,16 +99,7 @@ test('security: symlinks, a FIFO and a directory planted in the spool directory 
   await writeStagedRecordFile({ dir: spoolDir, record: testRecord({ payload: 'real staged record' }), configPath: null });
 
   const sink = await startHttpSink(t);
-  const policy = await writePolicy(
-    root,
-    `apiVersion: telem/v1
-kind: Policy
-metadata: { name: planted }
-consent: { require_opt_in: false }
-destinations: { central: { type: http, url: "${sink.url()}" } }
-routes: [{ name: all, to: [central] }]
-`,
-  );
+  const policy = await writePolicy(root, oneRoutePolicy({ name: 'planted', destination: `{ type: http, url: "${sink.url()}" }` }));
   const agent = await startAgent(t, { root, policy });
   for (const payload of ['sent 1', 'sent 2']) assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload })]), null);
   await waitUntil(() => sink.requests.length >= 3, 5000, 'the real staged record and the two sent');
