@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { firstFrame } from '../../../engine/collector/crash/first-frame.js';
 import { fromRoot } from '../../helpers/paths.js';
 
-const OOPS = fromRoot('..', 'shared', 'conformance', 'kernel-oops', 'expected.json');
+// A copy of shared/conformance/kernel-oops, so the suite never depends on a folder outside the repository.
+const OOPS = fromRoot('test', 'fixtures', 'conformance', 'kernel-oops', 'expected.json');
 
 test('first frame: a crashprobe payload groups by function and module, without the source position', () => {
   const payload = 'Process: /usr/bin/foo\nPID: 42\nSignal: 11\n\nBacktrace (TID 42):\n#0 crashing_func() - [/usr/lib64/libfoo.so.1] - foo.c:42\n#1 main() - [/usr/bin/foo] - main.c:7\n';

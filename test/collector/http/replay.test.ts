@@ -9,8 +9,9 @@ import { test } from 'node:test';
 import { fromRoot } from '../../helpers/paths.js';
 import { BACKENDS, rawRequest, startTestCollector } from '../collector-helpers.js';
 
-const CAPTURES = fromRoot('..', 'shared', 'conformance', 'captured-requests.txt');
-const MISSING = existsSync(CAPTURES) ? false : `${CAPTURES} is missing (shared/ should sit beside the repository)`;
+// The copy of shared/conformance/captured-requests.txt kept with the tests.
+const CAPTURES = fromRoot('test', 'fixtures', 'conformance', 'captured-requests.txt');
+const MISSING = existsSync(CAPTURES) ? false : `${CAPTURES} is missing`;
 
 interface Capture {
   /**
