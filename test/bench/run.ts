@@ -85,6 +85,7 @@ async function memory(work: string, tools: FloodTools | null): Promise<void> {
   progress('agent memory and idle wake-ups');
   const root = await mkdtemp(path.join(work, 'memory-'));
   const agent = await startBenchAgent({ root, policyYaml: agentPolicy('batch') });
+  let bareRssMiB = 0;
   try {
     // Let start-up settle (V8's memory reducer returns start-up garbage after ~15 s of quiet).
     await sleep(quick ? 3000 : 20_000);
@@ -93,6 +94,7 @@ async function memory(work: string, tools: FloodTools | null): Promise<void> {
     await sleep(idleSeconds * 1000);
     const after = await processFigures(agent.child.pid as number);
     const bare = await bareNodeIdle(quick ? 3000 : 20_000, idleSeconds);
+    bareRssMiB = bare.rssMiB;
     figures.push({ name: 'agent RSS idle', value: after.rssMiB, unit: 'MiB', target: '≤ 60', baseline: { name: 'bare idle Node process', value: bare.rssMiB } });
     figures.push({
       name: 'agent wake-ups per minute idle',
@@ -102,7 +104,12 @@ async function memory(work: string, tools: FloodTools | null): Promise<void> {
       baseline: { name: 'bare idle Node process', value: bare.wakeupsPerMinute },
     });
     await floodLoad({ tools, work, path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(1000) }), total: scale(50_000), concurrency: 16 });
-    figures.push({ name: 'agent RSS peak (after load)', value: (await processFigures(agent.child.pid as number)).peakRssMiB, unit: 'MiB' });
+    figures.push({
+      name: 'agent RSS peak (after load)',
+      value: (await processFigures(agent.child.pid as number)).peakRssMiB,
+      unit: 'MiB',
+      baseline: { name: 'bare idle Node process', value: bareRssMiB },
+    });
   } finally {
     await agent.stop();
   }
