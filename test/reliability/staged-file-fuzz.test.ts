@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { RECORD_HEADERS } from '../../engine/record/fields.js';
 import { checkHeaderValues } from '../../engine/record/header-lines.js';
 import { formatStagedRecord, parseStagedRecord } from '../../engine/record/staged-file.js';
-import { startAgent, writePolicy } from '../helpers/agent-process.js';
+import { oneRoutePolicy, startAgent, writePolicy } from '../helpers/agent-process.js';
 import { testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
 import { archivedRecords, eventually } from './agent-probe.js';
@@ -72,13 +72,7 @@ test('staged file fuzz: at start the agent imports exactly the staged files that
   }
   const policy = await writePolicy(
     root,
-    `apiVersion: telem/v1
-kind: Policy
-metadata: { name: staged-fuzz }
-consent: { require_opt_in: false }
-destinations: { archive: { type: file, path: /var/log/telemetry/archive.ndjson, fsync: false } }
-routes: [{ name: all, to: [archive] }]
-`,
+    oneRoutePolicy({ name: 'staged-fuzz', destination: '{ type: file, path: /var/log/telemetry/archive.ndjson, fsync: false }' }),
   );
   const agent = await startAgent(t, { root, policy });
   const left = (await readdir(spoolDir)).filter((name) => parses.has(name)).sort();
