@@ -97,6 +97,7 @@ export class Agent {
       durability: settings.durability,
       batchWindowMs: settings.batch_window,
       maxBytes: settings.max_size,
+      logger: options.logger,
     });
     const agent = new Agent(options, spool, compilePolicy(options.policy));
     if (recovery.discardedBytes > 0) options.logger.warn({ bytes: recovery.discardedBytes }, 'skipped a torn spool tail left by a crash (those records were never acknowledged)');
@@ -114,17 +115,21 @@ export class Agent {
     return this.#metrics;
   }
 
-  /** Takes one record from intake; resolves once it is durable in the spool (or refused, with the reason). */
-  async accept(record: TelemetryRecord): Promise<AcceptResult> {
+  /**
+   * Takes one record from intake. The record is routed and written to the spool before this
+   * returns (so a crash from then on loses nothing); the promise resolves once it is durable, or
+   * at once when it was refused, with the reason.
+   */
+  accept(record: TelemetryRecord): Promise<AcceptResult> {
     const id = randomId();
     const decision = this.#router.decide(record);
     if (decision.kind === 'rejected') {
       this.#journal({ id, record, outcome: 'rejected', reason: decision.reason });
-      return { status: 'rejected', id, reason: decision.reason };
+      return Promise.resolve({ status: 'rejected', id, reason: decision.reason });
     }
     if (decision.kind === 'unrouted') {
       this.#journal({ id, record, outcome: 'dropped', reason: 'no_route' });
-      return { status: 'dropped', id, reason: 'no_route' };
+      return Promise.resolve({ status: 'dropped', id, reason: 'no_route' });
     }
     const entry: SpoolEntry = {
       id,
@@ -133,21 +138,25 @@ export class Agent {
       routes: decision.routes.map((route) => ({ route: route.name, to: route.to })),
       revision: this.plan.revision,
     };
+    let durable: Promise<void>;
     try {
-      await this.#spool.append(entry);
+      durable = this.#spool.append(entry);
     } catch (error) {
       const reason = error instanceof SpoolFullError ? 'spool_full' : 'spool_unwritable';
       if (reason === 'spool_unwritable') this.#spoolFailed(error);
       this.#journal({ id, record, outcome: 'dropped', reason });
-      return { status: 'dropped', id, reason };
+      return Promise.resolve({ status: 'dropped', id, reason });
     }
     if (this.#spoolFailure !== null) {
       this.#spoolFailure = null;
       this.#options.logger.info({ dir: this.#spoolDir }, 'the spool can be written again');
     }
     for (const route of decision.routes) this.#metrics.accepted.add({ route: route.name });
-    this.#dispatcher.enqueue(entry);
-    return { status: 'spooled', id, routes: entry.routes.map((target) => target.route) };
+    // No destination sees a record before it is synced.
+    return durable.then(() => {
+      this.#dispatcher.enqueue(entry);
+      return { status: 'spooled', id, routes: entry.routes.map((target) => target.route) };
+    });
   }
 
   /** Swaps in a new policy for new records; spooled records keep their routing. */
@@ -214,8 +223,8 @@ export class Agent {
     }
   }
 
-  async #onSettle(settlement: Settlement): Promise<void> {
-    await this.#spool.settle({ id: settlement.entry.id, route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
+  #onSettle(settlement: Settlement): void {
+    this.#spool.settle({ id: settlement.entry.id, route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
     this.#metrics.settled.add({ route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
     if (settlement.outcome === 'delivered') this.#metrics.observeLatency(settlement.destination, settlement.latencyMs);
     this.#journal({

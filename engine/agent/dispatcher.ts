@@ -7,7 +7,7 @@
 import type { DeliveryResult, DestinationClient } from '../deliver/destination.js';
 import type { RateLimiter } from '../limit/limiter.js';
 import type { Logger } from '../log/logger.js';
-import type { SettleOutcome } from '../spool/spool.js';
+import type { JournalOutcome } from '../journal/entry.js';
 import type { SpoolEntry } from '../spool/entry.js';
 import { type RetrySettings, backoffDelay } from './backoff.js';
 import { OrderedQueue } from './queue.js';
@@ -16,7 +16,7 @@ export interface Settlement {
   readonly entry: SpoolEntry;
   readonly route: string;
   readonly destination: string;
-  readonly outcome: SettleOutcome;
+  readonly outcome: JournalOutcome;
   readonly reason: string | null;
   /** Time from acceptance to settlement, ms. */
   readonly latencyMs: number;
@@ -29,7 +29,7 @@ export interface DispatcherOptions {
   readonly limiter: (route: string) => { limiter: RateLimiter; whenExceeded: 'spool' | 'drop' } | null;
   readonly retry: () => RetrySettings;
   readonly expiryMs: () => number;
-  readonly onSettle: (settlement: Settlement) => Promise<void>;
+  readonly onSettle: (settlement: Settlement) => void;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -122,9 +122,13 @@ export class Dispatcher {
     return now - entry.acceptedAt > this.#options.expiryMs();
   }
 
-  #settle(delivery: Omit<Delivery, 'seq'>, outcome: SettleOutcome, reason: string | null): void {
+  #settle(delivery: Omit<Delivery, 'seq'>, outcome: JournalOutcome, reason: string | null): void {
     const settlement: Settlement = { ...delivery, outcome, reason, latencyMs: this.#now() - delivery.entry.acceptedAt };
-    this.#track(this.#options.onSettle(settlement).catch((error: Error) => this.#options.logger.error({ err: error, id: delivery.entry.id }, 'could not record a settlement')));
+    try {
+      this.#options.onSettle(settlement);
+    } catch (error) {
+      this.#options.logger.error({ err: error, id: delivery.entry.id }, 'could not record a settlement');
+    }
   }
 
   #track(promise: Promise<void>): void {

@@ -4,7 +4,8 @@
  * older than the policy's rotation period; /etc/telemetrics/opt-in-static-machine-id, when
  * present and not empty, overrides it (first 32 bytes, up to the first newline) and never rotates.
  */
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import fs from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomId } from '../record/classification.js';
 import { underRoot } from '../paths/root.js';
@@ -40,9 +41,21 @@ export async function readStaticMachineId(options: { readonly root: string }): P
   } catch {
     return null;
   }
+  return staticIdFrom(bytes);
+}
+
+function staticIdFrom(bytes: Buffer): string | null {
   const text = bytes.subarray(0, 32).toString('utf8');
   const value = text.split(/[\n\0]/)[0] ?? '';
   return value === '' ? null : value;
+}
+
+function readStaticMachineIdSync(root: string): string | null {
+  try {
+    return staticIdFrom(fs.readFileSync(underRoot(root, STATIC_MACHINE_ID_FILE)));
+  } catch {
+    return null;
+  }
 }
 
 /** What is assigned now, without creating or rotating anything (for `telem status`). */
@@ -60,28 +73,32 @@ export async function describeMachineId(options: { readonly root: string }): Pro
   return { id: null, source: 'none', file, assignedAt: null };
 }
 
-async function writeAtomically(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+function writeAtomically(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w', 0o644);
+  const fd = fs.openSync(temporary, 'w', 0o644);
   try {
-    await handle.writeFile(content);
-    await handle.sync();
+    fs.writeFileSync(fd, content);
+    fs.fsyncSync(fd);
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
-  await rename(temporary, file);
+  fs.renameSync(temporary, file);
 }
 
+/**
+ * The id source the intake stamps records with. Synchronous on purpose: the intake keeps a record
+ * moving from the socket to the spool without yielding to other connections, and the file is
+ * only looked at when a check is due (hourly, or when rotation is due).
+ */
 export class MachineIdSource {
   readonly #root: string;
   readonly #rotateEveryMs: number;
   readonly #now: () => number;
   readonly #logger: Logger;
-  #staticId: Promise<string | null> | null = null;
+  #staticId: string | null | undefined = undefined;
   #id: string | null = null;
   #recheckAt = Number.NEGATIVE_INFINITY;
-  #refreshing: Promise<string> | null = null;
 
   constructor(options: MachineIdOptions) {
     this.#root = options.root;
@@ -94,26 +111,22 @@ export class MachineIdSource {
     return underRoot(this.#root, MACHINE_ID_FILE);
   }
 
-  /** The id to stamp on a record now. Cheap: the file is only looked at when a check is due. */
-  async current(): Promise<string> {
+  /** The id to stamp on a record now. */
+  current(): string {
     // Upstream read the static id once at daemon start; so does the source (a reload creates a new one).
-    this.#staticId ??= readStaticMachineId({ root: this.#root });
-    const staticId = await this.#staticId;
-    if (staticId !== null) return staticId;
+    if (this.#staticId === undefined) this.#staticId = readStaticMachineIdSync(this.#root);
+    if (this.#staticId !== null) return this.#staticId;
     if (this.#id !== null && this.#now() < this.#recheckAt) return this.#id;
-    this.#refreshing ??= this.#refresh().finally(() => {
-      this.#refreshing = null;
-    });
-    return this.#refreshing;
+    return this.#refresh();
   }
 
-  async #refresh(): Promise<string> {
+  #refresh(): string {
     const now = this.#now();
     let id: string | null = null;
     let assignedAt = now;
     try {
-      const [text, info] = await Promise.all([readFile(this.file, 'utf8'), stat(this.file)]);
-      const candidate = text.trim();
+      const candidate = fs.readFileSync(this.file, 'utf8').trim();
+      const info = fs.statSync(this.file);
       if (MACHINE_ID_PATTERN.test(candidate) && now - info.mtimeMs <= this.#rotateEveryMs) {
         id = candidate;
         assignedAt = info.mtimeMs;
@@ -124,7 +137,7 @@ export class MachineIdSource {
     if (id === null) {
       id = randomId();
       try {
-        await writeAtomically(this.file, id);
+        writeAtomically(this.file, id);
         this.#logger.info({ file: this.file }, 'assigned a new machine id');
       } catch (error) {
         // The id still works for this process; it just does not survive a restart.

@@ -3,6 +3,7 @@
  * /etc/telemetrics/opt-in exists (any kind of file), and telemctl opt-in / opt-out create and
  * remove it (reference §E.9).
  */
+import fs from 'node:fs';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { underRoot } from '../paths/root.js';
@@ -58,24 +59,26 @@ export async function optOut(options: ConsentOptions): Promise<OptOutResult> {
 
 /**
  * The opt-in state as the intake sees it: checked at most once per `maxAgeMs`, so a flood of
- * records costs one stat() per interval and an opt-out takes effect within that interval.
+ * records costs one stat() per interval and an opt-out takes effect within that interval. The
+ * check is synchronous (a stat of one file) so the intake can keep a record moving to the spool
+ * without yielding to other connections in between.
  */
 export class ConsentGate {
-  readonly #options: ConsentOptions;
+  readonly #file: string;
   readonly #maxAgeMs: number;
   #checkedAt = Number.NEGATIVE_INFINITY;
-  #state: Promise<boolean> | null = null;
+  #state = false;
 
   constructor(options: ConsentOptions & { readonly maxAgeMs?: number }) {
-    this.#options = { root: options.root };
+    this.#file = optInPath(options);
     this.#maxAgeMs = options.maxAgeMs ?? 1000;
   }
 
-  isOptedIn(): Promise<boolean> {
+  isOptedIn(): boolean {
     const now = Date.now();
-    if (this.#state === null || now - this.#checkedAt >= this.#maxAgeMs) {
+    if (now - this.#checkedAt >= this.#maxAgeMs) {
       this.#checkedAt = now;
-      this.#state = isOptedIn(this.#options);
+      this.#state = fs.statSync(this.#file, { throwIfNoEntry: false }) !== undefined;
     }
     return this.#state;
   }

@@ -11,7 +11,7 @@ import net, { type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { withHeader } from '../record/build.js';
 import { decodeFrame, DEFAULT_FRAME_LIMITS, type FrameLimits } from '../record/frame.js';
-import { readFrame } from './read-frame.js';
+import { type FrameRead, readFrame } from './read-frame.js';
 import type { ConsentProvider, MachineIdProvider, RecordSink } from './sink.js';
 import { prepareSocketPath } from './socket-file.js';
 import { emptyRejectCounters, type IntakeStats, type RejectReason } from './stats.js';
@@ -141,29 +141,47 @@ export class IntakeServer {
 
   async #handle(socket: Socket): Promise<void> {
     const read = await readFrame(socket, { limits: this.#limits, readTimeoutMs: this.#readTimeoutMs, deadlineMs: this.#deadlineMs });
-    // One record per connection and no reply: whatever follows the frame is not read.
-    socket.destroy();
+    // From here to the sink's write nothing yields to the event loop: no other connection is read
+    // before this record is in the spool, so a crash of the agent cannot lose a record it has read.
+    const kept = this.#take(read);
+    if (kept === null) {
+      socket.destroy();
+      return;
+    }
+    // One record per connection and no reply: the connection closes once the record is durable,
+    // so a probe that waits for the close knows its record is safe (libtelemetry does not wait).
+    try {
+      await kept;
+      this.#accepted++;
+      if (read.ok && read.trailingBytes > 0) this.#logger.debug({ bytes: read.trailingBytes }, 'ignored bytes after the frame');
+    } catch (error) {
+      this.#reject('sink_failed', error instanceof Error ? error.message : String(error), 'error');
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  /** Decodes the frame and hands the record on; null when it was refused (and counted). */
+  #take(read: FrameRead): Promise<void> | null {
     if (!read.ok) {
       this.#reject(read.reason, read.detail);
-      return;
+      return null;
     }
     const decoded = decodeFrame(read.frame, this.#limits);
     if (!decoded.ok) {
       this.#reject(decoded.reason, decoded.detail);
-      return;
+      return null;
     }
     try {
-      if (this.#options.consent && !(await this.#options.consent.isOptedIn())) {
+      if (this.#options.consent && !this.#options.consent.isOptedIn()) {
         this.#reject('not_opted_in', 'this machine has not opted in (/etc/telemetrics/opt-in is missing)');
-        return;
+        return null;
       }
-      const machineId = await this.#options.machineId.current();
-      const record = withHeader(decoded.record, 'machine_id', machineId);
-      await this.#options.sink.accept({ record, configPath: decoded.configPath, receivedAt: Date.now() });
-      this.#accepted++;
-      if (read.trailingBytes > 0) this.#logger.debug({ bytes: read.trailingBytes }, 'ignored bytes after the frame');
+      const record = withHeader(decoded.record, 'machine_id', this.#options.machineId.current());
+      return this.#options.sink.accept({ record, configPath: decoded.configPath, receivedAt: Date.now() });
     } catch (error) {
       this.#reject('sink_failed', error instanceof Error ? error.message : String(error), 'error');
+      return null;
     }
   }
 

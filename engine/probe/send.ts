@@ -1,8 +1,9 @@
 /**
  * Sending a record to the agent, like tm_send_record(): refuse before connecting when the
  * machine has not opted in (the record never leaves the process), then write one frame on a new
- * connection and close it. The protocol has no reply; a resolved promise means the frame was
- * handed to the kernel for the agent's socket.
+ * connection. The protocol has no reply, but the agent closes the connection only once the record
+ * is durable in its spool: waiting for that close is what tells this probe its record is safe
+ * (libtelemetry closes at once and never learns).
  */
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,21 +37,35 @@ const RETRY_DELAY_MS = 10;
 function writeOnce(socketPath: string, frame: Buffer, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
+    let connected = false;
+    let sent = false;
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      const detail = sent ? 'the agent took the record but did not confirm it was stored' : 'timed out';
+      reject(Object.assign(new Error(`${detail} within ${timeoutMs} ms`), { code: sent ? 'EUNCONFIRMED' : 'ETIMEDOUT' }));
     }, timeoutMs);
-    socket.once('error', (error) => {
+    const fail = (error: Error): void => {
       clearTimeout(timer);
       socket.destroy();
       reject(error);
+    };
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      // The agent closing before it read everything shows up as EPIPE/ECONNRESET once the frame is out.
+      if (sent && (error.code === 'EPIPE' || error.code === 'ECONNRESET')) return;
+      fail(error);
     });
     socket.once('connect', () => {
+      connected = true;
       socket.end(frame, () => {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve();
+        sent = true;
       });
+    });
+    // Nothing is ever sent back; the agent's close (end of stream) is the confirmation.
+    socket.on('data', () => undefined);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (connected && sent) resolve();
+      else if (connected) reject(Object.assign(new Error('the agent closed the connection before the record was written'), { code: 'ECONNRESET' }));
     });
   });
 }
@@ -65,6 +80,12 @@ export async function writeFrame(socketPath: string, frame: Buffer, timeoutMs = 
       if (code === 'EAGAIN' && attempt < CONNECT_ATTEMPTS) {
         await sleep(RETRY_DELAY_MS);
         continue;
+      }
+      if (code === 'EUNCONFIRMED') {
+        throw new RecordError({
+          code: 'agent-unconfirmed',
+          message: `the agent on ${socketPath} took the record but did not confirm within ${timeoutMs} ms that it is stored (it may still be; see telem journal)`,
+        });
       }
       const hint = code === 'ENOENT' || code === 'ECONNREFUSED' ? ' (is the telem agent running?)' : '';
       throw new RecordError({

@@ -1,54 +1,62 @@
 /**
- * An append-only file where each append resolves only once its bytes are durable. Appends that
- * arrive while a sync is pending share it (group commit): one fdatasync covers many records.
- *   fsync — sync as soon as possible, every append waits for a sync covering it;
+ * An append-only file written in two steps. `append` writes the bytes at once, synchronously: once
+ * it returns they are in the page cache, so a crash of this process loses nothing appended. `sync`
+ * resolves once everything appended before it is on disk; syncs requested while one is pending
+ * share it (group commit: one fdatasync covers many records), which is what protects against a
+ * power loss.
+ *   fsync — sync as soon as possible;
  *   batch — wait up to `batchWindowMs` for more appends, then one sync for all;
- *   none  — write without syncing (the page cache decides).
+ *   none  — never sync (the page cache decides).
  */
-import { constants, type promises as fsp } from 'node:fs';
-import { open } from 'node:fs/promises';
+import fs, { constants } from 'node:fs';
+import { promisify } from 'node:util';
+import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 
 export type Durability = 'fsync' | 'batch' | 'none';
 
-interface Pending {
-  readonly buffer: Buffer;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
+export interface GroupCommitOptions {
+  readonly path: string;
+  readonly durability: Durability;
+  readonly batchWindowMs: number;
+  /** A failed fdatasync: the bytes are still readable here but may not survive a power loss. */
+  readonly onSyncError?: (error: Error) => void;
 }
 
 // O_NOFOLLOW: a symlink planted where a spool file should be is refused, not followed.
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
+const fdatasync = promisify(fs.fdatasync);
 
 export class GroupCommitFile {
   readonly path: string;
-  #handle: fsp.FileHandle;
-  readonly #durability: Durability;
-  readonly #batchWindowMs: number;
-  #queue: Pending[] = [];
-  #timer: NodeJS.Timeout | null = null;
-  #flushing: Promise<void> | null = null;
+  readonly #options: GroupCommitOptions;
+  #fd: number | null;
+  /** Bytes in the file, all of them whole appends (a failed append is cut back). */
   #size: number;
-  /** Bytes known to be whole in the file: where a failed write is cut back to. */
-  #committed: number;
   /** Set when a failed write could not be cut back: the file's tail is torn and it takes no more appends. */
   #broken: Error | null = null;
+  /** Waiting for the next sync. */
+  #waiting: (() => void)[] = [];
+  #timer: LongTimeout | NodeJS.Immediate | null = null;
+  #syncing: Promise<void> | null = null;
 
-  private constructor(options: { path: string; handle: fsp.FileHandle; durability: Durability; batchWindowMs: number; size: number }) {
+  private constructor(options: GroupCommitOptions, fd: number, size: number) {
     this.path = options.path;
-    this.#handle = options.handle;
-    this.#durability = options.durability;
-    this.#batchWindowMs = options.batchWindowMs;
-    this.#size = options.size;
-    this.#committed = options.size;
+    this.#options = options;
+    this.#fd = fd;
+    this.#size = size;
   }
 
-  static async open(options: { path: string; durability: Durability; batchWindowMs: number }): Promise<GroupCommitFile> {
-    const handle = await open(options.path, APPEND_FLAGS, 0o600);
-    const { size } = await handle.stat();
-    return new GroupCommitFile({ ...options, handle, size });
+  /** Opens (creating with mode 0600) the file for appending; throws the filesystem's error. */
+  static open(options: GroupCommitOptions): GroupCommitFile {
+    const fd = fs.openSync(options.path, APPEND_FLAGS, 0o600);
+    try {
+      return new GroupCommitFile(options, fd, fs.fstatSync(fd).size);
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
   }
 
-  /** Bytes written or queued so far. */
   get size(): number {
     return this.#size;
   }
@@ -58,88 +66,91 @@ export class GroupCommitFile {
     return this.#broken !== null;
   }
 
-  append(buffer: Buffer): Promise<void> {
-    if (this.#broken) return Promise.reject(this.#broken);
+  /**
+   * Writes the bytes now. Throws when they cannot all be written (a full disk cuts a write short):
+   * the file is then cut back to where it was, so the next append does not follow a torn frame
+   * that recovery, which stops at the first bad frame, would never get past.
+   */
+  append(buffer: Buffer): void {
+    if (this.#broken) throw this.#broken;
+    if (this.#fd === null) throw Object.assign(new Error(`${this.path} is closed`), { code: 'ERR_CLOSED' });
+    try {
+      writeAll(this.#fd, buffer);
+    } catch (error) {
+      try {
+        fs.ftruncateSync(this.#fd, this.#size);
+      } catch (failure) {
+        this.#broken = failure as Error;
+      }
+      throw error;
+    }
     this.#size += buffer.length;
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ buffer, resolve, reject });
+  }
+
+  /** Resolves once everything appended so far is on disk (at once with durability "none"). */
+  sync(): Promise<void> {
+    if (this.#options.durability === 'none' || this.#fd === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
       this.#schedule();
     });
   }
 
   #schedule(): void {
-    if (this.#flushing || this.#timer) return;
-    if (this.#durability === 'batch') this.#timer = setTimeout(() => this.#flush(), this.#batchWindowMs);
-    else this.#timer = setImmediate(() => this.#flush()) as unknown as NodeJS.Timeout;
+    if (this.#syncing || this.#timer) return;
+    if (this.#options.durability === 'batch') this.#timer = setLongTimeout(() => this.#flush(), this.#options.batchWindowMs);
+    else this.#timer = setImmediate(() => this.#flush());
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === null) return;
+    if ('clear' in this.#timer) this.#timer.clear();
+    else clearImmediate(this.#timer);
+    this.#timer = null;
   }
 
   #flush(): void {
-    this.#timer = null;
-    const batch = this.#queue;
-    this.#queue = [];
-    if (batch.length === 0) return;
-    this.#flushing = (async () => {
-      const bytes = batch.reduce((total, pending) => total + pending.buffer.length, 0);
-      try {
-        if (this.#broken) throw this.#broken;
-        await writeAll(this.#handle, batch.map((pending) => pending.buffer));
-        if (this.#durability !== 'none') await this.#handle.datasync();
-        this.#committed += bytes;
-        for (const pending of batch) pending.resolve();
-      } catch (error) {
-        this.#size -= bytes;
-        // A full disk cuts a write short: cut the file back, or the next appends would follow a
-        // torn frame and a recovery (which stops at the first bad frame) would never reach them.
-        await this.#handle.truncate(this.#committed).then(
-          () => {
-            this.#broken = null;
-          },
-          (failure: Error) => {
-            this.#broken = failure;
-          },
-        );
-        for (const pending of batch) pending.reject(error as Error);
-      }
-    })().finally(() => {
-      this.#flushing = null;
-      if (this.#queue.length > 0) this.#schedule();
-    });
+    this.#clearTimer();
+    const batch = this.#waiting;
+    this.#waiting = [];
+    if (batch.length === 0 || this.#fd === null) {
+      for (const resolve of batch) resolve();
+      return;
+    }
+    const fd = this.#fd;
+    this.#syncing = fdatasync(fd)
+      .catch((error: Error) => this.#options.onSyncError?.(error))
+      .finally(() => {
+        for (const resolve of batch) resolve();
+        this.#syncing = null;
+        if (this.#waiting.length > 0) this.#schedule();
+      });
   }
 
-  /** Waits for everything queued to be written, then closes the file. */
+  /** Syncs what is waiting for a sync, then closes the file. */
   async close(): Promise<void> {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      clearImmediate(this.#timer as unknown as NodeJS.Immediate);
-      this.#flush();
+    if (this.#fd === null) return;
+    if (this.#waiting.length > 0 && !this.#syncing) this.#flush();
+    while (this.#syncing) {
+      await this.#syncing;
+      if (this.#waiting.length > 0 && !this.#syncing) this.#flush();
     }
-    while (this.#flushing) await this.#flushing;
-    if (this.#queue.length > 0) {
-      this.#flush();
-      while (this.#flushing) await this.#flushing;
-    }
-    await this.#handle.close();
+    this.#clearTimer();
+    const fd = this.#fd;
+    this.#fd = null;
+    fs.closeSync(fd);
   }
 }
 
 /**
- * writev may write only part of the buffers (a disk filling up returns a short count, not an
+ * write(2) may take only part of the buffer (a disk filling up returns a short count, not an
  * error); the rest is written until everything is out or a write fails.
  */
-async function writeAll(handle: fsp.FileHandle, buffers: Buffer[]): Promise<void> {
-  let remaining = buffers;
-  while (remaining.length > 0) {
-    const { bytesWritten } = await handle.writev(remaining);
-    let skip = bytesWritten;
-    const rest: Buffer[] = [];
-    for (const buffer of remaining) {
-      if (skip >= buffer.length) skip -= buffer.length;
-      else {
-        rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-        skip = 0;
-      }
-    }
-    if (bytesWritten === 0 && rest.length > 0) throw Object.assign(new Error('the file took no bytes (no space left?)'), { code: 'ENOSPC' });
-    remaining = rest;
+function writeAll(fd: number, buffer: Buffer): void {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const written = fs.writeSync(fd, buffer, offset, buffer.length - offset);
+    if (written === 0) throw Object.assign(new Error('the file took no bytes (no space left?)'), { code: 'ENOSPC' });
+    offset += written;
   }
 }

@@ -3,18 +3,34 @@
  * them. Records are appended to numbered segment files (`<seq>.seg`); settlements to the
  * segment's `<seq>.ack`. A segment is deleted once all its records are settled. On open,
  * intact entries that are not fully settled are recovered; a torn tail is skipped and counted.
+ *
+ * Appends and settlements are written synchronously (page cache) before the call returns, so a
+ * crash of the process loses nothing already handed over; fdatasync runs behind them by group
+ * commit. Settlement is decided in memory: when the filesystem is full and an ack line cannot be
+ * written, the record still counts as settled, a segment whose records are all settled is still
+ * deleted (that is what gives the space back), and the line is written later if the segment
+ * remains. A small reserve file is given up first, so settlements can be written while full.
  */
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import fs, { constants } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type SpoolEntry, decodeSegment, encodeEntry } from './entry.js';
 import { type Durability, GroupCommitFile } from './group-commit.js';
 
 /** A new segment is started once the current one holds this much. */
 const SEGMENT_BYTES = 8 * 1024 * 1024;
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
+/** Space kept back on the spool's filesystem so settlements can still be written when it is full. */
+const RESERVE_FILE = '.reserve';
+const RESERVE_BYTES = 64 * 1024;
+/** How often ack lines that could not be written are tried again. */
+const ACK_RETRY_MS = 1000;
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
 
-export type SettleOutcome = 'delivered' | 'dropped' | 'expired' | 'rejected';
+/** `rerouted`: the record was spooled again under the current policy's routes (a destination was renamed). */
+export type SettleOutcome = 'delivered' | 'dropped' | 'expired' | 'rejected' | 'rerouted';
 
 export interface SpoolOptions {
   readonly dir: string;
@@ -22,6 +38,7 @@ export interface SpoolOptions {
   readonly batchWindowMs: number;
   /** Most bytes of unsettled records; null for no quota. */
   readonly maxBytes: number | null;
+  readonly logger?: Logger;
 }
 
 export interface RecoveredEntry {
@@ -45,15 +62,16 @@ interface Segment {
   readonly dir: string;
   data: GroupCommitFile | null;
   acks: GroupCommitFile | null;
-  /** The ack file being opened: concurrent settlements share it instead of each opening one. */
-  acksOpening: Promise<GroupCommitFile> | null;
+  /** Ack lines the filesystem refused; written before the next one, or dropped with the segment. */
+  unwrittenAcks: Buffer[];
   live: number;
 }
 
 interface Tracked {
   readonly segment: Segment;
   readonly size: number;
-  pending: number;
+  /** Targets ("route\u0000destination") not settled yet. */
+  readonly pending: Set<string>;
 }
 
 export function targetKey(route: string, destination: string): string {
@@ -61,6 +79,7 @@ export function targetKey(route: string, destination: string): string {
 }
 
 export class SpoolFullError extends Error {
+  readonly code = 'spool-full';
   constructor(readonly needed: number, readonly limit: number) {
     super(`spool is full: ${needed} bytes needed, limit ${limit}`);
   }
@@ -68,30 +87,38 @@ export class SpoolFullError extends Error {
 
 export class Spool {
   readonly #options: SpoolOptions;
+  readonly #logger: Logger;
   readonly #tracked = new Map<string, Tracked>();
   readonly #segments = new Map<number, Segment>();
   /** Where appends go; null until a segment could be opened (the filesystem may refuse). */
   #current: Segment | null = null;
   #nextSeq: number;
-  #opening: Promise<Segment> | null = null;
   #liveBytes = 0;
-  #rotating: Promise<void> | null = null;
+  /** The last append failed: a current segment whose records are all settled is deleted to give space back. */
+  #appendFailing = false;
+  #ackRetry: LongTimeout | null = null;
+  /** Closing files of rotated segments (their last sync may still be running). */
+  readonly #closing = new Set<Promise<void>>();
 
   private constructor(options: SpoolOptions, nextSeq: number) {
     this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
     this.#nextSeq = nextSeq;
   }
 
   static async open(options: SpoolOptions): Promise<{ spool: Spool; recovery: SpoolRecovery }> {
-    // A directory that cannot be created is reported through `unwritable` below, not thrown.
-    await mkdir(options.dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
+    try {
+      fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    } catch {
+      // A directory that cannot be created is reported through `unwritable` below, not thrown.
+    }
     const listed = await readdir(options.dir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [] as string[];
       throw error;
     });
     const names = listed.filter((name) => SEGMENT_NAME.test(name)).sort();
     const recovered: RecoveredEntry[] = [];
-    const owners: { id: string; segment: Segment; size: number; pending: number }[] = [];
+    const owners: { id: string; segment: Segment; size: number; pending: string[] }[] = [];
     const kept: Segment[] = [];
     const skipped: string[] = [];
     let discardedBytes = 0;
@@ -99,41 +126,42 @@ export class Spool {
     for (const name of names) {
       const seq = Number(name.slice(0, 10));
       lastSeq = Math.max(lastSeq, seq);
-      const segment: Segment = { seq, dir: options.dir, data: null, acks: null, acksOpening: null, live: 0 };
-      const contents = await readRegularFile(path.join(options.dir, name));
+      const segment: Segment = { seq, dir: options.dir, data: null, acks: null, unwrittenAcks: [], live: 0 };
+      const contents = readRegularFile(path.join(options.dir, name));
       if (contents === null) {
         skipped.push(name);
         continue;
       }
       const decoded = decodeSegment(contents);
       discardedBytes += decoded.discardedBytes;
-      const settled = await readSettlements(ackPath(segment));
+      const settled = readSettlements(ackPath(segment));
       for (const { entry, size } of decoded.entries) {
         const pending = entry.routes
           .flatMap((target) => target.to.map((destination) => targetKey(target.route, destination)))
           .filter((key) => !settled.has(`${entry.id}\u0000${key}`));
         if (pending.length === 0) continue;
         recovered.push({ entry, pending });
-        owners.push({ id: entry.id, segment, size, pending: pending.length });
+        owners.push({ id: entry.id, segment, size, pending });
         segment.live += 1;
       }
       // On a read-only filesystem a settled segment stays until a later start can remove it.
-      if (segment.live === 0) await removeSegment(segment).catch(() => undefined);
+      if (segment.live === 0) tryRemoveSegment(segment);
       else kept.push(segment);
     }
     // Never append to a recovered segment: its tail may be torn.
     const spool = new Spool(options, lastSeq + 1);
     for (const segment of kept) spool.#segments.set(segment.seq, segment);
     for (const owner of owners) {
-      spool.#tracked.set(owner.id, { segment: owner.segment, size: owner.size, pending: owner.pending });
+      spool.#tracked.set(owner.id, { segment: owner.segment, size: owner.size, pending: new Set(owner.pending) });
       spool.#liveBytes += owner.size;
     }
     let unwritable: Error | null = null;
     try {
-      await spool.#writableSegment();
+      spool.#writableSegment();
     } catch (error) {
       unwritable = error as Error;
     }
+    spool.#keepReserve();
     return { spool, recovery: { entries: recovered, discardedBytes, skipped, unwritable } };
   }
 
@@ -145,115 +173,199 @@ export class Spool {
     return this.#tracked.size;
   }
 
-  /** Stores an entry durably; rejects with SpoolFullError when the quota would be exceeded, or with the filesystem's error. */
-  async append(entry: SpoolEntry): Promise<void> {
+  /** Targets of a spooled record not settled yet, or undefined when it is not in the spool. */
+  pendingTargets(id: string): ReadonlySet<string> | undefined {
+    return this.#tracked.get(id)?.pending;
+  }
+
+  /**
+   * Writes an entry before returning (a crash of this process from then on loses nothing) and
+   * resolves once it is synced. Throws SpoolFullError when the quota would be exceeded, or the
+   * filesystem's error; nothing of the entry is kept then.
+   */
+  append(entry: SpoolEntry): Promise<void> {
     const frame = encodeEntry(entry);
     const { maxBytes } = this.#options;
     if (maxBytes !== null && this.#liveBytes + frame.length > maxBytes) throw new SpoolFullError(this.#liveBytes + frame.length, maxBytes);
-    const targets = entry.routes.reduce((count, target) => count + target.to.length, 0);
-    // Reserve before the write so concurrent appends cannot overshoot the quota together.
-    this.#liveBytes += frame.length;
-    let segment: Segment;
-    try {
-      segment = await this.#writableSegment();
-    } catch (error) {
-      this.#liveBytes -= frame.length;
-      throw error;
-    }
+    const segment = this.#writableSegment();
     const data = segment.data as GroupCommitFile;
-    segment.live += 1;
-    this.#tracked.set(entry.id, { segment, size: frame.length, pending: targets });
     try {
-      await data.append(frame);
+      data.append(frame);
     } catch (error) {
-      this.#tracked.delete(entry.id);
-      this.#liveBytes -= frame.length;
-      segment.live -= 1;
-      // Its tail is torn and could not be cut back: later records go to a new segment.
-      if (data.broken && this.#current === segment) this.#current = null;
+      this.#appendFailing = true;
+      // A torn tail that could not be cut back takes no more records; an empty segment is given back.
+      if (data.broken || segment.live === 0) this.#seal(segment);
       throw error;
     }
-    if (data.size >= SEGMENT_BYTES && this.#current === segment && !this.#rotating) {
-      this.#rotating = this.#rotate().finally(() => {
-        this.#rotating = null;
-      });
-    }
+    this.#appendFailing = false;
+    const pending = new Set(entry.routes.flatMap((target) => target.to.map((destination) => targetKey(target.route, destination))));
+    this.#tracked.set(entry.id, { segment, size: frame.length, pending });
+    this.#liveBytes += frame.length;
+    segment.live += 1;
+    const durable = data.sync();
+    if (data.size >= SEGMENT_BYTES) this.#seal(segment);
+    return durable;
   }
 
-  /** The segment to append to, opening one when there is none yet (again after a failure: the disk may have recovered). */
-  async #writableSegment(): Promise<Segment> {
-    for (;;) {
-      while (this.#rotating) await this.#rotating;
-      if (this.#current?.data) return this.#current;
-      this.#opening ??= this.#openNext().finally(() => {
-        this.#opening = null;
-      });
-      const segment = await this.#opening;
-      // A rotation may have closed it in between; look again.
-      if (segment.data) return segment;
+  /** The segment to append to, opening one when there is none (again after a failure: the disk may have recovered). */
+  #writableSegment(): Segment {
+    if (this.#current?.data) return this.#current;
+    fs.mkdirSync(this.#options.dir, { recursive: true, mode: 0o700 });
+    const segment: Segment = { seq: this.#nextSeq, dir: this.#options.dir, data: null, acks: null, unwrittenAcks: [], live: 0 };
+    segment.data = this.#openFile(`${segmentBase(segment)}.seg`);
+    try {
+      syncDirectory(this.#options.dir, this.#options.durability);
+    } catch (error) {
+      this.#track(segment.data.close());
+      segment.data = null;
+      fs.rmSync(`${segmentBase(segment)}.seg`, { force: true });
+      throw error;
     }
-  }
-
-  async #openNext(): Promise<Segment> {
-    await mkdir(this.#options.dir, { recursive: true, mode: 0o700 });
-    const segment = await openSegment(this.#options, this.#nextSeq);
     this.#nextSeq += 1;
     this.#segments.set(segment.seq, segment);
     this.#current = segment;
     return segment;
   }
 
-  /** Never rejects: when no new segment can be opened, appends go on to the current one and a later append tries again. */
-  async #rotate(): Promise<void> {
-    const previous = this.#current;
-    try {
-      await this.#openNext();
-    } catch {
+  #openFile(file: string): GroupCommitFile {
+    return GroupCommitFile.open({
+      path: file,
+      durability: this.#options.durability,
+      batchWindowMs: this.#options.batchWindowMs,
+      onSyncError: (error) => this.#logger.error({ err: error, file }, 'fdatasync failed: spooled records may not survive a power loss'),
+    });
+  }
+
+  /** Stops appending to a segment; its file closes once its last sync is done. */
+  #seal(segment: Segment): void {
+    if (segment.data) this.#track(segment.data.close());
+    segment.data = null;
+    if (this.#current === segment) this.#current = null;
+    if (segment.live === 0) this.#retire(segment);
+  }
+
+  #track(closing: Promise<void>): void {
+    const tracked = closing.catch((error: Error) => this.#logger.warn({ err: error }, 'could not close a spool file')).finally(() => this.#closing.delete(tracked));
+    this.#closing.add(tracked);
+  }
+
+  /** Notes that one destination of one route is done with a record. */
+  settle(options: { id: string; route: string; destination: string; outcome: SettleOutcome }): void {
+    const tracked = this.#tracked.get(options.id);
+    const key = targetKey(options.route, options.destination);
+    if (!tracked?.pending.delete(key)) return;
+    const { segment } = tracked;
+    if (tracked.pending.size === 0) {
+      this.#tracked.delete(options.id);
+      this.#liveBytes -= tracked.size;
+      segment.live -= 1;
+    }
+    // Whole segment settled: deleting it makes the line unnecessary (and gives the space back).
+    if (segment.live === 0 && (segment !== this.#current || this.#appendFailing)) {
+      this.#retire(segment);
       return;
     }
-    if (!previous) return;
-    await previous.data?.close().catch(() => undefined);
-    previous.data = null;
-    if (previous.live === 0) await this.#retire(previous).catch(() => undefined);
-  }
-
-  /** Durably notes that one destination of one route is done with a record. */
-  async settle(options: { id: string; route: string; destination: string; outcome: SettleOutcome }): Promise<void> {
-    const tracked = this.#tracked.get(options.id);
-    if (!tracked) return;
-    const { segment } = tracked;
-    if (!segment.acks) {
-      segment.acksOpening ??= GroupCommitFile.open({ path: ackPath(segment), durability: this.#options.durability, batchWindowMs: this.#options.batchWindowMs }).finally(() => {
-        segment.acksOpening = null;
-      });
-      segment.acks = await segment.acksOpening;
-    }
     // Leading newline: if a crash tore the previous line, this one still starts on a line of its own.
-    await segment.acks.append(Buffer.from(`\n${options.id}\u0000${targetKey(options.route, options.destination)}\u0000${options.outcome}\n`));
-    tracked.pending -= 1;
-    if (tracked.pending > 0) return;
-    this.#tracked.delete(options.id);
-    this.#liveBytes -= tracked.size;
-    segment.live -= 1;
-    if (segment.live === 0 && segment !== this.#current) await this.#retire(segment);
+    segment.unwrittenAcks.push(Buffer.from(`\n${options.id}\u0000${key}\u0000${options.outcome}\n`));
+    this.#writeAcks(segment);
   }
 
-  async #retire(segment: Segment): Promise<void> {
+  #writeAcks(segment: Segment): void {
+    if (segment.unwrittenAcks.length === 0) return;
+    const lines = Buffer.concat(segment.unwrittenAcks);
+    try {
+      this.#appendAcks(segment, lines);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (!NO_SPACE.has(code) || !this.#releaseReserve()) {
+        this.#retryAcksLater(error as Error);
+        return;
+      }
+      try {
+        this.#appendAcks(segment, lines);
+      } catch (again) {
+        this.#retryAcksLater(again as Error);
+        return;
+      }
+    }
+    segment.unwrittenAcks = [];
+  }
+
+  #appendAcks(segment: Segment, lines: Buffer): void {
+    segment.acks ??= this.#openFile(ackPath(segment));
+    segment.acks.append(lines);
+    // Not awaited: an ack lost to a power cut only means the record is delivered once more.
+    void segment.acks.sync();
+  }
+
+  #retryAcksLater(error: Error): void {
+    if (this.#ackRetry) return;
+    this.#logger.warn({ err: error, dir: this.#options.dir }, 'cannot write settlements to the spool; keeping them in memory and trying again');
+    this.#ackRetry = setLongTimeout(() => {
+      this.#ackRetry = null;
+      for (const segment of this.#segments.values()) this.#writeAcks(segment);
+    }, ACK_RETRY_MS).unref();
+  }
+
+  #retire(segment: Segment): void {
     this.#segments.delete(segment.seq);
-    // Still open only when the segment was abandoned for a torn tail.
-    await segment.data?.close().catch(() => undefined);
+    if (this.#current === segment) this.#current = null;
+    if (segment.data) this.#track(segment.data.close());
+    if (segment.acks) this.#track(segment.acks.close());
     segment.data = null;
-    await segment.acks?.close();
     segment.acks = null;
-    await removeSegment(segment);
+    segment.unwrittenAcks = [];
+    tryRemoveSegment(segment);
+    this.#keepReserve();
+  }
+
+  /** Gives the reserve's space to the settlements; false when there is none left to give. */
+  #releaseReserve(): boolean {
+    try {
+      fs.unlinkSync(path.join(this.#options.dir, RESERVE_FILE));
+    } catch {
+      return false;
+    }
+    this.#logger.warn({ dir: this.#options.dir }, "the spool's filesystem is full: released the spool's reserve so deliveries can still be settled");
+    return true;
+  }
+
+  /** Creates the reserve when it is missing and there is room for it. */
+  #keepReserve(): void {
+    const file = path.join(this.#options.dir, RESERVE_FILE);
+    if (fs.existsSync(file)) return;
+    let fd: number | null = null;
+    try {
+      fd = fs.openSync(`${file}.new`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+      const zeros = Buffer.alloc(RESERVE_BYTES);
+      let written = 0;
+      while (written < zeros.length) {
+        const count = fs.writeSync(fd, zeros, written);
+        if (count === 0) throw Object.assign(new Error('no space for the reserve'), { code: 'ENOSPC' });
+        written += count;
+      }
+      fs.closeSync(fd);
+      fd = null;
+      fs.renameSync(`${file}.new`, file);
+    } catch {
+      // No room (or no write access) now: a later retirement tries again.
+      if (fd !== null) fs.closeSync(fd);
+      fs.rmSync(`${file}.new`, { force: true });
+    }
   }
 
   async close(): Promise<void> {
-    while (this.#rotating) await this.#rotating;
+    for (const segment of this.#segments.values()) this.#writeAcks(segment);
+    this.#ackRetry?.clear();
+    this.#ackRetry = null;
     for (const segment of this.#segments.values()) {
-      await segment.data?.close();
-      await segment.acks?.close();
+      if (segment.data) this.#track(segment.data.close());
+      if (segment.acks) this.#track(segment.acks.close());
+      segment.data = null;
+      segment.acks = null;
     }
+    this.#current = null;
+    while (this.#closing.size > 0) await Promise.all([...this.#closing]);
   }
 }
 
@@ -265,54 +377,46 @@ function ackPath(segment: Segment): string {
   return `${segmentBase(segment)}.ack`;
 }
 
-async function openSegment(options: SpoolOptions, seq: number): Promise<Segment> {
-  const segment: Segment = { seq, dir: options.dir, data: null, acks: null, acksOpening: null, live: 0 };
-  const data = await GroupCommitFile.open({ path: `${segmentBase(segment)}.seg`, durability: options.durability, batchWindowMs: options.batchWindowMs });
-  try {
-    await syncDirectory(options.dir, options.durability);
-  } catch (error) {
-    await data.close().catch(() => undefined);
-    throw error;
-  }
-  segment.data = data;
-  return segment;
-}
-
 /** A new file's directory entry must be durable too, or a crash can forget the whole segment. */
-async function syncDirectory(dir: string, durability: Durability): Promise<void> {
+function syncDirectory(dir: string, durability: Durability): void {
   if (durability === 'none') return;
-  const handle = await open(dir, 'r');
+  const fd = fs.openSync(dir, 'r');
   try {
-    await handle.sync();
+    fs.fsyncSync(fd);
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 
-async function removeSegment(segment: Segment): Promise<void> {
-  await rm(`${segmentBase(segment)}.seg`, { force: true });
-  await rm(ackPath(segment), { force: true });
+/** On a read-only filesystem the files stay; the records in them are settled all the same. */
+function tryRemoveSegment(segment: Segment): void {
+  try {
+    fs.rmSync(`${segmentBase(segment)}.seg`, { force: true });
+    fs.rmSync(ackPath(segment), { force: true });
+  } catch {
+    // A later start removes them (everything in them is settled or will be again).
+  }
 }
 
 /** Contents of a regular file, or null for anything else; symlinks are never followed. */
-async function readRegularFile(file: string): Promise<Buffer | null> {
-  let handle;
+function readRegularFile(file: string): Buffer | null {
+  let fd: number;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP' || (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
   try {
-    return (await handle.stat()).isFile() ? await handle.readFile() : null;
+    return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd) : null;
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 
-async function readSettlements(file: string): Promise<Set<string>> {
+function readSettlements(file: string): Set<string> {
   const settled = new Set<string>();
-  const contents = await readRegularFile(file);
+  const contents = readRegularFile(file);
   if (contents === null) return settled;
   const text = contents.toString('utf8');
   // Only complete lines count: a torn last line was never acknowledged; empty lines separate.

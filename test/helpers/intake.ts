@@ -47,7 +47,7 @@ export async function startIntake(t: TestContext, overrides: Partial<IntakeServe
   const server = new IntakeServer({
     socketPath,
     sink,
-    machineId: { current: async () => TEST_MACHINE_ID },
+    machineId: { current: () => TEST_MACHINE_ID },
     ...overrides,
   });
   await server.listen();
@@ -86,4 +86,25 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 5000, what
     if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(5);
   }
+}
+
+/**
+ * Sends one frame the way libtelemetry does: connect, write, close, without waiting for anything
+ * from the agent. Resolves once the client's write and close succeeded (what such a probe knows).
+ */
+export function sendAndClose(socketPath: string, frame: Buffer): Promise<'written' | string> {
+  return new Promise((resolve) => {
+    const socket = net.createConnection(socketPath);
+    let failure: string | null = null;
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      failure ??= error.code ?? error.message;
+    });
+    socket.once('connect', () => {
+      socket.end(frame, () => {
+        socket.destroy();
+        resolve(failure ?? 'written');
+      });
+    });
+    socket.once('close', () => resolve(failure ?? 'closed before the frame was written'));
+  });
 }

@@ -174,7 +174,7 @@ test('intake: when the next stage fails, the record is counted as sink_failed an
 
 test('intake: a stale socket file from a crash is replaced; a socket somebody listens on is not', async (t) => {
   const { socketPath } = await startIntake(t);
-  const second = new IntakeServer({ socketPath, sink: new CollectingSink(), machineId: { current: async () => TEST_MACHINE_ID } });
+  const second = new IntakeServer({ socketPath, sink: new CollectingSink(), machineId: { current: () => TEST_MACHINE_ID } });
   await assert.rejects(second.listen(), /another process is already listening on/);
 
   const root = await tempDir(t);
@@ -182,7 +182,7 @@ test('intake: a stale socket file from a crash is replaced; a socket somebody li
   // A real crash: a process listening on the path is killed with SIGKILL and leaves the file behind.
   spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(stalePath)}, () => process.kill(process.pid, 'SIGKILL'))`]);
   await stat(stalePath);
-  const replacement = new IntakeServer({ socketPath: stalePath, sink: new CollectingSink(), machineId: { current: async () => TEST_MACHINE_ID } });
+  const replacement = new IntakeServer({ socketPath: stalePath, sink: new CollectingSink(), machineId: { current: () => TEST_MACHINE_ID } });
   await replacement.listen();
   await writeFrame(stalePath, testFrame());
   await waitUntil(() => replacement.stats().accepted === 1);
@@ -194,9 +194,11 @@ test('intake: more clients than max_connections wait their turn instead of being
   // Two silent clients hold both slots until the read timeout.
   const stalls = [0, 1].map(() => sendRaw(socketPath, [Buffer.from([1])], { keepOpenMs: 1000 }));
   await waitUntil(() => server.stats().active === 2);
-  await writeFrame(socketPath, testFrame());
+  // The agent closes the connection once the record is kept, so the write finishes only after its turn came.
+  const sent = writeFrame(socketPath, testFrame());
   await waitUntil(() => server.stats().waiting === 1);
-  await waitUntil(() => server.stats().accepted === 1, 2000);
+  await sent;
+  assert.equal(server.stats().accepted, 1);
   await Promise.all(stalls);
   assert.equal(server.stats().rejected.timeout, 2);
 });

@@ -96,7 +96,7 @@ test('spool: the size quota is enforced on every append, and refused records are
   const { spool } = await Spool.open({ ...options(dir), maxBytes: 1500 });
   await spool.append(entry(1));
   await spool.append(entry(2));
-  await assert.rejects(spool.append(entry(3)), SpoolFullError);
+  assert.throws(() => spool.append(entry(3)), SpoolFullError);
   assert.equal(spool.liveRecords, 2);
   await spool.settle({ id: entry(1).id, route: 'default', destination: 'central', outcome: 'delivered' });
   await spool.settle({ id: entry(1).id, route: 'default', destination: 'archive', outcome: 'delivered' });
@@ -134,6 +134,6 @@ test('spool: a symlink planted among the segments is never read or followed', as
 test('spool files: opening one where a symlink stands fails instead of writing through it', async (t) => {
   const dir = await tempDir(t);
   await symlink(path.join(dir, 'target'), path.join(dir, 'link.seg'));
-  await assert.rejects(GroupCommitFile.open({ path: path.join(dir, 'link.seg'), durability: 'fsync', batchWindowMs: 0 }), { code: 'ELOOP' });
+  assert.throws(() => GroupCommitFile.open({ path: path.join(dir, 'link.seg'), durability: 'fsync', batchWindowMs: 0 }), { code: 'ELOOP' });
   assert.deepEqual((await readdir(dir)).sort(), ['link.seg']);
 });
