@@ -18,7 +18,10 @@ export function runCommand(): Command {
         'compiled defaults. An explicit --policy path is used as given.\n\n' +
         'SIGHUP or a change of the policy file reloads it (an invalid new policy is reported and the running one stays). ' +
         'SIGTERM or SIGINT stops taking records, finishes what is in flight and exits; undelivered records stay in the spool.\n\n' +
-        'Exit status: 0 after a clean stop, 1 when the policy has errors, 2 when it cannot be read.',
+        'Only one agent runs on a spool directory: a second one started on the same root exits with status 2 before it ' +
+        'touches anything of the running one.\n\n' +
+        'Exit status: 0 after a clean stop, 1 when the policy has errors, 2 when it cannot be read or the agent cannot ' +
+        'start (the spool is in use by another agent, the socket is taken, the metrics address is in use).',
     )
     .option('-p, --policy <file>', 'policy file or telemetrics.conf to run')
     .option('--metrics <host:port>', 'serve Prometheus metrics at /metrics and status at /status (e.g. 127.0.0.1:9464)')
@@ -53,5 +56,5 @@ export function runCommand(): Command {
 
 /** errno codes (ENOTDIR, EADDRINUSE, …) and the runtime's own start refusals; Node's ERR_* codes are bugs. */
 function isEnvironmentProblem(code: string | undefined): boolean {
-  return code !== undefined && (/^E[A-Z]+$/.test(code) || code === 'socket-in-use' || code === 'metrics-address');
+  return code !== undefined && (/^E[A-Z]+$/.test(code) || code === 'socket-in-use' || code === 'metrics-address' || code === 'locked');
 }

@@ -13,6 +13,7 @@ import { openJournalWriter } from '../journal/journal-writer.js';
 import { type AgentPolicy, loadAgentPolicy } from '../load/agent-policy.js';
 import type { Logger } from '../log/logger.js';
 import { underRoot } from '../paths/root.js';
+import { spoolLockFile, takeLock } from '../spool/dir-lock.js';
 import { Agent } from './agent.js';
 import { startMetricsServer } from './metrics-server.js';
 import { type PolicyWatcher, watchPolicyFile } from './policy-watcher.js';
@@ -71,16 +72,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let policy: ResolvedPolicy = initial.policy;
   if (initial.diagnostics.length > 0) logger.warn({ diagnostics: summarize(initial.diagnostics) }, 'policy has warnings');
 
-  const journal = await openJournalWriter({ root, retention: policy.retention, logger });
-  const agent = await Agent.start({
-    policy,
-    root,
-    logger,
-    journal,
-    bootId: await readBootId(root),
-    createClient: (config) => createDestinationClient(config, { root, logger }),
-  });
-  await importUpstreamSpool({ dir: underRoot(root, policy.spool.dir), agent, logger });
+  // Before anything of the spool, the journal or the socket is touched: a second agent started on
+  // the same root by mistake stops here, and the running one keeps everything it has.
+  const spoolDir = underRoot(root, policy.spool.dir);
+  const spoolLock = takeLock(spoolLockFile(spoolDir), `the spool ${spoolDir}`);
+  if (spoolLock.unlockedReason) logger.warn({ dir: spoolDir, code: spoolLock.unlockedReason }, 'cannot lock the spool directory (it cannot be written either)');
+  let agent: Agent;
+  try {
+    const journal = await openJournalWriter({ root, retention: policy.retention, logger });
+    agent = await Agent.start({
+      policy,
+      root,
+      logger,
+      journal,
+      bootId: await readBootId(root),
+      createClient: (config) => createDestinationClient(config, { root, logger }),
+    });
+  } catch (error) {
+    spoolLock.release();
+    throw error;
+  }
+  await importUpstreamSpool({ dir: spoolDir, agent, logger });
 
   const fd = inheritedSocket(env);
   let lastRecordAt = Date.now();
@@ -101,6 +113,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   await intake.listen().catch(async (error: unknown) => {
     // Not listening: the socket path is not ours to remove (another agent may own it).
     await agent.stop();
+    spoolLock.release();
     throw error;
   });
 
@@ -108,6 +121,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ? await startMetricsServer({ agent: () => agent, ...metricsAddress }).catch(async (error: unknown) => {
         await intake.close({ drain: false });
         await agent.stop();
+        spoolLock.release();
         throw error;
       })
     : null;
@@ -165,6 +179,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         if (idleTimer) clearInterval(idleTimer);
         await intake.close({ drain: true });
         await agent.stop();
+        spoolLock.release();
         await metrics?.close();
         logger.info('agent stopped');
       })();

@@ -12,6 +12,8 @@ import type { Logger } from '../log/logger.js';
 import { underRoot } from '../paths/root.js';
 import { AGENT_POLICY_DIR } from '../load/agent-policy.js';
 import { type Runtime, startRuntime } from '../agent/runtime.js';
+import { spoolLockFile, takeLock } from '../spool/dir-lock.js';
+import { spoolSchema } from '../../schemas/spool.js';
 import { devPolicyYaml } from './dev-policy.js';
 
 export interface DevStack {
@@ -40,12 +42,22 @@ export async function startDevStack(options: { root: string; listen: string; log
   await mkdir(root, { recursive: true });
   await linkHostFacts(root);
   await optIn({ root }).catch(() => undefined);
-  const collector = await startCollector({ settings: { ...defaultCollectorSettings(), listen: options.listen }, root, logger: options.logger });
+  // The running stack's policy must not be rewritten by a second `telem dev` that cannot start:
+  // its spool lock is taken before the policy is written (the agent takes the same lock again).
+  const spoolDir = underRoot(root, spoolSchema.parse(undefined).dir);
+  const spoolLock = takeLock(spoolLockFile(spoolDir), `the spool ${spoolDir}`);
+  let collector: RunningCollector;
+  try {
+    collector = await startCollector({ settings: { ...defaultCollectorSettings(), listen: options.listen }, root, logger: options.logger });
+  } catch (error) {
+    spoolLock.release();
+    throw error;
+  }
   const policyFile = path.join(underRoot(root, AGENT_POLICY_DIR), 'telem.policy.yaml');
   try {
     await mkdir(path.dirname(policyFile), { recursive: true });
     await writeFile(policyFile, devPolicyYaml(collector.url));
-    const runtime = await startRuntime({ root, logger: options.logger });
+    const runtime = await startRuntime({ root, logger: options.logger }).finally(() => spoolLock.release());
     return {
       root,
       collector,

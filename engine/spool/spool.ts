@@ -16,6 +16,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
+import { type HeldLock, spoolLockFile, takeLock } from './dir-lock.js';
 import { type SpoolEntry, decodeSegment, encodeEntry } from './entry.js';
 import { type Durability, GroupCommitFile } from './group-commit.js';
 
@@ -100,13 +101,27 @@ export class Spool {
   /** Closing files of rotated segments (their last sync may still be running). */
   readonly #closing = new Set<Promise<void>>();
 
-  private constructor(options: SpoolOptions, nextSeq: number) {
+  readonly #lock: HeldLock;
+
+  private constructor(options: SpoolOptions, nextSeq: number, lock: HeldLock) {
     this.#options = options;
+    this.#lock = lock;
     this.#logger = options.logger ?? silentLogger;
     this.#nextSeq = nextSeq;
   }
 
+  /** Throws LockedError, before reading or changing anything, when another process has the directory open as its spool. */
   static async open(options: SpoolOptions): Promise<{ spool: Spool; recovery: SpoolRecovery }> {
+    const lock = takeLock(spoolLockFile(options.dir), `the spool ${options.dir}`);
+    try {
+      return await Spool.#open(options, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  static async #open(options: SpoolOptions, lock: HeldLock): Promise<{ spool: Spool; recovery: SpoolRecovery }> {
     try {
       fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     } catch {
@@ -149,7 +164,7 @@ export class Spool {
       else kept.push(segment);
     }
     // Never append to a recovered segment: its tail may be torn.
-    const spool = new Spool(options, lastSeq + 1);
+    const spool = new Spool(options, lastSeq + 1, lock);
     for (const segment of kept) spool.#segments.set(segment.seq, segment);
     for (const owner of owners) {
       spool.#tracked.set(owner.id, { segment: owner.segment, size: owner.size, pending: new Set(owner.pending) });
@@ -366,6 +381,7 @@ export class Spool {
     }
     this.#current = null;
     while (this.#closing.size > 0) await Promise.all([...this.#closing]);
+    this.#lock.release();
   }
 }
 

@@ -48,3 +48,22 @@ test('telem dev: an address in use is a usage error that says what to do', async
   assert.equal(result.code, 2);
   assert.equal(result.stderr, `telem dev: 127.0.0.1:${port} is in use; pick another with --listen 127.0.0.1:PORT\n`);
 });
+
+test('telem dev: a second one on the same directory exits 2 and leaves the running stack\'s policy as it was', async (t) => {
+  const dir = await tempDir(t);
+  const child = spawn(process.execPath, [cliEntry, 'dev', '--dir', dir, '--listen', '127.0.0.1:0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await waitUntil(() => stdout.includes('Ctrl-C stops both.'), 15_000, 'telem dev to start');
+  const policyFile = path.join(dir, 'etc', 'telemetrics', 'telem.policy.yaml');
+  const policy = await readFile(policyFile, 'utf8');
+
+  const second = await runCli(['dev', '--dir', dir, '--listen', '127.0.0.1:0']);
+  assert.equal(second.code, 2);
+  assert.match(second.stderr, /^telem dev: the spool .*\/var\/spool\/telemetry is in use by another telem process \(held by pid \d+\)\n$/);
+  assert.equal(await readFile(policyFile, 'utf8'), policy, 'the running stack keeps its collector URL');
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});

@@ -15,11 +15,12 @@ import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
 
-function policy(url: string): string {
+function policy(url: string, spoolDir = '/var/spool/telemetry'): string {
   return `apiVersion: telem/v1
 kind: Policy
 metadata: { name: startup }
 consent: { require_opt_in: false }
+spool: { dir: ${spoolDir} }
 destinations: { central: { type: http, url: "${url}" } }
 routes: [{ name: all, to: [central] }]
 `;
@@ -30,7 +31,9 @@ test('startup: a second agent on the same socket exits 2 with a plain message an
   const sink = await startHttpSink(t);
   const file = await writePolicy(root, policy(sink.url()));
   const first = await startAgent(t, { root, policy: file });
-  const second = await runCli(['--root', root, 'run', '--policy', file]);
+  // Its own spool, the same socket (the same spool is refused even earlier: test/agent/second-agent.test.ts).
+  const other = await writePolicy(root, policy(sink.url(), '/var/spool/telemetry-second'), 'second.policy.yaml');
+  const second = await runCli(['--root', root, 'run', '--policy', other]);
   assert.equal(second.code, 2);
   assert.ok(second.stderr.includes(`telem run: cannot start: another process is already listening on ${first.socketPath}`), second.stderr);
   assert.doesNotMatch(second.stderr, /\n\s+at /);

@@ -1,5 +1,6 @@
 /** Opens the store a database setting names: "sqlite:PATH" or a postgres:// URL. */
 import { underRoot } from '../../paths/root.js';
+import { LockedError, takeLock } from '../../spool/dir-lock.js';
 import { POSTGRES_POOL_SIZE, openPostgresStore } from './postgres-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { RecordStore } from './store.js';
@@ -41,9 +42,26 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
     const file = database.slice('sqlite:'.length);
     if (file === '') throw new DatabaseSettingError('"sqlite:" needs a file path, such as sqlite:/var/lib/telem/collector.db');
     const resolved = file === ':memory:' ? file : underRoot(options.root ?? '/', file);
+    // One collector per SQLite file: a second one would share its writes without sharing its batching.
+    let lock;
     try {
-      return { store: openSqliteStore(resolved), writers: 1, description: `sqlite:${resolved}` };
+      lock = resolved === ':memory:' ? null : takeLock(`${resolved}.lock`, `the database sqlite:${resolved}`);
     } catch (error) {
+      if (error instanceof LockedError) throw new DatabaseSettingError(error.message);
+      throw error;
+    }
+    try {
+      const opened = openSqliteStore(resolved);
+      const store: RecordStore = {
+        ...opened,
+        async close() {
+          await opened.close();
+          lock?.release();
+        },
+      };
+      return { store, writers: 1, description: `sqlite:${resolved}` };
+    } catch (error) {
+      lock?.release();
       throw new DatabaseSettingError(`cannot open sqlite:${resolved}: ${(error as Error).message}`);
     }
   }

@@ -104,3 +104,16 @@ test('telem collector: an address in use is reported plainly', async (t) => {
     await first.stop();
   }
 });
+
+test('telem collector: a second collector on the same SQLite file exits 2 naming the running one', async (t) => {
+  const root = await tempDir(t);
+  const first = await startCli(['--root', root, 'collector', '--listen', '127.0.0.1:0']);
+  try {
+    const second = await runCli(['--root', root, 'collector', '--listen', '127.0.0.1:0']);
+    assert.equal(second.code, 2);
+    const db = path.join(root, 'var', 'lib', 'telem', 'collector.db');
+    assert.match(second.stderr, new RegExp(`^telem collector: the database sqlite:${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is in use by another telem process \\(held by pid \\d+\\)\\n$`));
+  } finally {
+    assert.equal((await first.stop()).code, 0);
+  }
+});
