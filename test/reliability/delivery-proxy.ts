@@ -25,6 +25,12 @@ export interface ProxiedRecord {
   failed: number;
 }
 
+/** One request the proxy received: its number (in arrival order) and its record's event id. */
+export interface ProxiedRequest {
+  readonly request: number;
+  readonly eventId: string;
+}
+
 export interface DeliveryProxy {
   /** Base URL, e.g. http://127.0.0.1:41234/ */
   readonly url: string;
@@ -32,8 +38,10 @@ export interface DeliveryProxy {
   requests(): number;
   /** Per event id. */
   readonly records: ReadonlyMap<string, ProxiedRecord>;
-  /** Event ids of the requests received and not yet answered by the collector. */
-  inFlight(): string[];
+  /** Requests received and not yet answered by the collector. */
+  inFlight(): ProxiedRequest[];
+  /** Requests whose agent connection closed before their answer (the agent died, or gave up waiting). */
+  abandoned(): readonly ProxiedRequest[];
   close(): Promise<void>;
 }
 
@@ -53,6 +61,7 @@ export async function startDeliveryProxy(t: TestContext, options: { target: stri
   const upstream = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const records = new Map<string, ProxiedRecord>();
   const open = new Map<number, string>();
+  const abandoned: ProxiedRequest[] = [];
   let requests = 0;
   let nextRequest = 0;
 
@@ -69,6 +78,9 @@ export async function startDeliveryProxy(t: TestContext, options: { target: stri
       requests += 1;
       const number = nextRequest++;
       open.set(number, eventId);
+      res.once('close', () => {
+        if (open.has(number)) abandoned.push({ request: number, eventId });
+      });
       const answer = (status: number, headers: http.OutgoingHttpHeaders, reply: Buffer): void => {
         if (!open.delete(number)) return;
         if (status === 201) {
@@ -105,7 +117,8 @@ export async function startDeliveryProxy(t: TestContext, options: { target: stri
     url: `http://127.0.0.1:${port}/`,
     requests: () => requests,
     records,
-    inFlight: () => [...open.values()],
+    inFlight: () => [...open].map(([request, eventId]) => ({ request, eventId })),
+    abandoned: () => abandoned,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

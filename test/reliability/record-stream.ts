@@ -18,7 +18,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame } from '../../engine/record/frame.js';
-import type { Prng } from './prng.js';
+import { createPrng, type Prng } from './prng.js';
 import { testRecord } from '../helpers/records.js';
 
 export type ProbeOutcome = 'accepted' | 'refused' | 'cut';
@@ -29,6 +29,8 @@ export interface SentRecord {
   readonly eventId: string;
   /** Null while the probe is still handing it over. */
   outcome: ProbeOutcome | null;
+  /** performance.now() when the hand-over ended (the connection closed), null before. */
+  closedAt: number | null;
 }
 
 export interface RecordStream {
@@ -51,6 +53,7 @@ export interface RecordStream {
 
 export interface RecordStreamOptions {
   readonly socketPath: string;
+  /** Draws one number: the payload sizes follow from it and the sequence number alone, whatever order the probes run in. */
   readonly prng: Prng;
   /** Concurrent probes. */
   readonly probes: number;
@@ -103,6 +106,7 @@ export function startRecordStream(options: RecordStreamOptions): RecordStream {
   const accepted = new Set<number>();
   const counts = { attempted: 0, accepted: 0, refused: 0, cut: 0 };
   const intervalMs = 1000 / options.ratePerSecond;
+  const sizeSeed = Math.floor(options.prng.next() * 0x100000000);
   const startedAt = performance.now();
   let stoppedAt: number | null = null;
   /** Record `seq` is due at origin + seq × interval; the origin moves forward when the probes fall behind. */
@@ -123,18 +127,19 @@ export function startRecordStream(options: RecordStreamOptions): RecordStream {
       else if (lateBy > MAX_LAG_MS) origin += lateBy - MAX_LAG_MS;
       while (paused && running) await paused.resumed;
       if (!running) break;
-      const length = options.prng.int(0, options.maxFiller);
+      const length = createPrng((sizeSeed ^ Math.imul(seq, 0x9e3779b1)) >>> 0).int(0, options.maxFiller);
       let filler = '';
       for (let index = 0; index < length; index += 1) filler += FILLER[(seq + index * 7) % FILLER.length];
       const payload = `rel-${seq}-${filler}`;
       const record = testRecord({ payload, ...(options.classification ? { classification: options.classification } : {}) });
-      const sent: SentRecord = { seq, payload, eventId: record.headers.event_id, outcome: null };
+      const sent: SentRecord = { seq, payload, eventId: record.headers.event_id, outcome: null, closedAt: null };
       records.set(seq, sent);
       byEvent.set(sent.eventId, seq);
       counts.attempted += 1;
       const handOff = handOver(options.socketPath, encodeFrame(record, { configPath: null }));
       handing.add(handOff);
       sent.outcome = await handOff;
+      sent.closedAt = performance.now();
       handing.delete(handOff);
       counts[sent.outcome] += 1;
       if (sent.outcome === 'accepted') accepted.add(seq);
