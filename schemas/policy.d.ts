@@ -78,7 +78,7 @@ export interface TelemPolicy {
      */
     redact?: {
       /**
-       * A JavaScript regular expression; every match in a payload is replaced (all occurrences).
+       * A JavaScript regular expression, run in linear time so no payload can make it backtrack: no backreferences or lookaround, repetition counts up to 16, no flags (write [Ee] for either case). Every match in a payload is replaced (all occurrences).
        */
       pattern: string;
       /**
