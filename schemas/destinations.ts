@@ -39,6 +39,14 @@ export const httpDestinationSchema = z
       .min(1)
       .default([200, 201])
       .describe('HTTP statuses that mean the collector has stored the record (upstream: 200 and 201).'),
+    on_reject: z
+      .enum(['retry', 'drop'])
+      .default('retry')
+      .describe(
+        'What happens when the destination answers a 4xx other than 408 and 429 (the server refused the record: a wrong tenant id, ' +
+          'a wrong URL path, v3 sent to a v2 server): "retry" keeps the record spooled and retries it with backoff until it expires, ' +
+          'shown in telem status and /metrics; "drop" journals it as rejected and counts it.',
+      ),
     concurrency: z
       .number()
       .int()
