@@ -152,3 +152,27 @@ test('telem convert: refuses to write over the file it converts, which stays as 
   assert.equal(result.stderr, `telem convert: -o ${conf} would overwrite the file being converted; name another file\n`);
   assert.equal(await readFile(conf, 'utf8'), text);
 });
+
+test('telem convert: a non-numeric value for a numeric key is an error at file:line, exit 1 and nothing written', async (t) => {
+  const dir = await tempDir(t);
+  const conf = path.join(dir, 'telemetrics.conf');
+  await writeFile(conf, '[settings]\nrecord_expiry=abc\nrecord_burst_limit=many\n');
+  const output = path.join(dir, 'policy.yaml');
+  const result = await runCli(['convert', conf, '-o', output]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, new RegExp(`${escape(`${conf}:2:15`)} +error +${escape('record_expiry=abc is not a number: upstream reads it as 0 (every spooled record expires at once)')} +spool\\.expiry +\\(legacy-not-a-number\\)`));
+  assert.match(result.stderr, new RegExp(`${escape(`${conf}:3:20`)} +error +${escape('record_burst_limit=many is not a number: upstream reads it as 0 (a limit of 0 records: every record is held back)')}`));
+  assert.match(result.stderr, /hint: write a whole number \(the unit is minutes\), or remove the line for the compiled default record_expiry=1200\n/);
+  assert.equal(existsSync(output), false);
+});
+
+test('telem convert: a relative spool_dir and spool_max_size=0 are errors at their lines', async (t) => {
+  const dir = await tempDir(t);
+  const conf = path.join(dir, 'telemetrics.conf');
+  await writeFile(conf, '[settings]\nspool_dir=var/spool\nspool_max_size=0\n');
+  const result = await runCli(['convert', conf]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, new RegExp(`${escape(`${conf}:2:11`)} +error +spool_dir=var/spool must be an absolute path: .* +\\(legacy-relative-path\\)`));
+  assert.match(result.stderr, new RegExp(`${escape(`${conf}:3:16`)} +error +spool_max_size=0 leaves the spool no room: .* +\\(legacy-spool-size-zero\\)`));
+});

@@ -100,7 +100,7 @@ test('to-conf: a value the dialect cannot hold is an error, not a wrong file', (
     apiVersion: 'telem/v1',
     kind: 'Policy',
     metadata: { name: 'backslash' },
-    spool: { dir: 'C:\\spool' },
+    spool: { dir: '/srv/back\\slash' },
     destinations: { c: { type: 'local' } },
     routes: [{ name: 'all', to: ['c'] }],
   });
