@@ -20,6 +20,7 @@ const SCHEMA_FILE = fileURLToPath(new URL('../../../schemas/policy.schema.json',
 interface ConvertOptions {
   readonly output?: string;
   readonly toConf?: boolean;
+  readonly force?: boolean;
 }
 
 /** The schema reference as seen from where the YAML is written (the current directory for stdout). */
@@ -78,7 +79,7 @@ async function toConf(file: string | undefined, options: ConvertOptions): Promis
     report(checked.diagnostics);
     return EXIT_INVALID;
   }
-  const conf = policyToConf(checked.policy, { source: file });
+  const conf = policyToConf(checked.policy, { source: file, force: options.force ?? false });
   const diagnostics = placeDiagnostics(loaded.source, conf.diagnostics);
   report(diagnostics);
   if (hasErrors(diagnostics)) {
@@ -96,14 +97,22 @@ export function convertCommand(): Command {
       'Convert a telemetrics.conf into a policy whose settings each name the key they came from. Without FILE, ' +
         'upstream\'s search order is used: /etc/telemetrics/telemetrics.conf, then ' +
         '/usr/share/defaults/telemetrics/telemetrics.conf (under --root), then the compiled defaults.\n' +
-        'With --to-conf, convert the policy FILE into a telemetrics.conf and list every setting it cannot express.\n\n' +
+        'With --to-conf, convert the policy FILE into a telemetrics.conf and list every setting it cannot express. ' +
+        'Losing redaction, the deny or allow lists, min_severity, the first route\'s match or an http protocol the server URL ' +
+        'does not name is an error (the file would send what the policy keeps back, or what its server refuses); --force writes it anyway.\n\n' +
         'Diagnostics go to stderr. Exit status: 0 converted (warnings may be printed), 1 the input has errors ' +
         '(nothing is written), 2 usage error or unreadable file.',
     )
     .argument('[file]', 'telemetrics.conf to convert (with --to-conf: the policy)')
     .option('-o, --output <file>', 'write the result to this file instead of stdout')
     .option('--to-conf', 'convert a policy into a telemetrics.conf')
+    .option('--force', 'with --to-conf: write the file even when it would send what the policy keeps back (redaction, deny, …)')
     .action(async (file: string | undefined, options: ConvertOptions, command: Command) => {
+      if (options.force && !options.toConf) {
+        process.stderr.write('telem convert: --force only applies with --to-conf\n');
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       if (file !== undefined && options.output !== undefined && path.resolve(file) === path.resolve(options.output)) {
         process.stderr.write(`telem convert: -o ${options.output} would overwrite the file being converted; name another file\n`);
         process.exitCode = EXIT_USAGE;
