@@ -8,6 +8,7 @@ import { formatText } from '../../engine/diagnostics/format-text.js';
 import { translationSource } from '../../engine/legacy/conf-source.js';
 import { loadTelemetricsConf } from '../../engine/legacy/search.js';
 import { policyToConf } from '../../engine/legacy/to-conf.js';
+import type { TranslationNote } from '../../engine/legacy/translate.js';
 import { policyYaml } from '../../engine/legacy/write-policy.js';
 import { loadPolicySource } from '../../engine/load/load-policy.js';
 import { placeDiagnostics } from '../../engine/load/source.js';
@@ -34,6 +35,14 @@ function report(diagnostics: readonly Diagnostic[]): void {
   process.stderr.write(formatText(diagnostics));
 }
 
+/** Choices the translation made that are no problem, one line each, before any diagnostics. */
+function reportNotes(notes: readonly TranslationNote[]): void {
+  for (const note of notes) {
+    const where = note.file === undefined ? '' : `${note.file}${note.line === undefined ? '' : `:${note.line}:${note.column ?? 1}`}  `;
+    process.stderr.write(`${where}note  ${note.message}  (${note.code})\n`);
+  }
+}
+
 /** Writes the result to the -o file or stdout; says where it went on stderr. */
 async function deliver(text: string, output: string | undefined, what: string): Promise<void> {
   if (output === undefined) {
@@ -53,6 +62,7 @@ async function toPolicy(file: string | undefined, options: ConvertOptions, root:
   if (loaded.found.origin === 'compiled-defaults') {
     process.stderr.write(`telem convert: no telemetrics.conf in ${loaded.found.searched.join(' or ')}; converting upstream's compiled defaults\n`);
   }
+  reportNotes(loaded.translation.notes);
   // Validation findings point at the conf lines the settings came from.
   const checked = validatePolicySource(translationSource(loaded.translation));
   report(checked.diagnostics);

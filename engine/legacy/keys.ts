@@ -150,7 +150,8 @@ const KEYS = {
   server: {
     type: 'string',
     default: DEFAULTS.server,
-    policy: [[...DESTINATION, 'url']],
+    // The URL's path decides the protocol too (see to-policy.ts).
+    policy: [[...DESTINATION, 'url'], [...DESTINATION, 'protocol']],
     about: 'URL records are POSTed to',
     check: (value, report) => {
       const checked = notEmpty('server', 'upstream would POST every record to an empty URL and never deliver one')(value, report);

@@ -36,10 +36,14 @@ test('telem convert: writes a commented policy that validates, and prints the di
   assert.equal(validated.stdout, `${output}: valid (policy "telemetrics-conf", revision 0)\n`);
 });
 
-test('telem convert: without -o the policy goes to stdout and only diagnostics to stderr', async () => {
-  const result = await runCli(['convert', legacyFixture('example.2.conf')]);
+test('telem convert: without -o the policy goes to stdout and only diagnostics and notes to stderr', async () => {
+  const conf = legacyFixture('example.2.conf');
+  const result = await runCli(['convert', conf]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, '');
+  assert.equal(
+    result.stderr,
+    `${conf}:2:8  note  server=http://127.0.0.1 has no /v2/ path: the policy sends protocol v3 (a JSON body), as upstream 2.4 and later do  (legacy-protocol-from-url)\n`,
+  );
   assert.match(result.stdout, /^# yaml-language-server: \$schema=/);
   assert.match(result.stdout, /^ {2}socket: \/run\/telem-0 # socket_path=\/run\/telem-0 \(compiled default\)$/m);
 });
@@ -139,6 +143,36 @@ test('telem convert: --force without --to-conf is a usage error, and --help docu
   const help = await runCli(['convert', '--help']);
   assert.match(help.stdout, /--force +with --to-conf: write the file even when it would send\s+what the policy keeps back/);
   assert.match(help.stdout, /Losing redaction, the deny or allow lists,\s+min_severity/);
+});
+
+test('telem convert: a v2-era conf (server …/v2/collector) becomes protocol v2, and a note names the key, the URL and the protocol', async (t) => {
+  const dir = await tempDir(t);
+  const conf = path.join(dir, 'telemetrics.conf');
+  await writeFile(conf, '[settings]\nserver=http://backend.example:8090/v2/collector\n');
+  const result = await runCli(['convert', conf]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stderr,
+    `${conf}:2:8  note  server=http://backend.example:8090/v2/collector has a /v2/ path: the policy sends protocol v2 (record fields as HTTP headers), as upstream 2.3 and earlier did and the v2 backend expects  (legacy-protocol-from-url)\n`,
+  );
+  assert.match(result.stdout, /^ {4}protocol: v2 # server\n {4}url: http:\/\/backend\.example:8090\/v2\/collector # server=http:\/\/backend\.example:8090\/v2\/collector$/m);
+});
+
+test('telem convert --to-conf: a policy with a v2 destination gives a conf whose server converts back to v2', async (t) => {
+  const dir = await tempDir(t);
+  const policy = path.join(dir, 'v2.policy.yaml');
+  await writeFile(
+    policy,
+    'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: v2 }\ndestinations: { old: { type: http, protocol: v2, url: "http://backend.example/v2/collector" } }\nroutes: [{ name: all, to: [old] }]\n',
+  );
+  const conf = path.join(dir, 'telemetrics.conf');
+  const toConf = await runCli(['convert', '--to-conf', policy, '-o', conf]);
+  assert.equal(toConf.code, 0, toConf.stderr);
+  assert.doesNotMatch(toConf.stderr, /protocol/, 'nothing about the protocol is lost');
+  assert.match(await readFile(conf, 'utf8'), /^server=http:\/\/backend\.example\/v2\/collector$/m);
+  const back = await runCli(['convert', conf]);
+  assert.equal(back.code, 0, back.stderr);
+  assert.match(back.stdout, /^ {4}protocol: v2 # server$/m);
 });
 
 test('telem convert --to-conf: a v2 destination whose URL has no /v2/ is an error, since the conf would send v3', async (t) => {

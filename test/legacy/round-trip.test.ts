@@ -118,6 +118,14 @@ test('to-conf: losing what keeps records back (deny, allow, min_severity, the fi
   );
 });
 
+test('to-conf: a v2 destination at a /v2/collector URL round-trips to v2 with nothing lost', () => {
+  const conf = policyToConf(policyWith({ destinations: { c: { type: 'http', protocol: 'v2', url: 'http://backend.example/v2/collector' } } }));
+  assert.deepEqual(conf.diagnostics, []);
+  assert.match(conf.text, /^server=http:\/\/backend\.example\/v2\/collector$/m);
+  const again = validatePolicyValue(translateConf({ file: 'back.conf', text: conf.text }).value).policy?.destinations.collector;
+  assert.equal(again?.type === 'http' && again.protocol, 'v2');
+});
+
 test('to-conf: a protocol the server URL does not name is an error, since the conf would speak the other one', () => {
   const conf = policyToConf(policyWith({ destinations: { c: { type: 'http', protocol: 'v2', url: 'http://backend.example/collector' } } }));
   assert.deepEqual(brief(conf.diagnostics), ['- error conf-protocol-not-expressible']);

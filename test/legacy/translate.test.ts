@@ -170,6 +170,44 @@ test('paths: a relative socket_path, spool_dir or cainfo is an error at its line
   assert.equal(translation.settings.spool_dir, '/var/spool/telemetry', 'the compiled default is kept');
 });
 
+test('server: a /v2/collector URL is sent protocol v2, with a note saying so at the server line', () => {
+  const { translation, policy } = parsed('server=http://backend.example:8090/v2/collector');
+  const destination = policy.destinations.collector;
+  assert.equal(destination?.type === 'http' && destination.protocol, 'v2');
+  assert.deepEqual(translation.diagnostics, []);
+  assert.deepEqual(translation.notes, [
+    {
+      code: 'legacy-protocol-from-url',
+      message:
+        'server=http://backend.example:8090/v2/collector has a /v2/ path: the policy sends protocol v2 (record fields as HTTP headers), as upstream 2.3 and earlier did and the v2 backend expects',
+      file: 'test.conf',
+      line: 2,
+      column: 8,
+    },
+  ]);
+});
+
+test('server: any /v2/ path segment means v2; /v3/, no version or v2 elsewhere in the URL mean v3', () => {
+  const protocolOf = (server: string) => {
+    const destination = parsed(`server=${server}`).policy.destinations.collector;
+    return destination?.type === 'http' ? destination.protocol : undefined;
+  };
+  assert.equal(protocolOf('https://h/telemetry/v2/collector/'), 'v2');
+  assert.equal(protocolOf('https://h/v2'), 'v2');
+  assert.equal(protocolOf('https://h/v3/collector'), 'v3');
+  assert.equal(protocolOf('http://127.0.0.1'), 'v3');
+  assert.equal(protocolOf('https://v2.example.org/collector?api=/v2/'), 'v3');
+  assert.equal(protocolOf('https://h/v20/collector'), 'v3');
+});
+
+test('server: the note names v3 for other URLs, and there is none for the compiled default', () => {
+  assert.equal(
+    translateLines('server=http://127.0.0.1/collector').notes[0]?.message,
+    'server=http://127.0.0.1/collector has no /v2/ path: the policy sends protocol v3 (a JSON body), as upstream 2.4 and later do',
+  );
+  assert.deepEqual(translateLines('spool_dir=/srv/spool').notes, []);
+});
+
 test('spool_max_size: any negative size is an unlimited spool', () => {
   assert.equal(parsed('spool_max_size=-1').policy.spool.max_size, null);
   assert.equal(parsed('spool_max_size=-20').policy.spool.max_size, null);

@@ -150,6 +150,13 @@ test('semantic checks: a v2 destination pointed at a v3 URL is a warning', () =>
   assert.deepEqual(codes(diagnostics), ['warning:protocol-url-mismatch']);
 });
 
+test('semantic checks: the default v3 at a URL ending in /v2 is a mismatch; v3 at /v3 or at a path without a version is not', () => {
+  const at = (url: string) => codes(validatePolicyValue(policy({ destinations: { central: { type: 'http', url } } })).diagnostics);
+  assert.deepEqual(at('http://127.0.0.1/v2'), ['warning:protocol-url-mismatch']);
+  assert.deepEqual(at('http://127.0.0.1/v3'), []);
+  assert.deepEqual(at('http://v2.example.org/collector'), []);
+});
+
 test('semantic checks: fleet bundles need trusted keys and stages that grow to 100%', () => {
   const { diagnostics } = validatePolicyValue(
     policy({ fleet: { source: 'https://policies.example/', stages: [{ name: 'a', percent: 50 }, { name: 'a', percent: 10 }] } }),
