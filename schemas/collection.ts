@@ -4,7 +4,13 @@ import { sizeSchema } from './units.js';
 
 export const redactionRuleSchema = z
   .strictObject({
-    pattern: z.string().min(1).describe('A JavaScript regular expression; every match in a payload is replaced (all occurrences).'),
+    pattern: z
+      .string()
+      .min(1)
+      .describe(
+        'A JavaScript regular expression, run in linear time so no payload can make it backtrack: no backreferences or lookaround, ' +
+          'repetition counts up to 16, no flags (write [Ee] for either case). Every match in a payload is replaced (all occurrences).',
+      ),
     replace: z.string().default('<redacted>').describe('Text that replaces each match; $1-style group references are allowed.'),
   })
   .describe('A redaction rule applied to every payload before it is stored or sent.');

@@ -4,6 +4,16 @@ import { durationSchema } from './units.js';
 /** The tenant id upstream clients send when none is configured. */
 export const UPSTREAM_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
 
+/**
+ * The protocol a collector URL names in its path, if any: a "v2" or "v3" path segment, as in
+ * upstream's /v2/collector (≤ 2.3.5 and the Python backend) and /v3/collector (≥ 2.4).
+ */
+export function protocolInUrl(url: string): 'v2' | 'v3' | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const segment = new URL(url).pathname.split('/').find((part) => part === 'v2' || part === 'v3');
+  return segment as 'v2' | 'v3' | undefined;
+}
+
 export const httpDestinationSchema = z
   .strictObject({
     type: z.literal('http').describe('Deliver over HTTP(S) to a telemetry collector.'),
@@ -39,6 +49,14 @@ export const httpDestinationSchema = z
       .min(1)
       .default([200, 201])
       .describe('HTTP statuses that mean the collector has stored the record (upstream: 200 and 201).'),
+    on_reject: z
+      .enum(['retry', 'drop'])
+      .default('retry')
+      .describe(
+        'What happens when the destination answers a 4xx other than 408 and 429 (the server refused the record: a wrong tenant id, ' +
+          'a wrong URL path, v3 sent to a v2 server): "retry" keeps the record spooled and retries it with backoff until it expires, ' +
+          'shown in telem status and /metrics; "drop" journals it as rejected and counts it.',
+      ),
     concurrency: z
       .number()
       .int()

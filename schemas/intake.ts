@@ -22,9 +22,20 @@ export const intakeSchema = z
       .positive()
       .default(256)
       .describe('Most probe connections served at once; further connections wait in the listen backlog.'),
+    max_connections_per_uid: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe(
+        "Most connections one local user (by SO_PEERCRED uid) may have open or waiting at once, so one user cannot take every slot; root's probes count like any other user's.",
+      ),
     read_timeout: durationSchema
       .prefault('5s')
       .describe('A connection that sends nothing for this long is closed, so a silent client cannot hold a slot.'),
+    first_byte_timeout: durationSchema
+      .prefault('2s')
+      .describe("Time a new connection has to send its first bytes (the frame's record_size); a client that connects and stays silent is closed and counted."),
     recycle_after: z
       .union([durationSchema, z.null()])
       .prefault('5m')

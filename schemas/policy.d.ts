@@ -78,7 +78,7 @@ export interface TelemPolicy {
      */
     redact?: {
       /**
-       * A JavaScript regular expression; every match in a payload is replaced (all occurrences).
+       * A JavaScript regular expression, run in linear time so no payload can make it backtrack: no backreferences or lookaround, repetition counts up to 16, no flags (write [Ee] for either case). Every match in a payload is replaced (all occurrences).
        */
       pattern: string;
       /**
@@ -108,9 +108,17 @@ export interface TelemPolicy {
      */
     max_connections?: number;
     /**
+     * Most connections one local user (by SO_PEERCRED uid) may have open or waiting at once, so one user cannot take every slot; root's probes count like any other user's.
+     */
+    max_connections_per_uid?: number;
+    /**
      * A connection that sends nothing for this long is closed, so a silent client cannot hold a slot.
      */
     read_timeout?: string;
+    /**
+     * Time a new connection has to send its first bytes (the frame's record_size); a client that connects and stays silent is closed and counted.
+     */
+    first_byte_timeout?: string;
     /**
      * When started by socket activation, exit after this long without records (upstream daemon_recycling_enabled: 5 minutes); null never exits.
      */
@@ -211,6 +219,10 @@ export interface TelemPolicy {
            * @minItems 1
            */
           success_status?: [number, ...number[]];
+          /**
+           * What happens when the destination answers a 4xx other than 408 and 429 (the server refused the record: a wrong tenant id, a wrong URL path, v3 sent to a v2 server): "retry" keeps the record spooled and retries it with backoff until it expires, shown in telem status and /metrics; "drop" journals it as rejected and counts it.
+           */
+          on_reject?: 'retry' | 'drop';
           /**
            * Most requests in flight at once to this destination, over keep-alive connections; the collector commits concurrent records together, so more in flight means fewer disk syncs there.
            */

@@ -61,10 +61,26 @@ export function formatSize(bytes: number): string {
   return `${bytes}B`;
 }
 
+/**
+ * Longest duration a policy may give (100 years). Weeks of spool expiry or consent rotation are
+ * fine; beyond this the text is a typo, and past 2^53 ms it would not even be an exact number.
+ */
+export const MAX_DURATION_MS = 36_500 * DURATION_UNITS_MS.d;
+const MAX_DURATION_TEXT = '100 years (36500d)';
+
+function tooLong(what: string, text: string): string {
+  return `${what} too long: at most ${MAX_DURATION_TEXT}, got ${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)}`;
+}
+
 export const durationSchema = z
   .string({ error: 'expected a duration with a unit, such as "15m", "20h" or "1h30m"' })
   .regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration with a unit, such as "15m", "20h" or "1h30m"' })
-  .transform((text) => parseDuration(text) as number);
+  .transform((text, context) => {
+    const ms = parseDuration(text) as number;
+    if (ms <= MAX_DURATION_MS) return ms;
+    context.addIssue({ code: 'custom', message: tooLong('duration', text), input: text });
+    return z.NEVER;
+  });
 
 const sizeError = 'expected a size such as "5MiB", "8KiB" or a number of bytes';
 export const sizeSchema = z
@@ -78,22 +94,25 @@ export interface Rate {
   readonly windowMs: number;
 }
 
-function splitRate(text: string, parseAmount: (amount: string) => number | undefined): Rate {
+function splitRate(text: string, parseAmount: (amount: string) => number | undefined, context: z.RefinementCtx): Rate {
   const slash = text.lastIndexOf('/');
-  return {
-    limit: parseAmount(text.slice(0, slash).trim()) as number,
-    windowMs: parseDuration(text.slice(slash + 1)) as number,
-  };
+  const window = text.slice(slash + 1).trim();
+  const windowMs = parseDuration(window) as number;
+  if (windowMs > MAX_DURATION_MS) {
+    context.addIssue({ code: 'custom', message: tooLong('rate window', window), input: text });
+    return z.NEVER;
+  }
+  return { limit: parseAmount(text.slice(0, slash).trim()) as number, windowMs };
 }
 
 const recordRateError = 'expected a record rate such as "100/15m" (records per window)';
 export const recordRateSchema = z
   .string({ error: recordRateError })
   .regex(new RegExp(RATE_PATTERN), { error: recordRateError })
-  .transform((text): Rate => splitRate(text, (amount) => Number(amount)));
+  .transform((text, context): Rate => splitRate(text, (amount) => Number(amount), context));
 
 const byteRateError = 'expected a byte rate such as "1MiB/20m" (bytes per window)';
 export const byteRateSchema = z
   .string({ error: byteRateError })
   .regex(new RegExp(BYTE_RATE_PATTERN), { error: byteRateError })
-  .transform((text): Rate => splitRate(text, parseSize));
+  .transform((text, context): Rate => splitRate(text, parseSize, context));

@@ -8,6 +8,7 @@ import { formatText } from '../../engine/diagnostics/format-text.js';
 import { translationSource } from '../../engine/legacy/conf-source.js';
 import { loadTelemetricsConf } from '../../engine/legacy/search.js';
 import { policyToConf } from '../../engine/legacy/to-conf.js';
+import type { TranslationNote } from '../../engine/legacy/translate.js';
 import { policyYaml } from '../../engine/legacy/write-policy.js';
 import { loadPolicySource } from '../../engine/load/load-policy.js';
 import { placeDiagnostics } from '../../engine/load/source.js';
@@ -20,6 +21,7 @@ const SCHEMA_FILE = fileURLToPath(new URL('../../../schemas/policy.schema.json',
 interface ConvertOptions {
   readonly output?: string;
   readonly toConf?: boolean;
+  readonly force?: boolean;
 }
 
 /** The schema reference as seen from where the YAML is written (the current directory for stdout). */
@@ -31,6 +33,14 @@ function schemaRefFor(output: string | undefined): string {
 
 function report(diagnostics: readonly Diagnostic[]): void {
   process.stderr.write(formatText(diagnostics));
+}
+
+/** Choices the translation made that are no problem, one line each, before any diagnostics. */
+function reportNotes(notes: readonly TranslationNote[]): void {
+  for (const note of notes) {
+    const where = note.file === undefined ? '' : `${note.file}${note.line === undefined ? '' : `:${note.line}:${note.column ?? 1}`}  `;
+    process.stderr.write(`${where}note  ${note.message}  (${note.code})\n`);
+  }
 }
 
 /** Writes the result to the -o file or stdout; says where it went on stderr. */
@@ -52,6 +62,7 @@ async function toPolicy(file: string | undefined, options: ConvertOptions, root:
   if (loaded.found.origin === 'compiled-defaults') {
     process.stderr.write(`telem convert: no telemetrics.conf in ${loaded.found.searched.join(' or ')}; converting upstream's compiled defaults\n`);
   }
+  reportNotes(loaded.translation.notes);
   // Validation findings point at the conf lines the settings came from.
   const checked = validatePolicySource(translationSource(loaded.translation));
   report(checked.diagnostics);
@@ -78,7 +89,7 @@ async function toConf(file: string | undefined, options: ConvertOptions): Promis
     report(checked.diagnostics);
     return EXIT_INVALID;
   }
-  const conf = policyToConf(checked.policy, { source: file });
+  const conf = policyToConf(checked.policy, { source: file, force: options.force ?? false });
   const diagnostics = placeDiagnostics(loaded.source, conf.diagnostics);
   report(diagnostics);
   if (hasErrors(diagnostics)) {
@@ -96,14 +107,22 @@ export function convertCommand(): Command {
       'Convert a telemetrics.conf into a policy whose settings each name the key they came from. Without FILE, ' +
         'upstream\'s search order is used: /etc/telemetrics/telemetrics.conf, then ' +
         '/usr/share/defaults/telemetrics/telemetrics.conf (under --root), then the compiled defaults.\n' +
-        'With --to-conf, convert the policy FILE into a telemetrics.conf and list every setting it cannot express.\n\n' +
+        'With --to-conf, convert the policy FILE into a telemetrics.conf and list every setting it cannot express. ' +
+        'Losing redaction, the deny or allow lists, min_severity, the first route\'s match or an http protocol the server URL ' +
+        'does not name is an error (the file would send what the policy keeps back, or what its server refuses); --force writes it anyway.\n\n' +
         'Diagnostics go to stderr. Exit status: 0 converted (warnings may be printed), 1 the input has errors ' +
         '(nothing is written), 2 usage error or unreadable file.',
     )
     .argument('[file]', 'telemetrics.conf to convert (with --to-conf: the policy)')
     .option('-o, --output <file>', 'write the result to this file instead of stdout')
     .option('--to-conf', 'convert a policy into a telemetrics.conf')
+    .option('--force', 'with --to-conf: write the file even when it would send what the policy keeps back (redaction, deny, …)')
     .action(async (file: string | undefined, options: ConvertOptions, command: Command) => {
+      if (options.force && !options.toConf) {
+        process.stderr.write('telem convert: --force only applies with --to-conf\n');
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       if (file !== undefined && options.output !== undefined && path.resolve(file) === path.resolve(options.output)) {
         process.stderr.write(`telem convert: -o ${options.output} would overwrite the file being converted; name another file\n`);
         process.exitCode = EXIT_USAGE;

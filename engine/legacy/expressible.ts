@@ -9,7 +9,7 @@ import { type Diagnostic, type KeyPath, formatKeyPath } from '../diagnostics/dia
 
 /** Parts of a resolved policy that are bookkeeping, not behaviour. */
 const IGNORED = new Set(['metadata', 'source', 'routeNames', '$schema']);
-const DURATION_KEYS = new Set(['expiry', 'interval', 'max_interval', 'batch_window', 'read_timeout', 'recycle_after', 'timeout', 'connect_timeout', 'rotate_every', 'poll_interval', 'soak']);
+const DURATION_KEYS = new Set(['expiry', 'interval', 'max_interval', 'batch_window', 'read_timeout', 'first_byte_timeout', 'recycle_after', 'timeout', 'connect_timeout', 'rotate_every', 'poll_interval', 'soak']);
 const SIZE_KEYS = new Set(['max_size', 'max_payload']);
 
 type Plain = Record<string, unknown>;
@@ -71,15 +71,52 @@ function label(path: KeyPath, value: unknown): string {
   return `${formatKeyPath(path)}${name}`;
 }
 
-export function inexpressible(original: ResolvedPolicy, converted: ResolvedPolicy): Diagnostic[] {
-  return differences(original, converted, []).map(({ path, original: was, converted: becomes }) => {
-    const what = label(path, was);
-    let message: string;
-    const emptied = becomes === undefined || (becomes === null && !isScalar(was)) || (Array.isArray(becomes) && becomes.length === 0);
-    if (emptied) message = `${what} cannot be expressed in telemetrics.conf and is left out`;
-    else if (was === undefined) message = `telemetrics.conf cannot leave out ${what}: the converted file gives ${describe(path, becomes)}`;
-    else if (isScalar(was) && isScalar(becomes)) message = `${what} ${describe(path, was)} cannot be expressed in telemetrics.conf: the converted file gives ${describe(path, becomes)}`;
-    else message = `${what} cannot be expressed in telemetrics.conf as it is`;
-    return { code: 'conf-not-expressible', severity: 'warning', message, path };
+/**
+ * Losses that change what leaves the machine: without them the converted file would send what
+ * the policy keeps back, or speak a protocol its server refuses. They are errors unless forced.
+ * "*" stands for any destination name.
+ */
+const UNSAFE: readonly { readonly path: KeyPath; readonly code: string; readonly consequence: string }[] = [
+  { path: ['collection', 'redact'], code: 'conf-drops-redaction', consequence: 'the converted file would send payloads unredacted' },
+  { path: ['collection', 'deny'], code: 'conf-drops-deny', consequence: 'the converted file would send the records the policy denies' },
+  { path: ['collection', 'allow'], code: 'conf-drops-allow', consequence: 'the converted file would send records the policy does not allow' },
+  { path: ['collection', 'min_severity'], code: 'conf-drops-min-severity', consequence: "the converted file would send records below the policy's min_severity" },
+  { path: ['routes', 0, 'match'], code: 'conf-widens-route', consequence: 'the converted file would send every record, not only those this route matches' },
+  {
+    path: ['destinations', '*', 'protocol'],
+    code: 'conf-protocol-not-expressible',
+    consequence: "telemetrics.conf takes the protocol from the server URL's path (/v2/ or not), and a server refuses every record sent in the other protocol",
+  },
+];
+
+function unsafeLoss(path: KeyPath) {
+  return UNSAFE.find((loss) => loss.path.every((segment, index) => segment === '*' || path[index] === segment));
+}
+
+export interface InexpressibleOptions {
+  /** Report unsafe losses as warnings: the user asked for the file anyway (`--force`). */
+  readonly force?: boolean;
+}
+
+export function inexpressible(original: ResolvedPolicy, converted: ResolvedPolicy, options: InexpressibleOptions = {}): Diagnostic[] {
+  return differences(original, converted, []).map((difference) => {
+    const diagnostic = describeLoss(difference);
+    const unsafe = unsafeLoss(difference.path);
+    if (!unsafe) return diagnostic;
+    const message = `${diagnostic.message}: ${unsafe.consequence}`;
+    return options.force
+      ? { ...diagnostic, code: unsafe.code, message: `${message} (written anyway: --force)` }
+      : { ...diagnostic, code: unsafe.code, severity: 'error', message, hint: 'change the policy so a telemetrics.conf can say it, or pass --force to write the file anyway' };
   });
+}
+
+function describeLoss({ path, original: was, converted: becomes }: Difference): Diagnostic {
+  const what = label(path, was);
+  let message: string;
+  const emptied = becomes === undefined || (becomes === null && !isScalar(was)) || (Array.isArray(becomes) && becomes.length === 0);
+  if (emptied) message = `${what} cannot be expressed in telemetrics.conf and is left out`;
+  else if (was === undefined) message = `telemetrics.conf cannot leave out ${what}: the converted file gives ${describe(path, becomes)}`;
+  else if (isScalar(was) && isScalar(becomes)) message = `${what} ${describe(path, was)} cannot be expressed in telemetrics.conf: the converted file gives ${describe(path, becomes)}`;
+  else message = `${what} cannot be expressed in telemetrics.conf as it is`;
+  return { code: 'conf-not-expressible', severity: 'warning', message, path };
 }

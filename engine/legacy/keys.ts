@@ -4,6 +4,7 @@
  * `satisfies Record<LegacyKey, KeyMapping>`, so a key left out or misspelt does not compile.
  * This folder is the only place that knows upstream key names.
  */
+import path from 'node:path';
 import { UPSTREAM_TID } from '../../schemas/destinations.js';
 import type { KeyPath } from '../diagnostics/diagnostic.js';
 import type { Reporter } from './report.js';
@@ -46,6 +47,8 @@ interface MappingBase<T> {
   readonly about: string;
   /** Upstream's getter: the value it would really use, with a message wherever it would clamp or fail. */
   readonly check?: (value: T, report: Reporter) => T;
+  /** For an integer: what 0 means upstream, which is what it reads text without digits as. */
+  readonly zero?: string;
 }
 
 export type KeyMapping =
@@ -120,6 +123,19 @@ function notEmpty(key: LegacyKey, consequence: string) {
   };
 }
 
+/** A path the agent resolves under --root must start with "/"; a relative one would resolve against its working directory. */
+function absolute(key: LegacyKey) {
+  return (value: string, report: Reporter): string => {
+    if (value === '' || path.isAbsolute(value)) return value;
+    report.error(
+      'legacy-relative-path',
+      `${key}=${value} must be an absolute path: upstream resolves it against its daemon's working directory, and telem would look outside --root`,
+      `start it with "/", such as ${key}=${DEFAULTS[key] === '' ? '/etc/ssl/certs/ca-certificates.crt' : String(DEFAULTS[key])}`,
+    );
+    return DEFAULTS[key] as string;
+  };
+}
+
 /** "X-Telemetry-TID: 6907…" → header name and tenant id, or undefined when it is not a header line. */
 export function splitTidHeader(text: string): { name: string; tid: string } | undefined {
   const colon = text.indexOf(':');
@@ -134,7 +150,8 @@ const KEYS = {
   server: {
     type: 'string',
     default: DEFAULTS.server,
-    policy: [[...DESTINATION, 'url']],
+    // The URL's path decides the protocol too (see to-policy.ts).
+    policy: [[...DESTINATION, 'url'], [...DESTINATION, 'protocol']],
     about: 'URL records are POSTed to',
     check: (value, report) => {
       const checked = notEmpty('server', 'upstream would POST every record to an empty URL and never deliver one')(value, report);
@@ -151,14 +168,14 @@ const KEYS = {
     default: DEFAULTS.socket_path,
     policy: [['intake', 'socket']],
     about: 'unix socket probes send records to',
-    check: (value, report) => notEmpty('socket_path', 'upstream could not create its socket and no probe could send a record')(value, report),
+    check: (value, report) => absolute('socket_path')(notEmpty('socket_path', 'upstream could not create its socket and no probe could send a record')(value, report), report),
   },
   spool_dir: {
     type: 'string',
     default: DEFAULTS.spool_dir,
     policy: [['spool', 'dir']],
     about: 'directory holding records until they are delivered',
-    check: (value, report) => notEmpty('spool_dir', 'upstream could not stage a single record')(value, report),
+    check: (value, report) => absolute('spool_dir')(notEmpty('spool_dir', 'upstream could not stage a single record')(value, report), report),
   },
   rate_limit_strategy: {
     type: 'string',
@@ -177,6 +194,7 @@ const KEYS = {
     default: DEFAULTS.cainfo,
     policy: [[...DESTINATION, 'ca_file']],
     about: 'PEM file of CA certificates for https (empty: the system store)',
+    check: (value, report) => absolute('cainfo')(value, report),
   },
   tidheader: {
     type: 'string',
@@ -199,6 +217,7 @@ const KEYS = {
     unit: 'minutes',
     policy: [['spool', 'expiry']],
     about: 'records older than this many minutes are deleted instead of delivered',
+    zero: 'every spooled record expires at once',
     check: (value, report) => {
       if (value < 0) {
         report.error(
@@ -217,7 +236,18 @@ const KEYS = {
     unit: 'KiB',
     policy: [['spool', 'max_size']],
     about: 'most disk space the spool may use, in KiB (-1: no quota)',
-    check: (value, report) => (value < 0 ? -1 : clampAbove('spool_max_size', 'KiB', Math.floor(LONG_MAX / 1024))(value, report)),
+    zero: 'a quota of 0 KiB: every record arriving while delivery fails is dropped',
+    check: (value, report) => {
+      if (value === 0) {
+        report.error(
+          'legacy-spool-size-zero',
+          'spool_max_size=0 leaves the spool no room: upstream drops every record that arrives while delivery is failing, and telem would drop every record',
+          'use a positive size in KiB, such as spool_max_size=5120, or spool_max_size=-1 for no quota',
+        );
+        return DEFAULTS.spool_max_size;
+      }
+      return value < 0 ? -1 : clampAbove('spool_max_size', 'KiB', Math.floor(LONG_MAX / 1024))(value, report);
+    },
   },
   spool_process_time: {
     type: 'integer',
@@ -225,6 +255,7 @@ const KEYS = {
     unit: 'seconds',
     policy: [['spool', 'retry', 'interval']],
     about: `seconds between retries of spooled records (${SPOOL_RUN_MIN_S} to ${SPOOL_RUN_MAX_S})`,
+    zero: `raised to its minimum of ${SPOOL_RUN_MIN_S} seconds`,
     check: (value, report) => {
       const clamped = Math.min(Math.max(value, SPOOL_RUN_MIN_S), SPOOL_RUN_MAX_S);
       if (clamped !== value) {
@@ -244,6 +275,7 @@ const KEYS = {
     unit: 'minutes',
     policy: [[...RATE_LIMIT, 'records']],
     about: `minutes over which record_burst_limit counts (0 to ${MAX_WINDOW_MINUTES})`,
+    zero: 'a window that counts nothing',
     check: (value, report) => window('record_window_length')(value, report),
   },
   byte_window_length: {
@@ -252,6 +284,7 @@ const KEYS = {
     unit: 'minutes',
     policy: [[...RATE_LIMIT, 'bytes']],
     about: `minutes over which byte_burst_limit counts (0 to ${MAX_WINDOW_MINUTES})`,
+    zero: 'a window that counts nothing',
     check: (value, report) => window('byte_window_length')(value, report),
   },
   record_burst_limit: {
@@ -259,6 +292,7 @@ const KEYS = {
     default: DEFAULTS.record_burst_limit,
     policy: [[...RATE_LIMIT, 'records']],
     about: 'most records sent per window (-1: no record limit)',
+    zero: 'a limit of 0 records: every record is held back',
     check: (value) => (value < 0 ? -1 : value),
   },
   byte_burst_limit: {
@@ -266,6 +300,7 @@ const KEYS = {
     default: DEFAULTS.byte_burst_limit,
     policy: [[...RATE_LIMIT, 'bytes']],
     about: 'most bytes sent per window (-1: no byte limit)',
+    zero: 'a limit of 0 bytes: every record is held back',
     check: (value) => (value < 0 ? -1 : value),
   },
   rate_limit_enabled: {

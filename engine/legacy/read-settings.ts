@@ -1,8 +1,8 @@
 /**
  * Raw `[settings]` entries → the value of every key as upstream's getters would return it.
- * Integers are read like strtoll(value, NULL, 10) (so "15min" is 15 and "abc" is 0, each with a
- * warning), booleans accept true/false/1/0 in any case, and out-of-range values go through the
- * key table's checks.
+ * Integers are read like strtoll(value, NULL, 10): "15min" is 15 with a warning, text without
+ * digits (upstream's 0) is an error and keeps the compiled default. Booleans accept
+ * true/false/1/0 in any case, and out-of-range values go through the key table's checks.
  */
 import type { IniEntry } from './ini.js';
 import { LEGACY_KEYS, LEGACY_KEY_NAMES, type LegacyKey, type LegacySettings, compiledDefaults } from './keys.js';
@@ -17,8 +17,14 @@ function readInteger(key: LegacyKey, text: string, report: Reporter): number | u
   const match = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(text);
   const digits = match?.[1];
   if (digits === undefined) {
-    report.warn('legacy-integer-text', `${key}=${text} is not a number: upstream reads it as 0, and so does the policy`, `write a whole number${unitHint(key)}`);
-    return 0;
+    // Upstream's 0 is never what text meant, and for most keys it silently stops delivery.
+    const zero = LEGACY_KEYS[key].zero;
+    report.error(
+      'legacy-not-a-number',
+      `${key}=${text} is not a number: upstream reads it as 0${zero ? ` (${zero})` : ''}`,
+      `write a whole number${unitHint(key)}, or remove the line for the compiled default ${key}=${LEGACY_KEYS[key].default}`,
+    );
+    return undefined;
   }
   const value = BigInt(digits);
   if (value < INT64_MIN || value > INT64_MAX) {

@@ -1,6 +1,7 @@
 /**
- * `telem convert --to-conf`: a resolved policy → telemetrics.conf text, with a warning naming
- * every setting the file cannot express.
+ * `telem convert --to-conf`: a resolved policy → telemetrics.conf text, with a diagnostic naming
+ * every setting the file cannot express (an error where the file would send what the policy
+ * keeps back, unless forced).
  */
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { type Diagnostic, type KeyPath, formatKeyPath } from '../diagnostics/diagnostic.js';
@@ -20,14 +21,21 @@ export interface ConfConversion {
 
 const SERVER_KEYS: ReadonlySet<LegacyKey> = new Set(['server', 'tidheader', 'cainfo']);
 
-export function policyToConf(policy: ResolvedPolicy, options: { source?: string | null } = {}): ConfConversion {
+export interface PolicyToConfOptions {
+  /** Where the policy came from, for the file's header comment. */
+  readonly source?: string | null;
+  /** Write the file even when it would send what the policy keeps back (those losses become warnings). */
+  readonly force?: boolean;
+}
+
+export function policyToConf(policy: ResolvedPolicy, options: PolicyToConfOptions = {}): ConfConversion {
   const choice = policyToSettings(policy);
   const names = {
     ...(choice.destinationName === undefined ? {} : { destinationName: choice.destinationName }),
     ...(choice.routeName === undefined ? {} : { routeName: choice.routeName }),
   };
   const back = validatePolicyValue(settingsToPolicy(choice.settings, names));
-  const lost = back.policy ? inexpressible(policy, back.policy) : back.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
+  const lost = back.policy ? inexpressible(policy, back.policy, { force: options.force ?? false }) : back.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
 
   const pathOf = (key: LegacyKey): KeyPath =>
     (LEGACY_KEYS[key].policy[0] ?? []).map((segment) => (segment === HTTP_DESTINATION && choice.destinationName ? choice.destinationName : segment));

@@ -5,6 +5,7 @@
  * Where upstream's meaning differs from the policy's (byte limits, a zero window, "drop"), the
  * policy does the sane thing and a warning says so.
  */
+import { protocolInUrl } from '../../schemas/destinations.js';
 import type { PolicyInput } from '../../schemas/policy.js';
 import { formatDuration, formatSize } from '../../schemas/units.js';
 import {
@@ -103,6 +104,24 @@ function rateLimitOf(settings: LegacySettings, options: ToPolicyOptions, reportF
   return { records, bytes, when_exceeded: whenExceeded, algorithm: 'minute-slots' };
 }
 
+/**
+ * The protocol upstream's own versions spoke to this URL: ≤ 2.3.5 sent headers to /v2/collector
+ * (the only path the Python backend serves), ≥ 2.4 sends JSON to /v3/collector. A server that
+ * gets the other protocol refuses every record, so the path decides.
+ */
+function protocolFor(server: string, present: boolean, reportFor: ReportFor): 'v2' | 'v3' {
+  const protocol = protocolInUrl(server) === 'v2' ? 'v2' : 'v3';
+  if (present) {
+    reportFor('server').note(
+      'legacy-protocol-from-url',
+      protocol === 'v2'
+        ? `server=${server} has a /v2/ path: the policy sends protocol v2 (record fields as HTTP headers), as upstream 2.3 and earlier did and the v2 backend expects`
+        : `server=${server} has no /v2/ path: the policy sends protocol v3 (a JSON body), as upstream 2.4 and later do`,
+    );
+  }
+  return protocol;
+}
+
 export function settingsToPolicy(settings: LegacySettings, options: ToPolicyOptions = {}): PolicyInput {
   const reportFor = options.reportFor ?? ignoreReports;
   const present = options.present ?? new Set<LegacyKey>();
@@ -114,7 +133,7 @@ export function settingsToPolicy(settings: LegacySettings, options: ToPolicyOpti
     const tid = splitTidHeader(settings.tidheader) ?? { name: 'X-Telemetry-TID', tid: settings.tidheader };
     destination = {
       type: 'http',
-      protocol: 'v3',
+      protocol: protocolFor(settings.server, present.has('server'), reportFor),
       url: settings.server,
       tid_header: tid.name,
       tid: tid.tid,

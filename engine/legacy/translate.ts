@@ -14,6 +14,15 @@ import { settingsToPolicy } from './to-policy.js';
 
 const SETTINGS_SECTION = 'settings';
 
+/** A choice the translation made that is no problem but worth saying, such as the protocol taken from a URL. */
+export interface TranslationNote {
+  readonly code: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
 export interface Translation {
   /** The file as named to the user, or null for upstream's compiled defaults. */
   readonly file: string | null;
@@ -24,6 +33,7 @@ export interface Translation {
   /** The entry that decides each key the file sets (the last one, as upstream). */
   readonly entries: ReadonlyMap<LegacyKey, IniEntry>;
   readonly diagnostics: readonly Diagnostic[];
+  readonly notes: readonly TranslationNote[];
   /** Line and column in the conf of the key behind a policy key path, when the file sets it. */
   locate(path: KeyPath, options?: { key?: boolean }): Position | undefined;
 }
@@ -120,12 +130,14 @@ export function translateConf(options: { file: string | null; text: string }): T
 
   const entries = settingsEntries(ini, at, diagnostics);
 
+  const notes: TranslationNote[] = [];
   const reportFor: ReportFor = (key) => {
     const entry = entries.get(key);
     const push = (severity: Severity) => (code: string, message: string, hint?: string) => {
       diagnostics.push({ code, severity, message, path: LEGACY_KEYS[key].policy[0] ?? [], ...at(entry?.line, entry?.valueColumn), ...(hint ? { hint } : {}) });
     };
-    return { warn: push('warning'), error: push('error') };
+    const note = (code: string, message: string) => notes.push({ code, message, ...at(entry?.line, entry?.valueColumn) });
+    return { warn: push('warning'), error: push('error'), note };
   };
   const settings = readSettings(entries, reportFor);
   const value = settingsToPolicy(settings, {
@@ -140,6 +152,7 @@ export function translateConf(options: { file: string | null; text: string }): T
     settings,
     entries,
     diagnostics: sortDiagnostics(diagnostics),
+    notes,
     locate(path, locateOptions) {
       const entry = entryBehind(path, entries);
       return entry && { line: entry.line, column: locateOptions?.key ? entry.keyColumn : entry.valueColumn };

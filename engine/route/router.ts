@@ -6,6 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import { lookupTrie } from '../compile/classification-trie.js';
 import type { CompiledPlan, CompiledRoute } from '../compile/plan.js';
 import type { TelemetryRecord } from '../record/fields.js';
+import { compileRedaction } from './linear-regexp.js';
 
 export type RejectReason = 'denied' | 'not_allowed' | 'below_min_severity' | 'payload_too_large';
 
@@ -24,7 +25,7 @@ export class Router {
 
   constructor(plan: CompiledPlan) {
     this.#plan = plan;
-    this.#redactions = plan.collection.redactions.map((rule) => ({ pattern: new RegExp(rule.pattern, 'g'), replace: rule.replace }));
+    this.#redactions = plan.collection.redactions.map((rule) => ({ pattern: compileRedaction(rule.pattern), replace: rule.replace }));
   }
 
   get plan(): CompiledPlan {

@@ -40,9 +40,10 @@ export function issueMessage(issue: RawIssue): string {
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return 'cannot be empty';
       if (issue.origin === 'array' && Number(issue.minimum) === 1) return 'needs at least one item';
-      return `must be at least ${sizeWord(issue.origin, issue.minimum as number)}, got ${describeValue(issue.input)}`;
+      // positive() is an exclusive minimum of 0: "at least 0" would wrongly allow 0.
+      return `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${sizeWord(issue.origin, issue.minimum as number)}, got ${describeValue(issue.input)}`;
     case 'too_big':
-      return `must be at most ${sizeWord(issue.origin, issue.maximum as number)}, got ${describeValue(issue.input)}`;
+      return `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${sizeWord(issue.origin, issue.maximum as number)}, got ${describeValue(issue.input)}`;
     case 'invalid_value':
       return `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}, got ${describeValue(issue.input)}`;
     case 'invalid_union': {

@@ -9,6 +9,8 @@ import { type PolicySource, placeDiagnostics } from '../load/source.js';
 import { checkCollection } from './checks/collection.js';
 import { checkDestinations } from './checks/destinations.js';
 import { checkFleet } from './checks/fleet.js';
+import { checkIntake } from './checks/intake.js';
+import { checkPaths } from './checks/paths.js';
 import { checkRateLimits } from './checks/rate-limits.js';
 import { checkRoutes } from './checks/routes.js';
 import { checkSpool } from './checks/spool.js';
@@ -16,7 +18,7 @@ import { repairPolicy } from './repair.js';
 import { resolvePolicy } from './resolve.js';
 import { issueMessage, issuesToDiagnostics } from './schema-issues.js';
 
-const CHECKS = [checkRoutes, checkRateLimits, checkSpool, checkCollection, checkDestinations, checkFleet];
+const CHECKS = [checkRoutes, checkRateLimits, checkSpool, checkIntake, checkPaths, checkCollection, checkDestinations, checkFleet];
 
 export interface ValidationResult {
   /** The resolved policy, present exactly when no diagnostic is an error. */

@@ -99,3 +99,74 @@ test('telem --help: lists the commands', async () => {
   assert.equal(result.code, 0);
   assert.match(result.stdout, /validate \[options\] \[file\] +check a policy file and report problems/);
 });
+
+test('telem validate: relative paths and a zero spool are errors at their lines with hints; exit 1', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'telem.policy.yaml');
+  await writeFile(
+    file,
+    [
+      'apiVersion: telem/v1',
+      'kind: Policy',
+      'metadata: { name: footguns }',
+      'intake: { socket: telem.sock }',
+      'spool: { dir: spool, max_size: 0 }',
+      'destinations: { archive: { type: file, path: records.ndjson } }',
+      'routes: [{ name: all, to: [archive] }]',
+      '',
+    ].join('\n'),
+  );
+  const result = await runCli(['validate', file]);
+  assert.equal(result.code, 1);
+  const lines = result.stdout.split('\n');
+  const row = (where: string, text: string) => {
+    const index = lines.findIndex((line) => line.startsWith(`${file}:${where} `) && line.includes(text));
+    assert.ok(index >= 0, `${where} ${text} in:\n${result.stdout}`);
+    return { line: lines[index] as string, hint: (lines[index + 1] ?? '').trim() };
+  };
+  const socket = row('4:19', 'intake.socket "telem.sock" must be an absolute path');
+  assert.match(socket.line, /error +intake\.socket "telem\.sock" must be an absolute path: a relative path would resolve against the agent's working directory, outside --root +intake\.socket +\(relative-path\)$/);
+  assert.equal(socket.hint, 'hint: start it with "/", such as "/run/telem-0"');
+  assert.equal(row('5:15', 'spool.dir "spool" must be an absolute path').hint, 'hint: start it with "/", such as "/var/spool/telemetry"');
+  const zero = row('5:32', 'spool.max_size 0B leaves the spool no room');
+  assert.match(zero.line, /\(spool-size-zero\)$/);
+  assert.equal(zero.hint, 'hint: use a positive size or "unlimited"');
+  row('6:46', 'destinations.archive.path "records.ndjson" must be an absolute path');
+  assert.match(result.stdout, /✖ 4 problems \(4 errors, 0 warnings\)\n$/);
+});
+
+test('telem validate: a redaction the linear engine cannot run is an error; a catastrophic one and a long read_timeout are warnings', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'telem.policy.yaml');
+  await writeFile(
+    file,
+    [
+      'apiVersion: telem/v1',
+      'kind: Policy',
+      'metadata: { name: redaction }',
+      'collection:',
+      '  redact:',
+      "    - pattern: '(a+)+$'",
+      "    - pattern: 'user=(\\w+) again=\\1'",
+      'intake: { read_timeout: 2h }',
+      'destinations: { l: { type: local } }',
+      'routes: [{ name: all, to: [l] }]',
+      '',
+    ].join('\n'),
+  );
+  const result = await runCli(['validate', file]);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:16 +warning +redaction pattern \\(a\\+\\)\\+\\$ nests a repetition inside a repetition, in \\(a\\+\\)\\+: it would backtrack catastrophically in a backtracking regex engine; telem runs it in linear time, so it is safe here +collection\\.redact\\[0\\]\\.pattern +\\(redaction-backtracking\\)$`, 'm'));
+  assert.match(result.stdout, /:7:16 +error +redaction pattern user=\(\\w\+\) again=\\1 cannot run in linear time: it uses the backreference \\1 +collection\.redact\[1\]\.pattern +\(redaction-not-linear\)\n +hint: telem runs redactions on a linear-time engine, which has no backreferences/);
+  assert.match(result.stdout, /:8:25 +warning +intake\.read_timeout 2h is over 1 hour: a slow or silent client could hold one of the 256 intake slots that long +intake\.read_timeout +\(intake-timeout-long\)$/m);
+  assert.match(result.stdout, /✖ 3 problems \(1 error, 2 warnings\)\n$/);
+});
+
+test('telem validate: a duration of more than 100 years is an error "duration too long"', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'telem.policy.yaml');
+  await writeFile(file, 'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: long }\nspool: { expiry: 99999999999w }\ndestinations: { l: { type: local } }\nroutes: [{ name: all, to: [l] }]\n');
+  const result = await runCli(['validate', file]);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /:4:18 +error +duration too long: at most 100 years \(36500d\), got "99999999999w" +spool\.expiry +\(schema-invalid-value\)$/m);
+});

@@ -46,6 +46,7 @@ test('checkPolicyFile: policy findings on a converted conf point at the line of 
   assert.deepEqual(
     checked.diagnostics.map((diagnostic) => `${diagnostic.line ?? '-'}:${diagnostic.column ?? '-'} ${diagnostic.code}`),
     // The record window comes from compiled defaults, so that finding has no line to point at.
-    ['-:- rate-window-exceeds-expiry', '4:15 expiry-shorter-than-retry', '3:8 protocol-url-mismatch'],
+    ['-:- rate-window-exceeds-expiry', '4:15 expiry-shorter-than-retry'],
   );
+  assert.equal(checked.policy.destinations.collector?.type === 'http' && checked.policy.destinations.collector.protocol, 'v2', 'a /v2/ server is spoken to in v2, so no protocol mismatch');
 });

@@ -65,7 +65,8 @@ const canonicalSettings: fc.Arbitrary<LegacySettings> = fc.record({
   cainfo: fc.oneof(fc.constant(''), pathText),
   tidheader: fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/), fc.stringMatching(/^[a-z0-9-]{1,36}$/)).map(([name, tid]) => `${name}: ${tid}`),
   record_expiry: fc.integer({ min: 0, max: 1_000_000 }),
-  spool_max_size: fc.integer({ min: -1, max: 10_000_000 }),
+  // 0 is refused: a spool with no room would drop every record.
+  spool_max_size: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 10_000_000 })),
   spool_process_time: fc.integer({ min: 120, max: 300 }),
   record_burst_limit: fc.integer({ min: 0, max: 1_000_000 }),
   record_window_length: fc.integer({ min: 1, max: 59 }),

@@ -45,31 +45,95 @@ test('to-conf: the written file spells spaces as "\\s" and sets every key under 
   assert.match(conf.text, /^\[settings\]$/m);
 });
 
-test('to-conf: several destinations, per-route limits, a sliding window and redaction are each listed by name', async () => {
+async function severalDestinations() {
   const loaded = await loadPolicySource({ file: legacyFixture('several-destinations.policy.yaml') });
   assert.ok(loaded.source);
   const { policy } = validatePolicySource(loaded.source);
   assert.ok(policy);
-  const conf = policyToConf(policy, { source: 'several-destinations.policy.yaml' });
+  return policy;
+}
+
+test('to-conf: several destinations, per-route limits, a sliding window and redaction are each listed by name', async () => {
+  const conf = policyToConf(await severalDestinations(), { source: 'several-destinations.policy.yaml' });
   assert.deepEqual(
-    conf.diagnostics.map((diagnostic) => `${diagnostic.code} ${formatKeyPath(diagnostic.path)}`),
+    conf.diagnostics.map((diagnostic) => `${diagnostic.severity} ${diagnostic.code} ${formatKeyPath(diagnostic.path)}`),
     [
-      'conf-not-expressible collection.redact',
-      'conf-not-expressible destinations.archive',
-      'conf-not-expressible routes[0].rate_limit.algorithm',
-      'conf-not-expressible routes[1]',
+      'error conf-drops-redaction collection.redact',
+      'warning conf-not-expressible destinations.archive',
+      'warning conf-not-expressible routes[0].rate_limit.algorithm',
+      'warning conf-not-expressible routes[1]',
     ],
   );
   assert.deepEqual(conf.diagnostics.map((diagnostic) => diagnostic.message), [
-    'collection.redact cannot be expressed in telemetrics.conf and is left out',
+    'collection.redact cannot be expressed in telemetrics.conf and is left out: the converted file would send payloads unredacted',
     'destinations.archive cannot be expressed in telemetrics.conf and is left out',
     'routes[0].rate_limit.algorithm "sliding" cannot be expressed in telemetrics.conf: the converted file gives "minute-slots"',
     'routes[1] (route "crashes") cannot be expressed in telemetrics.conf and is left out',
   ]);
+  assert.equal(conf.diagnostics[0]?.hint, 'change the policy so a telemetrics.conf can say it, or pass --force to write the file anyway');
   assert.match(conf.text, /^# Not expressible in this file \(telem convert listed each\):\n# {3}collection\.redact\n/m);
   assert.match(conf.text, /^server=https:\/\/telemetry\.example\.org\/v3\/collector$/m);
   assert.match(conf.text, /^record_expiry=600$/m);
   assert.match(conf.text, /^record_burst_limit=100$/m);
+});
+
+test('to-conf: forced, losing redaction is a warning that says the file was written anyway', async () => {
+  const conf = policyToConf(await severalDestinations(), { force: true });
+  assert.deepEqual(brief(conf.diagnostics).slice(0, 1), ['- warning conf-drops-redaction']);
+  assert.equal(
+    conf.diagnostics[0]?.message,
+    'collection.redact cannot be expressed in telemetrics.conf and is left out: the converted file would send payloads unredacted (written anyway: --force)',
+  );
+  assert.equal(conf.diagnostics[0]?.hint, undefined);
+});
+
+function policyWith(extra: Record<string, unknown>) {
+  const { policy, diagnostics } = validatePolicyValue({
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'filters' },
+    destinations: { c: { type: 'http', url: 'https://h/v3/collector' } },
+    routes: [{ name: 'all', to: ['c'] }],
+    ...extra,
+  });
+  assert.ok(policy, JSON.stringify(diagnostics));
+  return policy;
+}
+
+test('to-conf: losing what keeps records back (deny, allow, min_severity, the first route\'s match) is an error, each with its consequence', () => {
+  const conf = policyToConf(
+    policyWith({
+      collection: { allow: ['org.clearlinux/*/*'], deny: ['*/journal/*'], min_severity: 2 },
+      routes: [{ name: 'crashes', match: { classification: 'org.clearlinux/crash/*' }, to: ['c'] }],
+    }),
+  );
+  assert.deepEqual(
+    conf.diagnostics.map((diagnostic) => `${diagnostic.severity} ${diagnostic.code} ${formatKeyPath(diagnostic.path)}: ${diagnostic.message.split(': ').at(-1)}`),
+    [
+      'error conf-drops-allow collection.allow: the converted file would send records the policy does not allow',
+      'error conf-drops-deny collection.deny: the converted file would send the records the policy denies',
+      "error conf-drops-min-severity collection.min_severity: the converted file would send records below the policy's min_severity",
+      'error conf-widens-route routes[0].match.classification: the converted file would send every record, not only those this route matches',
+    ],
+  );
+});
+
+test('to-conf: a v2 destination at a /v2/collector URL round-trips to v2 with nothing lost', () => {
+  const conf = policyToConf(policyWith({ destinations: { c: { type: 'http', protocol: 'v2', url: 'http://backend.example/v2/collector' } } }));
+  assert.deepEqual(conf.diagnostics, []);
+  assert.match(conf.text, /^server=http:\/\/backend\.example\/v2\/collector$/m);
+  const again = validatePolicyValue(translateConf({ file: 'back.conf', text: conf.text }).value).policy?.destinations.collector;
+  assert.equal(again?.type === 'http' && again.protocol, 'v2');
+});
+
+test('to-conf: a protocol the server URL does not name is an error, since the conf would speak the other one', () => {
+  const conf = policyToConf(policyWith({ destinations: { c: { type: 'http', protocol: 'v2', url: 'http://backend.example/collector' } } }));
+  assert.deepEqual(brief(conf.diagnostics), ['- error conf-protocol-not-expressible']);
+  assert.equal(
+    conf.diagnostics[0]?.message,
+    'destinations.c.protocol "v2" cannot be expressed in telemetrics.conf: the converted file gives "v3": ' +
+      "telemetrics.conf takes the protocol from the server URL's path (/v2/ or not), and a server refuses every record sent in the other protocol",
+  );
 });
 
 test('to-conf: values the file cannot hold exactly are rounded up or clamped, and each one is named', () => {
@@ -100,7 +164,7 @@ test('to-conf: a value the dialect cannot hold is an error, not a wrong file', (
     apiVersion: 'telem/v1',
     kind: 'Policy',
     metadata: { name: 'backslash' },
-    spool: { dir: 'C:\\spool' },
+    spool: { dir: '/srv/back\\slash' },
     destinations: { c: { type: 'local' } },
     routes: [{ name: 'all', to: ['c'] }],
   });

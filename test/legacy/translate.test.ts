@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hasErrors } from '../../engine/diagnostics/diagnostic.js';
+import { LEGACY_KEYS, LEGACY_KEY_NAMES } from '../../engine/legacy/keys.js';
 import { validatePolicyValue } from '../../engine/validate/validate.js';
 import { brief, legacyFixture, translateFixture, translateLines } from './helpers.js';
 
@@ -107,16 +108,104 @@ test('rate_limit_strategy: case does not matter, and anything else is "spool" wi
   assert.equal(policy.routes[0]?.rate_limit?.when_exceeded, 'spool');
 });
 
-test('integers: text without digits reads as 0, with a warning', () => {
-  const { translation, policy } = parsed('spool_max_size=lots');
+test('integers: text without digits is an error at file:line naming what upstream\'s 0 would do, and keeps the compiled default', () => {
+  const translation = translateLines('record_expiry=abc');
+  assert.deepEqual(
+    translation.diagnostics.map(({ file, line, column, severity, code, message, hint }) => ({ where: `${file}:${line}:${column}`, severity, code, message, hint })),
+    [
+      {
+        where: 'test.conf:2:15',
+        severity: 'error',
+        code: 'legacy-not-a-number',
+        message: 'record_expiry=abc is not a number: upstream reads it as 0 (every spooled record expires at once)',
+        hint: 'write a whole number (the unit is minutes), or remove the line for the compiled default record_expiry=1200',
+      },
+    ],
+  );
+  assert.equal(translation.settings.record_expiry, 1200);
+});
+
+test('integers: every integer key refuses text without digits, an empty value too', () => {
+  const integerKeys = LEGACY_KEY_NAMES.filter((key) => LEGACY_KEYS[key].type === 'integer');
+  assert.equal(integerKeys.length, 7);
+  for (const key of integerKeys) {
+    for (const value of ['lots', '']) {
+      const translation = translateLines(`${key}=${value}`);
+      assert.deepEqual(brief(translation.diagnostics), ['2 error legacy-not-a-number'], `${key}=${value}`);
+      assert.match(translation.diagnostics[0]?.message ?? '', new RegExp(`^${key}=${value} is not a number: upstream reads it as 0 \\(.+\\)$`), key);
+      assert.equal(translation.settings[key], LEGACY_KEYS[key].default, key);
+    }
+  }
+});
+
+test('integers: digits followed by text still read as the digits, with a warning', () => {
+  const { translation, policy } = parsed('record_expiry=90min');
   assert.deepEqual(brief(translation.diagnostics), ['2 warning legacy-integer-text']);
-  assert.equal(translation.diagnostics[0]?.message, 'spool_max_size=lots is not a number: upstream reads it as 0, and so does the policy');
-  assert.equal(policy.spool.max_size, 0);
+  assert.equal(policy.spool.expiry, 90 * 60_000);
 });
 
 test('integers: a number beyond 64 bits is an error, as upstream rejects it', () => {
   const translation = translateLines('record_expiry=99999999999999999999');
   assert.deepEqual(brief(translation.diagnostics), ['2 error legacy-integer-range']);
+});
+
+test('spool_max_size: 0 is an error (the spool would have no room), with the conf\'s own way to say "no quota"', () => {
+  const translation = translateLines('spool_max_size=0');
+  assert.deepEqual(brief(translation.diagnostics), ['2 error legacy-spool-size-zero']);
+  assert.equal(
+    translation.diagnostics[0]?.message,
+    'spool_max_size=0 leaves the spool no room: upstream drops every record that arrives while delivery is failing, and telem would drop every record',
+  );
+  assert.equal(translation.diagnostics[0]?.hint, 'use a positive size in KiB, such as spool_max_size=5120, or spool_max_size=-1 for no quota');
+});
+
+test('paths: a relative socket_path, spool_dir or cainfo is an error at its line', () => {
+  const translation = translateLines('socket_path=run/telem-0', 'spool_dir=spool', 'cainfo=certs/ca.pem');
+  assert.deepEqual(brief(translation.diagnostics), ['2 error legacy-relative-path', '3 error legacy-relative-path', '4 error legacy-relative-path']);
+  assert.equal(
+    translation.diagnostics[1]?.message,
+    "spool_dir=spool must be an absolute path: upstream resolves it against its daemon's working directory, and telem would look outside --root",
+  );
+  assert.equal(translation.diagnostics[1]?.hint, 'start it with "/", such as spool_dir=/var/spool/telemetry');
+  assert.equal(translation.settings.spool_dir, '/var/spool/telemetry', 'the compiled default is kept');
+});
+
+test('server: a /v2/collector URL is sent protocol v2, with a note saying so at the server line', () => {
+  const { translation, policy } = parsed('server=http://backend.example:8090/v2/collector');
+  const destination = policy.destinations.collector;
+  assert.equal(destination?.type === 'http' && destination.protocol, 'v2');
+  assert.deepEqual(translation.diagnostics, []);
+  assert.deepEqual(translation.notes, [
+    {
+      code: 'legacy-protocol-from-url',
+      message:
+        'server=http://backend.example:8090/v2/collector has a /v2/ path: the policy sends protocol v2 (record fields as HTTP headers), as upstream 2.3 and earlier did and the v2 backend expects',
+      file: 'test.conf',
+      line: 2,
+      column: 8,
+    },
+  ]);
+});
+
+test('server: any /v2/ path segment means v2; /v3/, no version or v2 elsewhere in the URL mean v3', () => {
+  const protocolOf = (server: string) => {
+    const destination = parsed(`server=${server}`).policy.destinations.collector;
+    return destination?.type === 'http' ? destination.protocol : undefined;
+  };
+  assert.equal(protocolOf('https://h/telemetry/v2/collector/'), 'v2');
+  assert.equal(protocolOf('https://h/v2'), 'v2');
+  assert.equal(protocolOf('https://h/v3/collector'), 'v3');
+  assert.equal(protocolOf('http://127.0.0.1'), 'v3');
+  assert.equal(protocolOf('https://v2.example.org/collector?api=/v2/'), 'v3');
+  assert.equal(protocolOf('https://h/v20/collector'), 'v3');
+});
+
+test('server: the note names v3 for other URLs, and there is none for the compiled default', () => {
+  assert.equal(
+    translateLines('server=http://127.0.0.1/collector').notes[0]?.message,
+    'server=http://127.0.0.1/collector has no /v2/ path: the policy sends protocol v3 (a JSON body), as upstream 2.4 and later do',
+  );
+  assert.deepEqual(translateLines('spool_dir=/srv/spool').notes, []);
 });
 
 test('spool_max_size: any negative size is an unlimited spool', () => {

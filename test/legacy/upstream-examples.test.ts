@@ -51,6 +51,7 @@ test('example.conf: becomes a valid policy with an http destination, minute-slot
     timeout: 10_000,
     connect_timeout: 5_000,
     success_status: [200, 201],
+    on_reject: 'retry',
     concurrency: 16,
   });
   assert.deepEqual(policy.routes[0]?.rate_limit, {

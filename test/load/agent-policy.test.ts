@@ -53,3 +53,24 @@ test('agent policy search: a broken /etc policy is an error, not a silent fall b
   assert.equal(found.policy, null);
   assert.equal(found.diagnostics[0]?.code, 'schema-missing-key');
 });
+
+test('agent policy search: an /etc telemetrics.conf whose server is …/v2/collector runs with protocol v2', async (t) => {
+  const root = await tempDir(t);
+  await put(root, 'etc/telemetrics/telemetrics.conf', '[settings]\nserver=http://backend.example/v2/collector\n');
+  const found = await loadAgentPolicy({ root });
+  assert.equal(found.origin, 'etc-conf');
+  const destination = found.policy?.destinations.collector;
+  assert.equal(destination?.type === 'http' && destination.protocol, 'v2');
+  assert.deepEqual(found.diagnostics, []);
+});
+
+test('agent policy search: an /etc telemetrics.conf with record_expiry=abc does not run, with the error at its line', async (t) => {
+  const root = await tempDir(t);
+  await put(root, 'etc/telemetrics/telemetrics.conf', '[settings]\nrecord_expiry=abc\n');
+  const found = await loadAgentPolicy({ root });
+  assert.equal(found.policy, null);
+  assert.deepEqual(
+    found.diagnostics.map((d) => `${path.relative(root, d.file ?? '')}:${d.line} ${d.severity} ${d.code}`),
+    ['etc/telemetrics/telemetrics.conf:2 error legacy-not-a-number'],
+  );
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { byteRateSchema, durationSchema, formatDuration, formatSize, parseDuration, parseSize, recordRateSchema, sizeSchema } from '../../schemas/units.js';
+import { MAX_DURATION_MS, byteRateSchema, durationSchema, formatDuration, formatSize, parseDuration, parseSize, recordRateSchema, sizeSchema } from '../../schemas/units.js';
 
 test('durations: human text becomes milliseconds', () => {
   assert.equal(parseDuration('15m'), 900_000);
@@ -41,4 +41,21 @@ test('formatting: durations and sizes print back as the shortest exact text', ()
   assert.equal(formatDuration(0), '0s');
   assert.equal(formatSize(5 * 1024 * 1024), '5MiB');
   assert.equal(formatSize(1000), '1000B');
+});
+
+test('durations: up to 100 years is accepted, beyond is an error "duration too long", however many digits', () => {
+  assert.equal(durationSchema.parse('36500d'), MAX_DURATION_MS);
+  assert.equal(durationSchema.parse('52w'), 52 * 604_800_000);
+  for (const text of ['36501d', '5215w', '9'.repeat(400) + 'w']) {
+    const result = durationSchema.safeParse(text);
+    assert.equal(result.success, false, text);
+    assert.match(result.error?.issues[0]?.message ?? '', /^duration too long: at most 100 years \(36500d\), got "/, text);
+  }
+});
+
+test('rates: a window of more than 100 years is an error too, the limit itself is not capped', () => {
+  assert.deepEqual(recordRateSchema.parse('1000000/36500d'), { limit: 1_000_000, windowMs: MAX_DURATION_MS });
+  const result = byteRateSchema.safeParse('1MiB/99999w');
+  assert.equal(result.success, false);
+  assert.equal(result.error?.issues[0]?.message, 'rate window too long: at most 100 years (36500d), got "99999w"');
 });

@@ -91,6 +91,51 @@ test('semantic checks: a spool expiry shorter than the retry interval is a warni
   assert.deepEqual(codes(diagnostics), ['warning:expiry-shorter-than-retry']);
 });
 
+test('semantic checks: a spool of 0 bytes is an error, since every record would be dropped', () => {
+  for (const max_size of [0, '0B', '0KiB']) {
+    const { diagnostics, policy: resolved } = validatePolicyValue(policy({ spool: { max_size } }));
+    assert.equal(resolved, null, String(max_size));
+    assert.deepEqual(
+      diagnostics.map(({ code, severity, message, path, hint }) => ({ code, severity, message, path, hint })),
+      [
+        {
+          code: 'spool-size-zero',
+          severity: 'error',
+          message: 'spool.max_size 0B leaves the spool no room: every record would be dropped as soon as it arrives',
+          path: ['spool', 'max_size'],
+          hint: 'use a positive size or "unlimited"',
+        },
+      ],
+    );
+  }
+  assert.deepEqual(codes(validatePolicyValue(policy({ spool: { max_size: 1 } })).diagnostics), []);
+  assert.deepEqual(codes(validatePolicyValue(policy({ spool: { max_size: 'unlimited' } })).diagnostics), []);
+});
+
+test('semantic checks: an intake read_timeout or first_byte_timeout over 1 hour is a warning about held slots', () => {
+  const { diagnostics, policy: resolved } = validatePolicyValue(policy({ intake: { read_timeout: '2h', first_byte_timeout: '1h1s' } }));
+  assert.ok(resolved, 'a warning only');
+  assert.deepEqual(codes(diagnostics), ['warning:intake-timeout-long', 'warning:intake-timeout-long']);
+  assert.equal(diagnostics[0]?.message, 'intake.read_timeout 2h is over 1 hour: a slow or silent client could hold one of the 256 intake slots that long');
+  assert.deepEqual(diagnostics[1]?.path, ['intake', 'first_byte_timeout']);
+  assert.deepEqual(codes(validatePolicyValue(policy({ intake: { read_timeout: '1h', first_byte_timeout: '1h' } })).diagnostics), []);
+});
+
+test('semantic checks: durations of weeks and years where they make sense are accepted, past 100 years they are an error', () => {
+  const long = policy({
+    consent: { machine_id: { rotate_every: '52w' } },
+    spool: { expiry: '4w', retry: { max_interval: '2w' } },
+    fleet: { poll_interval: '1w' },
+    collector: { retention: { max_age: '3650d' } },
+  });
+  assert.deepEqual(codes(validatePolicyValue(long).diagnostics), []);
+  const { diagnostics } = validatePolicyValue(policy({ spool: { expiry: '36501d' } }));
+  assert.deepEqual(
+    diagnostics.map((d) => [d.code, d.path.join('.'), d.message]),
+    [['schema-invalid-value', 'spool.expiry', 'duration too long: at most 100 years (36500d), got "36501d"']],
+  );
+});
+
 test('semantic checks: a redaction pattern that does not compile is an error naming the problem', () => {
   const { diagnostics } = validatePolicyValue(policy({ collection: { redact: [{ pattern: '(\\d+' }] } }));
   assert.deepEqual(codes(diagnostics), ['error:invalid-redaction-pattern']);
@@ -103,6 +148,13 @@ test('semantic checks: a v2 destination pointed at a v3 URL is a warning', () =>
     policy({ destinations: { central: { type: 'http', protocol: 'v2', url: 'http://127.0.0.1/v3/collector' } } }),
   );
   assert.deepEqual(codes(diagnostics), ['warning:protocol-url-mismatch']);
+});
+
+test('semantic checks: the default v3 at a URL ending in /v2 is a mismatch; v3 at /v3 or at a path without a version is not', () => {
+  const at = (url: string) => codes(validatePolicyValue(policy({ destinations: { central: { type: 'http', url } } })).diagnostics);
+  assert.deepEqual(at('http://127.0.0.1/v2'), ['warning:protocol-url-mismatch']);
+  assert.deepEqual(at('http://127.0.0.1/v3'), []);
+  assert.deepEqual(at('http://v2.example.org/collector'), []);
 });
 
 test('semantic checks: fleet bundles need trusted keys and stages that grow to 100%', () => {

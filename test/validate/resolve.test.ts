@@ -36,6 +36,33 @@ test('resolved policy: every default is applied', () => {
   assert.equal(central.timeout, 10_000);
 });
 
+test('resolved policy: a refused record is retried, one user may hold 64 connections and a new one has 2s to start talking', () => {
+  const { policy } = validatePolicyValue(written);
+  assert.ok(policy);
+  const central = policy.destinations.central;
+  assert.equal(central?.type === 'http' && central.on_reject, 'retry');
+  assert.equal(policy.intake.max_connections_per_uid, 64);
+  assert.equal(policy.intake.first_byte_timeout, 2_000);
+});
+
+test('resolved policy: on_reject "drop" is taken, anything else is a schema error naming both choices', () => {
+  const destination = (on_reject: unknown) => ({ ...written, destinations: { central: { type: 'http', url: 'https://c.example/v3/collector', on_reject } } });
+  const dropped = validatePolicyValue(destination('drop')).policy?.destinations.central;
+  assert.equal(dropped?.type === 'http' && dropped.on_reject, 'drop');
+  const { diagnostics } = validatePolicyValue(destination('ignore'));
+  assert.deepEqual(
+    diagnostics.map((d) => [d.code, d.path.join('.'), d.message]),
+    [['schema-invalid-value', 'destinations.central.on_reject', 'expected "retry" or "drop", got "ignore"']],
+  );
+});
+
+test('resolved policy: max_connections_per_uid must be a positive whole number', () => {
+  const problems = (value: unknown) =>
+    validatePolicyValue({ ...written, intake: { max_connections_per_uid: value } }).diagnostics.map((d) => `${d.code} ${d.path.join('.')}: ${d.message}`);
+  assert.deepEqual(problems(0), ['schema-out-of-range intake.max_connections_per_uid: must be more than 0, got 0']);
+  assert.deepEqual(problems(2.5), ['schema-invalid-type intake.max_connections_per_uid: expected a whole number, got 2.5']);
+});
+
 test('resolved policy: entities are keyed by name and the whole object is frozen', () => {
   const { policy } = validatePolicyValue(written);
   assert.ok(policy);

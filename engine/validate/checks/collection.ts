@@ -1,25 +1,63 @@
-/** Collection: redaction patterns compile, limits agree with intake, something is collected. */
+/** Collection: redaction patterns compile and run in linear time, limits agree with intake, something is collected. */
 import { formatSize } from '../../../schemas/units.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { globCovers } from '../../route/glob.js';
+import { tryCompileRedaction } from '../../route/linear-regexp.js';
+import { backtrackingRisk, linearObstacle, MAX_LINEAR_COPIES } from '../redaction-risks.js';
 import type { Check } from './check.js';
 
-export const checkCollection: Check = (policy) => {
+const LINEAR_HINT =
+  'telem runs redactions on a linear-time engine, which has no backreferences (\\1, \\k<name>), no lookahead or lookbehind ' +
+  `((?=…), (?!…), (?<=…), (?<!…)) and counts repetitions up to ${MAX_LINEAR_COPIES} (write [0-9a-f]{16}[0-9a-f]{16} for 32 hex digits); ` +
+  'match the text around a secret instead of looking around it';
+
+const RISK_TEXT = {
+  nested: { what: 'nests a repetition inside a repetition', hint: 'for example write (a+)+ as a+ and (\\w+\\s?)* as [\\w\\s]*' },
+  overlap: { what: 'repeats alternatives that can match the same text', hint: 'make the alternatives exclusive: for example write (a|aa)+ as a+' },
+} as const;
+
+function checkRedactions(rules: readonly { readonly pattern: string }[]): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const { collection, intake } = policy;
-  collection.redact.forEach((rule, index) => {
-    try {
-      new RegExp(rule.pattern, 'g');
-    } catch (error) {
+  rules.forEach((rule, index) => {
+    const path = ['collection', 'redact', index, 'pattern'];
+    const compiled = tryCompileRedaction(rule.pattern);
+    if (!compiled.ok && compiled.reason === 'syntax') {
       diagnostics.push({
         code: 'invalid-redaction-pattern',
         severity: 'error',
-        message: `redaction pattern does not compile: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`,
-        path: ['collection', 'redact', index, 'pattern'],
+        message: `redaction pattern does not compile: ${compiled.message}`,
+        path,
         hint: "patterns are JavaScript regular expressions; in YAML, single quotes keep backslashes as written: '\\d+'",
+      });
+      return;
+    }
+    if (!compiled.ok) {
+      diagnostics.push({
+        code: 'redaction-not-linear',
+        severity: 'error',
+        message: `redaction pattern ${rule.pattern} cannot run in linear time: ${linearObstacle(rule.pattern) ?? compiled.message}`,
+        path,
+        hint: LINEAR_HINT,
+      });
+      return;
+    }
+    const risk = backtrackingRisk(rule.pattern);
+    if (risk) {
+      diagnostics.push({
+        code: 'redaction-backtracking',
+        severity: 'warning',
+        message: `redaction pattern ${rule.pattern} ${RISK_TEXT[risk.kind].what}, in ${risk.source}: it would backtrack catastrophically in a backtracking regex engine; telem runs it in linear time, so it is safe here`,
+        path,
+        hint: `${RISK_TEXT[risk.kind].hint}, so the pattern stays safe in any other tool that uses it`,
       });
     }
   });
+  return diagnostics;
+}
+
+export const checkCollection: Check = (policy) => {
+  const { collection, intake } = policy;
+  const diagnostics = checkRedactions(collection.redact);
   if (collection.max_payload > intake.max_payload) {
     diagnostics.push({
       code: 'payload-limit-unreachable',

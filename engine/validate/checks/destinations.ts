@@ -1,4 +1,5 @@
 /** Destinations: the protocol agrees with the URL it is sent to. */
+import { protocolInUrl } from '../../../schemas/destinations.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Check } from './check.js';
 
@@ -8,7 +9,7 @@ export const checkDestinations: Check = (policy) => {
     if (destination.type !== 'http') continue;
     const pathname = new URL(destination.url).pathname;
     const other = destination.protocol === 'v2' ? 'v3' : 'v2';
-    if (pathname.includes(`/${other}/`)) {
+    if (protocolInUrl(destination.url) === other) {
       diagnostics.push({
         code: 'protocol-url-mismatch',
         severity: 'warning',

@@ -1,11 +1,20 @@
-/** Spool: retries must happen within a record's lifetime. */
+/** Spool: there is room for a record, and retries happen within a record's lifetime. */
 import { formatDuration } from '../../../schemas/units.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Check } from './check.js';
 
 export const checkSpool: Check = (policy) => {
   const diagnostics: Diagnostic[] = [];
-  const { expiry, retry } = policy.spool;
+  const { expiry, retry, max_size: maxSize } = policy.spool;
+  if (maxSize === 0) {
+    diagnostics.push({
+      code: 'spool-size-zero',
+      severity: 'error',
+      message: 'spool.max_size 0B leaves the spool no room: every record would be dropped as soon as it arrives',
+      path: ['spool', 'max_size'],
+      hint: 'use a positive size or "unlimited"',
+    });
+  }
   if (expiry < retry.interval) {
     diagnostics.push({
       code: 'expiry-shorter-than-retry',

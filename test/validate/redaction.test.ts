@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backtrackingRisk, linearObstacle } from '../../engine/validate/redaction-risks.js';
+import { validatePolicyValue } from '../../engine/validate/validate.js';
+
+function redactionDiagnostics(...patterns: string[]) {
+  const { diagnostics, policy } = validatePolicyValue({
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'redaction' },
+    collection: { redact: patterns.map((pattern) => ({ pattern })) },
+    destinations: { central: { type: 'local' } },
+    routes: [{ name: 'all', to: ['central'] }],
+  });
+  return { policy, diagnostics: diagnostics.map(({ code, severity, message, path, hint }) => ({ code, severity, message, path, hint })) };
+}
+
+test('redaction check: a pattern with a backreference or lookaround is an error naming it, with what the linear engine cannot do', () => {
+  const { policy, diagnostics } = redactionDiagnostics('(\\w+)=\\1', 'token(?=:)');
+  assert.equal(policy, null);
+  const hint =
+    'telem runs redactions on a linear-time engine, which has no backreferences (\\1, \\k<name>), no lookahead or lookbehind ' +
+    '((?=…), (?!…), (?<=…), (?<!…)) and counts repetitions up to 16 (write [0-9a-f]{16}[0-9a-f]{16} for 32 hex digits); ' +
+    'match the text around a secret instead of looking around it';
+  assert.deepEqual(diagnostics, [
+    {
+      code: 'redaction-not-linear',
+      severity: 'error',
+      message: 'redaction pattern (\\w+)=\\1 cannot run in linear time: it uses the backreference \\1',
+      path: ['collection', 'redact', 0, 'pattern'],
+      hint,
+    },
+    {
+      code: 'redaction-not-linear',
+      severity: 'error',
+      message: 'redaction pattern token(?=:) cannot run in linear time: it uses the lookaround (?=:)',
+      path: ['collection', 'redact', 1, 'pattern'],
+      hint,
+    },
+  ]);
+});
+
+test('redaction check: a repetition counted past 16 is an error that says so', () => {
+  const { diagnostics } = redactionDiagnostics('[0-9a-f]{32}');
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.severity} ${d.code}: ${d.message}`),
+    ['error redaction-not-linear: redaction pattern [0-9a-f]{32} cannot run in linear time: the repetition [0-9a-f]{32} counts past 16'],
+  );
+  assert.deepEqual(redactionDiagnostics('[0-9a-f]{16}[0-9a-f]{16}').diagnostics, []);
+});
+
+test('redaction check: nested repetitions and overlapping repeated alternatives are a warning that telem runs them in linear time', () => {
+  const { policy, diagnostics } = redactionDiagnostics('(a+)+$', '(a|aa)+');
+  assert.ok(policy, 'warnings only: the policy runs');
+  assert.deepEqual(diagnostics, [
+    {
+      code: 'redaction-backtracking',
+      severity: 'warning',
+      message:
+        'redaction pattern (a+)+$ nests a repetition inside a repetition, in (a+)+: it would backtrack catastrophically in a backtracking regex engine; telem runs it in linear time, so it is safe here',
+      path: ['collection', 'redact', 0, 'pattern'],
+      hint: 'for example write (a+)+ as a+ and (\\w+\\s?)* as [\\w\\s]*, so the pattern stays safe in any other tool that uses it',
+    },
+    {
+      code: 'redaction-backtracking',
+      severity: 'warning',
+      message:
+        'redaction pattern (a|aa)+ repeats alternatives that can match the same text, in (a|aa)+: it would backtrack catastrophically in a backtracking regex engine; telem runs it in linear time, so it is safe here',
+      path: ['collection', 'redact', 1, 'pattern'],
+      hint: 'make the alternatives exclusive: for example write (a|aa)+ as a+, so the pattern stays safe in any other tool that uses it',
+    },
+  ]);
+});
+
+test('redaction check: everyday patterns (an IPv4 address, an e-mail address, key=value) pass without a word', () => {
+  const everyday = ['\\b\\d{1,3}(\\.\\d{1,3}){3}\\b', '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}', '(password|token)=\\S+', '(\\d+\\.)+\\d+', '(?:[^,]+,)*'];
+  assert.deepEqual(redactionDiagnostics(...everyday).diagnostics, []);
+});
+
+test('backtracking risk: a repetition whose body can split the same text in several ways', () => {
+  for (const pattern of ['(a+)+', '(a*)*', '(\\w+\\s?)*', '(\\s*,\\s*)+', '(a+){10}', '(?:x+x+)+y', '((a+))+', '(a{1,3})+']) {
+    assert.equal(backtrackingRisk(pattern)?.kind, 'nested', pattern);
+  }
+  for (const pattern of ['(a|aa)+', '(a|b|ab)*', '(.|a)*']) assert.equal(backtrackingRisk(pattern)?.kind, 'overlap', pattern);
+  assert.equal(backtrackingRisk('x(\\w+\\s?)*y')?.source, '(\\w+\\s?)*');
+});
+
+test('backtracking risk: bounded, delimited or exclusive repetitions are not flagged', () => {
+  for (const pattern of ['a+', '(\\.\\d{1,3}){3}', '(\\d+\\.)+\\d+', '(foo|bar)*', '(.|\\n)*', '(a{1,3}){3}', '[^,]+(,[^,]+)*', '(ab)+']) {
+    assert.equal(backtrackingRisk(pattern), undefined, pattern);
+  }
+});
+
+test('linear obstacle: names the backreference, the lookaround or the repetition count the linear engine refuses', () => {
+  assert.equal(linearObstacle('(?<word>\\w+) \\k<word>'), 'it uses the backreference \\k<word>');
+  assert.equal(linearObstacle('(?<!x)y'), 'it uses the lookaround (?<!x)');
+  assert.equal(linearObstacle('a{16,}'), 'the repetition a{16,} makes 17 copies of its body, more than 16');
+  assert.equal(linearObstacle('(?:a{16}){2}'), 'the repetition a{16} inside other repetitions makes 32 copies of its body, more than 16');
+  assert.equal(linearObstacle('((((a+)+)+)+)+'), 'the repetition a+ inside other repetitions makes 32 copies of its body, more than 16');
+  assert.equal(linearObstacle('\\d{1,3}(\\.\\d{1,3}){3}'), undefined);
+  assert.equal(linearObstacle('\\8'), undefined, 'an escape that is no backreference (there is no group 8)');
+});
