@@ -8,8 +8,9 @@ export const redactionRuleSchema = z
       .string()
       .min(1)
       .describe(
-        'A JavaScript regular expression, run in linear time so no payload can make it backtrack: no backreferences or lookaround, ' +
-          'repetition counts up to 16, no flags (write [Ee] for either case). Every match in a payload is replaced (all occurrences).',
+        'A JavaScript regular expression (no flags: write [Ee] for either case). A match that backtracks too much is finished ' +
+          'on a linear-time engine, so no payload can pin the agent; a pattern that nests repetitions must therefore avoid what ' +
+          'that engine cannot run (backreferences, lookaround, repetition counts past 16). Every match in a payload is replaced.',
       ),
     replace: z.string().default('<redacted>').describe('Text that replaces each match; $1-style group references are allowed.'),
   })

@@ -78,7 +78,7 @@ export interface TelemPolicy {
      */
     redact?: {
       /**
-       * A JavaScript regular expression, run in linear time so no payload can make it backtrack: no backreferences or lookaround, repetition counts up to 16, no flags (write [Ee] for either case). Every match in a payload is replaced (all occurrences).
+       * A JavaScript regular expression (no flags: write [Ee] for either case). A match that backtracks too much is finished on a linear-time engine, so no payload can pin the agent; a pattern that nests repetitions must therefore avoid what that engine cannot run (backreferences, lookaround, repetition counts past 16). Every match in a payload is replaced.
        */
       pattern: string;
       /**

@@ -1,57 +1,57 @@
 /**
- * Redaction patterns run on V8's linear-time regexp engine (the `l` flag), so no pattern and no
- * payload can pin the agent's CPU: a pattern such as (a+)+$ that backtracks exponentially in the
- * default engine takes time proportional to the payload here. The engine sits behind a V8 flag,
- * set once when this module loads, before any redaction RegExp is built; the router and
- * validation both compile through this module so they agree on what runs.
+ * Redaction patterns must never pin the agent's CPU: a pattern such as (a+)+$ backtracks
+ * exponentially on a 33-byte payload in a backtracking engine. Patterns run on V8's usual engine
+ * (full JavaScript syntax, fast), with V8's fallback switched on: once one match attempt
+ * backtracks more than V8's limit, it is finished on the linear-time engine instead. That engine
+ * cannot run every pattern (no backreferences or lookaround, repetition counts up to 16 copies),
+ * so a pattern it cannot run must not be one that can backtrack catastrophically: validation
+ * refuses that combination, and `compileRedaction` throws for it. The flags are set once when
+ * this module loads, before any redaction RegExp is built; the router and validation both
+ * compile through this module so they agree on what runs.
  */
 import v8 from 'node:v8';
+import { backtrackingRisk } from '../validate/redaction-risks.js';
 
 v8.setFlagsFromString('--enable-experimental-regexp-engine');
+v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
-/** Global (every match is replaced) and linear. The linear engine refuses i, u, v and d. */
-export const REDACTION_FLAGS = 'gl';
+/** Global: every match is replaced. */
+export const REDACTION_FLAGS = 'g';
 
 export type RedactionCompile =
-  | { readonly ok: true; readonly regexp: RegExp }
-  /** `syntax`: not a regular expression at all; `not-linear`: valid, but the linear engine cannot run it. */
-  | { readonly ok: false; readonly reason: 'syntax' | 'not-linear'; readonly message: string };
-
-function linearEngineAvailable(): boolean {
-  try {
-    new RegExp('', 'l');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const LINEAR = linearEngineAvailable();
+  | { readonly ok: true; readonly regexp: RegExp; readonly linearFallback: boolean }
+  /** `syntax`: not a regular expression at all; `unbounded`: it can backtrack catastrophically and the linear engine cannot take over. */
+  | { readonly ok: false; readonly reason: 'syntax' | 'unbounded'; readonly message: string };
 
 function messageOf(error: unknown): string {
   return (error as Error).message.replace(/^Invalid regular expression: /, '');
 }
 
-export function tryCompileRedaction(pattern: string): RedactionCompile {
+/** Why the linear-time engine cannot run the pattern, or null when it can. */
+export function linearEngineRefusal(pattern: string): string | null {
   try {
-    // Only parsed here, never run, so the backtracking engine is safe for telling syntax errors apart.
-    new RegExp(pattern, 'g');
+    new RegExp(pattern, 'gl');
+    return null;
+  } catch (error) {
+    return messageOf(error);
+  }
+}
+
+export function tryCompileRedaction(pattern: string): RedactionCompile {
+  let regexp: RegExp;
+  try {
+    regexp = new RegExp(pattern, REDACTION_FLAGS);
   } catch (error) {
     return { ok: false, reason: 'syntax', message: messageOf(error) };
   }
-  if (!LINEAR) {
-    return { ok: false, reason: 'not-linear', message: `this Node.js ${process.version} does not accept V8's linear-time regexp engine` };
-  }
-  try {
-    return { ok: true, regexp: new RegExp(pattern, REDACTION_FLAGS) };
-  } catch (error) {
-    return { ok: false, reason: 'not-linear', message: messageOf(error) };
-  }
+  const refusal = linearEngineRefusal(pattern);
+  if (refusal !== null && backtrackingRisk(pattern)) return { ok: false, reason: 'unbounded', message: refusal };
+  return { ok: true, regexp, linearFallback: refusal === null };
 }
 
 /** The RegExp a redaction rule runs as; throws for a pattern validation would have refused. */
 export function compileRedaction(pattern: string): RegExp {
   const compiled = tryCompileRedaction(pattern);
   if (compiled.ok) return compiled.regexp;
-  throw new Error(`redaction pattern ${JSON.stringify(pattern)} cannot run: ${compiled.message}`);
+  throw new Error(`redaction pattern ${JSON.stringify(pattern)} cannot run safely: ${compiled.message}`);
 }

@@ -6,10 +6,10 @@ import { tryCompileRedaction } from '../../route/linear-regexp.js';
 import { backtrackingRisk, linearObstacle, MAX_LINEAR_COPIES } from '../redaction-risks.js';
 import type { Check } from './check.js';
 
-const LINEAR_HINT =
-  'telem runs redactions on a linear-time engine, which has no backreferences (\\1, \\k<name>), no lookahead or lookbehind ' +
-  `((?=…), (?!…), (?<=…), (?<!…)) and counts repetitions up to ${MAX_LINEAR_COPIES} (write [0-9a-f]{16}[0-9a-f]{16} for 32 hex digits); ` +
-  'match the text around a secret instead of looking around it';
+const UNBOUNDED_HINT =
+  'telem finishes a match that backtracks too much on a linear-time engine, which cannot run backreferences (\\1, \\k<name>), ' +
+  `lookahead or lookbehind ((?=…), (?!…), (?<=…), (?<!…)) or repetitions counted past ${MAX_LINEAR_COPIES} copies; ` +
+  'remove the nested repetition, or the construct the linear engine cannot run';
 
 const RISK_TEXT = {
   nested: { what: 'nests a repetition inside a repetition', hint: 'for example write (a+)+ as a+ and (\\w+\\s?)* as [\\w\\s]*' },
@@ -31,22 +31,23 @@ function checkRedactions(rules: readonly { readonly pattern: string }[]): Diagno
       });
       return;
     }
+    const risk = backtrackingRisk(rule.pattern);
     if (!compiled.ok) {
+      const what = risk ? RISK_TEXT[risk.kind].what : 'can backtrack catastrophically';
       diagnostics.push({
         code: 'redaction-not-linear',
         severity: 'error',
-        message: `redaction pattern ${rule.pattern} cannot run in linear time: ${linearObstacle(rule.pattern) ?? compiled.message}`,
+        message: `redaction pattern ${rule.pattern} ${what}${risk ? `, in ${risk.source}` : ''}, and ${linearObstacle(rule.pattern) ?? compiled.message}: one payload could pin the agent's CPU`,
         path,
-        hint: LINEAR_HINT,
+        hint: UNBOUNDED_HINT,
       });
       return;
     }
-    const risk = backtrackingRisk(rule.pattern);
     if (risk) {
       diagnostics.push({
         code: 'redaction-backtracking',
         severity: 'warning',
-        message: `redaction pattern ${rule.pattern} ${RISK_TEXT[risk.kind].what}, in ${risk.source}: it would backtrack catastrophically in a backtracking regex engine; telem runs it in linear time, so it is safe here`,
+        message: `redaction pattern ${rule.pattern} ${RISK_TEXT[risk.kind].what}, in ${risk.source}: it would backtrack catastrophically in a backtracking regex engine; telem finishes such matches on a linear-time engine, so it is safe here`,
         path,
         hint: `${RISK_TEXT[risk.kind].hint}, so the pattern stays safe in any other tool that uses it`,
       });
