@@ -1,13 +1,15 @@
 /**
  * The agent runtime compiled from a policy: accept (collection, redaction, routing) → spool
- * (durable before the record counts as accepted) → dispatcher (limits, delivery, retries) →
- * settlement (spool ack, journal, metrics). A reload swaps the plan for new records; records
- * already spooled keep the routing they were accepted with.
+ * (written before the next record is read, synced before any destination sees it) → dispatcher
+ * (limits, delivery, retries) → settlement (spool ack, journal, counters). A reload swaps the plan
+ * for new records; records already spooled keep the routing they were accepted with, except that
+ * those waiting for a destination the policy no longer has are re-routed through the current routes.
  */
 import type { ResolvedDestination, ResolvedPolicy } from '../../schemas/resolved.js';
 import { compilePolicy } from '../compile/compile.js';
 import type { CompiledPlan } from '../compile/plan.js';
 import type { DestinationClient } from '../deliver/destination.js';
+import type { IntakeStats } from '../intake/stats.js';
 import type { JournalEntry, JournalOutcome } from '../journal/entry.js';
 import { type RateLimiter, createLimiter } from '../limit/limiter.js';
 import type { Logger } from '../log/logger.js';
@@ -15,9 +17,11 @@ import { underRoot } from '../paths/root.js';
 import { randomId } from '../record/classification.js';
 import type { TelemetryRecord } from '../record/fields.js';
 import { Router } from '../route/router.js';
-import type { SpoolEntry } from '../spool/entry.js';
-import { Spool, SpoolFullError } from '../spool/spool.js';
-import { Dispatcher, type Settlement } from './dispatcher.js';
+import type { RouteTargets, SpoolEntry } from '../spool/entry.js';
+import { Spool, SpoolFullError, targetKey } from '../spool/spool.js';
+import { PersistentCounters } from './counters.js';
+import type { DestinationHealth } from './destination-health.js';
+import { type DestinationTarget, Dispatcher, type Settlement, type WithdrawnTarget } from './dispatcher.js';
 import { AgentMetrics } from './metrics.js';
 
 export type ClientFactory = (config: ResolvedDestination) => DestinationClient;
@@ -42,40 +46,62 @@ export type AcceptResult =
   | { readonly status: 'spooled'; readonly id: string; readonly routes: readonly string[] }
   | { readonly status: 'rejected' | 'dropped'; readonly id: string; readonly reason: string };
 
+/** What /status serves and the status file holds (telem status reads it). */
 export interface AgentStatus {
+  readonly pid: number;
+  readonly startedAt: string;
   readonly policy: { readonly name: string; readonly revision: number; readonly source: string | null };
-  readonly spool: { readonly records: number; readonly bytes: number; readonly maxBytes: number | null };
+  readonly spool: { readonly dir: string; readonly records: number; readonly bytes: number; readonly maxBytes: number | null };
+  /** Records waiting, held back or in flight, per destination. */
   readonly backlog: Readonly<Record<string, number>>;
+  readonly destinations: Readonly<Record<string, DestinationHealth>>;
+  /** Records dropped, by reason, across restarts. */
   readonly drops: Readonly<Record<string, number>>;
+  readonly intake: {
+    /** Records read and handed on since this start. */
+    readonly accepted: number;
+    /** Connections refused, by reason, across restarts. */
+    readonly refused: Readonly<Record<string, number>>;
+    readonly active: number;
+    readonly waiting: number;
+  };
 }
 
-interface ClientSlot {
+interface ClientSlot extends DestinationTarget {
   readonly key: string;
-  readonly client: DestinationClient;
-  readonly concurrency: number;
 }
 
-function concurrencyOf(config: ResolvedDestination): number {
-  return config.type === 'http' ? config.concurrency : 1;
+function targetOf(config: ResolvedDestination, client: DestinationClient): ClientSlot {
+  const http = config.type === 'http' ? (config as { concurrency: number; on_reject?: 'retry' | 'drop' }) : null;
+  return { key: JSON.stringify(config), client, concurrency: http?.concurrency ?? 1, onReject: http?.on_reject ?? 'retry' };
 }
+
+const NO_INTAKE: IntakeStats = { accepted: 0, rejected: {} as IntakeStats['rejected'], active: 0, waiting: 0 };
 
 export class Agent {
   readonly #options: AgentOptions;
   readonly #now: () => number;
+  readonly #startedAt: number;
   readonly #spool: Spool;
   readonly #dispatcher: Dispatcher;
-  readonly #metrics = new AgentMetrics();
+  readonly #counters: PersistentCounters;
+  readonly #metrics: AgentMetrics;
   readonly #clients = new Map<string, ClientSlot>();
   readonly #limiters = new Map<string, { key: string; limiter: RateLimiter; whenExceeded: 'spool' | 'drop' }>();
-  readonly #retired: DestinationClient[] = [];
+  /** Replaced or removed clients finishing their requests in flight. */
+  readonly #retiring = new Set<Promise<void>>();
   #router: Router;
+  #intake: () => IntakeStats = () => NO_INTAKE;
   /** The error code the spool last failed with, while it keeps failing; null when it takes records. */
   #spoolFailure: string | null = null;
 
   private constructor(options: AgentOptions, spool: Spool, plan: CompiledPlan) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#startedAt = this.#now();
     this.#spool = spool;
+    this.#counters = new PersistentCounters({ root: options.root, logger: options.logger });
+    this.#metrics = new AgentMetrics(this.#counters);
     this.#router = new Router(plan);
     this.#installPlan(plan);
     this.#dispatcher = new Dispatcher({
@@ -103,7 +129,18 @@ export class Agent {
     if (recovery.discardedBytes > 0) options.logger.warn({ bytes: recovery.discardedBytes }, 'skipped a torn spool tail left by a crash (those records were never acknowledged)');
     if (recovery.entries.length > 0) options.logger.info({ records: recovery.entries.length }, 'recovered records from the spool; delivering them now');
     if (recovery.unwritable) agent.#spoolFailed(recovery.unwritable);
-    for (const { entry, pending } of recovery.entries) agent.#dispatcher.enqueue(entry, new Set(pending));
+    const gone: WithdrawnTarget[] = [];
+    for (const { entry, pending } of recovery.entries) {
+      const keep = new Set(pending);
+      for (const key of pending) {
+        const [route, destination] = key.split('\u0000') as [string, string];
+        if (agent.#clients.has(destination)) continue;
+        keep.delete(key);
+        gone.push({ entry, route, destination });
+      }
+      if (keep.size > 0) agent.#dispatcher.enqueue(entry, keep);
+    }
+    agent.#reroute(gone);
     return agent;
   }
 
@@ -113,6 +150,16 @@ export class Agent {
 
   get metrics(): AgentMetrics {
     return this.#metrics;
+  }
+
+  /** Where the intake's counters come from (the runtime wires its intake server in). */
+  observeIntake(stats: () => IntakeStats): void {
+    this.#intake = stats;
+  }
+
+  /** Counts a connection the intake refused (kept across restarts, shown in status and /metrics). */
+  countRefusal(reason: string): void {
+    this.#metrics.refusal(reason);
   }
 
   /**
@@ -147,10 +194,7 @@ export class Agent {
       this.#journal({ id, record, outcome: 'dropped', reason });
       return Promise.resolve({ status: 'dropped', id, reason });
     }
-    if (this.#spoolFailure !== null) {
-      this.#spoolFailure = null;
-      this.#options.logger.info({ dir: this.#spoolDir }, 'the spool can be written again');
-    }
+    this.#spoolWritable();
     for (const route of decision.routes) this.#metrics.accepted.add({ route: route.name });
     // No destination sees a record before it is synced.
     return durable.then(() => {
@@ -159,27 +203,39 @@ export class Agent {
     });
   }
 
-  /** Swaps in a new policy for new records; spooled records keep their routing. */
+  /** Swaps in a new policy for new records; spooled records keep their routing, or are re-routed when their destination is gone. */
   reload(policy: ResolvedPolicy): void {
     const plan = compilePolicy(policy);
     this.#router = new Router(plan);
     this.#installPlan(plan);
+    this.#reroute(this.#dispatcher.withdraw((destination) => !this.#clients.has(destination)));
     this.#dispatcher.poke();
     this.#options.logger.info({ policy: plan.policyName, revision: plan.revision }, 'policy reloaded');
   }
 
   status(): AgentStatus {
     const { policy } = this.plan;
+    const intake = this.#intake();
     return {
+      pid: process.pid,
+      startedAt: new Date(this.#startedAt).toISOString(),
       policy: { name: policy.metadata.name, revision: policy.metadata.revision, source: policy.source },
-      spool: { records: this.#spool.liveRecords, bytes: this.#spool.liveBytes, maxBytes: policy.spool.max_size },
+      spool: { dir: this.#spoolDir, records: this.#spool.liveRecords, bytes: this.#spool.liveBytes, maxBytes: policy.spool.max_size },
       backlog: this.#dispatcher.backlog(),
+      destinations: this.#dispatcher.health(),
       drops: this.#metrics.dropLedger(),
+      intake: { accepted: intake.accepted, refused: this.#metrics.refusals(), active: intake.active, waiting: intake.waiting },
     };
   }
 
   renderMetrics(): string {
-    return this.#metrics.render({ spoolBytes: this.#spool.liveBytes, spoolRecords: this.#spool.liveRecords, backlog: this.#dispatcher.backlog() });
+    return this.#metrics.render({
+      spoolBytes: this.#spool.liveBytes,
+      spoolRecords: this.#spool.liveRecords,
+      backlog: this.#dispatcher.backlog(),
+      destinations: this.#dispatcher.health(),
+      intakeAccepted: this.#intake().accepted,
+    });
   }
 
   /** Finishes deliveries in flight, then closes the spool, clients and journal. Undelivered records stay spooled. */
@@ -187,8 +243,9 @@ export class Agent {
     await this.#dispatcher.stop();
     await this.#spool.close();
     await Promise.all([...this.#clients.values()].map((slot) => slot.client.close()));
-    await Promise.all(this.#retired.map((client) => client.close()));
+    while (this.#retiring.size > 0) await Promise.all([...this.#retiring]);
     await this.#options.journal.close();
+    this.#counters.close();
   }
 
   get #spoolDir(): string {
@@ -203,15 +260,24 @@ export class Agent {
     this.#options.logger.error({ err: error, dir: this.#spoolDir }, 'cannot write to the spool; dropping records until it can be written again');
   }
 
+  #spoolWritable(): void {
+    if (this.#spoolFailure === null) return;
+    this.#spoolFailure = null;
+    this.#options.logger.info({ dir: this.#spoolDir }, 'the spool can be written again');
+  }
+
   #installPlan(plan: CompiledPlan): void {
     for (const [name, config] of Object.entries(plan.destinations)) {
-      const key = JSON.stringify(config);
       const existing = this.#clients.get(name);
-      if (existing?.key === key) continue;
-      if (existing) this.#retired.push(existing.client);
-      this.#clients.set(name, { key, client: this.#options.createClient(config), concurrency: concurrencyOf(config) });
+      if (existing?.key === JSON.stringify(config)) continue;
+      if (existing) this.#retire(existing.client);
+      this.#clients.set(name, targetOf(config, this.#options.createClient(config)));
     }
-    // Destinations removed from the policy keep their client: records spooled for them still go out.
+    for (const [name, slot] of this.#clients) {
+      if (name in plan.destinations) continue;
+      this.#clients.delete(name);
+      this.#retire(slot.client);
+    }
     for (const route of plan.routes) {
       if (!route.limiter) {
         this.#limiters.delete(route.name);
@@ -221,6 +287,85 @@ export class Agent {
       if (this.#limiters.get(route.name)?.key === key) continue;
       this.#limiters.set(route.name, { key, limiter: createLimiter(route.limiter), whenExceeded: route.limiter.whenExceeded });
     }
+  }
+
+  /** A replaced or removed client is closed once its requests in flight settle, so reloads do not accumulate clients. */
+  #retire(client: DestinationClient): void {
+    const closing: Promise<void> = client
+      .close()
+      .catch((error: Error) => this.#options.logger.warn({ err: error, destination: client.name }, 'could not close a retired destination client'))
+      .finally(() => this.#retiring.delete(closing));
+    this.#retiring.add(closing);
+  }
+
+  /**
+   * Records waiting for destinations the policy no longer has. A renamed destination (the same
+   * collector called `main` instead of `central`) must not lose its backlog: such records are
+   * spooled again under the current policy's routes, to the destinations they have not been to,
+   * and the old targets are settled as `rerouted` once the new entry is durable. When the current
+   * routes offer nothing new, the destination is really gone: its records stay until they expire.
+   */
+  #reroute(gone: readonly WithdrawnTarget[]): void {
+    if (gone.length === 0) return;
+    const byEntry = new Map<string, { entry: SpoolEntry; targets: WithdrawnTarget[] }>();
+    for (const target of gone) {
+      const group = byEntry.get(target.entry.id) ?? { entry: target.entry, targets: [] };
+      group.targets.push(target);
+      byEntry.set(target.entry.id, group);
+    }
+    const moved = new Map<string, { to: Set<string>; records: number }>();
+    const kept = new Map<string, number>();
+    for (const { entry, targets } of byEntry.values()) {
+      const routes = this.#freshRoutes(entry);
+      const stay = () => {
+        for (const target of targets) kept.set(target.destination, (kept.get(target.destination) ?? 0) + 1);
+        this.#dispatcher.enqueue(entry, new Set(targets.map((target) => targetKey(target.route, target.destination))));
+      };
+      if (routes.length === 0) {
+        stay();
+        continue;
+      }
+      const rerouted: SpoolEntry = { id: randomId(), acceptedAt: entry.acceptedAt, record: entry.record, routes, revision: this.plan.revision };
+      let durable: Promise<void>;
+      try {
+        durable = this.#spool.append(rerouted, { ignoreQuota: true });
+      } catch (error) {
+        this.#spoolFailed(error);
+        stay();
+        continue;
+      }
+      for (const target of targets) {
+        const summary = moved.get(target.destination) ?? { to: new Set<string>(), records: 0 };
+        summary.records += 1;
+        for (const route of routes) for (const destination of route.to) summary.to.add(destination);
+        moved.set(target.destination, summary);
+      }
+      void durable.then(() => {
+        for (const target of targets) this.#spool.settle({ id: entry.id, route: target.route, destination: target.destination, outcome: 'rerouted' });
+        this.#dispatcher.enqueue(rerouted);
+      });
+    }
+    for (const [destination, summary] of moved) {
+      this.#options.logger.info({ destination, to: [...summary.to], records: summary.records }, 'records spooled for a destination no longer in the policy were re-routed through the current routes');
+    }
+    for (const [destination, records] of kept) {
+      this.#options.logger.warn(
+        { destination, records, expiry: this.plan.policy.spool.expiry },
+        'records are spooled for a destination no longer in the policy, and no current route sends them elsewhere: they are kept until they expire (or the destination comes back)',
+      );
+    }
+  }
+
+  /** The current routes of a spooled record, limited to destinations it has not been sent to or queued for. */
+  #freshRoutes(entry: SpoolEntry): RouteTargets[] {
+    const known = new Set(entry.routes.flatMap((target) => target.to));
+    const routes: RouteTargets[] = [];
+    for (const route of this.#router.routesFor(entry.record.headers.classification, Number(entry.record.headers.severity))) {
+      const to = route.to.filter((destination) => !known.has(destination));
+      for (const destination of to) known.add(destination);
+      if (to.length > 0) routes.push({ route: route.name, to });
+    }
+    return routes;
   }
 
   #onSettle(settlement: Settlement): void {

@@ -1,15 +1,22 @@
 /**
  * Moves spooled records to their destinations: per route, admission through the rate limiter
  * (spool → wait for the window, drop → settle as dropped); per destination, oldest first, at
- * most `concurrency` in flight, exponential backoff after failures. Every (record, route,
+ * most `concurrency` in flight, exponential backoff after failed rounds. Every (record, route,
  * destination) ends in exactly one settlement, reported through `onSettle`.
+ *
+ * A record the destination refuses (a 4xx: a wrong tenant id or URL path is a mistake an operator
+ * fixes once) is held back and retried on its own backoff until it expires, unless the destination
+ * says `on_reject: drop`; other records go on meanwhile. A destination that is not in the policy
+ * (removed, or renamed before the agent re-routed its records) keeps its records until they expire.
  */
 import type { DeliveryResult, DestinationClient } from '../deliver/destination.js';
+import type { JournalOutcome } from '../journal/entry.js';
 import type { RateLimiter } from '../limit/limiter.js';
 import type { Logger } from '../log/logger.js';
-import type { JournalOutcome } from '../journal/entry.js';
 import type { SpoolEntry } from '../spool/entry.js';
+import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type RetrySettings, backoffDelay } from './backoff.js';
+import { type DestinationHealth, DestinationHealthTracker } from './destination-health.js';
 import { OrderedQueue } from './queue.js';
 
 export interface Settlement {
@@ -22,9 +29,16 @@ export interface Settlement {
   readonly latencyMs: number;
 }
 
+export interface DestinationTarget {
+  readonly client: DestinationClient;
+  readonly concurrency: number;
+  /** What a 4xx answer does to a record: hold it back and retry until it expires, or drop it. */
+  readonly onReject: 'retry' | 'drop';
+}
+
 export interface DispatcherOptions {
-  /** The client for a destination name (the registry keeps retired ones until drained). */
-  readonly client: (destination: string) => { client: DestinationClient; concurrency: number } | undefined;
+  /** The client for a destination name; undefined when the policy has no such destination. */
+  readonly client: (destination: string) => DestinationTarget | undefined;
   /** The limiter of a route, or null when it has none. */
   readonly limiter: (route: string) => { limiter: RateLimiter; whenExceeded: 'spool' | 'drop' } | null;
   readonly retry: () => RetrySettings;
@@ -38,7 +52,7 @@ interface Admission {
   readonly seq: number;
   readonly entry: SpoolEntry;
   readonly route: string;
-  readonly destinations: string[];
+  destinations: string[];
 }
 
 interface Delivery {
@@ -46,19 +60,41 @@ interface Delivery {
   readonly entry: SpoolEntry;
   readonly route: string;
   readonly destination: string;
+  /** The destination's failure round when this request was sent. */
+  round: number;
+  /** 4xx answers this record got so far. */
+  rejections: number;
+  /** When a held-back record may be tried again. */
+  retryAt: number;
 }
 
 interface DestinationState {
   readonly queue: OrderedQueue<Delivery>;
+  /** Refused records waiting for their own retry time. */
+  held: Delivery[];
   inFlight: number;
+  /** Consecutive failed rounds (not requests: concurrent requests failing together are one round). */
   failures: number;
+  round: number;
   backoffUntil: number;
-  timer: NodeJS.Timeout | null;
+  timer: LongTimeout | null;
+  heldTimer: LongTimeout | null;
+  /** When the held timer fires: the earliest retryAt among the held. */
+  heldDue: number;
+  lastRefusalStatus: number | null;
+  readonly health: DestinationHealthTracker;
 }
 
 interface RouteState {
   readonly queue: OrderedQueue<Admission>;
-  timer: NodeJS.Timeout | null;
+  timer: LongTimeout | null;
+}
+
+/** A (record, route, destination) taken out of the queues: see `withdraw`. */
+export interface WithdrawnTarget {
+  readonly entry: SpoolEntry;
+  readonly route: string;
+  readonly destination: string;
 }
 
 export class Dispatcher {
@@ -86,23 +122,84 @@ export class Dispatcher {
     }
   }
 
-  /** Records waiting or in flight, per destination. */
+  /** Records waiting, held back or in flight, per destination. */
   backlog(): Record<string, number> {
     const backlog: Record<string, number> = {};
-    for (const [name, state] of this.#destinations) backlog[name] = state.queue.length + state.inFlight;
+    for (const [name, state] of this.#destinations) backlog[name] = state.queue.length + state.held.length + state.inFlight;
     return backlog;
+  }
+
+  /** Health of every destination seen so far. */
+  health(): Record<string, DestinationHealth> {
+    const health: Record<string, DestinationHealth> = {};
+    for (const [name, state] of this.#destinations) {
+      health[name] = state.health.snapshot({
+        queued: state.queue.length,
+        held: state.held.length,
+        inFlight: state.inFlight,
+        nextRetryAt: this.#nextRetryAt(state),
+        known: this.#options.client(name) !== undefined,
+      });
+    }
+    return health;
+  }
+
+  #nextRetryAt(state: DestinationState): number | null {
+    const backoff = state.backoffUntil > this.#now() && state.queue.length > 0 ? state.backoffUntil : null;
+    const held = state.held.length > 0 ? state.heldDue : null;
+    if (backoff === null) return held;
+    return held === null ? backoff : Math.min(backoff, held);
   }
 
   /** Re-examines every queue, e.g. after a policy reload changed limits or clients. */
   poke(): void {
-    for (const route of this.#routes.keys()) this.#pumpRoute(route);
-    for (const destination of this.#destinations.keys()) this.#pumpDestination(destination);
+    // Waits computed under the old plan (a limiter's window, a destination that was missing) are recomputed.
+    for (const [route, state] of this.#routes) {
+      state.timer?.clear();
+      state.timer = null;
+      this.#pumpRoute(route);
+    }
+    for (const [destination, state] of this.#destinations) {
+      state.timer?.clear();
+      state.timer = null;
+      this.#pumpDestination(destination);
+    }
+  }
+
+  /**
+   * Takes every waiting (record, route, destination) whose destination matches out of the queues,
+   * for the agent to re-route; deliveries in flight finish where they are.
+   */
+  withdraw(matches: (destination: string) => boolean): WithdrawnTarget[] {
+    const taken: WithdrawnTarget[] = [];
+    for (const [route, state] of this.#routes) {
+      for (const admission of state.queue) {
+        const gone = admission.destinations.filter(matches);
+        if (gone.length === 0) continue;
+        for (const destination of gone) taken.push({ entry: admission.entry, route, destination });
+        admission.destinations = admission.destinations.filter((destination) => !matches(destination));
+      }
+      state.queue.remove((admission) => admission.destinations.length === 0);
+    }
+    for (const [name, state] of this.#destinations) {
+      if (!matches(name)) continue;
+      for (const delivery of [...state.queue, ...state.held]) taken.push({ entry: delivery.entry, route: delivery.route, destination: name });
+      state.queue.remove(() => true);
+      state.held = [];
+      state.heldTimer?.clear();
+      state.heldTimer = null;
+    }
+    return taken;
   }
 
   /** Stops starting deliveries and waits for those in flight to settle. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const state of [...this.#routes.values(), ...this.#destinations.values()]) if (state.timer) clearTimeout(state.timer);
+    for (const state of this.#routes.values()) state.timer?.clear();
+    for (const state of this.#destinations.values()) {
+      state.timer?.clear();
+      state.heldTimer?.clear();
+    }
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
@@ -114,16 +211,23 @@ export class Dispatcher {
 
   #destination(name: string): DestinationState {
     let state = this.#destinations.get(name);
-    if (!state) this.#destinations.set(name, (state = { queue: new OrderedQueue(), inFlight: 0, failures: 0, backoffUntil: 0, timer: null }));
+    if (!state) {
+      state = { queue: new OrderedQueue(), held: [], inFlight: 0, failures: 0, round: 0, backoffUntil: 0, timer: null, heldTimer: null, heldDue: 0, lastRefusalStatus: null, health: new DestinationHealthTracker() };
+      this.#destinations.set(name, state);
+    }
     return state;
   }
 
-  #expired(entry: SpoolEntry, now: number): boolean {
-    return now - entry.acceptedAt > this.#options.expiryMs();
+  #expiresAt(entry: SpoolEntry): number {
+    return entry.acceptedAt + this.#options.expiryMs();
   }
 
-  #settle(delivery: Omit<Delivery, 'seq'>, outcome: JournalOutcome, reason: string | null): void {
-    const settlement: Settlement = { ...delivery, outcome, reason, latencyMs: this.#now() - delivery.entry.acceptedAt };
+  #expired(entry: SpoolEntry, now: number): boolean {
+    return now > this.#expiresAt(entry);
+  }
+
+  #settle(delivery: Pick<Delivery, 'entry' | 'route' | 'destination'>, outcome: JournalOutcome, reason: string | null): void {
+    const settlement: Settlement = { entry: delivery.entry, route: delivery.route, destination: delivery.destination, outcome, reason, latencyMs: this.#now() - delivery.entry.acceptedAt };
     try {
       this.#options.onSettle(settlement);
     } catch (error) {
@@ -157,7 +261,7 @@ export class Dispatcher {
             for (const destination of admission.destinations) this.#settle({ entry: admission.entry, route: name, destination }, 'dropped', reason);
             continue;
           }
-          state.timer = setTimeout(() => {
+          state.timer = setLongTimeout(() => {
             state.timer = null;
             this.#pumpRoute(name);
           }, Math.max(1, check.retryAt - now));
@@ -167,7 +271,7 @@ export class Dispatcher {
       }
       state.queue.shift();
       for (const destination of admission.destinations) {
-        this.#destination(destination).queue.push({ seq: admission.seq, entry: admission.entry, route: name, destination });
+        this.#destination(destination).queue.push({ seq: admission.seq, entry: admission.entry, route: name, destination, round: 0, rejections: 0, retryAt: 0 });
         this.#pumpDestination(destination);
       }
     }
@@ -179,13 +283,6 @@ export class Dispatcher {
     const target = this.#options.client(name);
     while (state.queue.length > 0) {
       const now = this.#now();
-      if (now < state.backoffUntil) {
-        state.timer = setTimeout(() => {
-          state.timer = null;
-          this.#pumpDestination(name);
-        }, state.backoffUntil - now);
-        return;
-      }
       const head = state.queue.peek() as Delivery;
       if (this.#expired(head.entry, now)) {
         state.queue.shift();
@@ -193,37 +290,102 @@ export class Dispatcher {
         continue;
       }
       if (!target) {
-        state.queue.shift();
-        this.#settle(head, 'dropped', 'destination_removed');
-        continue;
+        // Not in the policy: kept (a reload may bring it back) until the oldest record expires.
+        this.#wakeAt(state, name, this.#expiresAt(head.entry) + 1);
+        return;
+      }
+      if (now < state.backoffUntil) {
+        this.#wakeAt(state, name, state.backoffUntil);
+        return;
       }
       if (state.inFlight >= target.concurrency) return;
       state.queue.shift();
       state.inFlight += 1;
+      head.round = state.round;
+      state.health.sent();
       this.#track(
         target.client
           .deliver(head.entry.record)
           .catch((error: Error): DeliveryResult => ({ outcome: 'retry', reason: error.message }))
-          .then((result) => this.#finish(state, head, result)),
+          .then((result) => this.#finish(state, head, result, target.onReject)),
       );
     }
   }
 
-  #finish(state: DestinationState, delivery: Delivery, result: DeliveryResult): void {
+  #wakeAt(state: DestinationState, name: string, at: number): void {
+    state.timer = setLongTimeout(() => {
+      state.timer = null;
+      this.#pumpDestination(name);
+    }, Math.max(1, at - this.#now()));
+  }
+
+  #finish(state: DestinationState, delivery: Delivery, result: DeliveryResult, onReject: 'retry' | 'drop'): void {
     state.inFlight -= 1;
+    const now = this.#now();
     if (result.outcome === 'delivered') {
       state.failures = 0;
+      state.health.delivered(now);
       this.#settle(delivery, 'delivered', null);
     } else if (result.outcome === 'rejected') {
-      this.#options.logger.warn({ destination: delivery.destination, id: delivery.entry.id, reason: result.reason }, 'destination rejected a record; it will not be retried');
-      this.#settle(delivery, 'rejected', result.reason);
+      state.health.rejected(now, result);
+      // Only an answer from the destination can be a mistake fixed there; a record that cannot be sent at all never will be.
+      if (onReject === 'drop' || result.status === undefined) {
+        this.#options.logger.warn({ destination: delivery.destination, id: delivery.entry.id, reason: result.reason }, 'destination rejected a record; it is dropped');
+        this.#settle(delivery, 'rejected', result.reason);
+      } else {
+        this.#hold(state, delivery, result, now);
+      }
     } else {
-      state.failures += 1;
-      const wait = result.retryAfterMs ?? backoffDelay(this.#options.retry(), state.failures);
-      state.backoffUntil = Math.max(state.backoffUntil, this.#now() + wait);
+      // Requests of one round fail together: count the round once, not once per request in flight.
+      if (delivery.round === state.round) {
+        state.failures += 1;
+        state.round += 1;
+        const wait = result.retryAfterMs ?? backoffDelay(this.#options.retry(), state.failures);
+        state.backoffUntil = Math.max(state.backoffUntil, now + wait);
+        this.#options.logger.warn({ destination: delivery.destination, reason: result.reason, retryInMs: wait, failures: state.failures }, 'delivery failed; will retry');
+      }
+      state.health.failed(now, result);
       state.queue.push(delivery);
-      this.#options.logger.warn({ destination: delivery.destination, reason: result.reason, retryInMs: wait, failures: state.failures }, 'delivery failed; will retry');
     }
     this.#pumpDestination(delivery.destination);
+  }
+
+  /** A refused record waits on its own backoff, so the records behind it are not blocked. */
+  #hold(state: DestinationState, delivery: Delivery, result: Extract<DeliveryResult, { outcome: 'rejected' }>, now: number): void {
+    delivery.rejections += 1;
+    const wait = backoffDelay(this.#options.retry(), delivery.rejections);
+    // Back in line at its expiry at the latest, to be expired there.
+    delivery.retryAt = Math.min(now + wait, this.#expiresAt(delivery.entry) + 1);
+    state.held.push(delivery);
+    if (!state.heldTimer || delivery.retryAt < state.heldDue) this.#scheduleHeld(state, delivery.destination);
+    // One warning when refusals start (or change), not one per record per retry: a wrong tenant id refuses them all.
+    const first = state.held.length === 1 || state.lastRefusalStatus !== result.status;
+    state.lastRefusalStatus = result.status ?? null;
+    this.#options.logger[first ? 'warn' : 'debug'](
+      { destination: delivery.destination, id: delivery.entry.id, status: result.status, reason: result.reason, answer: result.answer, retryInMs: delivery.retryAt - now, rejections: delivery.rejections },
+      'destination refused a record; keeping it and trying again later (on_reject: drop would drop it)',
+    );
+  }
+
+  /** One timer per destination for its held records, set for the earliest of them. */
+  #scheduleHeld(state: DestinationState, name: string): void {
+    if (state.held.length === 0 || this.#stopped) return;
+    let due = Number.POSITIVE_INFINITY;
+    for (const delivery of state.held) due = Math.min(due, delivery.retryAt);
+    if (state.heldTimer && state.heldDue <= due) return;
+    state.heldTimer?.clear();
+    state.heldDue = due;
+    state.heldTimer = setLongTimeout(() => {
+      state.heldTimer = null;
+      const now = this.#now();
+      const waiting: Delivery[] = [];
+      for (const delivery of state.held) {
+        if (delivery.retryAt <= now) state.queue.push(delivery);
+        else waiting.push(delivery);
+      }
+      state.held = waiting;
+      this.#scheduleHeld(state, name);
+      this.#pumpDestination(name);
+    }, Math.max(1, due - this.#now()));
   }
 }

@@ -1,4 +1,6 @@
 /** Counters the agent keeps, rendered as Prometheus text for the opt-in metrics endpoint. */
+import type { PersistentCounters } from './counters.js';
+import type { DestinationHealth } from './destination-health.js';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -28,15 +30,41 @@ class Counter {
   }
 }
 
+export interface MetricsGauges {
+  readonly spoolBytes: number;
+  readonly spoolRecords: number;
+  readonly backlog: Readonly<Record<string, number>>;
+  readonly destinations: Readonly<Record<string, DestinationHealth>>;
+  /** Records the intake handed on since the agent started. */
+  readonly intakeAccepted: number;
+}
+
+function totalLines(name: string, help: string, label: string, totals: Readonly<Record<string, number>>): string[] {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} counter`];
+  for (const [value, count] of Object.entries(totals)) lines.push(`${name}${labelText({ [label]: value })} ${count}`);
+  return lines;
+}
+
+const seconds = (iso: string | null) => (iso === null ? null : Date.parse(iso) / 1000);
+
 export class AgentMetrics {
   readonly accepted = new Counter('telem_records_accepted_total', 'Records stored in the spool, by route.');
   readonly settled = new Counter('telem_records_settled_total', 'Record outcomes per destination: delivered, dropped, expired, rejected.');
-  readonly drops = new Counter('telem_drops_total', 'Records not delivered, by reason (the drop ledger).');
+  readonly #counters: PersistentCounters;
   readonly #latency = new Map<string, { buckets: number[]; sum: number; count: number }>();
 
-  /** Counts one drop by reason; `count` also feeds `telem status`. */
+  constructor(counters: PersistentCounters) {
+    this.#counters = counters;
+  }
+
+  /** Counts one drop by reason (kept across restarts); it also feeds `telem status`. */
   drop(reason: string): void {
-    this.drops.add({ reason });
+    this.#counters.addDrop(reason);
+  }
+
+  /** Counts one connection the intake refused, by reason (kept across restarts). */
+  refusal(reason: string): void {
+    this.#counters.addRefusal(reason);
   }
 
   observeLatency(destination: string, ms: number): void {
@@ -53,19 +81,32 @@ export class AgentMetrics {
     }
   }
 
-  /** The drop ledger: drops by reason. */
+  /** The drop ledger: drops by reason, since the counters were first kept on this machine. */
   dropLedger(): Record<string, number> {
-    const ledger: Record<string, number> = {};
-    for (const { labels, value } of this.drops.values.values()) ledger[labels.reason as string] = value;
-    return ledger;
+    return { ...this.#counters.totals().drops };
   }
 
-  render(gauges: { spoolBytes: number; spoolRecords: number; backlog: Record<string, number> }): string {
-    const lines = [...this.accepted.render(), ...this.settled.render(), ...this.drops.render()];
+  /** Intake refusals by reason, likewise. */
+  refusals(): Record<string, number> {
+    return { ...this.#counters.totals().refusals };
+  }
+
+  render(gauges: MetricsGauges): string {
+    const totals = this.#counters.totals();
+    const lines = [
+      ...this.accepted.render(),
+      ...this.settled.render(),
+      ...totalLines('telem_drops_total', 'Records not delivered, by reason (the drop ledger; kept across restarts).', 'reason', totals.drops),
+      ...totalLines('telem_intake_refused_total', 'Connections the intake refused, by reason (kept across restarts).', 'reason', totals.refusals),
+      '# HELP telem_intake_accepted_total Records the intake read and handed on since the agent started.',
+      '# TYPE telem_intake_accepted_total counter',
+      `telem_intake_accepted_total ${gauges.intakeAccepted}`,
+    ];
     lines.push('# HELP telem_spool_bytes Bytes of records waiting in the spool.', '# TYPE telem_spool_bytes gauge', `telem_spool_bytes ${gauges.spoolBytes}`);
     lines.push('# HELP telem_spool_records Records waiting in the spool.', '# TYPE telem_spool_records gauge', `telem_spool_records ${gauges.spoolRecords}`);
     lines.push('# HELP telem_destination_backlog Deliveries waiting or in flight, per destination.', '# TYPE telem_destination_backlog gauge');
     for (const [destination, value] of Object.entries(gauges.backlog)) lines.push(`telem_destination_backlog${labelText({ destination })} ${value}`);
+    lines.push(...destinationLines(gauges.destinations));
     lines.push('# HELP telem_delivery_latency_ms Time from acceptance to delivery.', '# TYPE telem_delivery_latency_ms histogram');
     for (const [destination, histogram] of this.#latency) {
       LATENCY_BUCKETS_MS.forEach((bound, index) => lines.push(`telem_delivery_latency_ms_bucket${labelText({ destination, le: String(bound) })} ${histogram.buckets[index]}`));
@@ -75,4 +116,29 @@ export class AgentMetrics {
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+function destinationLines(destinations: MetricsGauges['destinations']): string[] {
+  const entries = Object.entries(destinations);
+  const gauge = (name: string, help: string, value: (health: MetricsGauges['destinations'][string]) => number | null) => {
+    const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
+    for (const [destination, health] of entries) {
+      const sample = value(health);
+      if (sample !== null) lines.push(`${name}${labelText({ destination })} ${sample}`);
+    }
+    return lines;
+  };
+  const lines = [
+    ...gauge('telem_destination_failing', '1 while deliveries to the destination fail and are retried.', (health) => (health.state === 'failing' ? 1 : 0)),
+    ...gauge('telem_destination_held_records', 'Records the destination refused (4xx), kept and retried until they expire.', (health) => health.held),
+    ...gauge('telem_destination_last_success_timestamp_seconds', 'When the destination last took a record.', (health) => seconds(health.lastSuccessAt)),
+    ...gauge('telem_destination_failing_since_timestamp_seconds', 'When the current run of failures began.', (health) => seconds(health.failingSince)),
+    ...gauge('telem_destination_next_retry_timestamp_seconds', 'When the next attempt is due.', (health) => seconds(health.nextRetryAt)),
+    '# HELP telem_delivery_failures_total Failed delivery requests (retried), by destination and reason.',
+    '# TYPE telem_delivery_failures_total counter',
+  ];
+  for (const [destination, health] of entries) for (const [reason, count] of Object.entries(health.requests.failedByReason)) lines.push(`telem_delivery_failures_total${labelText({ destination, reason })} ${count}`);
+  lines.push('# HELP telem_delivery_refusals_total Records the destination refused, by destination and HTTP status.', '# TYPE telem_delivery_refusals_total counter');
+  for (const [destination, health] of entries) for (const [status, count] of Object.entries(health.requests.refusedByStatus)) lines.push(`telem_delivery_refusals_total${labelText({ destination, status })} ${count}`);
+  return lines;
 }

@@ -44,6 +44,12 @@ export class OrderedQueue<T extends Sequenced> {
     this.#items.splice(low, 0, item);
   }
 
+  /** Removes every item the predicate accepts, keeping the order of the rest. */
+  remove(predicate: (item: T) => boolean): void {
+    this.#items = this.#items.slice(this.#head).filter((item) => !predicate(item));
+    this.#head = 0;
+  }
+
   *[Symbol.iterator](): IterableIterator<T> {
     for (let index = this.#head; index < this.#items.length; index += 1) yield this.#items[index] as T;
   }

@@ -8,9 +8,13 @@ export type DeliveryResult =
   /** The destination has the record; it may leave the spool (for this destination). */
   | { readonly outcome: 'delivered'; readonly status?: number }
   /** Try again later: 5xx, 408, 429, network errors, timeouts. `retryAfterMs` from Retry-After when given. */
-  | { readonly outcome: 'retry'; readonly reason: string; readonly status?: number; readonly retryAfterMs?: number }
-  /** Never retried: 4xx other than 408/429, or a record the destination cannot take. Journaled as rejected. */
-  | { readonly outcome: 'rejected'; readonly reason: string; readonly status?: number };
+  | { readonly outcome: 'retry'; readonly reason: string; readonly status?: number; readonly retryAfterMs?: number; readonly answer?: string }
+  /**
+   * The destination refused the record (a 4xx other than 408/429: `status` set, `answer` the start of its
+   * body), or it can never be sent at all (no `status`). What a refusal does is the destination's
+   * `on_reject`: held back and retried until it expires, or journaled as rejected.
+   */
+  | { readonly outcome: 'rejected'; readonly reason: string; readonly status?: number; readonly answer?: string };
 
 export interface DestinationClient {
   /** Destination name from the policy. */

@@ -140,12 +140,13 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
         // The status decides; the body is read to the end only so the connection can be reused.
         const done = () => {
           if (settled) return;
-          if (result.outcome !== 'delivered') {
-            const body = Buffer.concat(excerpt).toString('utf8');
-            const level = result.outcome === 'rejected' ? 'warn' : 'debug';
-            logger[level]({ status: result.status, reason: result.reason, body }, `collector answered ${result.status}`);
+          if (result.outcome === 'delivered') {
+            finish({ result, staleSocket: false });
+            return;
           }
-          finish({ result, staleSocket: false });
+          const answer = Buffer.concat(excerpt).toString('utf8');
+          logger.debug({ status: result.status, reason: result.reason, body: answer }, `collector answered ${result.status}`);
+          finish({ result: answer === '' ? result : { ...result, answer }, staleSocket: false });
         };
         response.on('end', done);
         response.on('close', done);

@@ -196,12 +196,13 @@ export class Spool {
   /**
    * Writes an entry before returning (a crash of this process from then on loses nothing) and
    * resolves once it is synced. Throws SpoolFullError when the quota would be exceeded, or the
-   * filesystem's error; nothing of the entry is kept then.
+   * filesystem's error; nothing of the entry is kept then. `ignoreQuota`: a record moving within
+   * the spool (re-routed), whose old entry is released once the new one is durable.
    */
-  append(entry: SpoolEntry): Promise<void> {
+  append(entry: SpoolEntry, options: { readonly ignoreQuota?: boolean } = {}): Promise<void> {
     const frame = encodeEntry(entry);
     const { maxBytes } = this.#options;
-    if (maxBytes !== null && this.#liveBytes + frame.length > maxBytes) throw new SpoolFullError(this.#liveBytes + frame.length, maxBytes);
+    if (maxBytes !== null && !options.ignoreQuota && this.#liveBytes + frame.length > maxBytes) throw new SpoolFullError(this.#liveBytes + frame.length, maxBytes);
     const segment = this.#writableSegment();
     const data = segment.data as GroupCommitFile;
     try {

@@ -135,7 +135,7 @@ test('telem validate: relative paths and a zero spool are errors at their lines 
   assert.match(result.stdout, /✖ 4 problems \(4 errors, 0 warnings\)\n$/);
 });
 
-test('telem validate: a redaction the linear engine cannot run is an error; a catastrophic one and a long read_timeout are warnings', async (t) => {
+test('telem validate: a catastrophic redaction the linear engine cannot take over is an error; one it can take over and a long read_timeout are warnings', async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, 'telem.policy.yaml');
   await writeFile(
@@ -147,7 +147,7 @@ test('telem validate: a redaction the linear engine cannot run is an error; a ca
       'collection:',
       '  redact:',
       "    - pattern: '(a+)+$'",
-      "    - pattern: 'user=(\\w+) again=\\1'",
+      "    - pattern: '((\\w+)+)=\\1'",
       'intake: { read_timeout: 2h }',
       'destinations: { l: { type: local } }',
       'routes: [{ name: all, to: [l] }]',
@@ -156,8 +156,8 @@ test('telem validate: a redaction the linear engine cannot run is an error; a ca
   );
   const result = await runCli(['validate', file]);
   assert.equal(result.code, 1);
-  assert.match(result.stdout, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:16 +warning +redaction pattern \\(a\\+\\)\\+\\$ nests a repetition inside a repetition, in \\(a\\+\\)\\+: it would backtrack catastrophically in a backtracking regex engine; telem runs it in linear time, so it is safe here +collection\\.redact\\[0\\]\\.pattern +\\(redaction-backtracking\\)$`, 'm'));
-  assert.match(result.stdout, /:7:16 +error +redaction pattern user=\(\\w\+\) again=\\1 cannot run in linear time: it uses the backreference \\1 +collection\.redact\[1\]\.pattern +\(redaction-not-linear\)\n +hint: telem runs redactions on a linear-time engine, which has no backreferences/);
+  assert.match(result.stdout, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:16 +warning +redaction pattern \\(a\\+\\)\\+\\$ nests a repetition inside a repetition, in \\(a\\+\\)\\+: it would backtrack catastrophically in a backtracking regex engine; telem finishes such matches on a linear-time engine, so it is safe here +collection\\.redact\\[0\\]\\.pattern +\\(redaction-backtracking\\)$`, 'm'));
+  assert.match(result.stdout, /:7:16 +error +redaction pattern \(\(\\w\+\)\+\)=\\1 nests a repetition inside a repetition, in \(\\w\+\)\+, and it uses the backreference \\1: one payload could pin the agent's CPU +collection\.redact\[1\]\.pattern +\(redaction-not-linear\)\n +hint: telem finishes a match that backtracks too much on a linear-time engine/);
   assert.match(result.stdout, /:8:25 +warning +intake\.read_timeout 2h is over 1 hour: a slow or silent client could hold one of the 256 intake slots that long +intake\.read_timeout +\(intake-timeout-long\)$/m);
   assert.match(result.stdout, /✖ 3 problems \(1 error, 2 warnings\)\n$/);
 });

@@ -34,6 +34,8 @@ export interface HttpSink {
   readonly requests: SinkRequest[];
   /** Connections accepted so far. */
   readonly connections: () => number;
+  /** Connections open right now (a client that keeps connections alive holds them open). */
+  readonly openConnections: () => number;
   /** Most requests received and not yet answered at one time. */
   readonly maxInFlight: () => number;
   stop(): Promise<void>;
@@ -121,6 +123,7 @@ export async function startHttpSink(t: TestContext, options: SinkOptions = {}): 
     url: (path = '/v3/collector') => `${scheme}://127.0.0.1:${port}${path}`,
     requests,
     connections: () => connectionCount,
+    openConnections: () => sockets.size,
     maxInFlight: () => maxInFlight,
     stop,
   };
