@@ -108,7 +108,7 @@ export interface TelemPolicy {
      */
     max_connections?: number;
     /**
-     * Most connections one local user (by SO_PEERCRED uid) may have open or waiting at once, so one user cannot take every slot; root's probes count like any other user's.
+     * Most of the max_connections slots one local user (by SO_PEERCRED uid) may hold at once; that user's other connections wait, served in turn with other users' (round-robin), and when the wait queue is full the user with the most waiting loses its newest. So one user cannot take the socket from everyone; root's probes count like any other user's.
      */
     max_connections_per_uid?: number;
     /**
@@ -116,7 +116,7 @@ export interface TelemPolicy {
      */
     read_timeout?: string;
     /**
-     * Time a new connection has to send its first bytes (the frame's record_size); a client that connects and stays silent is closed and counted.
+     * Time a connection has, once it is read, to send its first four bytes (the frame's record_size; libtelemetry sends the whole frame at once); a client that connects and trickles or stays silent is closed and counted as slow_start.
      */
     first_byte_timeout?: string;
     /**

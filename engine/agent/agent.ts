@@ -62,6 +62,8 @@ export interface AgentStatus {
     readonly accepted: number;
     /** Connections refused, by reason, across restarts. */
     readonly refused: Readonly<Record<string, number>>;
+    /** Connections closed without a byte since this start (liveness checks): no record, not a refusal. */
+    readonly empty: number;
     readonly active: number;
     readonly waiting: number;
   };
@@ -224,7 +226,7 @@ export class Agent {
       backlog: this.#dispatcher.backlog(),
       destinations: this.#dispatcher.health(),
       drops: this.#metrics.dropLedger(),
-      intake: { accepted: intake.accepted, refused: this.#metrics.refusals(), active: intake.active, waiting: intake.waiting },
+      intake: { accepted: intake.accepted, refused: this.#metrics.refusals(), empty: intake.rejected.empty ?? 0, active: intake.active, waiting: intake.waiting },
     };
   }
 

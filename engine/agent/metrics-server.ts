@@ -1,18 +1,26 @@
 /** The opt-in local HTTP endpoint: Prometheus text at /metrics, the agent's status as JSON at /status. */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Agent } from './agent.js';
 
-export async function startMetricsServer(options: { agent: () => Agent; host: string; port: number }): Promise<{ url: string; close(): Promise<void> }> {
+export interface MetricsServerOptions {
+  /** Prometheus exposition text. */
+  readonly metrics: () => string;
+  /** The agent's status, served as JSON. */
+  readonly status: () => unknown;
+  readonly host: string;
+  readonly port: number;
+}
+
+export async function startMetricsServer(options: MetricsServerOptions): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     if (request.method !== 'GET') {
       response.writeHead(405, { allow: 'GET' }).end();
       return;
     }
     if (request.url === '/metrics') {
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(options.agent().renderMetrics());
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(options.metrics());
     } else if (request.url === '/status') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(options.agent().status())}\n`);
+      response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(options.status())}\n`);
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics or /status\n');
     }

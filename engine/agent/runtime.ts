@@ -16,6 +16,7 @@ import { underRoot } from '../paths/root.js';
 import { spoolLockFile, takeLock } from '../spool/dir-lock.js';
 import { Agent } from './agent.js';
 import { startMetricsServer } from './metrics-server.js';
+import { keepStatusFile, statusFilePath } from './status-file.js';
 import { type PolicyWatcher, watchPolicyFile } from './policy-watcher.js';
 import { importUpstreamSpool } from './upstream-import.js';
 
@@ -101,14 +102,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       root,
       logger,
       sink: {
-        accept: async (accepted) => {
+        // Not async up to agent.accept: the record is in the spool before this returns (see RecordSink).
+        accept: (accepted) => {
           lastRecordAt = Date.now();
-          await agent.accept(accepted.record);
+          return agent.accept(accepted.record).then(() => undefined);
         },
       },
     }),
+    onRefused: (reason) => agent.countRefusal(reason),
     ...(fd === undefined ? {} : { fd }),
   });
+  agent.observeIntake(() => intake.stats());
   // A start that fails half way stops what it started, so the process can exit with the error.
   await intake.listen().catch(async (error: unknown) => {
     // Not listening: the socket path is not ours to remove (another agent may own it).
@@ -117,14 +121,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   });
 
+  let metricsUrl: string | null = null;
+  function runtimeStatus() {
+    return { ...agent.status(), socket: intake.socketPath, metrics: metricsUrl };
+  }
   const metrics = metricsAddress
-    ? await startMetricsServer({ agent: () => agent, ...metricsAddress }).catch(async (error: unknown) => {
+    ? await startMetricsServer({ metrics: () => agent.renderMetrics(), status: () => runtimeStatus(), ...metricsAddress }).catch(async (error: unknown) => {
         await intake.close({ drain: false });
         await agent.stop();
         spoolLock.release();
         throw error;
       })
     : null;
+
+  metricsUrl = metrics?.url ?? null;
 
   let reloading: Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> | null = null;
   const reload = (): Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> => {
@@ -164,6 +174,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         }, Math.min(recycleAfter, 60_000))
       : null;
 
+  const statusFile = keepStatusFile({
+    root,
+    status: runtimeStatus,
+    onError: (error) => logger.warn({ err: error, file: statusFilePath(root) }, 'cannot write the status file; telem status will not see this agent'),
+  });
+
   logger.info({ policy: policy.metadata.name, revision: policy.metadata.revision, from: initial.file ?? initial.origin, socket: intake.socketPath, metrics: metrics?.url ?? null }, 'agent ready');
 
   let stopping: Promise<void> | null = null;
@@ -179,6 +195,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         if (idleTimer) clearInterval(idleTimer);
         await intake.close({ drain: true });
         await agent.stop();
+        statusFile.stop();
         spoolLock.release();
         await metrics?.close();
         logger.info('agent stopped');

@@ -22,6 +22,8 @@ export function intakeOptionsFromPolicy(policy: ResolvedPolicy, context: IntakeC
     limits: { ...DEFAULT_FRAME_LIMITS, maxPayload: intake.max_payload },
     maxConnections: intake.max_connections,
     readTimeoutMs: intake.read_timeout,
+    firstBytesMs: intake.first_byte_timeout,
+    maxPerUid: intake.max_connections_per_uid,
     sink: context.sink,
     machineId: new MachineIdSource({
       root: context.root,

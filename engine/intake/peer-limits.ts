@@ -1,8 +1,8 @@
 /**
- * Connections per peer uid, so that one local user cannot take every intake slot and the whole
- * wait queue (a slow-trickle attack on the socket). The intake asks `admit` for each accepted
- * connection, with the uid the kernel reported for it (engine/native/peer-cred.ts), and calls
- * `release` once when that connection is done, whether it was served, queued or cut off.
+ * Intake slots per peer uid, so that one local user cannot take every slot (a slow-trickle attack
+ * on the socket). The intake asks `admit` before it starts reading a connection, with the uid the
+ * kernel reported for it (engine/native/peer-cred.ts), and calls `release` once it is done; a
+ * connection that is not admitted waits (engine/intake/wait-queue.ts).
  *
  * Connections whose credentials are not available (null) share one budget, as if one user.
  */

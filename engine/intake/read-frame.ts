@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { checkFrameSize, SIZE_FIELD_BYTES, type FrameLimits } from '../record/frame.js';
+import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import type { RejectReason } from './stats.js';
 
 export interface FrameReadOptions {
@@ -13,6 +14,8 @@ export interface FrameReadOptions {
   readonly readTimeoutMs: number;
   /** Longest time for the whole frame, so trickling a byte at a time cannot hold a slot forever. */
   readonly deadlineMs: number;
+  /** Longest time until the record_size field (the first four bytes) is in: libtelemetry sends the frame at once. */
+  readonly firstBytesMs?: number;
 }
 
 export type FrameRead =
@@ -25,25 +28,42 @@ export function readFrame(socket: Socket, options: FrameReadOptions): Promise<Fr
     let received = 0;
     let size = -1;
     let settled = false;
+    // Own timers rather than socket.setTimeout: a policy may ask for more than a Node timer holds.
+    let idle: LongTimeout | null = null;
 
     const finish = (result: FrameRead): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(deadline);
-      socket.setTimeout(0);
+      deadline.clear();
+      firstBytes?.clear();
+      idle?.clear();
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('close', onEnd);
       socket.off('error', onError);
-      socket.off('timeout', onTimeout);
       socket.pause();
       resolve(result);
+    };
+    const onIdle = (): void => {
+      // Timers run before pending reads in an event-loop turn: after a stall of the agent's own
+      // loop, bytes may be waiting unread. Look once more after the poll phase before giving up.
+      const seen = received;
+      setImmediate(() => {
+        if (received === seen) finish({ ok: false, reason: 'timeout', detail: `no data for ${options.readTimeoutMs} ms after ${received} bytes` });
+        else armIdle();
+      });
+    };
+    const armIdle = (): void => {
+      idle?.clear();
+      idle = setLongTimeout(onIdle, options.readTimeoutMs);
     };
     const joined = (): Buffer => (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
       received += chunk.length;
+      armIdle();
       if (size < 0 && received >= SIZE_FIELD_BYTES) {
+        firstBytes?.clear();
         const head = joined();
         chunks.splice(0, chunks.length, head);
         size = head.readUInt32LE(0);
@@ -63,23 +83,24 @@ export function readFrame(socket: Socket, options: FrameReadOptions): Promise<Fr
     const onError = (error: NodeJS.ErrnoException): void => {
       finish({ ok: false, reason: 'connection_error', detail: error.code ?? error.message });
     };
-    const onTimeout = (): void => {
-      // Timers run before pending reads in an event-loop turn: after a stall of the agent's own
-      // loop, bytes may be waiting unread. Look once more after the poll phase before giving up.
-      const seen = received;
-      setImmediate(() => {
-        if (received === seen) finish({ ok: false, reason: 'timeout', detail: `no data for ${options.readTimeoutMs} ms after ${received} bytes` });
-      });
-    };
-    const deadline = setTimeout(() => {
+    const deadline = setLongTimeout(() => {
       finish({ ok: false, reason: 'timeout', detail: `the frame was not complete after ${options.deadlineMs} ms (${received} bytes)` });
     }, options.deadlineMs);
+    const firstBytes =
+      options.firstBytesMs === undefined
+        ? null
+        : setLongTimeout(() => {
+            // As for the idle timer: bytes read in this turn's poll phase still count.
+            setImmediate(() => {
+              if (size < 0) finish({ ok: false, reason: 'slow_start', detail: `record_size not complete ${options.firstBytesMs} ms after connecting (${received} bytes)` });
+            });
+          }, options.firstBytesMs);
 
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('close', onEnd);
     socket.on('error', onError);
-    socket.setTimeout(options.readTimeoutMs, onTimeout);
+    armIdle();
     socket.resume();
   });
 }

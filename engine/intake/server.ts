@@ -4,16 +4,23 @@
  * and a counter; the server itself never stops serving because of a client.
  *
  * At most `maxConnections` connections are read at once; the others are accepted paused and
- * wait their turn (their bytes stay in the kernel buffer), up to `maxWaiting`.
+ * wait their turn (their bytes stay in the kernel buffer), up to `maxWaiting`. One local user
+ * (the peer uid the kernel reports) may hold at most `maxPerUid` of them, and a connection must
+ * send its record_size within `firstBytesMs`, so one user trickling bytes on many connections
+ * cannot take the socket from everyone else. Refusals are counted, and logged at a bounded rate.
  */
 import { chmod, rm } from 'node:fs/promises';
 import net, { type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { peerCredentials } from '../native/peer-cred.js';
 import { withHeader } from '../record/build.js';
 import { decodeFrame, DEFAULT_FRAME_LIMITS, type FrameLimits } from '../record/frame.js';
 import { type FrameRead, readFrame } from './read-frame.js';
 import type { ConsentProvider, MachineIdProvider, RecordSink } from './sink.js';
+import { PeerLimits } from './peer-limits.js';
+import { RefusalLog } from './refusal-log.js';
 import { prepareSocketPath } from './socket-file.js';
+import { type Uid, WaitQueue } from './wait-queue.js';
 import { emptyRejectCounters, type IntakeStats, type RejectReason } from './stats.js';
 
 export interface IntakeServerOptions {
@@ -28,6 +35,14 @@ export interface IntakeServerOptions {
   readonly readTimeoutMs?: number;
   /** Time allowed for a whole frame; defaults to 12 read timeouts. */
   readonly frameDeadlineMs?: number;
+  /** Time a connection has to send its record_size (4 bytes) once it is read. */
+  readonly firstBytesMs?: number;
+  /** Connections (served or waiting) one peer uid may have at once. */
+  readonly maxPerUid?: number;
+  /** Called for every refused connection, with its reason (not for `empty`: a connect-and-close carries no record). */
+  readonly onRefused?: (reason: RejectReason) => void;
+  /** Least time between two log lines about refusals of one reason (default 10 s). */
+  readonly refusalLogIntervalMs?: number;
   /** Listen on an inherited descriptor (socket activation) instead of creating the socket file. */
   readonly fd?: number;
   readonly sink: RecordSink;
@@ -39,6 +54,8 @@ export interface IntakeServerOptions {
 
 const DEFAULT_MAX_CONNECTIONS = 256;
 const DEFAULT_READ_TIMEOUT_MS = 5000;
+const DEFAULT_FIRST_BYTES_MS = 2000;
+const DEFAULT_MAX_PER_UID = 64;
 const LISTEN_BACKLOG = 4096;
 
 function ignoreSocketError(): void {
@@ -52,12 +69,15 @@ export class IntakeServer {
   readonly #maxWaiting: number;
   readonly #readTimeoutMs: number;
   readonly #deadlineMs: number;
+  readonly #firstBytesMs: number;
   readonly #logger: Logger;
   readonly #server: Server;
-  readonly #waiting: Socket[] = [];
+  readonly #waiting = new WaitQueue<Socket>();
   readonly #open = new Set<Socket>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #rejected = emptyRejectCounters();
+  readonly #peers: PeerLimits;
+  readonly #refusals: RefusalLog;
   #accepted = 0;
   #active = 0;
   #closing = false;
@@ -69,7 +89,10 @@ export class IntakeServer {
     this.#maxWaiting = options.maxWaiting ?? Math.max(1024, 4 * this.#maxConnections);
     this.#readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
     this.#deadlineMs = options.frameDeadlineMs ?? 12 * this.#readTimeoutMs;
+    this.#firstBytesMs = options.firstBytesMs ?? DEFAULT_FIRST_BYTES_MS;
     this.#logger = options.logger ?? silentLogger;
+    this.#peers = new PeerLimits({ maxPerUid: options.maxPerUid ?? DEFAULT_MAX_PER_UID });
+    this.#refusals = new RefusalLog({ logger: this.#logger, intervalMs: options.refusalLogIntervalMs, message: 'record rejected' });
     this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.#admit(socket));
     this.#server.on('error', (error) => this.#logger.error({ err: error }, 'intake socket error'));
   }
@@ -103,44 +126,65 @@ export class IntakeServer {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     if (options.drain === false) {
       for (const socket of this.#open) socket.destroy();
-      this.#waiting.length = 0;
+      this.#waiting.clear();
     }
     await closed;
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    this.#refusals.close();
     if (this.#options.fd === undefined) await rm(this.#options.socketPath, { force: true });
   }
 
   stats(): IntakeStats {
-    return { accepted: this.#accepted, rejected: { ...this.#rejected }, active: this.#active, waiting: this.#waiting.length };
+    return { accepted: this.#accepted, rejected: { ...this.#rejected }, active: this.#active, waiting: this.#waiting.size };
   }
 
   #admit(socket: Socket): void {
     socket.on('error', ignoreSocketError);
     this.#open.add(socket);
     socket.once('close', () => this.#open.delete(socket));
-    if (this.#active < this.#maxConnections) this.#serve(socket);
-    else if (this.#waiting.length < this.#maxWaiting && !this.#closing) this.#waiting.push(socket);
-    else {
-      socket.destroy();
-      this.#reject('overloaded', `${this.#active} connections served and ${this.#waiting.length} waiting`);
+    // The kernel recorded the peer's credentials at connect(); they hold for the connection's life.
+    const uid = peerCredentials(socket)?.uid ?? null;
+    if (this.#active < this.#maxConnections && this.#peers.admit(uid)) {
+      this.#serve(socket, uid);
+      return;
     }
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    if (this.#waiting.size < this.#maxWaiting) {
+      this.#waiting.push(uid, socket);
+      return;
+    }
+    // Full: the user with the most connections waiting makes room, so one user cannot crowd out the rest.
+    const evicted = this.#waiting.evictFor(uid);
+    if (!evicted) {
+      socket.destroy();
+      this.#reject('overloaded', `${this.#active} connections served and ${this.#waiting.size} waiting`, 'warn', { uid });
+      return;
+    }
+    evicted.item.destroy();
+    this.#reject('peer_limit', `the wait queue is full and uid ${evicted.uid ?? 'unknown'} had the most connections waiting: its newest was closed`, 'warn', { uid: evicted.uid });
+    this.#waiting.push(uid, socket);
   }
 
-  #serve(socket: Socket): void {
+  #serve(socket: Socket, uid: Uid): void {
     this.#active++;
     const work = this.#handle(socket)
       .catch((error: unknown) => this.#logger.error({ err: error }, 'intake failed on a connection'))
       .finally(() => {
         this.#inFlight.delete(work);
         this.#active--;
-        const next = this.#waiting.shift();
-        if (next) this.#serve(next);
+        this.#peers.release(uid);
+        // Round-robin between users; a user at its share of the slots waits for one of its own to finish.
+        const next = this.#waiting.shift((candidate) => this.#peers.admit(candidate));
+        if (next) this.#serve(next.item, next.uid);
       });
     this.#inFlight.add(work);
   }
 
   async #handle(socket: Socket): Promise<void> {
-    const read = await readFrame(socket, { limits: this.#limits, readTimeoutMs: this.#readTimeoutMs, deadlineMs: this.#deadlineMs });
+    const read = await readFrame(socket, { limits: this.#limits, readTimeoutMs: this.#readTimeoutMs, deadlineMs: this.#deadlineMs, firstBytesMs: this.#firstBytesMs });
     // From here to the sink's write nothing yields to the event loop: no other connection is read
     // before this record is in the spool, so a crash of the agent cannot lose a record it has read.
     const kept = this.#take(read);
@@ -185,10 +229,16 @@ export class IntakeServer {
     }
   }
 
-  #reject(reason: RejectReason, detail: string, level: 'warn' | 'error' = 'warn'): void {
+  #reject(reason: RejectReason, detail: string, level: 'warn' | 'error' = 'warn', fields: Record<string, unknown> = {}): void {
     this.#rejected[reason]++;
-    if (reason === 'empty') this.#logger.debug({ reason, detail }, 'connection closed without a record');
-    else this.#logger[level]({ reason, detail }, 'record rejected');
+    if (reason === 'empty') {
+      this.#logger.debug({ reason, detail }, 'connection closed without a record');
+      return;
+    }
+    this.#options.onRefused?.(reason);
+    // A flood of refusals (a hostile client) would otherwise write a line each.
+    if (level === 'error') this.#logger.error({ reason, detail, ...fields }, 'record rejected');
+    else this.#refusals.refuse(reason, { detail, ...fields });
   }
 }
 

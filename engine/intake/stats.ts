@@ -7,6 +7,10 @@ export const REJECT_REASONS = [
   'empty',
   /** The client went silent for longer than intake.read_timeout, or took too long overall. */
   'timeout',
+  /** The client did not send record_size within intake.first_byte_timeout of connecting. */
+  'slow_start',
+  /** That local user already had intake.max_connections_per_uid connections open or waiting. */
+  'peer_limit',
   'connection_error',
   /** More clients than max_connections were already being served and the wait queue was full. */
   'overloaded',

@@ -18,7 +18,7 @@ import { startHttpSink } from '../helpers/http-sink.js';
 import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame, testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
-import { archivePath, archivedRecords, eventually, journalEntries, v3Payload } from './agent-probe.js';
+import { archivePath, archivedRecords, eventually, journalEntries, metric, v3Payload } from './agent-probe.js';
 
 const mode = async (file: string) => ((await stat(file)).mode & 0o777).toString(8).padStart(4, '0');
 
@@ -144,7 +144,7 @@ routes: [{ name: all, to: [archive, here] }]
 retention: { keep_payloads: 50 }
 `,
   );
-  const agent = await startAgent(t, { root, policy });
+  const agent = await startAgent(t, { root, policy, args: ['--metrics', '127.0.0.1:0'] });
   const before = await tree(root);
   const escape = `../../../../../../../../tmp/${tag}`;
   const attempts: { headers: Record<string, string>; configPath?: string; payload: string }[] = [
@@ -158,9 +158,8 @@ retention: { keep_payloads: 50 }
     { headers: {}, payload: `${escape}\nline two` },
   ];
   for (const attempt of attempts) await sendRaw(agent.socketPath, [handMadeFrame(attempt)]);
-  const outcomes = () => agent.logs.filter((line) => line.msg === 'record rejected').length;
   await eventually(
-    async () => (await archivedRecords(root)).length + outcomes(),
+    async () => (await archivedRecords(root)).length + (await metric(agent, 'telem_intake_refused_total')),
     (count) => count === attempts.length,
     { timeoutMs: 5000, what: 'every record archived or rejected' },
   );
