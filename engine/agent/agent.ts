@@ -29,6 +29,8 @@ export type ClientFactory = (config: ResolvedDestination) => DestinationClient;
 /** Where the agent writes record outcomes (the journal stage implements it). */
 export interface JournalWriter {
   append(entry: JournalEntry, payload?: Buffer): void;
+  /** Written before it returns: outcomes decided while the probe's connection is still open. */
+  appendNow(entry: JournalEntry): void;
   close(): Promise<void>;
 }
 
@@ -387,7 +389,7 @@ export class Agent {
 
   #journal(options: { id: string; record: TelemetryRecord; outcome: JournalOutcome; reason: string | null; route?: string; destination?: string; revision?: number }): void {
     if (options.outcome !== 'delivered' && options.reason) this.#metrics.drop(options.reason);
-    const entry: JournalEntry = {
+    const journalEntry: JournalEntry = {
       recordId: options.id,
       time: this.#now(),
       classification: options.record.headers.classification,
@@ -399,6 +401,8 @@ export class Agent {
       destination: options.destination ?? null,
       policyRevision: options.revision ?? this.plan.revision,
     };
-    this.#options.journal.append(entry, options.outcome === 'delivered' ? options.record.payload : undefined);
+    // Outcomes without a route are decided at intake, before the probe's connection closes.
+    if (options.route === undefined) this.#options.journal.appendNow(journalEntry);
+    else this.#options.journal.append(journalEntry, options.outcome === 'delivered' ? options.record.payload : undefined);
   }
 }

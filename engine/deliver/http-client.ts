@@ -15,6 +15,7 @@ import type { DeliveryResult, DestinationClient } from './destination.js';
 import { createRequestBuilder, FRAMING_HEADERS, type HttpDestinationConfig, type HttpRequestParts } from './http-request.js';
 import { resultForStatus } from './http-status.js';
 import { parseRetryAfter } from './retry-after.js';
+import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 
 export interface HttpClientOptions {
   /** Root that `ca_file` resolves under. */
@@ -82,15 +83,15 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
       let settled = false;
       let timedOut: 'timeout' | 'connect_timeout' | null = null;
       let answered = false;
-      let connectTimer: NodeJS.Timeout | undefined;
+      let connectTimer: LongTimeout | undefined;
       const finish = (outcome: Attempt) => {
         if (settled) return;
         settled = true;
-        clearTimeout(totalTimer);
-        clearTimeout(connectTimer);
+        totalTimer.clear();
+        connectTimer?.clear();
         resolve(outcome);
       };
-      const totalTimer = setTimeout(() => {
+      const totalTimer = setLongTimeout(() => {
         timedOut ??= 'timeout';
         request.destroy(new Error(`no complete answer within ${config.timeout} ms`));
       }, config.timeout);
@@ -116,12 +117,12 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
 
       request.on('socket', (socket: Socket) => {
         if (!socket.connecting) return;
-        connectTimer = setTimeout(() => {
+        connectTimer = setLongTimeout(() => {
           timedOut ??= 'connect_timeout';
           request.destroy(new Error(`not connected within ${config.connect_timeout} ms`));
         }, config.connect_timeout);
         // curl's connect timeout covers the TLS handshake too.
-        socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+        socket.once(secure ? 'secureConnect' : 'connect', () => connectTimer?.clear());
       });
 
       request.on('response', (response) => {

@@ -3,6 +3,7 @@
  * deliveries costs one write, and everything queued is written by close(). The file stays bounded
  * like upstream's: past `journal_entries` + 50 % lines, the oldest are cut away (temp file + rename).
  */
+import { appendFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
@@ -26,6 +27,11 @@ export interface JournalWriter {
   readonly file: string;
   /** Queues one outcome; the payload of a delivered record is retained when keep_payloads > 0. */
   append(entry: JournalEntry, payload?: Buffer): void;
+  /**
+   * Writes one outcome (after those queued) before returning: for a record refused at intake, whose
+   * probe learns nothing else, so a crash right after cannot leave it unjournaled.
+   */
+  appendNow(entry: JournalEntry): void;
   /** Writes everything queued so far. */
   flush(): Promise<void>;
   /** Writes everything queued; later appends are ignored. */
@@ -137,6 +143,21 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       if (limit > 0) pendingLines.push(formatJournalLine(entry));
       if (payload && keepPayloads > 0 && entry.outcome === 'delivered') pendingPayloads.push({ recordId: entry.recordId, payload });
       // Unref'd: a pending batch never keeps a finished process alive; close() writes it.
+      timer ??= setTimeout(() => void flush(), options.batchDelayMs ?? 50).unref();
+    },
+    appendNow(entry) {
+      if (closed || limit === 0) return;
+      const lines = [...pendingLines, formatJournalLine(entry)];
+      try {
+        appendFileSync(file, `${counted.torn ? '\n' : ''}${lines.join('')}`, { mode: 0o640 });
+        pendingLines = [];
+        counted.torn = false;
+        counted.lines += lines.length;
+      } catch (error) {
+        // As for a batched write: the lines wait for the next one.
+        pendingLines = lines.slice(-pruneAbove);
+        logger.warn({ file, err: error }, 'cannot write the journal; its lines wait for the next write');
+      }
       timer ??= setTimeout(() => void flush(), options.batchDelayMs ?? 50).unref();
     },
     flush,

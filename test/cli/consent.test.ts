@@ -38,9 +38,10 @@ test('telem status: shows opt-in, machine id and whether the agent listens (text
     [
       `opt-in:     no (${root}/etc/telemetrics/opt-in is missing; run "telem opt-in")`,
       'machine id: none yet (the agent assigns one at its first record; rotated every 3d)',
-      `agent:      listening on ${socketPath}`,
-      'policy:     built-in defaults (no usable policy in /etc/telemetrics)',
-      `drops:      none (from ${root}/var/log/telemetry/journal)`,
+      `agent:      listening on ${socketPath} (no telem agent status: an upstream telemprobd?)`,
+      "policy:     telemetrics-conf revision 0, upstream's compiled defaults (no telemetrics.conf was found); what a start would run",
+      'drops:      none',
+      'refused:    none',
       '',
     ].join('\n'),
   );

@@ -1,4 +1,5 @@
 /** Retention on a schedule: purge once at start, then every interval (upstream's purge never ran; see reference §3.3). */
+import { type LongTimeout, setLongTimeout } from '../../time/long-timeout.js';
 import type { Logger } from '../../log/logger.js';
 import type { PurgePlan, RecordStore } from '../storage/store.js';
 
@@ -34,14 +35,20 @@ export function schedulePurge(options: {
       });
     return running;
   };
-  const timer = setInterval(() => void runNow(), options.intervalMs);
-  // The schedule alone must not keep the process alive.
-  timer.unref();
+  // Chained timeouts: an interval of weeks is more than one Node timer holds. The schedule alone must not keep the process alive.
+  let timer: LongTimeout;
+  const schedule = (): void => {
+    timer = setLongTimeout(() => {
+      void runNow();
+      schedule();
+    }, options.intervalMs).unref();
+  };
+  schedule();
   void runNow();
   return {
     runNow,
     async stop() {
-      clearInterval(timer);
+      timer.clear();
       await running;
     },
   };
