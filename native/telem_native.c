@@ -9,6 +9,11 @@
  *                                        descriptor of the open file goes away, also when the
  *                                        process is killed -9, so no stale lock survives.
  *   unlock(fd)                           flock(LOCK_UN).
+ *   recv(fd, length, peek)               recv(2) without blocking, MSG_PEEK when asked: the intake
+ *                                        looks at a frame while the kernel still holds it, and
+ *                                        takes it off the socket only once the record is in the
+ *                                        spool. A Buffer (empty at end of stream), or null when
+ *                                        nothing is there yet (EAGAIN).
  *
  * Failures throw an Error whose `code` is the errno name ('EBADF', 'ENOTSOCK', ...), with
  * `errno` (the positive number) and `syscall`, like Node's own system errors.
@@ -16,6 +21,7 @@
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -35,6 +41,7 @@ static const char *errno_name(int err) {
     case ENOLCK: return "ENOLCK";
     case EWOULDBLOCK: return "EWOULDBLOCK";
     case ENOMEM: return "ENOMEM";
+    case ECONNRESET: return "ECONNRESET";
     default: return "UNKNOWN";
   }
 }
@@ -120,11 +127,43 @@ static napi_value unlock_fd(napi_env env, napi_callback_info info) {
   return NULL; /* undefined */
 }
 
+static napi_value recv_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3];
+  int32_t fd, length;
+  bool peek;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc < 3 || napi_get_value_int32(env, args[0], &fd) != napi_ok || napi_get_value_int32(env, args[1], &length) != napi_ok ||
+      napi_get_value_bool(env, args[2], &peek) != napi_ok || length < 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected (fd, length > 0, peek)");
+    return NULL;
+  }
+  char *bytes = malloc((size_t)length);
+  if (bytes == NULL) return throw_errno(env, ENOMEM, "recv");
+  ssize_t count;
+  do count = recv(fd, bytes, (size_t)length, MSG_DONTWAIT | (peek ? MSG_PEEK : 0)); while (count < 0 && errno == EINTR);
+  if (count < 0) {
+    int err = errno;
+    free(bytes);
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      napi_value nothing;
+      napi_get_null(env, &nothing);
+      return nothing;
+    }
+    return throw_errno(env, err, "recv");
+  }
+  napi_value result;
+  napi_create_buffer_copy(env, (size_t)count, bytes, NULL, &result);
+  free(bytes);
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor functions[] = {
     { "peerCred", NULL, peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
     { "flock", NULL, flock_fd, NULL, NULL, NULL, napi_enumerable, NULL },
     { "unlock", NULL, unlock_fd, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "recv", NULL, recv_fd, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

@@ -4,7 +4,8 @@
  * bytes arrived, the client went silent for the read timeout, or the frame deadline passed.
  */
 import type { Socket } from 'node:net';
-import { checkFrameSize, SIZE_FIELD_BYTES, type FrameLimits } from '../record/frame.js';
+import { consumeSocket, peekSocket } from '../native/socket-read.js';
+import { checkFrameSize, maxFrameSize, SIZE_FIELD_BYTES, type FrameLimits } from '../record/frame.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import type { RejectReason } from './stats.js';
 
@@ -19,7 +20,8 @@ export interface FrameReadOptions {
 }
 
 export type FrameRead =
-  | { readonly ok: true; readonly frame: Buffer; readonly trailingBytes: number }
+  /** `consume`: the frame was only peeked at; takes its bytes off the socket (call once the record is kept). */
+  | { readonly ok: true; readonly frame: Buffer; readonly trailingBytes: number; readonly consume?: () => void }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 export function readFrame(socket: Socket, options: FrameReadOptions): Promise<FrameRead> {
@@ -103,4 +105,29 @@ export function readFrame(socket: Socket, options: FrameReadOptions): Promise<Fr
     armIdle();
     socket.resume();
   });
+}
+
+/** Event-loop turns to wait for a frame that is not all there yet before reading it the usual way. */
+const PEEK_TURNS = 4;
+
+/**
+ * The whole frame as the kernel still holds it, or null when it is not all there within a few
+ * turns (a slow or odd client: read it with readFrame, which also explains refusals). libtelemetry
+ * writes the frame right after connecting, so it is almost always there. Until `consume` is called
+ * the bytes stay unread: an agent that dies before it has kept the record leaves them unread, and
+ * a probe waiting for the close sees the connection reset instead of a clean close.
+ */
+export async function peekFrame(socket: Socket, limits: FrameLimits): Promise<FrameRead | null> {
+  const room = maxFrameSize(limits) + 1;
+  for (let turn = 0; turn < PEEK_TURNS; turn += 1) {
+    const bytes = peekSocket(socket, room);
+    if (bytes !== null && bytes.length === 0) return null;
+    if (bytes !== null && bytes.length >= SIZE_FIELD_BYTES) {
+      const size = bytes.readUInt32LE(0);
+      if (checkFrameSize(size, limits)) return null;
+      if (bytes.length >= size) return { ok: true, frame: bytes.subarray(0, size), trailingBytes: bytes.length - size, consume: () => consumeSocket(socket, bytes.length) };
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return null;
 }

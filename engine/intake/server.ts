@@ -15,7 +15,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { peerCredentials } from '../native/peer-cred.js';
 import { withHeader } from '../record/build.js';
 import { decodeFrame, DEFAULT_FRAME_LIMITS, type FrameLimits } from '../record/frame.js';
-import { type FrameRead, readFrame } from './read-frame.js';
+import { type FrameRead, peekFrame, readFrame } from './read-frame.js';
 import type { ConsentProvider, MachineIdProvider, RecordSink } from './sink.js';
 import { PeerLimits } from './peer-limits.js';
 import { RefusalLog } from './refusal-log.js';
@@ -184,7 +184,10 @@ export class IntakeServer {
   }
 
   async #handle(socket: Socket): Promise<void> {
-    const read = await readFrame(socket, { limits: this.#limits, readTimeoutMs: this.#readTimeoutMs, deadlineMs: this.#deadlineMs, firstBytesMs: this.#firstBytesMs });
+    // Peeked at where possible: the bytes leave the kernel only once the record is in the spool.
+    const read =
+      (await peekFrame(socket, this.#limits)) ??
+      (await readFrame(socket, { limits: this.#limits, readTimeoutMs: this.#readTimeoutMs, deadlineMs: this.#deadlineMs, firstBytesMs: this.#firstBytesMs }));
     // From here to the sink's write nothing yields to the event loop: no other connection is read
     // before this record is in the spool, so a crash of the agent cannot lose a record it has read.
     const kept = this.#take(read);
@@ -192,6 +195,7 @@ export class IntakeServer {
       socket.destroy();
       return;
     }
+    if (read.ok) read.consume?.();
     // One record per connection and no reply: the connection closes once the record is durable,
     // so a probe that waits for the close knows its record is safe (libtelemetry does not wait).
     try {

@@ -14,6 +14,8 @@ export interface NativeAddon {
   /** flock(2): true when taken; false when nonBlocking and another open file holds it. */
   flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
   unlock(fd: number): void;
+  /** recv(2) with MSG_DONTWAIT (and MSG_PEEK when `peek`): the bytes (empty at end of stream), or null when none are there yet. */
+  recv(fd: number, length: number, peek: boolean): Buffer | null;
 }
 
 /** Where the compiled addon lives, relative to the package root. */

@@ -210,3 +210,21 @@ test('intake: close() drains connections already accepted and removes the socket
   assert.deepEqual(sink.records.map((accepted) => accepted.record.payload.toString()), ['last']);
   await assert.rejects(stat(socketPath), { code: 'ENOENT' });
 });
+
+test('intake: a frame stays unread in the kernel until the next stage has it, so a probe waiting for the close sees a reset when it was not kept', async (t) => {
+  let keep = false;
+  const { server, socketPath } = await startIntake(t, {
+    sink: {
+      // Synchronous like the agent's spool write: when it throws, nothing was kept.
+      accept: (accepted) => {
+        if (!keep) throw new Error('the spool cannot take it');
+        return Promise.resolve(void accepted);
+      },
+    },
+  });
+  assert.equal(await sendRaw(socketPath, [testFrame({ payload: 'not kept' })]), 'ECONNRESET');
+  assert.equal(server.stats().rejected.sink_failed, 1);
+  keep = true;
+  assert.equal(await sendRaw(socketPath, [testFrame({ payload: 'kept' })]), null, 'a kept record ends in a clean close');
+  assert.equal(server.stats().accepted, 1);
+});
