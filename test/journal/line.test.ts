@@ -3,7 +3,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { BOOT_ID_PLACEHOLDER, readBootId } from '../../engine/journal/boot-id.js';
-import { dropLedger } from '../../engine/journal/drop-ledger.js';
 import { matchesJournalFilter } from '../../engine/journal/filter.js';
 import { formatJournalEntry, formatJournalTime, JOURNAL_VERBOSE_HEADER } from '../../engine/journal/format-text.js';
 import { formatJournalLine, parseJournalLine, type JournalLine } from '../../engine/journal/line.js';
@@ -102,24 +101,6 @@ test('journal filter: classification exact or "/*" prefix (as upstream), ids, bo
   assert.deepEqual(classes({ bootId: 'other-boot' }), ['a/bc/d']);
   assert.deepEqual(classes({ outcome: 'dropped', classification: 'a/*' }), ['a/bc/d']);
   assert.deepEqual(classes({}), ['a/b/c', 'a/b/d', 'a/bc/d', 't/t/t']);
-});
-
-test('drop ledger: dropped records counted by reason, most frequent first; other outcomes are not drops', () => {
-  const ledger = dropLedger([
-    journalEntry({ outcome: 'dropped', reason: 'spool_full' }),
-    journalEntry({ outcome: 'dropped', reason: 'rate_limited' }),
-    journalEntry({ outcome: 'dropped', reason: 'rate_limited' }),
-    journalEntry({ outcome: 'dropped', reason: null }),
-    journalEntry({ outcome: 'delivered' }),
-    journalEntry({ outcome: 'rejected', reason: 'http_400' }),
-    journalEntry({ outcome: 'expired', reason: 'expired' }),
-  ]);
-  assert.deepEqual(Object.entries(ledger), [
-    ['rate_limited', 2],
-    ['spool_full', 1],
-    ['unknown', 1],
-  ]);
-  assert.deepEqual(dropLedger([]), {});
 });
 
 test('boot id: read from the kernel file under the root, or a clear placeholder when there is none', async (t) => {

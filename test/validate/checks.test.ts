@@ -121,6 +121,14 @@ test('semantic checks: an intake read_timeout or first_byte_timeout over 1 hour 
   assert.deepEqual(codes(validatePolicyValue(policy({ intake: { read_timeout: '1h', first_byte_timeout: '1h' } })).diagnostics), []);
 });
 
+test('semantic checks: a per-user intake share that is not below max_connections is a warning that one user can take every slot', () => {
+  const { diagnostics, policy: resolved } = validatePolicyValue(policy({ intake: { max_connections: 32, max_connections_per_uid: 32 } }));
+  assert.ok(resolved, 'a warning only');
+  assert.deepEqual(codes(diagnostics), ['warning:intake-one-user-takes-all']);
+  assert.equal(diagnostics[0]?.message, 'intake.max_connections_per_uid 32 is not below max_connections 32: one local user can take every intake slot');
+  assert.deepEqual(codes(validatePolicyValue(policy({ intake: { max_connections: 32, max_connections_per_uid: 31 } })).diagnostics), []);
+});
+
 test('semantic checks: durations of weeks and years where they make sense are accepted, past 100 years they are an error', () => {
   const long = policy({
     consent: { machine_id: { rotate_every: '52w' } },
