@@ -432,11 +432,14 @@ function readRegularFile(file: string): Buffer | null {
 }
 
 function readSettlements(file: string): Set<string> {
-  const settled = new Set<string>();
   const contents = readRegularFile(file);
-  if (contents === null) return settled;
-  const text = contents.toString('utf8');
-  // Only complete lines count: a torn last line was never acknowledged; empty lines separate.
+  return contents === null ? new Set() : parseSettlements(contents.toString('utf8'));
+}
+
+/** The settled "id\u0000route\u0000destination" keys of an ack file's text: complete lines only (a torn last line was never acknowledged). */
+export function parseSettlements(text: string): Set<string> {
+  const settled = new Set<string>();
+  // Empty lines separate (each line starts with a newline, so a torn line never swallows the next).
   const lines = text.split('\n');
   lines.pop();
   for (const line of lines) {

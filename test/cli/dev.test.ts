@@ -2,20 +2,27 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/intake.js';
 import { cliEntry, repoRoot } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 
-test('telem dev (npm start): a record sent with telem record shows up in the collector and the NDJSON file', async (t) => {
-  const dir = await tempDir(t);
+/** `telem dev` in a child process, once it says it runs. */
+async function startDev(t: TestContext, dir: string) {
   const child = spawn(process.execPath, [cliEntry, 'dev', '--dir', dir, '--listen', '127.0.0.1:0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   await waitUntil(() => stdout.includes('Ctrl-C stops both.'), 15_000, 'telem dev to start');
+  return { child, exited, stdout: () => stdout };
+}
+
+test('telem dev (npm start): a record sent with telem record shows up in the collector and the NDJSON file', async (t) => {
+  const dir = await tempDir(t);
+  const { child, exited, stdout: output } = await startDev(t, dir);
+  let stdout = output();
   const ui = /web UI: +(http:\/\/\S+)/.exec(stdout)?.[1] as string;
   assert.match(ui, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   assert.match(stdout, new RegExp(`npx telem --root .* record -c org\\.example/demo/hello -p "hello from telem"`));
@@ -34,6 +41,7 @@ test('telem dev (npm start): a record sent with telem record shows up in the col
 
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
+  stdout = output();
   assert.match(stdout, /telem dev: stopped\n$/);
 });
 
@@ -51,12 +59,7 @@ test('telem dev: an address in use is a usage error that says what to do', async
 
 test('telem dev: a second one on the same directory exits 2 and leaves the running stack\'s policy as it was', async (t) => {
   const dir = await tempDir(t);
-  const child = spawn(process.execPath, [cliEntry, 'dev', '--dir', dir, '--listen', '127.0.0.1:0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  await waitUntil(() => stdout.includes('Ctrl-C stops both.'), 15_000, 'telem dev to start');
+  const { child, exited } = await startDev(t, dir);
   const policyFile = path.join(dir, 'etc', 'telemetrics', 'telem.policy.yaml');
   const policy = await readFile(policyFile, 'utf8');
 

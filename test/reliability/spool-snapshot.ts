@@ -12,6 +12,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeSegment } from '../../engine/spool/entry.js';
+import { parseSettlements } from '../../engine/spool/spool.js';
 
 export interface SnapshotEntry {
   /** The agent's spool id. */
@@ -38,18 +39,6 @@ export interface SpoolSnapshot {
 }
 
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
-
-/** The settled "id\0route\0destination" keys of an ack file; complete lines only, like the agent's recovery. */
-export function parseSettlements(text: string): Set<string> {
-  const settled = new Set<string>();
-  const lines = text.split('\n');
-  lines.pop();
-  for (const line of lines) {
-    const parts = line.split('\u0000');
-    if (parts.length === 4 && /^[0-9a-f]{32}$/.test(parts[0] as string)) settled.add(parts.slice(0, 3).join('\u0000'));
-  }
-  return settled;
-}
 
 /** A file's contents, or null when it is gone (a running agent may retire a segment while it is read). */
 async function readIfPresent(file: string): Promise<Buffer | null> {
