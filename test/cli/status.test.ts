@@ -70,7 +70,7 @@ test('telem status: names the policy the agent was started with (--policy FILE) 
   assert.match(died, /^policy: +.*; what a start would run$/m);
 });
 
-test('telem status: a clean stop is reported as stopped, with the drops counted across the restart', { timeout: 30_000 }, async (t) => {
+test('telem status: a clean stop is reported as stopped, with drops and intake refusals counted across the restart', { timeout: 30_000 }, async (t) => {
   const root = await tempDir(t);
   const file = await writePolicy(root, `apiVersion: telem/v1
 kind: Policy
@@ -83,10 +83,13 @@ routes: [{ name: all, to: [here] }]
   for (const run of [1, 2]) {
     const agent = await startAgent(t, { root, policy: file });
     assert.equal(await sendRaw(agent.socketPath, [testFrame({ classification: 'org.example/secret/x', payload: `denied ${run}` })]), null);
+    // Four bytes saying the frame is 4 bytes long: refused by the intake.
+    await sendRaw(agent.socketPath, [Buffer.from([4, 0, 0, 0])]);
     assert.equal(await agent.stop(), 0);
   }
-  const report = JSON.parse((await runCli(['--root', root, 'status', '--format', 'json'])).stdout) as { agent: { state: string }; drops: Record<string, number> };
+  const report = JSON.parse((await runCli(['--root', root, 'status', '--format', 'json'])).stdout) as { agent: { state: string }; drops: Record<string, number>; refused: Record<string, number> };
   assert.equal(report.agent.state, 'stopped');
   assert.deepEqual(report.drops, { denied: 2 }, 'the second run kept counting from the first');
+  assert.deepEqual(report.refused, { size_out_of_range: 2 });
   assert.ok(path.isAbsolute(file));
 });
