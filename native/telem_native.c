@@ -14,6 +14,8 @@
  *                                        takes it off the socket only once the record is in the
  *                                        spool. A Buffer (empty at end of stream), or null when
  *                                        nothing is there yet (EAGAIN).
+ *   peerShutdown(fd)                     poll(POLLRDHUP): true once the peer has closed its
+ *                                        sending side, so a frame that is not complete never will be.
  *
  * Failures throw an Error whose `code` is the errno name ('EBADF', 'ENOTSOCK', ...), with
  * `errno` (the positive number) and `syscall`, like Node's own system errors.
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 
@@ -158,12 +161,25 @@ static napi_value recv_fd(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value peer_shutdown(napi_env env, napi_callback_info info) {
+  int fd;
+  if (!read_args(env, info, &fd, NULL, 0)) return NULL;
+  struct pollfd entry = { .fd = fd, .events = POLLRDHUP, .revents = 0 };
+  int ready;
+  do ready = poll(&entry, 1, 0); while (ready < 0 && errno == EINTR);
+  if (ready < 0) return throw_errno(env, errno, "poll");
+  napi_value result;
+  napi_get_boolean(env, ready > 0 && (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor functions[] = {
     { "peerCred", NULL, peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
     { "flock", NULL, flock_fd, NULL, NULL, NULL, napi_enumerable, NULL },
     { "unlock", NULL, unlock_fd, NULL, NULL, NULL, napi_enumerable, NULL },
     { "recv", NULL, recv_fd, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "peerShutdown", NULL, peer_shutdown, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

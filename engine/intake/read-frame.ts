@@ -4,7 +4,7 @@
  * bytes arrived, the client went silent for the read timeout, or the frame deadline passed.
  */
 import type { Socket } from 'node:net';
-import { consumeSocket, peekSocket } from '../native/socket-read.js';
+import { consumeSocket, peekSocket, peerDone } from '../native/socket-read.js';
 import { checkFrameSize, maxFrameSize, SIZE_FIELD_BYTES, type FrameLimits } from '../record/frame.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import type { RejectReason } from './stats.js';
@@ -107,27 +107,47 @@ export function readFrame(socket: Socket, options: FrameReadOptions): Promise<Fr
   });
 }
 
-/** Event-loop turns to wait for a frame that is not all there yet before reading it the usual way. */
-const PEEK_TURNS = 4;
+/** Waits between two looks at a connection that sent nothing yet: a few event-loop turns, then growing timers. */
+const PEEK_WAITS_MS = [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 50];
+/** Looks at a frame that is only partly there before it is read the usual way (a client writing in pieces). */
+const PARTIAL_LOOKS = 6;
 
 /**
- * The whole frame as the kernel still holds it, or null when it is not all there within a few
- * turns (a slow or odd client: read it with readFrame, which also explains refusals). libtelemetry
- * writes the frame right after connecting, so it is almost always there. Until `consume` is called
- * the bytes stay unread: an agent that dies before it has kept the record leaves them unread, and
- * a probe waiting for the close sees the connection reset instead of a clean close.
+ * The whole frame as the kernel still holds it, when the client sent it at once (libtelemetry
+ * writes the frame right after connecting). Until `consume` is called the bytes stay unread: an
+ * agent that dies before it has kept the record leaves them unread, and a probe waiting for the
+ * close sees the connection reset instead of a clean close.
+ *
+ * A client that stays silent is refused here by readFrame's rules (read timeout, first bytes).
+ * Null means: read it the usual way with readFrame, which also explains refusals — the peer sent
+ * nothing and closed, sent a bad record_size, or writes the frame in pieces (those must be read
+ * off the socket as they come: the kernel stops a writer whose small pieces nobody reads).
  */
-export async function peekFrame(socket: Socket, limits: FrameLimits): Promise<FrameRead | null> {
+export async function peekFrame(socket: Socket, options: FrameReadOptions): Promise<FrameRead | null> {
+  const { limits } = options;
   const room = maxFrameSize(limits) + 1;
-  for (let turn = 0; turn < PEEK_TURNS; turn += 1) {
+  const started = Date.now();
+  let partialLooks = 0;
+  for (let attempt = 0; ; attempt += 1) {
     const bytes = peekSocket(socket, room);
     if (bytes !== null && bytes.length === 0) return null;
-    if (bytes !== null && bytes.length >= SIZE_FIELD_BYTES) {
-      const size = bytes.readUInt32LE(0);
-      if (checkFrameSize(size, limits)) return null;
-      if (bytes.length >= size) return { ok: true, frame: bytes.subarray(0, size), trailingBytes: bytes.length - size, consume: () => consumeSocket(socket, bytes.length) };
+    if (bytes !== null) {
+      if (bytes.length >= SIZE_FIELD_BYTES) {
+        const size = bytes.readUInt32LE(0);
+        if (checkFrameSize(size, limits)) return null;
+        if (bytes.length >= size) return { ok: true, frame: bytes.subarray(0, size), trailingBytes: bytes.length - size, consume: () => consumeSocket(socket, bytes.length) };
+      }
+      partialLooks += 1;
+      if (partialLooks >= PARTIAL_LOOKS || peerDone(socket)) return null;
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    const silentMs = Date.now() - started;
+    if (silentMs >= options.readTimeoutMs) return { ok: false, reason: 'timeout', detail: `no data for ${options.readTimeoutMs} ms after 0 bytes` };
+    if (options.firstBytesMs !== undefined && silentMs >= options.firstBytesMs) {
+      return { ok: false, reason: 'slow_start', detail: `record_size not complete ${options.firstBytesMs} ms after connecting (0 bytes)` };
+    }
+    const wait = PEEK_WAITS_MS[Math.min(attempt, PEEK_WAITS_MS.length - 1)] as number;
+    await new Promise((resolve) => (wait === 0 ? setImmediate(resolve) : setTimeout(resolve, wait)));
   }
-  return null;
 }

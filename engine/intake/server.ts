@@ -185,9 +185,8 @@ export class IntakeServer {
 
   async #handle(socket: Socket): Promise<void> {
     // Peeked at where possible: the bytes leave the kernel only once the record is in the spool.
-    const read =
-      (await peekFrame(socket, this.#limits)) ??
-      (await readFrame(socket, { limits: this.#limits, readTimeoutMs: this.#readTimeoutMs, deadlineMs: this.#deadlineMs, firstBytesMs: this.#firstBytesMs }));
+    const options = { limits: this.#limits, readTimeoutMs: this.#readTimeoutMs, deadlineMs: this.#deadlineMs, firstBytesMs: this.#firstBytesMs };
+    const read = (await peekFrame(socket, options)) ?? (await readFrame(socket, options));
     // From here to the sink's write nothing yields to the event loop: no other connection is read
     // before this record is in the spool, so a crash of the agent cannot lose a record it has read.
     const kept = this.#take(read);

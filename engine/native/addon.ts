@@ -16,6 +16,8 @@ export interface NativeAddon {
   unlock(fd: number): void;
   /** recv(2) with MSG_DONTWAIT (and MSG_PEEK when `peek`): the bytes (empty at end of stream), or null when none are there yet. */
   recv(fd: number, length: number, peek: boolean): Buffer | null;
+  /** True once the peer has closed its sending side (poll POLLRDHUP). */
+  peerShutdown(fd: number): boolean;
 }
 
 /** Where the compiled addon lives, relative to the package root. */

@@ -23,6 +23,17 @@ export function peekSocket(socket: Socket, length: number): Buffer | null {
   }
 }
 
+/** True once the peer will send nothing more (or the socket cannot be asked). */
+export function peerDone(socket: Socket): boolean {
+  const fd = descriptor(socket);
+  if (fd === null) return true;
+  try {
+    return nativeAddon().peerShutdown(fd);
+  } catch {
+    return true;
+  }
+}
+
 /** Takes `length` bytes (already seen by peekSocket) off the socket. */
 export function consumeSocket(socket: Socket, length: number): void {
   const fd = descriptor(socket);
