@@ -76,7 +76,7 @@ interface ClientSlot extends DestinationTarget {
 }
 
 function targetOf(config: ResolvedDestination, client: DestinationClient): ClientSlot {
-  const http = config.type === 'http' ? (config as { concurrency: number; on_reject?: 'retry' | 'drop' }) : null;
+  const http = config.type === 'http' ? config : null;
   return { key: JSON.stringify(config), client, concurrency: http?.concurrency ?? 1, onReject: http?.on_reject ?? 'retry' };
 }
 
