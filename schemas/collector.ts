@@ -47,6 +47,12 @@ export const collectorSchema = z
       .regex(/^(?:sqlite:.+|postgres(?:ql)?:\/\/.+)$/, { error: 'expected "sqlite:PATH" or a "postgres://" URL' })
       .default('sqlite:/var/lib/telem/collector.db')
       .describe('Where records are stored: "sqlite:PATH" (embedded, one process) or a "postgres://user:password@host/db" URL (many collectors may share it).'),
+    query_timeout: durationSchema
+      .prefault('10s')
+      .describe(
+        'Longest a read of the query API or UI may run (each page of an export counts on its own); a longer one is stopped and answered 503. ' +
+          'Reads never hold up ingest: they run on reader threads (SQLite) or connections of their own (PostgreSQL).',
+      ),
     max_body: sizeSchema.prefault('1MiB').describe('Largest request body accepted; larger requests get 413.'),
     tenants: z
       .array(tenantSchema)

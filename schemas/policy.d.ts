@@ -380,6 +380,10 @@ export interface TelemPolicy {
      */
     database?: string;
     /**
+     * Longest a read of the query API or UI may run (each page of an export counts on its own); a longer one is stopped and answered 503. Reads never hold up ingest: they run on reader threads (SQLite) or connections of their own (PostgreSQL).
+     */
+    query_timeout?: string;
+    /**
      * Largest request body accepted; larger requests get 413.
      */
     max_body?: number | string;

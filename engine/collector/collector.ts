@@ -35,6 +35,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   if (!listen) throw new ListenSettingError(`cannot listen on "${options.settings.listen}": expected HOST:PORT such as 127.0.0.1:8080`);
   const opened = await openStore({
     database: options.settings.database,
+    queryTimeoutMs: options.settings.query_timeout,
     ...(options.root === undefined ? {} : { root: options.root }),
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   });

@@ -9,6 +9,7 @@
 import type { ServerResponse } from 'node:http';
 import { recordJson } from '../record.js';
 import { HttpError, sendJson } from '../http/reply.js';
+import { QueryError } from '../storage/query-error.js';
 import type { RecordStore } from '../storage/store.js';
 import { csvHeader, csvRow } from './csv.js';
 import {
@@ -31,6 +32,16 @@ export interface QueryContext {
   readonly now: () => number;
 }
 
+/** A read the store stopped or refused (storage/query-error.ts) is a 503 saying why. */
+async function read<T>(result: Promise<T>): Promise<T> {
+  try {
+    return await result;
+  } catch (error) {
+    if (error instanceof QueryError) throw new HttpError(503, error.message, error.code === 'query_busy' ? { 'Retry-After': '1' } : {});
+    throw error;
+  }
+}
+
 export async function recordsEndpoint(context: QueryContext, params: URLSearchParams, res: ServerResponse): Promise<void> {
   checkKnown(params, [...FILTER_PARAMETERS, 'limit', 'cursor', 'format']);
   const filter = parseFilter(params, context.now());
@@ -39,7 +50,7 @@ export async function recordsEndpoint(context: QueryContext, params: URLSearchPa
 
   if (format === 'json') {
     const limit = parseLimit(params, DEFAULT_PAGE, PAGE_LIMIT) as number;
-    const records = await context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) });
+    const records = await read(context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) }));
     const last = records.at(-1);
     sendJson(res, 200, { records: records.map(recordJson), next_cursor: records.length === limit && last ? encodeCursor(last.id) : null });
     return;
@@ -52,10 +63,12 @@ export async function recordsEndpoint(context: QueryContext, params: URLSearchPa
   if (format === 'csv') res.write(csvHeader());
   while (remaining > 0) {
     const limit = Math.min(PAGE_LIMIT, remaining);
-    const page = await context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) });
+    const page = await read(context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) }));
+    // A client that went away stops the export (and its reads).
+    if (res.destroyed) return;
     for (const record of page) {
       const json = recordJson(record);
-      if (!res.write(format === 'csv' ? csvRow(json) : `${JSON.stringify(json)}\n`)) await new Promise((resolve) => res.once('drain', resolve));
+      if (!res.write(format === 'csv' ? csvRow(json) : `${JSON.stringify(json)}\n`)) await writable(res);
     }
     remaining -= page.length;
     if (page.length < limit) break;
@@ -64,8 +77,25 @@ export async function recordsEndpoint(context: QueryContext, params: URLSearchPa
   res.end();
 }
 
+/** Resolves when `res` can take more, or is gone. */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 export async function recordEndpoint(context: QueryContext, id: string, res: ServerResponse): Promise<void> {
-  const record = /^\d{1,15}$/.test(id) ? await context.store.get(Number(id)) : null;
+  const record = /^\d{1,15}$/.test(id) ? await read(context.store.get(Number(id))) : null;
   if (!record) throw new HttpError(404, `no record with id ${JSON.stringify(id)}`);
   sendJson(res, 200, recordJson(record));
 }
@@ -74,13 +104,13 @@ export async function statsEndpoint(context: QueryContext, params: URLSearchPara
   checkKnown(params, [...FILTER_PARAMETERS, 'bucket']);
   const filter = parseFilter(params, context.now());
   const bucketMs = parseBucket(params);
-  sendJson(res, 200, await context.store.stats(bucketMs === undefined ? { filter } : { filter, bucketMs }));
+  sendJson(res, 200, await read(context.store.stats(bucketMs === undefined ? { filter } : { filter, bucketMs })));
 }
 
 export async function crashesEndpoint(context: QueryContext, params: URLSearchParams, res: ServerResponse): Promise<void> {
   checkKnown(params, [...FILTER_PARAMETERS, 'limit']);
   const filter = parseFilter(params, context.now());
   const limit = parseLimit(params, 100, PAGE_LIMIT) as number;
-  const groups = await context.store.crashes({ ...filter, classification: filter.classification ?? [CRASH_CLASSIFICATION] }, limit);
+  const groups = await read(context.store.crashes({ ...filter, classification: filter.classification ?? [CRASH_CLASSIFICATION] }, limit));
   sendJson(res, 200, { classification: filter.classification ?? [CRASH_CLASSIFICATION], groups });
 }

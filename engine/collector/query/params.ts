@@ -13,6 +13,14 @@ export const FILTER_PARAMETERS = ['classification', 'severity', ...TEXT_FILTERS,
 
 const classificationPattern = new RegExp(CLASSIFICATION_GLOB_PATTERN);
 
+/**
+ * What one query may ask for, so no request can make the database do unbounded work: each
+ * pattern is tested on every row its prefix admits, each value is one more index probe.
+ */
+export const MAX_PATTERNS = 16;
+export const MAX_VALUES = 100;
+const MAX_PATTERN_LENGTH = 256;
+
 function invalid(message: string): HttpError {
   return new HttpError(400, message);
 }
@@ -42,18 +50,21 @@ export function parseTime(name: string, text: string, now: number): number {
 }
 
 function severities(values: string[]): number[] {
-  return values
+  const parsed = values
     .flatMap((value) => value.split(','))
     .map((value) => {
       if (!/^[1-4]$/.test(value.trim())) throw invalid('severity should be a number from 1 to 4 (several: severity=3,4)');
       return Number(value);
     });
+  return [...new Set(parsed)];
 }
 
 export function parseFilter(params: URLSearchParams, now: number): RecordFilter {
   const filter: { -readonly [K in keyof RecordFilter]: RecordFilter[K] } = {};
   const classification = params.getAll('classification');
+  if (classification.length > MAX_PATTERNS) throw invalid(`at most ${MAX_PATTERNS} classification patterns per query (this one has ${classification.length})`);
   for (const pattern of classification) {
+    if (pattern.length > MAX_PATTERN_LENGTH) throw invalid(`a classification pattern may be at most ${MAX_PATTERN_LENGTH} characters long`);
     if (pattern === '' || !classificationPattern.test(pattern)) {
       throw invalid('classification should be a pattern like "org.clearlinux/crash/*": up to three "/"-separated parts, "*" and "?" as wildcards');
     }
@@ -63,6 +74,7 @@ export function parseFilter(params: URLSearchParams, now: number): RecordFilter 
   if (severity.length) filter.severity = severities(severity);
   for (const name of TEXT_FILTERS) {
     const values = params.getAll(name);
+    if (values.length > MAX_VALUES) throw invalid(`at most ${MAX_VALUES} values of ${name} per query (this one has ${values.length})`);
     if (values.length) filter[name] = values;
   }
   const since = params.get('since');

@@ -12,6 +12,8 @@ export interface OpenStoreOptions {
   readonly root?: string;
   /** PostgreSQL schema (tests give each run its own). */
   readonly schema?: string;
+  /** Longest a read may run (collector.query_timeout). */
+  readonly queryTimeoutMs?: number;
 }
 
 export interface OpenedStore {
@@ -51,7 +53,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       throw error;
     }
     try {
-      const opened = openSqliteStore(resolved);
+      const opened = openSqliteStore(resolved, options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs });
       const store: RecordStore = {
         ...opened,
         async close() {
@@ -67,7 +69,11 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   }
   if (/^postgres(?:ql)?:\/\//.test(database)) {
     try {
-      const store = await openPostgresStore(options.schema === undefined ? { url: database } : { url: database, schema: options.schema });
+      const store = await openPostgresStore({
+        url: database,
+        ...(options.schema === undefined ? {} : { schema: options.schema }),
+        ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
+      });
       return { store, writers: POSTGRES_POOL_SIZE, description: describeDatabase(database) };
     } catch (error) {
       throw new DatabaseSettingError(`cannot open ${describeDatabase(database)}: ${(error as Error).message}`);

@@ -8,7 +8,9 @@ import type { IncomingRecord } from '../record.js';
 import { numberedPlaceholders, postgresDialect } from './dialect.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, createMigrationsTable } from './migrations.js';
 import type { Row } from './rows.js';
-import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, queryBusy, queryTimeout } from './query-error.js';
+import { readOps } from './read-ops.js';
+import type { SqlReader } from './sql-reads.js';
 import { type SqlStatement, existingStatement, insertStatement, matchResults, prepareRow, purgeStatements } from './sql-writes.js';
 import type { InsertResult, RecordStore } from './store.js';
 
@@ -16,6 +18,11 @@ const INT8_OID = 20;
 const MIGRATION_LOCK = 0x74656c6d; // "telm"
 /** Connections per collector process; also how many insert batches may be in flight. */
 export const POSTGRES_POOL_SIZE = 4;
+/** Connections for reads, and how many reads may wait for one. */
+const READ_POOL_SIZE = 2;
+const MAX_QUEUED_READS = 32;
+/** PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
 
 // Our bigint columns (times, ids, counts) stay below 2^53, so they are read as numbers.
 const types = {
@@ -27,18 +34,26 @@ export interface PostgresStoreOptions {
   readonly url: string;
   /** Schema to use (created if missing) instead of the connection's default search path. */
   readonly schema?: string;
+  /** Longest a read statement may run. */
+  readonly queryTimeoutMs?: number;
 }
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<RecordStore> {
   const { schema } = options;
   if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: options.url,
-    max: POSTGRES_POOL_SIZE,
     types,
     // Every connection of the pool starts with the schema first on its search path.
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: POSTGRES_POOL_SIZE });
+  // Reads have connections of their own, so a heavy query never takes one ingest needs; the
+  // server cancels any read statement running longer than the budget (a startup parameter,
+  // which a URL's own "options" cannot replace).
+  const queryTimeoutMs = Math.max(1, Math.trunc(options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS));
+  const readPool = new pg.Pool({ ...connection, max: READ_POOL_SIZE, statement_timeout: queryTimeoutMs });
+  readPool.on('error', () => {});
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -72,11 +87,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }
     });
   } catch (error) {
-    await pool.end();
+    await Promise.all([pool.end(), readPool.end()]);
     throw error;
   }
 
-  const reader: SqlReader = { dialect: postgresDialect, all: async (sql, params) => (await run(pool, { sql, params: [...params] })).rows };
+  const reader: SqlReader = {
+    dialect: postgresDialect,
+    async all(sql, params) {
+      if (readPool.waitingCount >= MAX_QUEUED_READS) throw queryBusy();
+      try {
+        return (await run(readPool, { sql, params: [...params] })).rows;
+      } catch (error) {
+        if ((error as { code?: string }).code === QUERY_CANCELED) throw queryTimeout(queryTimeoutMs);
+        throw error;
+      }
+    },
+  };
   const identity = (value: boolean) => value;
 
   return {
@@ -89,16 +115,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const lookup = existingStatement(rows, inserted);
       return matchResults(rows, inserted, lookup ? (await run(pool, lookup)).rows : []);
     },
-    get: (id) => getRecord(reader, id),
-    list: (query) => listRecords(reader, query),
-    stats: (query) => recordStats(reader, query),
-    crashes: (filter, limit) => crashGroups(reader, filter, limit),
+    ...readOps(reader),
     purge: (plan, now) =>
       transaction(async (client) => {
         let total = 0;
         for (const statement of purgeStatements(plan, now, postgresDialect)) total += (await run(client, statement)).rowCount ?? 0;
         return total;
       }),
-    close: () => pool.end(),
+    close: async () => {
+      await Promise.all([pool.end(), readPool.end()]);
+    },
   };
 }

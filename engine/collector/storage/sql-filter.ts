@@ -1,6 +1,6 @@
 /** RecordFilter → SQL conditions with "?" parameters, shared by both backends. */
 import type { Dialect } from './dialect.js';
-import { globCondition } from './glob-regex.js';
+import { globCondition } from './glob-condition.js';
 import type { RecordFilter } from './store.js';
 
 export interface SqlFragment {
@@ -21,8 +21,19 @@ export function classificationCondition(pattern: string, dialect: Dialect, param
     params.push(condition.value);
     return 'classification = ?';
   }
-  params.push(condition.pattern);
-  return dialect.regexMatch('classification');
+  const parts: string[] = [];
+  if (condition.prefix !== '') {
+    const prefix = dialect.prefixMatch('classification', condition.prefix);
+    parts.push(prefix.sql);
+    params.push(...prefix.params);
+  }
+  if (!condition.exact) {
+    const glob = dialect.globMatch('classification', pattern);
+    parts.push(glob.sql);
+    params.push(...glob.params);
+  }
+  // "*" matches every record, with or without a classification.
+  return parts.length === 0 ? '1 = 1' : parts.length === 1 ? (parts[0] as string) : `(${parts.join(' AND ')})`;
 }
 
 /** The conditions of `filter` joined by AND (an empty list means everything). */

@@ -1,43 +1,46 @@
 /**
  * The embedded backend: one SQLite file (better-sqlite3) in WAL mode with full sync, so a
  * 201 means the record is on disk. better-sqlite3 is synchronous; batching keeps the number
- * of commits (and fsyncs) low under load.
+ * of commits (and fsyncs) low under load. Reads run on reader threads (storage/read-pool.ts),
+ * so no query or export holds up ingest.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { IncomingRecord } from '../record.js';
 import { sqliteDialect } from './dialect.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, createMigrationsTable } from './migrations.js';
-import type { Row } from './rows.js';
-import { sqliteRegexp } from './glob-regex.js';
-import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
+import { DEFAULT_QUERY_TIMEOUT_MS } from './query-error.js';
+import { ReadPool } from './read-pool.js';
+import { type ReadOps, readOps } from './read-ops.js';
+import { openSqlite, statementCache } from './sqlite-connection.js';
 import { existingStatement, insertStatement, matchResults, prepareRow, purgeStatements } from './sql-writes.js';
 import type { InsertResult, RecordStore } from './store.js';
 
 const toInteger = (value: boolean) => (value ? 1 : 0);
 
-export function openSqliteStore(file: string): RecordStore {
+export interface SqliteStoreOptions {
+  /** Longest a read may run (reads run on worker threads, except for ":memory:"). */
+  readonly queryTimeoutMs?: number;
+}
+
+/** Reader threads: ingest keeps the main thread; two readers share the second core. */
+const READ_WORKERS = 2;
+const MAX_QUEUED_READS = 32;
+
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): RecordStore {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = openSqlite(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.function('regexp', { deterministic: true }, sqliteRegexp);
   migrate(db);
 
-  const statements = new Map<string, Database.Statement>();
-  const prepared = (sql: string) => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      if (statements.size > 200) statements.clear();
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  };
-  const all = (sql: string, params: readonly unknown[]) => prepared(sql).all(...params) as Row[];
-  const reader: SqlReader = { dialect: sqliteDialect, all: async (sql, params) => all(sql, params) };
+  const { prepared, all } = statementCache(db);
+  // A ":memory:" database exists only on this connection, so its reads stay here.
+  const pool = file === ':memory:' ? null : new ReadPool({ file, workers: READ_WORKERS, timeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, maxQueued: MAX_QUEUED_READS });
+  const reads: ReadOps = pool
+    ? pool.ops()
+    : readOps({ dialect: sqliteDialect, all: async (sql, params) => all(sql, params) });
 
   const insertBatch = db.transaction((records: readonly IncomingRecord[]): InsertResult[] => {
     const rows = records.map((record) => prepareRow(record, toInteger));
@@ -54,12 +57,10 @@ export function openSqliteStore(file: string): RecordStore {
   return {
     backend: 'sqlite',
     insert: async (records) => (records.length === 0 ? [] : insertBatch(records)),
-    get: (id) => getRecord(reader, id),
-    list: (query) => listRecords(reader, query),
-    stats: (query) => recordStats(reader, query),
-    crashes: (filter, limit) => crashGroups(reader, filter, limit),
+    ...reads,
     purge: async (plan, now) => purge(purgeStatements(plan, now, sqliteDialect)),
     close: async () => {
+      await pool?.close();
       db.close();
     },
   };

@@ -1,0 +1,30 @@
+/**
+ * The store's reads as named operations with plain-data arguments, so that the same call can
+ * run in this thread or in a reader worker (storage/sqlite-read-worker.ts).
+ */
+import type { StoredRecord } from '../record.js';
+import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
+import type { CrashGroup, ListQuery, RecordFilter, RecordStats, StatsQuery } from './store.js';
+
+export interface ReadOps {
+  get: (id: number) => Promise<StoredRecord | null>;
+  list: (query: ListQuery) => Promise<StoredRecord[]>;
+  stats: (query: StatsQuery) => Promise<RecordStats>;
+  crashes: (filter: RecordFilter, limit: number) => Promise<CrashGroup[]>;
+}
+
+export type ReadOp = keyof ReadOps;
+export type ReadCall = { [K in ReadOp]: { readonly op: K; readonly args: Parameters<ReadOps[K]> } }[ReadOp];
+
+export function readOps(reader: SqlReader): ReadOps {
+  return {
+    get: (id) => getRecord(reader, id),
+    list: (query) => listRecords(reader, query),
+    stats: (query) => recordStats(reader, query),
+    crashes: (filter, limit) => crashGroups(reader, filter, limit),
+  };
+}
+
+export function runRead(ops: ReadOps, call: ReadCall): Promise<unknown> {
+  return (ops[call.op] as (...args: unknown[]) => Promise<unknown>)(...call.args);
+}
