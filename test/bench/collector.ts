@@ -1,8 +1,10 @@
-/** Collector ingest (v3 and v2 posts over keep-alive) and the whole path socket → agent → collector. */
+/** Collector ingest (v3 and v2 posts over keep-alive, and while heavy queries run) and the whole path socket → agent → collector. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequestBuilder } from '../../engine/deliver/http-request.js';
 import { validatePolicyValue } from '../../engine/validate/validate.js';
 import type { TelemetryRecord } from '../../engine/record/fields.js';
+import { openStore } from '../../engine/collector/storage/open-store.js';
+import { heaviestPatterns, seedHeavyDatabase } from '../collector/heavy-query-data.js';
 import { cliEntry } from '../helpers/paths.js';
 import { testRecord } from '../helpers/records.js';
 import { type FloodTools, httpFloodLoad } from './flood.js';
@@ -70,4 +72,46 @@ export async function collectorIngest(options: { tools: FloodTools | null; work:
 
 export function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN;
+}
+
+/** Slowest answer to `count` v3 records posted one after another, in ms. */
+async function slowestPost(url: string, count: number, offset: number): Promise<number> {
+  const [post] = benchPosts('v3', 1) as [HttpPost];
+  let slowest = 0;
+  for (let index = 0; index < count; index += 1) {
+    const started = performance.now();
+    const body = Buffer.from(post.body.toString().replace('bench record 0', `query bench ${offset + index}`));
+    const headers = Object.fromEntries(Object.entries(post.headers).filter(([name]) => name.toLowerCase() !== 'content-length'));
+    const response = await fetch(new URL('v3/collector', url), { method: 'POST', headers, body });
+    await response.arrayBuffer();
+    if (response.status !== 201) throw new Error(`ingest answered ${response.status}`);
+    slowest = Math.max(slowest, performance.now() - started);
+  }
+  return slowest;
+}
+
+/**
+ * Ingest latency on a 20,000-record database, idle and while two clients send the heaviest
+ * query the API allows over and over and a third streams full exports.
+ */
+export async function ingestDuringQueries(options: { root: string; db: string; count: number }): Promise<{ idleMs: number; busyMs: number }> {
+  const opened = await openStore({ database: options.db, root: options.root });
+  await seedHeavyDatabase(opened.store);
+  await opened.store.close();
+  const collector = await startBenchCollector({ root: options.root, db: options.db });
+  try {
+    const idleMs = await slowestPost(collector.url, options.count, 0);
+    let running = true;
+    const loop = async (path: string) => {
+      while (running) await (await fetch(new URL(path, collector.url))).arrayBuffer();
+    };
+    const load = [loop(`api/stats?${heaviestPatterns()}`), loop(`api/stats?${heaviestPatterns()}`), loop('api/records?format=ndjson')];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const busyMs = await slowestPost(collector.url, options.count, options.count);
+    running = false;
+    await Promise.all(load);
+    return { idleMs, busyMs };
+  } finally {
+    await collector.stop();
+  }
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { testFrame } from '../helpers/records.js';
 import { processFigures, startBenchAgent, waitForCount } from './agent-process.js';
 import { bareAppendSyncLoop, bareFsyncLoop, bareHttpServer, bareSocketReader } from './baselines.js';
-import { benchPosts, collectorIngest, percentile, startBenchCollector } from './collector.js';
+import { benchPosts, collectorIngest, ingestDuringQueries, percentile, startBenchCollector } from './collector.js';
 import { FLOOD_MARKER, type FloodTools, buildFloodTools, floodLoad, httpFloodLoad } from './flood.js';
 import { measureCompile, measureJsonRoundTrip, measureMapLookups, measureRouting } from './policy-scale.js';
 
@@ -157,6 +157,10 @@ async function collectorFigures(work: string, tools: FloodTools | null): Promise
       const result = await collectorIngest({ tools, work: root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 16 });
       figures.push({ name: `collector ingest ${protocol} (${backend}, keep-alive)`, value: result.perSecond, unit: 'records/s', target: backend === 'SQLite' ? '≥ 10000' : '', baseline: { name: 'bare HTTP 201 server', value: bare.perSecond } });
     }
+    progress(`collector ingest during the heaviest queries and exports, ${backend}`);
+    const root = await mkdtemp(path.join(work, 'collector-'));
+    const during = await ingestDuringQueries({ root, db: db(root, 'queries'), count: scale(200) });
+    figures.push({ name: `collector slowest v3 answer during heaviest queries + export (${backend}, 20,000 records)`, value: during.busyMs, unit: 'ms', target: '< 1000', baseline: { name: 'slowest v3 answer, idle', value: during.idleMs } });
   }
 }
 

@@ -14,23 +14,9 @@ import { MAX_PATTERNS, MAX_VALUES } from '../../../engine/collector/query/params
 import { defaultCollectorSettings } from '../../../engine/collector/settings.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { BACKENDS, type Backend, UPSTREAM_TID, freshDatabase, getJson, rawHttp, rawRequest, startProcess, startTestCollector, v3Body } from '../collector-helpers.js';
-import { seedStore } from '../incoming-records.js';
+import { HEAVY_RECORDS, heaviestPatterns, seedHeavyDatabase } from '../heavy-query-data.js';
 
-const RECORDS = 20_000;
-const CLASSIFICATIONS = ['org.clearlinux/crash/clr', 'org.clearlinux/hello/world', 'org.example/app/start', 'org.example/crash/python'];
-/**
- * Some records have long classifications of one repeated letter, on which each of the heaviest
- * patterns below takes many steps to fail; any agent may send such classifications.
- */
-const LONG_RECORDS = 1000;
-const LONG = 'a'.repeat(5000);
-const LONG_CLASSIFICATIONS = [`${LONG}/a/a`, `${LONG}/b/${LONG}`];
-
-/** The most classification work one query may ask for: as many patterns as allowed, none with a literal prefix, each slow to fail. */
-function heaviestPatterns(): string {
-  // A "?" among the letters makes each place in the text a candidate to try.
-  return Array.from({ length: MAX_PATTERNS }, (_, index) => `classification=${encodeURIComponent(`*${'a'.repeat(100)}?${'a'.repeat(99)}b${index}*/*/*`)}`).join('&');
-}
+const RECORDS = HEAVY_RECORDS;
 
 /** A fresh database holding RECORDS records, as the collector process is told to open it. */
 async function seededDatabase(t: Parameters<typeof freshDatabase>[0], backend: Backend): Promise<{ database: string; schema?: string; processDatabase: string }> {
@@ -42,8 +28,7 @@ async function seededDatabase(t: Parameters<typeof freshDatabase>[0], backend: B
     await client.end();
   }
   const { store } = await openStore(fresh);
-  await seedStore(store, RECORDS - LONG_RECORDS, CLASSIFICATIONS);
-  await seedStore(store, LONG_RECORDS, LONG_CLASSIFICATIONS, RECORDS);
+  await seedHeavyDatabase(store);
   await store.close();
   // The process has no schema option: a PostgreSQL URL can carry the search path itself.
   const processDatabase = fresh.schema === undefined ? fresh.database : `${fresh.database}?options=${encodeURIComponent(`-c search_path=${fresh.schema}`)}`;
