@@ -2,7 +2,8 @@
 # Installs what the collector's tests need from Debian packages and prints the PostgreSQL URL
 # to pass as TELEM_TEST_POSTGRES_URL:
 #   * PostgreSQL: installed, a cluster started, a role and database "telem" created;
-#   * Chromium: for the web UI test (playwright-core drives /usr/bin/chromium).
+#   * Chromium: for the web UI test (playwright-core drives /usr/bin/chromium);
+#   * openssl: the https delivery tests make their certificate with it.
 # Idempotent; run as root. Progress goes to stderr, the URL alone to stdout.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ need=()
 command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 # A font, so pages lay out text as a user's browser would.
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
