@@ -10,6 +10,7 @@ import type { DestinationClient } from '../../engine/deliver/destination.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import { tempDir } from '../helpers/tmp.js';
 import { resolvedDestination, sampleRecord } from './fixtures.js';
+import { skipOrFail } from '../helpers/skip.js';
 
 interface Certificate {
   readonly root: string;
@@ -46,7 +47,7 @@ function client(t: TestContext, spec: Record<string, unknown>, root: string): De
 
 test('https: a collector with a self-signed certificate is trusted through ca_file (read under the root)', async (t) => {
   const certificate = await selfSigned(t);
-  if (!certificate) return t.skip('openssl is not installed: cannot make a test certificate');
+  if (!certificate) return skipOrFail(t, 'openssl is not installed: cannot make a test certificate');
   const sink = await startHttpSink(t, { tls: { key: certificate.key, cert: certificate.cert } });
   const https = client(t, { url: sink.url(), ca_file: certificate.caFile }, certificate.root);
   for (let index = 0; index < 3; index += 1) assert.deepEqual(await https.deliver(sampleRecord()), { outcome: 'delivered', status: 201 });
@@ -56,7 +57,7 @@ test('https: a collector with a self-signed certificate is trusted through ca_fi
 
 test('https: without the CA file the certificate is refused and the record waits (retry)', async (t) => {
   const certificate = await selfSigned(t);
-  if (!certificate) return t.skip('openssl is not installed: cannot make a test certificate');
+  if (!certificate) return skipOrFail(t, 'openssl is not installed: cannot make a test certificate');
   const sink = await startHttpSink(t, { tls: { key: certificate.key, cert: certificate.cert } });
   const https = client(t, { url: sink.url() }, certificate.root);
   const result = await https.deliver(sampleRecord());

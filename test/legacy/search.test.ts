@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { compiledDefaults } from '../../engine/legacy/keys.js';
 import { ETC_CONF, SHARE_CONF, findTelemetricsConf, loadTelemetricsConf } from '../../engine/legacy/search.js';
@@ -58,12 +61,25 @@ test('search order: no layering between files, a key missing from /etc takes the
   assert.equal(loaded.translation?.settings.spool_dir, '/var/spool/telemetry');
 });
 
-test('search order: an /etc file that cannot be read is skipped, as upstream\'s access(R_OK) does', { skip: process.getuid?.() === 0 ? 'root can read any file' : false }, async (t) => {
+/** The conf findTelemetricsConf picks under `root`, searched by a process that is not root (root can read any file). */
+async function foundByUnprivileged(root: string): Promise<string | null> {
+  if (process.getuid?.() !== 0) return (await findTelemetricsConf({ root })).file;
+  const NOBODY = 65534;
+  const module = pathToFileURL(fileURLToPath(new URL('../../engine/legacy/search.js', import.meta.url))).href;
+  const script = `const { findTelemetricsConf } = await import(${JSON.stringify(module)}); process.stdout.write(JSON.stringify((await findTelemetricsConf({ root: ${JSON.stringify(root)} })).file));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { uid: NOBODY, gid: NOBODY });
+  return JSON.parse(stdout) as string | null;
+}
+
+test('search order: an /etc file that cannot be read is skipped, as upstream\'s access(R_OK) does', async (t) => {
   const root = await tempDir(t);
+  await chmod(root, 0o755);
   const etc = await place(root, ETC_CONF, '[settings]\nserver=http://etc.example\n');
   await chmod(etc, 0o000);
   const share = await place(root, SHARE_CONF, '[settings]\n');
-  assert.equal((await findTelemetricsConf({ root })).file, share);
+  assert.equal(await foundByUnprivileged(root), share);
+  await chmod(etc, 0o644);
+  assert.equal(await foundByUnprivileged(root), etc, 'once readable, the /etc file is found');
 });
 
 test('search order: a named file that does not exist is a clear error, nothing else is read', async (t) => {

@@ -16,6 +16,7 @@ import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
 import { agentStatus, eventually, metric } from './agent-probe.js';
+import { skipUnlessRequired } from '../helpers/skip.js';
 
 const NOBODY = 65534;
 const ATTACK_CONNECTIONS = 1300;
@@ -47,7 +48,7 @@ function startTrickler(socketPath: string, count: number) {
 
 test(
   'intake under a trickle flood from one unprivileged user: every good probe gets through, refusals are counted, the log stays small',
-  { skip: process.getuid?.() === 0 ? false : 'needs root to run the flood as another user', timeout: 120_000 },
+  { skip: skipUnlessRequired(process.getuid?.() === 0 ? false : 'needs root to run the flood as another user'), timeout: 120_000 },
   async (t) => {
     const root = await tempDir(t);
     // The unprivileged user must be able to reach the 0666 socket, as on a real machine.

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { skipUnlessRequired } from '../helpers/skip.js';
 
 const run = promisify(execFile);
 
@@ -37,7 +38,7 @@ async function probeMounting(): Promise<false | string> {
 }
 
 /** false when tmpfs and bind mounts work, otherwise why the cases are skipped. */
-export const MOUNT_SKIP: false | string = await probeMounting();
+export const MOUNT_SKIP: false | string = skipUnlessRequired(await probeMounting());
 
 export interface MountingRoot {
   /** A fresh temporary directory, removed after the test once everything mounted in it is unmounted. */

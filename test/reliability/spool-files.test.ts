@@ -7,6 +7,7 @@ import type { SpoolEntry } from '../../engine/spool/entry.js';
 import { Spool } from '../../engine/spool/spool.js';
 import { testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
+import { skipUnlessRequired } from '../helpers/skip.js';
 
 function entry(index: number): SpoolEntry {
   return { id: index.toString(16).padStart(32, '0'), acceptedAt: 0, record: testRecord({ payload: `entry ${index}` }), routes: [{ route: 'all', to: ['central'] }], revision: 1 };
@@ -18,7 +19,7 @@ async function openFilesIn(dir: string): Promise<string[]> {
   return targets.filter((target) => target.startsWith(`${dir}${path.sep}`));
 }
 
-test("spool: settlements racing to open a segment's ack file share one descriptor, and close() leaves none open", { skip: process.platform === 'linux' ? false : 'reads /proc/self/fd' }, async (t) => {
+test("spool: settlements racing to open a segment's ack file share one descriptor, and close() leaves none open", { skip: skipUnlessRequired(process.platform === 'linux' ? false : 'reads /proc/self/fd') }, async (t) => {
   const dir = await tempDir(t);
   const { spool } = await Spool.open({ dir, durability: 'fsync', batchWindowMs: 0, maxBytes: null });
   const entries = Array.from({ length: 20 }, (_, index) => entry(index));

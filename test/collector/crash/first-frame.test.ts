@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { firstFrame } from '../../../engine/collector/crash/first-frame.js';
 import { fromRoot } from '../../helpers/paths.js';
+import { skipUnlessRequired } from '../../helpers/skip.js';
 
 // A copy of shared/conformance/kernel-oops, so the suite never depends on a folder outside the repository.
 const OOPS = fromRoot('test', 'fixtures', 'conformance', 'kernel-oops', 'expected.json');
@@ -18,7 +19,7 @@ test('first frame: payloads without frames have none', () => {
   assert.equal(firstFrame('issue #42 is fixed'), null);
 });
 
-test('first frame: kernel-oops payloads (upstream parser test vectors) group by their first call-trace function', { skip: existsSync(OOPS) ? false : `${OOPS} is missing` }, () => {
+test('first frame: kernel-oops payloads (upstream parser test vectors) group by their first call-trace function', { skip: skipUnlessRequired(existsSync(OOPS) ? false : `${OOPS} is missing`) }, () => {
   const vectors = JSON.parse(readFileSync(OOPS, 'utf8')) as { input: string; reason: string; payload_contains: string[] }[];
   let checked = 0;
   for (const vector of vectors) {

@@ -4,11 +4,12 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { type Page, chromium } from 'playwright-core';
 import { fromRoot } from '../../helpers/paths.js';
+import { skipUnlessRequired } from '../../helpers/skip.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
 /** false, or why UI tests are skipped. */
-export const BROWSER_SKIP = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium package (.ci/provision.sh does) to run the UI tests`;
+export const BROWSER_SKIP = skipUnlessRequired(existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium package (.ci/provision.sh does) to run the UI tests`);
 
 /** Screenshots land here: $TELEM_TEST_ARTIFACTS, else dist/test-artifacts/. */
 export function artifactPath(name: string): string {
