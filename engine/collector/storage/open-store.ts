@@ -51,7 +51,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       throw error;
     }
     try {
-      const opened = openSqliteStore(resolved);
+      const opened = await openSqliteStore(resolved);
       const store: RecordStore = {
         ...opened,
         async close() {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { IncomingRecord } from '../record.js';
 import { sqliteDialect } from './dialect.js';
-import { MIGRATIONS, MIGRATIONS_TABLE, createMigrationsTable } from './migrations.js';
+import { type MigrationConnection, applyMigrations } from './migrations.js';
 import type { Row } from './rows.js';
 import { sqliteRegexp } from './glob-regex.js';
 import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
@@ -17,14 +17,19 @@ import type { InsertResult, RecordStore } from './store.js';
 
 const toInteger = (value: boolean) => (value ? 1 : 0);
 
-export function openSqliteStore(file: string): RecordStore {
+export async function openSqliteStore(file: string): Promise<RecordStore> {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.function('regexp', { deterministic: true }, sqliteRegexp);
-  migrate(db);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.function('regexp', { deterministic: true }, sqliteRegexp);
+    await migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const statements = new Map<string, Database.Statement>();
   const prepared = (sql: string) => {
@@ -65,14 +70,26 @@ export function openSqliteStore(file: string): RecordStore {
   };
 }
 
-function migrate(db: Database.Database): void {
-  db.transaction(() => {
-    db.exec(createMigrationsTable(sqliteDialect));
-    const applied = new Set((db.prepare(`SELECT version FROM ${MIGRATIONS_TABLE}`).all() as { version: number }[]).map((row) => row.version));
-    for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements(sqliteDialect)) db.exec(statement);
-      db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`).run(migration.version, migration.name, Date.now());
-    }
-  }).immediate();
+/**
+ * One explicit BEGIN IMMEDIATE … COMMIT rather than db.transaction(), which cannot span the
+ * awaits of a backfill; nothing else uses this connection until the store is returned.
+ */
+async function migrate(db: Database.Database): Promise<void> {
+  const connection: MigrationConnection = {
+    dialect: sqliteDialect,
+    query: async (sql, params = []) => {
+      const statement = db.prepare(sql);
+      if (statement.reader) return statement.all(...params) as Row[];
+      statement.run(...params);
+      return [];
+    },
+  };
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    await applyMigrations(connection);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
 }
