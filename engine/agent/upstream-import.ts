@@ -33,7 +33,7 @@ export async function importUpstreamSpool(options: { dir: string; agent: Agent; 
     // A record the agent could not take for lack of room stays for the next start.
     if (result.status === 'dropped' && (result.reason === 'spool_full' || result.reason === 'spool_unwritable')) continue;
     imported += 1;
-    // The collector recognises a record imported again after a failed removal (same event id and payload).
+    // The collector recognises a record imported again after a failed removal (equal in every header and payload).
     await rm(file, { force: true }).catch((error: NodeJS.ErrnoException) => options.logger.warn({ file, code: error.code }, 'imported an upstream staged record but cannot remove it'));
   }
   if (imported > 0) options.logger.info({ records: imported }, 'imported records staged by upstream telemprobd');

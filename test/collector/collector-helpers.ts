@@ -49,9 +49,10 @@ export async function openTestStore(t: TestContext, backend: Backend): Promise<R
 
 export async function startTestCollector(
   t: TestContext,
-  options: { backend?: Backend; settings?: Partial<CollectorSettings> } = {},
+  /** database: one freshDatabase gave (and the test filled) instead of a new empty one. */
+  options: { backend?: Backend; settings?: Partial<CollectorSettings>; database?: { database: string; schema?: string } } = {},
 ): Promise<RunningCollector> {
-  const fresh = await freshDatabase(t, options.backend ?? (BACKENDS[0] as Backend));
+  const fresh = options.database ?? (await freshDatabase(t, options.backend ?? (BACKENDS[0] as Backend)));
   const settings: CollectorSettings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', database: fresh.database, ...options.settings };
   const collector = await startCollector({ settings, ...(fresh.schema === undefined ? {} : { schema: fresh.schema }) });
   t.after(() => collector.close());

@@ -1,13 +1,30 @@
 /**
  * The database schema, one numbered migration at a time, written once for both backends.
  * A migration is never edited after release; changes come as a new number.
+ *
+ * Each store runs applyMigrations in one transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL:
+ * under an advisory lock), so a migration that fails leaves the database as it was.
  */
+import { RECORD_HEADERS } from '../../record/fields.js';
 import type { ColumnType, Dialect } from './dialect.js';
+import { type Row, recordDigest } from './rows.js';
+
+/** What a migration's backfill may do: run statements inside the migration's transaction. */
+export interface MigrationConnection {
+  readonly dialect: Dialect;
+  /** Runs one statement with "?" placeholders; its rows ([] for a statement returning none). */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+}
 
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /** Schema statements, run first. */
   statements(dialect: Dialect): string[];
+  /** Rewrites existing rows after the statements, for values SQL cannot compute (a digest on SQLite). */
+  backfill?(connection: MigrationConnection): Promise<void>;
+  /** Statements run after the backfill: the constraints the backfilled rows now meet. */
+  finish?(dialect: Dialect): string[];
 }
 
 export const MIGRATIONS_TABLE = 'telem_schema_migrations';
@@ -63,7 +80,88 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX IF NOT EXISTS records_first_frame ON records (first_frame, id)',
     ],
   },
+  {
+    // Version 1 keyed records on machine, event id, creation time and payload only, so the records
+    // of one event (which share the event id) differing in classification, severity or another header
+    // were taken for retransmissions of the first one. The key is now every field of the record.
+    version: 2,
+    name: 'records keyed on tenant, every header and payload (record_sha256)',
+    statements: () => [
+      'DROP INDEX IF EXISTS records_dedup',
+      // Only records_dedup used it; SQLite cannot drop a column that an index still names.
+      'ALTER TABLE records DROP COLUMN payload_sha256',
+      // Nullable until backfilled (neither backend adds a NOT NULL column without a default to a table with rows).
+      'ALTER TABLE records ADD COLUMN record_sha256 TEXT',
+    ],
+    backfill: backfillRecordDigests,
+    finish: (dialect) => [
+      // SQLite cannot add NOT NULL to an existing column; there the backfill checks it and the store always writes it.
+      ...(dialect.name === 'postgres' ? ['ALTER TABLE records ALTER COLUMN record_sha256 SET NOT NULL'] : []),
+      // Fails (and so does the migration) if two stored rows were equal in every field, rather than merging them.
+      'CREATE UNIQUE INDEX records_record_sha256 ON records (record_sha256)',
+    ],
+  },
+  {
+    // Classification patterns become "classification LIKE 'prefix%'" on PostgreSQL, which an
+    // index in the database's collation cannot serve; one in byte order can. SQLite's
+    // range test already uses records_classification.
+    version: 3,
+    name: 'classification prefix index (PostgreSQL)',
+    statements: (dialect) => (dialect.name === 'postgres' ? ['CREATE INDEX IF NOT EXISTS records_classification_prefix ON records (classification text_pattern_ops)'] : []),
+  },
 ];
+
+/** Rows read and updated per statement by backfills. */
+export const BACKFILL_BATCH = 500;
+
+/** Fills record_sha256 (rows.ts recordDigest) for every stored row, walking ids upwards in batches. */
+async function backfillRecordDigests(connection: MigrationConnection): Promise<void> {
+  const select = `SELECT id, tenant, ${RECORD_HEADERS.join(', ')}, payload FROM records WHERE id > ? ORDER BY id LIMIT ${BACKFILL_BATCH}`;
+  for (let after = 0; ; ) {
+    const rows = await connection.query(select, [after]);
+    if (rows.length === 0) break;
+    const ids = rows.map((row) => Number(row.id));
+    const params: unknown[] = rows.flatMap((row, index) => [ids[index], recordDigest(row)]);
+    const updated = await connection.query(
+      `UPDATE records SET record_sha256 = CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END ` +
+        `WHERE id IN (${ids.map(() => '?').join(', ')}) RETURNING id`,
+      [...params, ...ids],
+    );
+    if (updated.length !== rows.length) throw new Error(`record_sha256 backfill updated ${updated.length} of ${rows.length} rows after id ${after}`);
+    after = ids.at(-1) as number;
+  }
+  const [missing] = await connection.query('SELECT COUNT(*) AS count FROM records WHERE record_sha256 IS NULL');
+  if (Number(missing?.count) !== 0) throw new Error(`record_sha256 backfill left ${String(missing?.count)} rows without a digest`);
+  // The unique index would refuse them too; this names the rows.
+  const [equal] = await connection.query('SELECT MIN(id) AS first, MAX(id) AS last, COUNT(*) AS count FROM records GROUP BY record_sha256 HAVING COUNT(*) > 1 LIMIT 1');
+  if (equal) {
+    throw new Error(
+      `${String(equal.count)} stored records (ids ${String(equal.first)} to ${String(equal.last)} among them) are equal in tenant, every header and payload; ` +
+        'the unique record key cannot be created until all but one are deleted',
+    );
+  }
+}
+
+/**
+ * Applies, in order, the migrations the database has not recorded yet. The caller holds the
+ * transaction; an error names the migration that failed.
+ */
+export async function applyMigrations(connection: MigrationConnection, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
+  const { dialect } = connection;
+  await connection.query(createMigrationsTable(dialect));
+  const applied = new Set((await connection.query(`SELECT version FROM ${MIGRATIONS_TABLE}`)).map((row) => Number(row.version)));
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    try {
+      for (const statement of migration.statements(dialect)) await connection.query(statement);
+      await migration.backfill?.(connection);
+      for (const statement of migration.finish?.(dialect) ?? []) await connection.query(statement);
+    } catch (error) {
+      throw new Error(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
+    }
+    await connection.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [migration.version, migration.name, Date.now()]);
+  }
+}
 
 export function createMigrationsTable(dialect: Dialect): string {
   return createTable(dialect, MIGRATIONS_TABLE, [

@@ -53,7 +53,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       throw error;
     }
     try {
-      const opened = openSqliteStore(resolved, options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs });
+      const opened = await openSqliteStore(resolved, options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs });
       const store: RecordStore = {
         ...opened,
         async close() {

@@ -1,12 +1,13 @@
 /**
  * The production backend: PostgreSQL through a pg pool. Many collector processes may share
- * one database: inserts rely on the dedup index (ON CONFLICT DO NOTHING), and migrations run
- * under an advisory lock so collectors starting together apply each migration once.
+ * one database: inserts rely on the unique record key (ON CONFLICT (record_sha256) DO NOTHING,
+ * then a lookup of the skipped ones), and migrations run under an advisory lock so collectors
+ * starting together apply each migration once.
  */
 import pg from 'pg';
 import type { IncomingRecord } from '../record.js';
 import { numberedPlaceholders, postgresDialect } from './dialect.js';
-import { MIGRATIONS, MIGRATIONS_TABLE, createMigrationsTable } from './migrations.js';
+import { applyMigrations } from './migrations.js';
 import type { Row } from './rows.js';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryBusy, queryTimeout } from './query-error.js';
 import { readOps } from './read-ops.js';
@@ -78,13 +79,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   try {
     await transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query(createMigrationsTable(postgresDialect));
-      const applied = new Set((await client.query<{ version: number }>(`SELECT version FROM ${MIGRATIONS_TABLE}`)).rows.map((row) => row.version));
-      for (const migration of MIGRATIONS) {
-        if (applied.has(migration.version)) continue;
-        for (const statement of migration.statements(postgresDialect)) await client.query(statement);
-        await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES ($1, $2, $3)`, [migration.version, migration.name, Date.now()]);
-      }
+      await applyMigrations({ dialect: postgresDialect, query: async (sql, params = []) => (await run(client, { sql, params: [...params] })).rows });
     });
   } catch (error) {
     await Promise.all([pool.end(), readPool.end()]);

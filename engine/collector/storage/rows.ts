@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { RECORD_HEADERS } from '../../record/fields.js';
 import { firstFrame } from '../crash/first-frame.js';
-import type { IncomingRecord, StoredRecord } from '../record.js';
+import { INTEGER_FIELDS, type IncomingRecord, type StoredRecord } from '../record.js';
 
 /** Columns written on insert, in order (id is assigned by the database). */
 export const INSERT_COLUMNS = [
@@ -12,31 +12,48 @@ export const INSERT_COLUMNS = [
   'external',
   ...RECORD_HEADERS,
   'payload',
-  'payload_sha256',
+  'record_sha256',
   'first_frame',
 ] as const;
 
-export const DEDUP_COLUMNS = ['machine_id', 'event_id', 'creation_timestamp', 'payload_sha256'] as const;
+/**
+ * What makes a record itself: its tenant, its fifteen headers and its payload. Two records
+ * equal in all of them are one record sent again (a retransmission) and are stored once;
+ * records differing in any of them are distinct, even when they share an event id (the
+ * records of one event do, by design). Reception facts (time, protocol, X-CLR-External) are
+ * not part of it: the stored row keeps those of the first copy.
+ */
+export const RECORD_KEY_FIELDS = ['tenant', ...RECORD_HEADERS, 'payload'] as const;
+
+/** The unique column holding recordDigest, the exactly-once key (migration 2). */
+export const KEY_COLUMN = 'record_sha256';
 
 export type Row = Record<string, unknown>;
 
-export function payloadDigest(payload: string): string {
-  return createHash('sha256').update(payload, 'utf8').digest('hex');
+const INTEGER_KEY_FIELDS: ReadonlySet<string> = new Set(INTEGER_FIELDS);
+
+/**
+ * sha256 (hex) of JSON.stringify of RECORD_KEY_FIELDS' values in that order, integers as
+ * numbers and everything else as strings, from a record or a stored row alike. It is stored
+ * (record_sha256), so changing this encoding or the key fields needs a migration that
+ * recomputes the column.
+ */
+export function recordDigest(row: Row | IncomingRecord): string {
+  const values = RECORD_KEY_FIELDS.map((field) => {
+    const value = (row as Row)[field];
+    return INTEGER_KEY_FIELDS.has(field) ? Number(value) : String(value);
+  });
+  return createHash('sha256').update(JSON.stringify(values), 'utf8').digest('hex');
 }
 
 /** Values for INSERT_COLUMNS; booleans are left to the caller's driver conversion. */
 export function insertValues(record: IncomingRecord, bool: (value: boolean) => unknown): unknown[] {
   const derived: Record<string, unknown> = {
     external: bool(record.external),
-    payload_sha256: payloadDigest(record.payload),
+    record_sha256: recordDigest(record),
     first_frame: firstFrame(record.payload),
   };
   return INSERT_COLUMNS.map((column) => (column in derived ? derived[column] : record[column as keyof IncomingRecord]));
-}
-
-/** The dedup index's columns of a row (or of a record's insert values) as one comparable string. */
-export function dedupKey(row: Row): string {
-  return JSON.stringify(DEDUP_COLUMNS.map((column) => (column === 'creation_timestamp' ? Number(row[column]) : row[column])));
 }
 
 /** A row as read back (PostgreSQL bigint already parsed to number, SQLite booleans as 0/1). */

@@ -1,7 +1,7 @@
-/** The write statements (insert with dedup, purge), written once for both backends. */
+/** The write statements (insert once per record key, purge), written once for both backends. */
 import type { IncomingRecord } from '../record.js';
 import type { Dialect } from './dialect.js';
-import { DEDUP_COLUMNS, INSERT_COLUMNS, type Row, dedupKey, insertValues, rowToRecord } from './rows.js';
+import { INSERT_COLUMNS, KEY_COLUMN, type Row, insertValues, rowToRecord } from './rows.js';
 import { classificationCondition } from './sql-filter.js';
 import type { InsertResult, PurgePlan, RetentionRule } from './store.js';
 
@@ -10,39 +10,38 @@ export interface SqlStatement {
   readonly params: unknown[];
 }
 
-/** A record's column values, computed once per insert (digest, first frame), and its dedup key. */
+/** A record's column values, computed once per insert (digest, first frame), and its key (record_sha256). */
 export interface PreparedRow {
   readonly values: readonly unknown[];
   readonly key: string;
 }
 
+const KEY_INDEX = INSERT_COLUMNS.indexOf(KEY_COLUMN);
+
 export function prepareRow(record: IncomingRecord, bool: (value: boolean) => unknown): PreparedRow {
   const values = insertValues(record, bool);
-  return { values, key: dedupKey(Object.fromEntries(INSERT_COLUMNS.map((column, index) => [column, values[index]]))) };
+  return { values, key: values[KEY_INDEX] as string };
 }
 
-/** Multi-row insert that skips rows already stored (the dedup index) and returns the new ones. */
+const rowKey = (row: Row) => row[KEY_COLUMN] as string;
+
+/** Multi-row insert that skips records already stored (the unique record_sha256) and returns the new rows. */
 export function insertStatement(rows: readonly PreparedRow[]): SqlStatement {
   const placeholders = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
   return {
     sql:
       `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES ${rows.map(() => placeholders).join(', ')} ` +
-      `ON CONFLICT (${DEDUP_COLUMNS.join(', ')}) DO NOTHING RETURNING *`,
+      `ON CONFLICT (${KEY_COLUMN}) DO NOTHING RETURNING *`,
     params: rows.flatMap((row) => row.values),
   };
 }
 
-/** The stored rows for records the insert skipped, found by their dedup key; null when none was skipped. */
+/** The stored rows for records the insert skipped, found by their key; null when none was skipped. */
 export function existingStatement(rows: readonly PreparedRow[], inserted: readonly Row[]): SqlStatement | null {
-  const insertedKeys = new Set(inserted.map((row) => dedupKey(row)));
-  const skipped = rows.filter((row) => !insertedKeys.has(row.key));
+  const insertedKeys = new Set(inserted.map(rowKey));
+  const skipped = [...new Set(rows.map((row) => row.key).filter((key) => !insertedKeys.has(key)))];
   if (skipped.length === 0) return null;
-  const keyColumns = DEDUP_COLUMNS.map((column) => INSERT_COLUMNS.indexOf(column));
-  const condition = `(${DEDUP_COLUMNS.map((column) => `${column} = ?`).join(' AND ')})`;
-  return {
-    sql: `SELECT * FROM records WHERE ${skipped.map(() => condition).join(' OR ')}`,
-    params: skipped.flatMap((row) => keyColumns.map((index) => row.values[index])),
-  };
+  return { sql: `SELECT * FROM records WHERE ${KEY_COLUMN} IN (${skipped.map(() => '?').join(', ')})`, params: skipped };
 }
 
 /**
@@ -50,8 +49,8 @@ export function existingStatement(rows: readonly PreparedRow[], inserted: readon
  * returned is new, every other occurrence is a duplicate.
  */
 export function matchResults(rows: readonly PreparedRow[], inserted: readonly Row[], existing: readonly Row[]): InsertResult[] {
-  const fresh = new Map(inserted.map((row) => [dedupKey(row), row]));
-  const old = new Map(existing.map((row) => [dedupKey(row), row]));
+  const fresh = new Map(inserted.map((row) => [rowKey(row), row]));
+  const old = new Map(existing.map((row) => [rowKey(row), row]));
   const seen = new Set<string>();
   return rows.map(({ key }) => {
     const firstTime = !seen.has(key) && fresh.has(key);

@@ -9,10 +9,11 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { IncomingRecord } from '../record.js';
 import { sqliteDialect } from './dialect.js';
-import { MIGRATIONS, MIGRATIONS_TABLE, createMigrationsTable } from './migrations.js';
+import { type MigrationConnection, applyMigrations } from './migrations.js';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './query-error.js';
 import { ReadPool } from './read-pool.js';
 import { type ReadOps, readOps } from './read-ops.js';
+import type { Row } from './rows.js';
 import { openSqlite, statementCache } from './sqlite-connection.js';
 import { existingStatement, insertStatement, matchResults, prepareRow, purgeStatements } from './sql-writes.js';
 import type { InsertResult, RecordStore } from './store.js';
@@ -28,12 +29,17 @@ export interface SqliteStoreOptions {
 const READ_WORKERS = 2;
 const MAX_QUEUED_READS = 32;
 
-export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): RecordStore {
+export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<RecordStore> {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = openSqlite(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  migrate(db);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    await migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const { prepared, all } = statementCache(db);
   // A ":memory:" database exists only on this connection, so its reads stay here.
@@ -66,14 +72,26 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   };
 }
 
-function migrate(db: Database.Database): void {
-  db.transaction(() => {
-    db.exec(createMigrationsTable(sqliteDialect));
-    const applied = new Set((db.prepare(`SELECT version FROM ${MIGRATIONS_TABLE}`).all() as { version: number }[]).map((row) => row.version));
-    for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements(sqliteDialect)) db.exec(statement);
-      db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`).run(migration.version, migration.name, Date.now());
-    }
-  }).immediate();
+/**
+ * One explicit BEGIN IMMEDIATE … COMMIT rather than db.transaction(), which cannot span the
+ * awaits of a backfill; nothing else uses this connection until the store is returned.
+ */
+async function migrate(db: Database.Database): Promise<void> {
+  const connection: MigrationConnection = {
+    dialect: sqliteDialect,
+    query: async (sql, params = []) => {
+      const statement = db.prepare(sql);
+      if (statement.reader) return statement.all(...params) as Row[];
+      statement.run(...params);
+      return [];
+    },
+  };
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    await applyMigrations(connection);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
 }

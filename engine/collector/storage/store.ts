@@ -26,7 +26,7 @@ export interface ListQuery {
 
 export interface InsertResult {
   readonly record: StoredRecord;
-  /** The same record (machine id, event id, creation time, payload) was already stored. */
+  /** The same record (tenant, every header, payload: storage/rows.ts RECORD_KEY_FIELDS) was already stored. */
   readonly duplicate: boolean;
 }
 

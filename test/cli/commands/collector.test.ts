@@ -3,11 +3,23 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { tokenDigest } from '../../../engine/collector/validation/tenant.js';
 import { runCli } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { type StartedProcess, UPSTREAM_TID, rawHttp, rawRequest, startProcess, v3Body } from '../../collector/collector-helpers.js';
+import {
+  BACKENDS,
+  type Backend,
+  type StartedProcess,
+  UPSTREAM_TID,
+  freshDatabase,
+  rawHttp,
+  rawRequest,
+  startProcess,
+  v2Headers,
+  v3Body,
+} from '../../collector/collector-helpers.js';
+import { createVersion1Database, rawDatabase, vectorRecord } from '../../collector/storage/version-1.js';
 
 /** Starts the real binary and waits for the URL it prints on stdout. */
 async function startCli(args: string[]): Promise<{ url: string; stop: StartedProcess['stop'] }> {
@@ -117,3 +129,67 @@ test('telem collector: a second collector on the same SQLite file exits 2 naming
     assert.equal((await first.stop()).code, 0);
   }
 });
+
+/** A --db value for an empty database of the backend (PostgreSQL: a test schema, through the URL's search_path). */
+async function cliDatabase(t: TestContext, backend: Backend, prepare?: (fresh: { database: string; schema?: string }) => Promise<void>): Promise<string> {
+  const fresh = await freshDatabase(t, backend);
+  if (prepare) await prepare(fresh);
+  if (fresh.schema === undefined) return fresh.database;
+  const db = await rawDatabase(fresh); // creates the schema
+  await db.close();
+  const url = new URL(fresh.database);
+  url.searchParams.set('options', `-c search_path=${fresh.schema}`);
+  return url.toString();
+}
+
+const OTHER_CLASSIFICATION = 'org.clearlinux/hello/again';
+
+for (const backend of BACKENDS) {
+  test(`telem collector on ${backend.name}: two records of one event differing only in classification are both stored, each resend answered 201 with its own row`, { skip: backend.skip }, async (t) => {
+    const database = await cliDatabase(t, backend);
+    const collector = await startCli(['collector', '--listen', '127.0.0.1:0', '--db', database]);
+    try {
+      const v3 = (body: Record<string, string>) => rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(body) }));
+      const v2 = (headers: Record<string, string>) => rawRequest(collector.url, rawHttp({ path: '/v2/collector', headers, body: 'hello\n' }));
+      const responses = [
+        await v3(v3Body()),
+        await v3(v3Body({ classification: OTHER_CLASSIFICATION })),
+        await v2(v2Headers({ severity: '3' })),
+        await v3(v3Body()),
+        await v3(v3Body({ classification: OTHER_CLASSIFICATION })),
+        await v2(v2Headers({ severity: '3' })),
+      ];
+      assert.deepEqual(responses.map((response) => response.status), [201, 201, 201, 201, 201, 201]);
+      const answers = responses.map((response) => response.json());
+      assert.deepEqual(answers.map((answer) => [answer.classification, answer.severity]), Array.from({ length: 2 }, () => [['org.clearlinux/hello/world', 1], [OTHER_CLASSIFICATION, 1], ['org.clearlinux/hello/world', 3]]).flat());
+      assert.deepEqual(responses.map((response) => response.headers['x-telem-duplicate'] ?? 'new'), ['new', 'new', 'new', 'true', 'true', 'true']);
+      const ids = answers.map((answer) => answer.id);
+      assert.equal(new Set(ids.slice(0, 3)).size, 3);
+      assert.deepEqual(ids.slice(3), ids.slice(0, 3));
+      const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: { id: number }[] };
+      assert.deepEqual(listed.records.map((record) => record.id).sort(), [...ids.slice(0, 3)].sort());
+    } finally {
+      const stopped = await collector.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+    }
+  });
+
+  test(`telem collector on ${backend.name}: a version-1 database is migrated at start, a resend of an old row is a duplicate and its classification variant is stored`, { skip: backend.skip }, async (t) => {
+    const receivedAt = Date.now() - 60_000;
+    const database = await cliDatabase(t, backend, (fresh) => createVersion1Database(fresh, [vectorRecord(receivedAt, {}, 'v3')]));
+    const collector = await startCli(['collector', '--listen', '127.0.0.1:0', '--db', database]);
+    try {
+      const send = (body: Record<string, string>) => rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(body) }));
+      const resend = await send(v3Body());
+      assert.deepEqual([resend.status, resend.headers['x-telem-duplicate'], resend.json().id, resend.json().received_at], [201, 'true', 1, new Date(receivedAt).toISOString()]);
+      const variant = await send(v3Body({ classification: OTHER_CLASSIFICATION }));
+      assert.deepEqual([variant.status, variant.headers['x-telem-duplicate'], variant.json().classification], [201, undefined, OTHER_CLASSIFICATION]);
+      assert.notEqual(variant.json().id, 1);
+      const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: unknown[] };
+      assert.equal(listed.records.length, 2);
+    } finally {
+      const stopped = await collector.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+    }
+  });
+}

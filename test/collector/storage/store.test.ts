@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { IncomingRecord } from '../../../engine/collector/record.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
+import { RECORD_KEY_FIELDS } from '../../../engine/collector/storage/rows.js';
 import type { RecordStore } from '../../../engine/collector/storage/store.js';
 import { BACKENDS, type Backend, freshDatabase, openTestStore } from '../collector-helpers.js';
 
@@ -66,16 +67,33 @@ function suite(backend: Backend): void {
     assert.ok((ids[0] as number) > id);
   });
 
-  test(named('a record equal in machine id, event id, creation time and payload is stored once'), options, async (t) => {
+  test(named('a record equal in tenant, every header and payload is stored once; one differing in any of them is another record'), options, async (t) => {
     const store = await openTestStore(t, backend);
     const record = incoming();
-    const first = await store.insert([record, { ...record, received_at: T0 + 5 }]);
+    // Reception facts are not part of the record: a copy received later, over v2, as external, is the same record.
+    const first = await store.insert([record, { ...record, received_at: T0 + 5, protocol: 'v2', external: true }]);
     assert.deepEqual(first.map((result) => result.duplicate), [false, true]);
-    const again = await store.insert([incoming(), { ...record, classification: 'x/y/z' }]);
-    assert.deepEqual(again.map((result) => result.duplicate), [false, true]);
-    assert.equal(again[1]?.record.id, first[0]?.record.id);
-    assert.equal(again[1]?.record.classification, 'org.clearlinux/hello/world', 'the stored row is returned unchanged');
-    assert.equal((await store.list({ filter: {}, limit: 10 })).length, 2);
+    assert.deepEqual(first[1]?.record, first[0]?.record, 'the stored row is returned unchanged');
+
+    // The records of one event share its event id; each field changed alone makes another record.
+    const variants = RECORD_KEY_FIELDS.map((field) => {
+      const value = record[field];
+      return { ...record, [field]: typeof value === 'number' ? value + 1 : `${value}-other` } as IncomingRecord;
+    });
+    const second = await store.insert([...variants, record]);
+    assert.deepEqual(second.map((result) => result.duplicate), [...variants.map(() => false), true]);
+    assert.deepEqual(
+      second.slice(0, -1).map((result, index) => result.record[RECORD_KEY_FIELDS[index] as keyof IncomingRecord]),
+      variants.map((variant, index) => variant[RECORD_KEY_FIELDS[index] as keyof IncomingRecord]),
+      'each variant is answered with its own row',
+    );
+    assert.equal(second.at(-1)?.record.id, first[0]?.record.id);
+    assert.equal(new Set(second.map((result) => result.record.id)).size, variants.length + 1);
+
+    const again = await store.insert(variants);
+    assert.ok(again.every((result) => result.duplicate));
+    assert.deepEqual(again.map((result) => result.record.id), second.slice(0, -1).map((result) => result.record.id));
+    assert.equal((await store.list({ filter: {}, limit: 100 })).length, variants.length + 1);
   });
 
   test(named('the first backtrace frame of a payload is stored for the crash view'), options, async (t) => {
