@@ -10,11 +10,12 @@ import { type CollectorSettings, defaultCollectorSettings } from '../../engine/c
 import { openStore } from '../../engine/collector/storage/open-store.js';
 import type { RecordStore } from '../../engine/collector/storage/store.js';
 import { cliEntry } from '../helpers/paths.js';
+import { skipUnlessRequired } from '../helpers/skip.js';
 import { tempDir } from '../helpers/tmp.js';
 
 export const UPSTREAM_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
 export const POSTGRES_URL = process.env.TELEM_TEST_POSTGRES_URL;
-export const POSTGRES_SKIP = POSTGRES_URL ? false : 'TELEM_TEST_POSTGRES_URL is not set: PostgreSQL cases skipped (.ci/provision.sh prints one)';
+export const POSTGRES_SKIP = skipUnlessRequired(POSTGRES_URL ? false : 'TELEM_TEST_POSTGRES_URL is not set: PostgreSQL cases skipped (.ci/provision.sh prints one)');
 
 export interface Backend {
   readonly name: 'sqlite' | 'postgres';
