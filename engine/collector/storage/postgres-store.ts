@@ -93,6 +93,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     list: (query) => listRecords(reader, query),
     stats: (query) => recordStats(reader, query),
     crashes: (filter, limit) => crashGroups(reader, filter, limit),
+    ping: async () => void (await pool.query('SELECT 1')),
     purge: (plan, now) =>
       transaction(async (client) => {
         let total = 0;

@@ -58,6 +58,8 @@ export function openSqliteStore(file: string): RecordStore {
     list: (query) => listRecords(reader, query),
     stats: (query) => recordStats(reader, query),
     crashes: (filter, limit) => crashGroups(reader, filter, limit),
+    // A table read, not "SELECT 1": it needs the file and its lock, as every query does.
+    ping: async () => void prepared(`SELECT version FROM ${MIGRATIONS_TABLE} LIMIT 1`).get(),
     purge: async (plan, now) => purge(purgeStatements(plan, now, sqliteDialect)),
     close: async () => {
       db.close();
