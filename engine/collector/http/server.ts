@@ -19,8 +19,9 @@ import { RETRY_AFTER_S } from './health.js';
 import { createHostCheck } from './host-check.js';
 import type { IngestContext } from './ingest.js';
 import { BodyMemory, countedWarning } from './limits.js';
-import { HttpError, sendMessage } from './reply.js';
+import { HttpError, rawResponse, sendMessage } from './reply.js';
 import { type ListenerRole, type RouterContext, route } from './router.js';
+import { answerAndClose, bodyUnread } from './unread-body.js';
 
 const MAX_BATCH = 500;
 
@@ -42,21 +43,10 @@ export interface CollectorServers {
   drain(): Promise<void>;
 }
 
-/** A body the client announced (Content-Length or chunked) and the handler did not read to its end. */
-function bodyUnread(req: IncomingMessage): boolean {
-  if (req.complete) return false;
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
 /** An answer written straight to the socket (Node has no request object for it), then the connection closed. */
 function rawAnswer(socket: Socket, status: number, message: string): void {
-  const body = JSON.stringify({ message });
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    // Destroyed once written: half-open, the socket would go on reading whatever the client still sends.
-    () => socket.destroy(),
-  );
+  // Destroyed once written: half-open, the socket would go on reading whatever the client still sends.
+  socket.end(rawResponse(status, message), () => socket.destroy());
 }
 
 export function createCollectorServers(options: CollectorServerOptions): CollectorServers {
@@ -93,6 +83,18 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
   const hosts = createHostCheck(settings.allowed_hosts);
   const { timeouts } = settings;
 
+  /** The answer to what a handler threw: its own, 503 when the database cannot be reached, else a logged 500. */
+  function answerFor(req: IncomingMessage, error: unknown): HttpError {
+    if (error instanceof HttpError) return error;
+    if (isUnavailable(error)) {
+      warnings.unavailable.note();
+      logger.debug({ err: error, url: req.url }, 'the database cannot be reached');
+      return new HttpError(503, 'the database cannot be reached right now; try again later', { 'Retry-After': RETRY_AFTER_S });
+    }
+    logger.error({ err: error, url: req.url }, 'request failed');
+    return new HttpError(500, 'internal error; the collector log has the details');
+  }
+
   function answerError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
     if (error instanceof ClientGoneError) {
       // The client hung up mid-upload (or a deadline cut it): nobody is left to answer, nothing is wrong here.
@@ -104,18 +106,9 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
       res.destroy();
       return;
     }
-    // Answering before the body is read: close the connection instead of reading (and paying for) the rest.
-    const close: Record<string, string> = bodyUnread(req) ? { Connection: 'close' } : {};
-    if (error instanceof HttpError) {
-      sendMessage(res, error.status, error.message, { ...error.headers, ...close });
-    } else if (isUnavailable(error)) {
-      warnings.unavailable.note();
-      logger.debug({ err: error, url: req.url }, 'the database cannot be reached');
-      sendMessage(res, 503, 'the database cannot be reached right now; try again later', { 'Retry-After': RETRY_AFTER_S, ...close });
-    } else {
-      logger.error({ err: error, url: req.url }, 'request failed');
-      sendMessage(res, 500, 'internal error; the collector log has the details', close);
-    }
+    const answer = answerFor(req, error);
+    if (bodyUnread(req)) answerAndClose(req.socket, answer.status, answer.message, answer.headers);
+    else sendMessage(res, answer.status, answer.message, answer.headers);
   }
 
   function listener(role: ListenerRole): http.Server {

@@ -161,7 +161,7 @@ test('body memory: a request that would take the bodies being received over max_
   const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: { payload: string }[] };
   assert.deepEqual(listed.records.map((record) => record.payload).sort(), ['first\n', 'second\n', 'small\n', 'third\n']);
 
-  await collector.stop();
+  assert.equal((await collector.stop()).code, 0, 'the collector stops cleanly');
   const warnings = collector.logs().filter((line) => line.msg.includes('max_body_memory'));
   assert.ok(warnings.length >= 1 && warnings.length <= 2, JSON.stringify(warnings));
   assert.ok(warnings.every((line) => line.level === LEVEL.warn && line.max_body_memory === 100 * 1024));
@@ -204,7 +204,7 @@ test('connections: past max_connections a new connection is closed on arrival an
   assert.equal(again, 200, 'a connection is accepted once one of the two closes');
   second.socket.destroy();
 
-  await collector.stop();
+  assert.equal((await collector.stop()).code, 0, 'the collector stops cleanly');
   const warnings = collector.logs().filter((line) => line.msg.includes('max_connections'));
   assert.ok(warnings.length >= 1, 'the refused connection is logged');
   assert.ok(warnings.every((line) => line.level === LEVEL.warn && line.max_connections === 2));
