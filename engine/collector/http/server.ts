@@ -102,7 +102,9 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
       return;
     }
     if (res.headersSent) {
-      logger.error({ err: error, url: req.url }, 'request failed after its answer started');
+      // An export cut by a database outage is counted with the other outage answers, not logged as a failure.
+      if (isUnavailable(error)) warnings.unavailable.note();
+      else logger.error({ err: error, url: req.url }, 'request failed after its answer started');
       res.destroy();
       return;
     }
