@@ -12,17 +12,21 @@ import { sendJson } from './reply.js';
 export const PING_TIMEOUT_MS = 2_000;
 export const RETRY_AFTER_S = '5';
 
+function reason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  // pg's AggregateError (one refusal per address) has an empty message and the errno code.
+  return error.message || (error as NodeJS.ErrnoException).code || error.name;
+}
+
 /** null when the database answered within the timeout, else why not. */
 export async function databaseProblem(store: RecordStore, timeoutMs: number = PING_TIMEOUT_MS): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
   });
+  const answered = store.ping().then(() => null, reason);
   try {
-    return await Promise.race([store.ping().then(
-      () => null,
-      (error: unknown) => (error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error)),
-    ), late]);
+    return await Promise.race([answered, late]);
   } finally {
     clearTimeout(timer);
   }
