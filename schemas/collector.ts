@@ -9,6 +9,9 @@ const maxAgeSchema = z
   .union([durationSchema, z.literal('forever')], { error: keepError })
   .transform((value) => (value === 'forever' ? null : value));
 
+const LISTEN_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const LISTEN_ERROR = 'expected HOST:PORT, such as "127.0.0.1:8080" or "[::1]:8080"';
+
 export const tenantSchema = z
   .strictObject({
     tid: z.string().min(1).describe('Tenant id clients send in X-Telemetry-TID (compared exactly, case-sensitive, as upstream).'),
@@ -39,9 +42,26 @@ export const collectorSchema = z
   .strictObject({
     listen: z
       .string()
-      .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: 'expected HOST:PORT, such as "127.0.0.1:8080" or "[::1]:8080"' })
+      .regex(LISTEN_PATTERN, { error: LISTEN_ERROR })
       .default('127.0.0.1:8080')
-      .describe('Address the collector listens on, HOST:PORT (port 0 picks a free one).'),
+      .describe('Address the collector listens on, HOST:PORT (port 0 picks a free one). With listen_api set, it serves only ingest and /healthz.'),
+    listen_api: z
+      .union([z.string().regex(LISTEN_PATTERN, { error: LISTEN_ERROR }), z.null()])
+      .default(null)
+      .describe(
+        'A second address, HOST:PORT, for the web UI, /api/* and /healthz. When set, `listen` serves only ingest ' +
+          '(POST /v2/collector, POST /v3/collector, POST /) and /healthz, so only ingest needs to be reachable by the fleet; ' +
+          'null serves everything on `listen`.',
+      ),
+    allowed_hosts: z
+      .array(z.string().regex(/^(?:\*|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?)$/, { error: 'expected a host name such as "telemetry.example.org", or "*"' }))
+      .default([])
+      .describe(
+        'Host names the collector answers to, compared with the Host header (without its port, case-insensitively). ' +
+          'IP addresses, "localhost" and this machine\'s hostname are always accepted; any other Host gets 421, so a page ' +
+          'in a browser cannot read a collector through DNS rebinding. List the names the fleet and operators use ' +
+          '(they apply to every path, ingest too); "*" accepts any Host (only behind a proxy that checks it).',
+      ),
     database: z
       .string()
       .regex(/^(?:sqlite:.+|postgres(?:ql)?:\/\/.+)$/, { error: 'expected "sqlite:PATH" or a "postgres://" URL' })
@@ -54,6 +74,36 @@ export const collectorSchema = z
           'Reads never hold up ingest: they run on reader threads (SQLite) or connections of their own (PostgreSQL).',
       ),
     max_body: sizeSchema.prefault('1MiB').describe('Largest request body accepted; larger requests get 413.'),
+    max_body_memory: sizeSchema
+      .prefault('64MiB')
+      .describe(
+        'Memory for request bodies being received, summed over all connections (a declared Content-Length counts in full ' +
+          'from the start). A request that would go over it gets 503 with Retry-After and its connection closed; nothing ' +
+          'else is affected. At least max_body.',
+      ),
+    max_connections: z
+      .number()
+      .int()
+      .positive()
+      .default(1024)
+      .describe('Most connections open at once on each listener; further connections are closed as they arrive (counted in the log).'),
+    timeouts: z
+      .strictObject({
+        headers: durationSchema
+          .prefault('10s')
+          .describe('Time a client has to send a request head (any client sends it at once); then 408 and the connection is closed. At most `request`.'),
+        request: durationSchema
+          .prefault('30s')
+          .describe('Time a client has to send a whole request, head and body; then 408 and the connection is closed (1MiB in 30s is 35KB/s).'),
+        idle: durationSchema
+          .prefault('60s')
+          .describe('A connection moving no bytes either way for this long is closed, also while an answer is being sent to a client that stopped reading.'),
+        keep_alive: durationSchema
+          .prefault('5s')
+          .describe('How long a connection is kept open after an answer, waiting for the next request.'),
+      })
+      .prefault({})
+      .describe('Deadlines that keep slow, stalled and idle clients from holding connections.'),
     tenants: z
       .array(tenantSchema)
       .prefault([{ tid: UPSTREAM_TID }])

@@ -372,9 +372,17 @@ export interface TelemPolicy {
    */
   collector?: {
     /**
-     * Address the collector listens on, HOST:PORT (port 0 picks a free one).
+     * Address the collector listens on, HOST:PORT (port 0 picks a free one). With listen_api set, it serves only ingest and /healthz.
      */
     listen?: string;
+    /**
+     * A second address, HOST:PORT, for the web UI, /api/* and /healthz. When set, `listen` serves only ingest (POST /v2/collector, POST /v3/collector, POST /) and /healthz, so only ingest needs to be reachable by the fleet; null serves everything on `listen`.
+     */
+    listen_api?: string | null;
+    /**
+     * Host names the collector answers to, compared with the Host header (without its port, case-insensitively). IP addresses, "localhost" and this machine's hostname are always accepted; any other Host gets 421, so a page in a browser cannot read a collector through DNS rebinding. List the names the fleet and operators use (they apply to every path, ingest too); "*" accepts any Host (only behind a proxy that checks it).
+     */
+    allowed_hosts?: string[];
     /**
      * Where records are stored: "sqlite:PATH" (embedded, one process) or a "postgres://user:password@host/db" URL (many collectors may share it).
      */
@@ -387,6 +395,35 @@ export interface TelemPolicy {
      * Largest request body accepted; larger requests get 413.
      */
     max_body?: number | string;
+    /**
+     * Memory for request bodies being received, summed over all connections (a declared Content-Length counts in full from the start). A request that would go over it gets 503 with Retry-After and its connection closed; nothing else is affected. At least max_body.
+     */
+    max_body_memory?: number | string;
+    /**
+     * Most connections open at once on each listener; further connections are closed as they arrive (counted in the log).
+     */
+    max_connections?: number;
+    /**
+     * Deadlines that keep slow, stalled and idle clients from holding connections.
+     */
+    timeouts?: {
+      /**
+       * Time a client has to send a request head (any client sends it at once); then 408 and the connection is closed. At most `request`.
+       */
+      headers?: string;
+      /**
+       * Time a client has to send a whole request, head and body; then 408 and the connection is closed (1MiB in 30s is 35KB/s).
+       */
+      request?: string;
+      /**
+       * A connection moving no bytes either way for this long is closed, also while an answer is being sent to a client that stopped reading.
+       */
+      idle?: string;
+      /**
+       * How long a connection is kept open after an answer, waiting for the next request.
+       */
+      keep_alive?: string;
+    };
     /**
      * Tenants accepted; a record whose X-Telemetry-TID is none of them gets 400 "Telemetry ID mismatch" (upstream TELEMETRY_ID). An empty list rejects every record.
      *

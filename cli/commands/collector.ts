@@ -1,6 +1,6 @@
 /** `telem collector`: run the receiving server (v2 and v3 ingest, query API, web UI) until stopped. */
 import { Command } from 'commander';
-import { ListenSettingError, startCollector } from '../../engine/collector/collector.js';
+import { type ListenError, ListenSettingError, startCollector } from '../../engine/collector/collector.js';
 import { type CollectorSettings, defaultCollectorSettings } from '../../engine/collector/settings.js';
 import { DatabaseSettingError } from '../../engine/collector/storage/open-store.js';
 import { formatText } from '../../engine/diagnostics/format-text.js';
@@ -12,6 +12,7 @@ import { untilStopSignal } from '../stop-signal.js';
 
 interface CollectorOptions {
   listen?: string;
+  listenApi?: string;
   db?: string;
   policy?: string;
 }
@@ -22,13 +23,14 @@ export function collectorCommand(): Command {
     .description(
       'Run a collector: POST /v2/collector and POST / (upstream v2, fields in headers), POST /v3/collector (v3, JSON), ' +
         'GET /api/records, /api/stats, /api/crashes and the web UI at /. Settings come from the "collector" section of ' +
-        '--policy (defaults otherwise); --listen and --db override it. Prints the URL on stdout once listening; stops on ' +
-        'SIGINT or SIGTERM after writing every accepted record.\n\nExit status: 0 stopped cleanly, 1 invalid policy, ' +
+        '--policy (defaults otherwise); --listen, --listen-api and --db override it. Prints the URL on stdout once listening ' +
+        '(with --listen-api, a second line: the API URL); stops on SIGINT or SIGTERM after writing every accepted record.\n\nExit status: 0 stopped cleanly, 1 invalid policy, ' +
         '2 usage error (bad option, unreadable policy, address in use, database unreachable).',
     )
     .option('--listen <host:port>', 'address to listen on, port 0 for any free port (default: 127.0.0.1:8080)')
+    .option('--listen-api <host:port>', 'serve the web UI and /api/* here, and only ingest (and /healthz) on --listen (default: everything on --listen)')
     .option('--db <database>', 'sqlite:PATH (under --root) or postgres://user:password@host/db (default: sqlite:/var/lib/telem/collector.db)')
-    .option('--policy <file>', 'policy file whose "collector" section configures tenants, body limit and retention')
+    .option('--policy <file>', 'policy file whose "collector" section configures tenants, limits, deadlines, allowed hosts and retention')
     .action(async (options: CollectorOptions, command: Command) => {
       const root = resolveRoot({ root: command.optsWithGlobals<{ root?: string }>().root });
       let settings: CollectorSettings = defaultCollectorSettings();
@@ -44,6 +46,7 @@ export function collectorCommand(): Command {
       settings = {
         ...settings,
         ...(options.listen === undefined ? {} : { listen: options.listen }),
+        ...(options.listenApi === undefined ? {} : { listen_api: options.listenApi }),
         ...(options.db === undefined ? {} : { database: options.db }),
       };
 
@@ -57,8 +60,9 @@ export function collectorCommand(): Command {
         process.exitCode = EXIT_USAGE;
         return;
       }
-      logger.info({ url: collector.url, database: collector.database }, 'collector listening');
-      process.stdout.write(`${collector.url}\n`);
+      const split = collector.apiUrl !== collector.url;
+      logger.info({ url: collector.url, ...(split ? { api_url: collector.apiUrl } : {}), database: collector.database }, 'collector listening');
+      process.stdout.write(split ? `${collector.url}\n${collector.apiUrl}\n` : `${collector.url}\n`);
 
       logger.info({ signal: await untilStopSignal() }, 'stopping');
       await collector.close();
@@ -67,8 +71,8 @@ export function collectorCommand(): Command {
 }
 
 function describeStartError(error: unknown, settings: CollectorSettings): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return `cannot listen on ${settings.listen}: the address is in use`;
-  if (code === 'EACCES') return `cannot listen on ${settings.listen}: permission denied`;
+  const { code, listen = settings.listen } = error as Partial<ListenError>;
+  if (code === 'EADDRINUSE') return `cannot listen on ${listen}: the address is in use`;
+  if (code === 'EACCES') return `cannot listen on ${listen}: permission denied`;
   return `cannot start: ${(error as Error).message ?? String(error)}`;
 }

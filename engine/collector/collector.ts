@@ -1,7 +1,8 @@
-/** A running collector: store, HTTP server and retention schedule, started and stopped together. */
+/** A running collector: store, HTTP listeners and retention schedule, started and stopped together. */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { createCollectorServer } from './http/server.js';
+import { createCollectorServers } from './http/server.js';
 import { type PurgeSchedule, schedulePurge } from './retention/purge-schedule.js';
 import { type CollectorSettings, parseListen, purgePlan } from './settings.js';
 import { openStore } from './storage/open-store.js';
@@ -19,6 +20,8 @@ export interface StartCollectorOptions {
 export interface RunningCollector {
   /** Base URL, such as http://127.0.0.1:8080/ (the real port when 0 was asked). */
   readonly url: string;
+  /** Base URL of the API listener (listen_api); the same as url when there is one listener. */
+  readonly apiUrl: string;
   readonly store: RecordStore;
   /** The database, without credentials. */
   readonly database: string;
@@ -29,51 +32,81 @@ export interface RunningCollector {
 
 export class ListenSettingError extends Error {}
 
+interface Listen {
+  /** The setting as written, for messages. */
+  readonly setting: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+function listenAddress(setting: string, name: string): Listen {
+  const listen = parseListen(setting);
+  if (!listen) throw new ListenSettingError(`cannot listen on "${setting}"${name}: expected HOST:PORT such as 127.0.0.1:8080`);
+  return { setting, ...listen };
+}
+
+/** The errno error (EADDRINUSE, EACCES) a listener failed with, naming the address it was given. */
+export type ListenError = NodeJS.ErrnoException & { readonly listen: string };
+
+function listenOn(server: Server, listen: Listen): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const failed = (error: Error) => reject(Object.assign(error, { listen: listen.setting }));
+    server.once('error', failed);
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', failed);
+      const bound = server.address() as AddressInfo;
+      resolve(`http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}/`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  // Every answer from now on closes its connection: a client that keeps a keep-alive
+  // connection busy (an agent draining its spool) would otherwise keep the server open forever.
+  server.prependListener('request', (_request, response) => response.setHeader('Connection', 'close'));
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
 export async function startCollector(options: StartCollectorOptions): Promise<RunningCollector> {
   const logger = options.logger ?? silentLogger;
-  const listen = parseListen(options.settings.listen);
-  if (!listen) throw new ListenSettingError(`cannot listen on "${options.settings.listen}": expected HOST:PORT such as 127.0.0.1:8080`);
+  const { settings } = options;
+  const listen = listenAddress(settings.listen, '');
+  const listenApi = settings.listen_api === null ? null : listenAddress(settings.listen_api, ' for the API');
   const opened = await openStore({
-    database: options.settings.database,
-    queryTimeoutMs: options.settings.query_timeout,
+    database: settings.database,
+    queryTimeoutMs: settings.query_timeout,
     ...(options.root === undefined ? {} : { root: options.root }),
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   });
   const { store } = opened;
-  const { server, drain } = createCollectorServer({ store, writers: opened.writers, settings: options.settings, logger });
+  const { main, api, drain } = createCollectorServers({ store, writers: opened.writers, settings, logger });
+  let url: string;
+  let apiUrl: string;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(listen.port, listen.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    url = await listenOn(main, listen);
+    apiUrl = api && listenApi ? await listenOn(api, listenApi) : url;
   } catch (error) {
+    if (main.listening) await closeServer(main);
     await store.close();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const retention = schedulePurge({
     store,
-    plan: purgePlan(options.settings.retention),
-    intervalMs: options.settings.retention.interval,
+    plan: purgePlan(settings.retention),
+    intervalMs: settings.retention.interval,
     logger,
   });
   return {
-    url: `http://${host}:${address.port}/`,
+    url,
+    apiUrl,
     store,
     database: opened.description,
     retention,
     async close() {
-      // Every answer from now on closes its connection: a client that keeps a keep-alive
-      // connection busy (an agent draining its spool) would otherwise keep the server open forever.
-      server.prependListener('request', (_request, response) => response.setHeader('Connection', 'close'));
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await Promise.all([main, ...(api ? [api] : [])].map(closeServer));
       await drain();
       await retention.stop();
       await store.close();

@@ -7,6 +7,7 @@ import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { type Diagnostic, type KeyPath, hasErrors } from '../diagnostics/diagnostic.js';
 import { type PolicySource, placeDiagnostics } from '../load/source.js';
 import { checkCollection } from './checks/collection.js';
+import { checkCollector } from './checks/collector.js';
 import { checkDestinations } from './checks/destinations.js';
 import { checkFleet } from './checks/fleet.js';
 import { checkIntake } from './checks/intake.js';
@@ -18,7 +19,7 @@ import { repairPolicy } from './repair.js';
 import { resolvePolicy } from './resolve.js';
 import { issueMessage, issuesToDiagnostics } from './schema-issues.js';
 
-const CHECKS = [checkRoutes, checkRateLimits, checkSpool, checkIntake, checkPaths, checkCollection, checkDestinations, checkFleet];
+const CHECKS = [checkRoutes, checkRateLimits, checkSpool, checkIntake, checkPaths, checkCollection, checkDestinations, checkFleet, checkCollector];
 
 export interface ValidationResult {
   /** The resolved policy, present exactly when no diagnostic is an error. */

@@ -156,15 +156,23 @@ export async function getJson<T = Record<string, unknown>>(collector: RunningCol
 export interface StartedProcess {
   /** The match of the readiness pattern. */
   readonly match: RegExpExecArray;
+  readonly pid: number;
+  /** Everything the process wrote to stderr so far (for telem commands: JSON log lines). */
+  stderr(): string;
   /** Sends SIGTERM and waits for the exit. */
   stop(): Promise<{ code: number | null; stderr: string }>;
 }
 
 /** Runs the real `telem` binary until a pattern shows up on its stdout or stderr (for long-running commands). */
-export function startProcess(options: { args: readonly string[]; ready: { stream: 'stdout' | 'stderr'; pattern: RegExp } }): Promise<StartedProcess> {
-  const child = spawn(process.execPath, [cliEntry, ...options.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(options: {
+  args: readonly string[];
+  ready: { stream: 'stdout' | 'stderr'; pattern: RegExp };
+  env?: NodeJS.ProcessEnv;
+}): Promise<StartedProcess> {
+  const child = spawn(process.execPath, [cliEntry, ...options.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const output = { stdout: '', stderr: '' };
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let stopped: Promise<{ code: number | null; stderr: string }> | null = null;
   return new Promise((resolve, reject) => {
     for (const stream of ['stdout', 'stderr'] as const) {
       child[stream].on('data', (chunk: Buffer) => {
@@ -173,9 +181,14 @@ export function startProcess(options: { args: readonly string[]; ready: { stream
         if (match) {
           resolve({
             match,
-            async stop() {
-              child.kill('SIGTERM');
-              return { code: await exited, stderr: output.stderr };
+            pid: child.pid as number,
+            stderr: () => output.stderr,
+            stop() {
+              stopped ??= (async () => {
+                child.kill('SIGTERM');
+                return { code: await exited, stderr: output.stderr };
+              })();
+              return stopped;
             },
           });
         }

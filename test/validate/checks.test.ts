@@ -213,3 +213,26 @@ test('schema checks: a broken destination does not also show up as unknown', () 
   const { diagnostics } = validatePolicyValue(policy({ destinations: { central: { type: 'ftp' } } }));
   assert.deepEqual(codes(diagnostics), ['error:schema-invalid-value']);
 });
+
+test('semantic checks: collector deadlines the HTTP server cannot honour, a body memory below max_body and listen_api on the listen address are errors', () => {
+  const { diagnostics, policy: resolved } = validatePolicyValue(
+    policy({ collector: { listen: '127.0.0.1:8080', listen_api: '127.0.0.1:8080', max_body: '2MiB', max_body_memory: '1MiB', timeouts: { headers: '40s', request: '30s', keep_alive: '0s' } } }),
+  );
+  assert.equal(resolved, null);
+  assert.deepEqual(codes(diagnostics), [
+    'error:collector-timeout-zero',
+    'error:collector-headers-timeout-over-request',
+    'error:collector-body-memory-below-max-body',
+    'error:collector-listen-api-same',
+  ]);
+  assert.deepEqual(
+    diagnostics.map((diagnostic) => diagnostic.message),
+    [
+      'collector.timeouts.keep_alive is 0: a client could hold a connection for ever',
+      'collector.timeouts.headers 40s is longer than timeouts.request 30s, which includes the head',
+      'collector.max_body_memory 1MiB is below max_body 2MiB: a body of the allowed size could never be received',
+      'collector.listen_api is the same address as listen (127.0.0.1:8080); give the API its own address, or leave it null to serve everything on listen',
+    ],
+  );
+  assert.deepEqual(codes(validatePolicyValue(policy({ collector: { listen: '127.0.0.1:0', listen_api: '127.0.0.1:0' } })).diagnostics), [], 'port 0 is two free ports');
+});

@@ -1,7 +1,8 @@
 /**
  * POST /v2/collector, POST / (v2: fields in headers) and POST /v3/collector (v3: JSON body).
- * Order: body size (413), tenant id and token (400/401), upstream's validation (400), then
- * the batched store; 201 carries the stored record, also for a retransmit already stored.
+ * Order: body size (413) and the collector's body memory (503), tenant id and token (400/401),
+ * upstream's validation (400), then the batched store; 201 carries the stored record, also for a
+ * retransmit already stored. The body's memory is given back once the record is stored.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../log/logger.js';
@@ -14,18 +15,30 @@ import { headerFields, v2Submission, v3Submission } from '../validation/request-
 import { type Tenant, checkTenant } from '../validation/tenant.js';
 import { validateRecord } from '../validation/validate-record.js';
 import { readBody } from './body.js';
+import type { BodyMemory } from './limits.js';
 import { HttpError, sendJson } from './reply.js';
 
 export interface IngestContext {
   readonly tenants: readonly Tenant[];
   readonly maxBody: number;
+  /** Shared by every connection: bodies being received take their size from it. */
+  readonly memory: BodyMemory;
+  readonly onOverBudget: () => void;
   readonly batcher: Batcher<IncomingRecord, InsertResult>;
   readonly logger: Logger;
   readonly now: () => number;
 }
 
 export async function ingest(context: IngestContext, req: IncomingMessage, res: ServerResponse, protocol: 'v2' | 'v3'): Promise<void> {
-  const body = await readBody(req, context.maxBody);
+  const body = await readBody(req, { limit: context.maxBody, memory: context.memory, onOverBudget: context.onOverBudget });
+  try {
+    await accept(context, req, res, protocol, body.bytes);
+  } finally {
+    body.release();
+  }
+}
+
+async function accept(context: IngestContext, req: IncomingMessage, res: ServerResponse, protocol: 'v2' | 'v3', body: Buffer): Promise<void> {
   const headers = headerFields(req.rawHeaders);
   const tid = headers.get(TID_FIELD);
   const tenant = checkTenant({ tid, authorization: req.headers.authorization, tenants: context.tenants });

@@ -1,18 +1,28 @@
-/** The collector's HTTP server: ingest (v2, v3), the query API, the web UI. */
+/**
+ * The collector's HTTP servers: one listener serving everything, or (with listen_api) an ingest
+ * listener and an API listener (router.ts). Each is guarded against hostile or broken clients:
+ * a connection cap, deadlines for the head, the whole request and idleness, one memory budget
+ * for bodies being received, the Host check, and answers that close the connection rather than
+ * read a body nobody will use.
+ */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { formatDuration } from '../../../schemas/units.js';
 import type { Logger } from '../../log/logger.js';
-import { crashesEndpoint, recordEndpoint, recordsEndpoint, statsEndpoint } from '../query/api.js';
 import type { IncomingRecord } from '../record.js';
 import type { CollectorSettings } from '../settings.js';
 import { createBatcher } from '../storage/batcher.js';
 import type { InsertResult, RecordStore } from '../storage/store.js';
-import { isAsset, sendAsset } from '../ui/static.js';
-import { type IngestContext, ingest } from './ingest.js';
-import { HttpError, sendJson, sendMessage } from './reply.js';
+import { isUnavailable } from '../storage/unavailable.js';
+import { ClientGoneError } from './body.js';
+import { RETRY_AFTER_S } from './health.js';
+import { createHostCheck } from './host-check.js';
+import type { IngestContext } from './ingest.js';
+import { BodyMemory, countedWarning } from './limits.js';
+import { HttpError, rawResponse, sendMessage } from './reply.js';
+import { type ListenerRole, type RouterContext, route } from './router.js';
+import { answerAndClose, bodyUnread } from './unread-body.js';
 
-/** Paths records are POSTed to, and the protocol each speaks (upstream: /v2/collector and /). */
-const INGEST_PATHS: Record<string, 'v2' | 'v3'> = { '/v2/collector': 'v2', '/': 'v2', '/v3/collector': 'v3' };
 const MAX_BATCH = 500;
 
 export interface CollectorServerOptions {
@@ -24,97 +34,138 @@ export interface CollectorServerOptions {
   readonly now?: () => number;
 }
 
-export interface CollectorServer {
-  readonly server: http.Server;
-  /** Waits until every accepted record is written. */
+export interface CollectorServers {
+  /** The `listen` address: everything, or only ingest when `api` is there. */
+  readonly main: http.Server;
+  /** The `listen_api` address (UI, /api/*, /healthz), when set. */
+  readonly api: http.Server | null;
+  /** Waits until every accepted record is written; logs the warnings still counted. */
   drain(): Promise<void>;
 }
 
-function methodNotAllowed(req: IncomingMessage, allow: string): HttpError {
-  return new HttpError(405, `method ${req.method} is not allowed here; use ${allow}`, { Allow: allow });
+/** An answer written straight to the socket (Node has no request object for it), then the connection closed. */
+function rawAnswer(socket: Socket, status: number, message: string): void {
+  // Destroyed once written: half-open, the socket would go on reading whatever the client still sends.
+  socket.end(rawResponse(status, message), () => socket.destroy());
 }
 
-export function createCollectorServer(options: CollectorServerOptions): CollectorServer {
+export function createCollectorServers(options: CollectorServerOptions): CollectorServers {
+  const { settings, logger } = options;
   const now = options.now ?? Date.now;
   const batcher = createBatcher<IncomingRecord, InsertResult>({
     write: (records) => options.store.insert(records),
     maxBatch: MAX_BATCH,
     maxInFlight: options.writers,
   });
+  const warnings = {
+    overBudget: countedWarning({
+      logger,
+      message: 'requests refused with 503: the bodies being received would exceed collector.max_body_memory',
+      fields: { max_body_memory: settings.max_body_memory },
+    }),
+    dropped: countedWarning({
+      logger,
+      message: 'connections closed on arrival: collector.max_connections are open',
+      fields: { max_connections: settings.max_connections },
+    }),
+    unavailable: countedWarning({ logger, message: 'reads answered 503: the database cannot be reached', fields: {} }),
+  };
   const ingestContext: IngestContext = {
-    tenants: options.settings.tenants,
-    maxBody: options.settings.max_body,
+    tenants: settings.tenants,
+    maxBody: settings.max_body,
+    memory: new BodyMemory(settings.max_body_memory),
+    onOverBudget: () => warnings.overBudget.note(),
     batcher,
-    logger: options.logger,
+    logger,
     now,
   };
-  const queryContext = { store: options.store, now };
+  const context: RouterContext = { ingest: ingestContext, query: { store: options.store, now } };
+  const hosts = createHostCheck(settings.allowed_hosts);
+  const { timeouts } = settings;
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://collector');
-    const { pathname } = url;
-    const method = req.method ?? 'GET';
-    const reading = method === 'GET' || method === 'HEAD';
-
-    const protocol = INGEST_PATHS[pathname];
-    if (protocol) {
-      if (method === 'POST') return ingest(ingestContext, req, res, protocol);
-      if (reading && pathname === '/') return sendAsset('/', res);
-      // Upstream redirects browsers from the collector URL to its UI.
-      if (reading) {
-        res.writeHead(302, { Location: '/' }).end();
-        return;
-      }
-      if (method === 'OPTIONS') {
-        res.writeHead(204, { Allow: 'GET, HEAD, POST, OPTIONS' }).end();
-        return;
-      }
-      throw methodNotAllowed(req, 'GET, HEAD, POST, OPTIONS');
+  /** The answer to what a handler threw: its own, 503 when the database cannot be reached, else a logged 500. */
+  function answerFor(req: IncomingMessage, error: unknown): HttpError {
+    if (error instanceof HttpError) return error;
+    if (isUnavailable(error)) {
+      warnings.unavailable.note();
+      logger.debug({ err: error, url: req.url }, 'the database cannot be reached');
+      return new HttpError(503, 'the database cannot be reached right now; try again later', { 'Retry-After': RETRY_AFTER_S });
     }
-
-    if (isAsset(pathname)) {
-      if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
-      return sendAsset(pathname, res);
-    }
-
-    const recordId = /^\/api\/records\/([^/]+)$/.exec(pathname)?.[1];
-    const api = pathname === '/api/records' || pathname === '/api/stats' || pathname === '/api/crashes' || recordId !== undefined;
-    if (api || pathname === '/healthz') {
-      if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
-      if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok', backend: options.store.backend });
-      if (recordId !== undefined) return recordEndpoint(queryContext, recordId, res);
-      if (pathname === '/api/records') return recordsEndpoint(queryContext, url.searchParams, res);
-      if (pathname === '/api/stats') return statsEndpoint(queryContext, url.searchParams, res);
-      return crashesEndpoint(queryContext, url.searchParams, res);
-    }
-    throw new HttpError(404, `nothing here: ${method} ${pathname}`);
+    logger.error({ err: error, url: req.url }, 'request failed');
+    return new HttpError(500, 'internal error; the collector log has the details');
   }
 
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (res.headersSent) {
-        options.logger.error({ err: error, url: req.url }, 'request failed after its answer started');
-        res.destroy();
-      } else if (error instanceof HttpError) {
-        sendMessage(res, error.status, error.message, error.headers);
-      } else {
-        options.logger.error({ err: error, url: req.url }, 'request failed');
-        sendMessage(res, 500, 'internal error; the collector log has the details');
-      }
-    });
-  });
-  // Node answers an Expect other than 100-continue with a bare 417; ours says why, like every error.
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    sendMessage(res, 417, `Expect: ${String(req.headers.expect)} is not supported; only 100-continue is`, { Connection: 'close' });
-  });
-  // Requests Node cannot parse (bad header bytes, oversized heads) still get a JSON answer.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable) return socket.destroy();
-    const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'request headers are too large'] : [400, `malformed HTTP request (${error.code ?? error.message})`];
-    const body = JSON.stringify({ message });
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  function answerError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    if (error instanceof ClientGoneError) {
+      // The client hung up mid-upload (or a deadline cut it): nobody is left to answer, nothing is wrong here.
+      logger.debug({ url: req.url, received: error.received, declared: error.declared }, 'client closed the connection before its body was complete');
+      return;
+    }
+    if (res.headersSent) {
+      // An export cut by a database outage is counted with the other outage answers, not logged as a failure.
+      if (isUnavailable(error)) warnings.unavailable.note();
+      else logger.error({ err: error, url: req.url }, 'request failed after its answer started');
+      res.destroy();
+      return;
+    }
+    const answer = answerFor(req, error);
+    if (bodyUnread(req)) answerAndClose(req.socket, answer.status, answer.message, answer.headers);
+    else sendMessage(res, answer.status, answer.message, answer.headers);
+  }
+
+  function listener(role: ListenerRole): http.Server {
+    const server = http.createServer(
+      {
+        headersTimeout: timeouts.headers,
+        requestTimeout: timeouts.request,
+        keepAliveTimeout: timeouts.keep_alive,
+        // Node checks the head and request deadlines on this interval (30 s by default, which would
+        // let a 10 s deadline run to 40 s); a tenth of the shorter one keeps them within 10 %.
+        connectionsCheckingInterval: Math.max(100, Math.round(Math.min(timeouts.headers, timeouts.request) / 10)),
+      },
+      (req, res) => {
+        if (!hosts.allows(req.headers.host)) {
+          answerError(
+            req,
+            res,
+            new HttpError(421, `this collector does not answer to Host ${JSON.stringify(req.headers.host)}; add the name to collector.allowed_hosts`),
+          );
+          return;
+        }
+        route(context, role, req, res).catch((error: unknown) => answerError(req, res, error));
+      },
     );
-  });
-  return { server, drain: () => batcher.drain() };
+    server.maxConnections = settings.max_connections;
+    // No bytes either way for this long closes the connection (Node destroys it when nobody handles 'timeout').
+    server.timeout = timeouts.idle;
+    server.on('drop', () => warnings.dropped.note());
+    // Node answers an Expect other than 100-continue with a bare 417; ours says why, like every error.
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      sendMessage(res, 417, `Expect: ${String(req.headers.expect)} is not supported; only 100-continue is`, { Connection: 'close' });
+    });
+    // Requests Node cannot parse or that missed a deadline still get a JSON answer.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable) return socket.destroy();
+      if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        logger.debug({ remote: socket.remoteAddress }, 'request not received in time; connection closed');
+        return rawAnswer(
+          socket,
+          408,
+          `the request was not received in time: the collector waits ${formatDuration(timeouts.headers)} for the head and ${formatDuration(timeouts.request)} for the whole request (collector.timeouts)`,
+        );
+      }
+      if (error.code === 'HPE_HEADER_OVERFLOW') return rawAnswer(socket, 431, 'request headers are too large');
+      rawAnswer(socket, 400, `malformed HTTP request (${error.code ?? error.message})`);
+    });
+    return server;
+  }
+
+  return {
+    main: listener(settings.listen_api === null ? 'all' : 'ingest'),
+    api: settings.listen_api === null ? null : listener('api'),
+    async drain() {
+      await batcher.drain();
+      for (const warning of Object.values(warnings)) warning.flush();
+    },
+  };
 }

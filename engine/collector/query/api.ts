@@ -59,11 +59,13 @@ export async function recordsEndpoint(context: QueryContext, params: URLSearchPa
   // Exports walk every matching record page by page, so memory stays flat for any size.
   let remaining = parseLimit(params, undefined, Number.MAX_SAFE_INTEGER) ?? Infinity;
   const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
+  const pageOf = (limit: number) => read(context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) }));
+  // The first page is read before the answer starts, so a database that cannot be read is still a 503.
+  let limit = Math.min(PAGE_LIMIT, remaining);
+  let page = await pageOf(limit);
   res.writeHead(200, { 'Content-Type': type, 'Content-Disposition': `attachment; filename="records.${format}"` });
   if (format === 'csv') res.write(csvHeader());
-  while (remaining > 0) {
-    const limit = Math.min(PAGE_LIMIT, remaining);
-    const page = await read(context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) }));
+  for (;;) {
     // A client that went away stops the export (and its reads).
     if (res.destroyed) return;
     for (const record of page) {
@@ -71,8 +73,10 @@ export async function recordsEndpoint(context: QueryContext, params: URLSearchPa
       if (!res.write(format === 'csv' ? csvRow(json) : `${JSON.stringify(json)}\n`)) await writable(res);
     }
     remaining -= page.length;
-    if (page.length < limit) break;
+    if (page.length < limit || remaining <= 0) break;
     beforeId = page.at(-1)?.id;
+    limit = Math.min(PAGE_LIMIT, remaining);
+    page = await pageOf(limit);
   }
   res.end();
 }

@@ -111,6 +111,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return matchResults(rows, inserted, lookup ? (await run(pool, lookup)).rows : []);
     },
     ...readOps(reader),
+    ping: async () => void (await pool.query('SELECT 1')),
     purge: (plan, now) =>
       transaction(async (client) => {
         let total = 0;

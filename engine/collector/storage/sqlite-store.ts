@@ -9,7 +9,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { IncomingRecord } from '../record.js';
 import { sqliteDialect } from './dialect.js';
-import { type MigrationConnection, applyMigrations } from './migrations.js';
+import { MIGRATIONS_TABLE, type MigrationConnection, applyMigrations } from './migrations.js';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './query-error.js';
 import { ReadPool } from './read-pool.js';
 import { type ReadOps, readOps } from './read-ops.js';
@@ -64,6 +64,8 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     backend: 'sqlite',
     insert: async (records) => (records.length === 0 ? [] : insertBatch(records)),
     ...reads,
+    // A table read, not "SELECT 1": it needs the file and its lock, as every query does.
+    ping: async () => void prepared(`SELECT version FROM ${MIGRATIONS_TABLE} LIMIT 1`).get(),
     purge: async (plan, now) => purge(purgeStatements(plan, now, sqliteDialect)),
     close: async () => {
       await pool?.close();

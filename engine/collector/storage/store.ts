@@ -89,6 +89,8 @@ export interface RecordStore {
   list(query: ListQuery): Promise<StoredRecord[]>;
   stats(query: StatsQuery): Promise<RecordStats>;
   crashes(filter: RecordFilter, limit: number): Promise<CrashGroup[]>;
+  /** Reads from the database, for /healthz: resolves when it answers, rejects with why it cannot. */
+  ping(): Promise<void>;
   /** Deletes what the plan says is too old at `now` (ms); returns how many records went. */
   purge(plan: PurgePlan, now: number): Promise<number>;
   close(): Promise<void>;

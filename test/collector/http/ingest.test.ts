@@ -69,7 +69,7 @@ test('ingest: a body over max_body gets 413 before anything is parsed', async (t
   const declared = await postV2(collector, v2Headers(), 'x'.repeat(1025));
   assert.deepEqual([declared.status, declared.json()], [413, { message: 'request body is larger than the collector accepts (1KiB)' }]);
   // Chunked: no Content-Length to refuse up front, the limit applies while reading.
-  const head = 'POST /v3/collector HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Telemetry-TID: ' + UPSTREAM_TID + '\r\n\r\n';
+  const head = 'POST /v3/collector HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nX-Telemetry-TID: ' + UPSTREAM_TID + '\r\n\r\n';
   const chunk = 'y'.repeat(2000);
   const chunked = await rawRequest(collector.url, Buffer.from(`${head}${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`));
   assert.equal(chunked.status, 413);

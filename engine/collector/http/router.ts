@@ -1,0 +1,79 @@
+/**
+ * Which path answers what, on each kind of listener:
+ *   all     (one listener, the default): ingest, the query API, the web UI and /healthz;
+ *   ingest  (`listen` when listen_api is set): POST /v2/collector, POST /v3/collector, POST / and /healthz;
+ *   api     (`listen_api`): the web UI, /api/* and /healthz, no ingest.
+ * So an operator can publish only ingest to the fleet and keep reads on an internal address.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type QueryContext, crashesEndpoint, recordEndpoint, recordsEndpoint, statsEndpoint } from '../query/api.js';
+import { isAsset, sendAsset } from '../ui/static.js';
+import { healthEndpoint } from './health.js';
+import { type IngestContext, ingest } from './ingest.js';
+import { HttpError } from './reply.js';
+
+export type ListenerRole = 'all' | 'ingest' | 'api';
+
+/** Paths records are POSTed to, and the protocol each speaks (upstream: /v2/collector and /). */
+const INGEST_PATHS: Record<string, 'v2' | 'v3'> = { '/v2/collector': 'v2', '/': 'v2', '/v3/collector': 'v3' };
+
+export interface RouterContext {
+  readonly ingest: IngestContext;
+  readonly query: QueryContext;
+}
+
+function methodNotAllowed(req: IncomingMessage, allow: string, why = ''): HttpError {
+  return new HttpError(405, `method ${req.method} is not allowed here; use ${allow}${why}`, { Allow: allow });
+}
+
+export async function route(context: RouterContext, role: ListenerRole, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://collector');
+  const { pathname } = url;
+  const method = req.method ?? 'GET';
+  const reading = method === 'GET' || method === 'HEAD';
+
+  if (pathname === '/healthz') {
+    if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
+    return healthEndpoint(context.query.store, res);
+  }
+
+  const protocol = INGEST_PATHS[pathname];
+  if (role === 'ingest') {
+    if (protocol && method === 'POST') return ingest(context.ingest, req, res, protocol);
+    throw new HttpError(404, `nothing here: ${method} ${pathname}; this listener only receives records, the web UI and query API are on the API listener (collector.listen_api)`);
+  }
+
+  if (protocol) {
+    if (method === 'POST') {
+      if (role === 'all') return ingest(context.ingest, req, res, protocol);
+      throw methodNotAllowed(req, 'GET, HEAD, OPTIONS', '; records are received on the ingest listener (collector.listen), not on the API listener');
+    }
+    if (reading && pathname === '/') return sendAsset('/', res);
+    // Upstream redirects browsers from the collector URL to its UI.
+    if (reading) {
+      res.writeHead(302, { Location: '/' }).end();
+      return;
+    }
+    const allow = role === 'all' ? 'GET, HEAD, POST, OPTIONS' : 'GET, HEAD, OPTIONS';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { Allow: allow }).end();
+      return;
+    }
+    throw methodNotAllowed(req, allow);
+  }
+
+  if (isAsset(pathname)) {
+    if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
+    return sendAsset(pathname, res);
+  }
+
+  const recordId = /^\/api\/records\/([^/]+)$/.exec(pathname)?.[1];
+  if (pathname === '/api/records' || pathname === '/api/stats' || pathname === '/api/crashes' || recordId !== undefined) {
+    if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
+    if (recordId !== undefined) return recordEndpoint(context.query, recordId, res);
+    if (pathname === '/api/records') return recordsEndpoint(context.query, url.searchParams, res);
+    if (pathname === '/api/stats') return statsEndpoint(context.query, url.searchParams, res);
+    return crashesEndpoint(context.query, url.searchParams, res);
+  }
+  throw new HttpError(404, `nothing here: ${method} ${pathname}`);
+}
