@@ -135,12 +135,15 @@ export function rawHttp(options: { method?: string; path: string; headers: Recor
   return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8'), body]);
 }
 
-export async function postV2(collector: RunningCollector, headers: Record<string, string>, body: string | Buffer = 'hello\n', pathname = '/v2/collector'): Promise<RawResponse> {
+/** Where a collector listens: an in-process RunningCollector or a collector process. */
+export type CollectorUrl = Pick<RunningCollector, 'url'>;
+
+export async function postV2(collector: CollectorUrl, headers: Record<string, string>, body: string | Buffer = 'hello\n', pathname = '/v2/collector'): Promise<RawResponse> {
   return rawRequest(collector.url, rawHttp({ path: pathname, headers, body }));
 }
 
 export async function postV3(
-  collector: RunningCollector,
+  collector: CollectorUrl,
   body: unknown,
   headers: Record<string, string> = { 'X-Telemetry-TID': UPSTREAM_TID },
 ): Promise<RawResponse> {
@@ -148,7 +151,7 @@ export async function postV3(
   return rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'Content-Type': 'application/json', ...headers }, body: text }));
 }
 
-export async function getJson<T = Record<string, unknown>>(collector: RunningCollector, pathAndQuery: string): Promise<{ status: number; body: T }> {
+export async function getJson<T = Record<string, unknown>>(collector: CollectorUrl, pathAndQuery: string): Promise<{ status: number; body: T }> {
   const response = await fetch(new URL(pathAndQuery, collector.url));
   return { status: response.status, body: (await response.json()) as T };
 }

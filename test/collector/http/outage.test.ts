@@ -11,22 +11,25 @@ import pg from 'pg';
 import { startCollector } from '../../../engine/collector/collector.js';
 import { defaultCollectorSettings } from '../../../engine/collector/settings.js';
 import { BACKENDS, POSTGRES_SKIP, POSTGRES_URL, freshDatabase, getJson, postV3, v3Body } from '../collector-helpers.js';
+import { startCollectorProcess } from '../collector-process.js';
 import { startTcpProxy } from '../tcp-proxy.js';
 
 const UNREACHABLE = { message: 'the database cannot be reached right now; try again later' };
 
-test('database outage on postgres: /healthz, /api/records, /api/stats, /api/crashes and ingest answer 503 with Retry-After while PostgreSQL cannot be reached, and recover', { skip: POSTGRES_SKIP }, async (t) => {
+test('database outage on postgres (collector process): /healthz, /api/records, /api/stats, /api/crashes and ingest answer 503 with Retry-After while PostgreSQL cannot be reached, and recover', { skip: POSTGRES_SKIP }, async (t) => {
   const direct = new URL(POSTGRES_URL as string);
   const proxy = await startTcpProxy(t, { host: direct.hostname, port: Number(direct.port || 5432) });
   const viaProxy = new URL(direct);
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);
   const fresh = await freshDatabase(t, { name: 'postgres', skip: false });
-  const collector = await startCollector({
-    settings: { ...defaultCollectorSettings(), listen: '127.0.0.1:0', database: viaProxy.toString() },
-    ...(fresh.schema === undefined ? {} : { schema: fresh.schema }),
-  });
-  t.after(() => collector.close());
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${fresh.schema as string}`);
+  await admin.end();
+  // The real process, told its schema the way an operator can: in the URL.
+  viaProxy.searchParams.set('options', `-c search_path=${fresh.schema as string}`);
+  const collector = await startCollectorProcess(t, { collector: { database: viaProxy.toString() } });
 
   assert.equal((await postV3(collector, v3Body())).status, 201);
   assert.deepEqual(await getJson(collector, '/healthz'), { status: 200, body: { status: 'ok', backend: 'postgres' } });
@@ -38,8 +41,7 @@ test('database outage on postgres: /healthz, /api/records, /api/stats, /api/cras
   const { database, ...report } = (await health.json()) as { database: string };
   assert.deepEqual(report, { status: 'unavailable', backend: 'postgres', message: 'the database cannot be reached; the collector can neither store nor read records' });
   assert.match(database, /Connection terminated|ECONNRESET|ECONNREFUSED/, 'says why');
-  // (An NDJSON or CSV export starts its answer before its first page is read, so an outage cuts it instead.)
-  for (const pathname of ['/api/records', '/api/stats', '/api/crashes', '/api/records/1']) {
+  for (const pathname of ['/api/records', '/api/stats', '/api/crashes', '/api/records/1', '/api/records?format=ndjson', '/api/records?format=csv']) {
     const response = await fetch(new URL(pathname, collector.url));
     assert.equal(response.status, 503, pathname);
     assert.equal(response.headers.get('retry-after'), '5', pathname);
