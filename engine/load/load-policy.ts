@@ -14,6 +14,7 @@ import { looksLikeTelemetricsConf, telemetricsConfSource } from '../legacy/conf-
 import { POLICY_SEARCH_PLACES } from './search-places.js';
 import type { PolicySource, SourceFormat } from './source.js';
 import { type ParsedText, parseWithPositions } from './yaml-source.js';
+import { MissingPackageError, importOptional } from './optional-package.js';
 
 export interface LoadOptions {
   /** An explicit policy file; when absent, `cwd` is searched. */
@@ -44,7 +45,7 @@ function isModuleWrapper(value: unknown): value is { default: unknown } {
 
 const loadTypeScript: Loader = async (filepath) => {
   // tsx compiles the module on the fly: TypeScript 7 has no JavaScript transpile API.
-  const { tsImport } = await import('tsx/esm/api');
+  const { tsImport } = await importOptional('tsx', 'a .ts policy', () => import('tsx/esm/api'));
   let value = (await tsImport(pathToFileURL(filepath).href, import.meta.url)) as unknown;
   // Outside an ESM package tsx compiles to CommonJS, which wraps the default export once more.
   while (isModuleWrapper(value)) value = value.default;
@@ -114,6 +115,9 @@ export async function loadPolicySource(options: LoadOptions = {}): Promise<LoadR
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
       return { source: null, diagnostics: [problem('file-unreadable', `cannot read policy file: ${describeFailure(error)}`, shown)] };
+    }
+    if (error instanceof MissingPackageError) {
+      return { source: null, diagnostics: [problem('loader-missing', error.message, shown, 'or write the policy as YAML or JSON, which need nothing more')] };
     }
     return { source: null, diagnostics: [problem('load-failed', `the policy module failed to load: ${describeFailure(error)}`, shown)] };
   }

@@ -1,8 +1,7 @@
 /** Opens the store a database setting names: "sqlite:PATH" or a postgres:// URL. */
 import { underRoot } from '../../paths/root.js';
 import { LockedError, takeLock } from '../../spool/dir-lock.js';
-import { POSTGRES_POOL_SIZE, openPostgresStore } from './postgres-store.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { MissingPackageError, importOptional } from '../../load/optional-package.js';
 import type { RecordStore } from './store.js';
 
 export interface OpenStoreOptions {
@@ -53,6 +52,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       throw error;
     }
     try {
+      const { openSqliteStore } = await importOptional('better-sqlite3', 'a sqlite: database', () => import('./sqlite-store.js'));
       const opened = await openSqliteStore(resolved, options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs });
       const store: RecordStore = {
         ...opened,
@@ -64,11 +64,13 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       return { store, writers: 1, description: `sqlite:${resolved}` };
     } catch (error) {
       lock?.release();
+      if (error instanceof MissingPackageError) throw new DatabaseSettingError(error.message);
       throw new DatabaseSettingError(`cannot open sqlite:${resolved}: ${(error as Error).message}`);
     }
   }
   if (/^postgres(?:ql)?:\/\//.test(database)) {
     try {
+      const { POSTGRES_POOL_SIZE, openPostgresStore } = await importOptional('pg', 'a postgres:// database', () => import('./postgres-store.js'));
       const store = await openPostgresStore({
         url: database,
         ...(options.schema === undefined ? {} : { schema: options.schema }),
@@ -76,6 +78,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       });
       return { store, writers: POSTGRES_POOL_SIZE, description: describeDatabase(database) };
     } catch (error) {
+      if (error instanceof MissingPackageError) throw new DatabaseSettingError(error.message);
       throw new DatabaseSettingError(`cannot open ${describeDatabase(database)}: ${(error as Error).message}`);
     }
   }
