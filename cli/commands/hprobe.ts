@@ -21,7 +21,7 @@ interface HprobeOptions {
   locale?: boolean;
   uptime?: boolean;
   bundles?: boolean;
-  configFile?: string;
+  configFile?: string | undefined;
   /** Upstream's spelling in hprobe and in telem-record-gen's help text. */
   config_file?: string;
   socket?: string;

@@ -25,7 +25,7 @@ interface RecordOptions {
   eventId?: string;
   echo?: boolean;
   post: boolean;
-  configFile?: string;
+  configFile?: string | undefined;
   /** Upstream's spelling in hprobe and in telem-record-gen's help text. */
   config_file?: string;
   socket?: string;

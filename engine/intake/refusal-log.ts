@@ -12,7 +12,7 @@ export interface RefusalLogOptions {
   /** Any pino-compatible logger. */
   readonly logger: Pick<Logger, RefusalLevel>;
   /** Least time between two lines of one reason; default 10 s. */
-  readonly intervalMs?: number;
+  readonly intervalMs?: number | undefined;
   readonly level?: RefusalLevel;
   /** Message of a line about a single refusal; default "connection refused". */
   readonly message?: string;

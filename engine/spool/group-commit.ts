@@ -130,10 +130,10 @@ export class GroupCommitFile {
   /** Syncs what is waiting for a sync, then closes the file. */
   async close(): Promise<void> {
     if (this.#fd === null) return;
-    if (this.#waiting.length > 0 && !this.#syncing) this.#flush();
-    while (this.#syncing) {
+    if (this.#waiting.length > 0 && this.#syncing === null) this.#flush();
+    while (this.#syncing !== null) {
       await this.#syncing;
-      if (this.#waiting.length > 0 && !this.#syncing) this.#flush();
+      if (this.#waiting.length > 0 && this.#syncing === null) this.#flush();
     }
     this.#clearTimer();
     const fd = this.#fd;

@@ -76,7 +76,7 @@ test('telem validate: no policy in the directory is a usage error naming where i
   const dir = await tempDir(t);
   const result = await runCli(['validate'], { cwd: dir });
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /no policy found in .*\n  hint: create telem\.policy\.yaml there or name a file: looked for telem\.policy\.yaml, /);
+  assert.match(result.stderr, /no policy found in .*\n {2}hint: create telem\.policy\.yaml there or name a file: looked for telem\.policy\.yaml, /);
 });
 
 test('telem validate: unknown options and formats are usage errors (exit 2)', async () => {

@@ -15,11 +15,11 @@ function idFile(root: string): string {
 test('MachineIdSource: the first id is 32 lowercase hex, saved without newline, and reused', async (t) => {
   const root = await tempDir(t);
   const source = new MachineIdSource({ root, rotateEveryMs: ROTATE });
-  const id = await source.current();
+  const id = source.current();
   assert.match(id, /^[0-9a-f]{32}$/);
   assert.equal(await readFile(idFile(root), 'utf8'), id);
-  assert.equal(await source.current(), id);
-  assert.equal(await new MachineIdSource({ root, rotateEveryMs: ROTATE }).current(), id, 'a restarted agent keeps the id');
+  assert.equal(source.current(), id);
+  assert.equal(new MachineIdSource({ root, rotateEveryMs: ROTATE }).current(), id, 'a restarted agent keeps the id');
 });
 
 test('MachineIdSource: an id file older than rotate_every is replaced by a new id', async (t) => {
@@ -31,9 +31,9 @@ test('MachineIdSource: an id file older than rotate_every is replaced by a new i
   await utimes(idFile(root), new Date(now - 2 * DAY), new Date(now - 2 * DAY));
   let clock = now;
   const source = new MachineIdSource({ root, rotateEveryMs: ROTATE, now: () => clock });
-  assert.equal(await source.current(), old, 'two days old: kept');
+  assert.equal(source.current(), old, 'two days old: kept');
   clock = now + DAY + 1000;
-  const rotated = await source.current();
+  const rotated = source.current();
   assert.notEqual(rotated, old, 'past three days: rotated without a restart');
   assert.match(rotated, /^[0-9a-f]{32}$/);
   assert.equal(await readFile(idFile(root), 'utf8'), rotated);
@@ -43,7 +43,7 @@ test('MachineIdSource: a damaged id file is replaced', async (t) => {
   const root = await tempDir(t);
   await mkdir(path.dirname(idFile(root)), { recursive: true });
   await writeFile(idFile(root), 'not an id');
-  const id = await new MachineIdSource({ root, rotateEveryMs: ROTATE }).current();
+  const id = new MachineIdSource({ root, rotateEveryMs: ROTATE }).current();
   assert.match(id, /^[0-9a-f]{32}$/);
 });
 
@@ -53,9 +53,9 @@ test('MachineIdSource: the static id wins, read as upstream (first 32 bytes, up 
   await writeFile(path.join(root, 'etc/telemetrics/opt-in-static-machine-id'), 'my-static-machine-id-0123456789abcdef\n');
   let clock = Date.now();
   const source = new MachineIdSource({ root, rotateEveryMs: ROTATE, now: () => clock });
-  assert.equal(await source.current(), 'my-static-machine-id-0123456789a');
+  assert.equal(source.current(), 'my-static-machine-id-0123456789a');
   clock += 10 * DAY;
-  assert.equal(await source.current(), 'my-static-machine-id-0123456789a');
+  assert.equal(source.current(), 'my-static-machine-id-0123456789a');
   await assert.rejects(stat(idFile(root)), { code: 'ENOENT' });
 });
 
@@ -72,7 +72,7 @@ test('readStaticMachineId: a short id stops at the newline; an empty file is ign
 test('describeMachineId: reports none before the agent assigned one, then the file id and its date', async (t) => {
   const root = await tempDir(t);
   assert.equal((await describeMachineId({ root })).source, 'none');
-  const id = await new MachineIdSource({ root, rotateEveryMs: ROTATE }).current();
+  const id = new MachineIdSource({ root, rotateEveryMs: ROTATE }).current();
   const info = await describeMachineId({ root });
   assert.equal(info.id, id);
   assert.equal(info.source, 'file');

@@ -36,8 +36,8 @@ test('ConsentGate: an opt-out is seen once the cached answer is older than maxAg
   const root = await tempDir(t);
   await optIn({ root });
   const gate = new ConsentGate({ root, maxAgeMs: 20 });
-  assert.equal(await gate.isOptedIn(), true);
+  assert.equal(gate.isOptedIn(), true);
   await optOut({ root });
   await new Promise((resolve) => setTimeout(resolve, 30));
-  assert.equal(await gate.isOptedIn(), false);
+  assert.equal(gate.isOptedIn(), false);
 });

@@ -67,7 +67,7 @@ export function sendRaw(socketPath: string, chunks: readonly Buffer[], options: 
       failure = error.code ?? error.message;
     });
     socket.on('close', () => resolve(failure));
-    socket.once('connect', async () => {
+    const write = async () => {
       for (const [index, chunk] of chunks.entries()) {
         if (socket.destroyed) break;
         socket.write(chunk);
@@ -75,7 +75,9 @@ export function sendRaw(socketPath: string, chunks: readonly Buffer[], options: 
       }
       if (options.keepOpenMs) await sleep(options.keepOpenMs);
       socket.end();
-    });
+    };
+    // A failure shows as the socket's error or close, which resolve the promise.
+    socket.once('connect', () => void write());
   });
 }
 

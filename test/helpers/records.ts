@@ -28,6 +28,6 @@ export function testRecord(options: { classification?: string; payload?: string 
   });
 }
 
-export function testFrame(options: Parameters<typeof testRecord>[0] & { configPath?: string } = {}): Buffer {
+export function testFrame(options: Parameters<typeof testRecord>[0] & { configPath?: string | undefined } = {}): Buffer {
   return encodeFrame(testRecord(options), { configPath: options.configPath ?? null });
 }

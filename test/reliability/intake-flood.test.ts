@@ -58,7 +58,8 @@ test(
     await chmod(path.dirname(agent.socketPath), 0o755);
     const flood = startTrickler(agent.socketPath, ATTACK_CONNECTIONS);
     t.after(() => flood.child.kill('SIGKILL'));
-    await waitUntil(() => flood.open() >= ATTACK_CONNECTIONS * 0.9, 30_000, 'the flood connections open');
+    // Cut tricklers reconnect, so how many are open at once varies (less on a busy machine); half is a flood.
+    await waitUntil(() => flood.open() >= ATTACK_CONNECTIONS / 2, 60_000, 'the flood connections open');
     await eventually(() => agentStatus(agent), (status) => (status as unknown as { intake: { waiting: number } }).intake.waiting > 500, { timeoutMs: 20_000, what: 'the flood waiting for slots' });
 
     const results: (string | null)[] = [];

@@ -11,6 +11,5 @@ export function decodeText(bytes: Uint8Array): string {
 
 /** Node hands header values over as latin-1 (one char per byte); re-read them as UTF-8 when they are. */
 export function decodeHeaderValue(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(value) ? value : decodeText(Buffer.from(value, 'latin1'));
 }
