@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startAgent, writePolicy } from '../helpers/agent-process.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import { sendRaw, waitUntil } from '../helpers/intake.js';
@@ -47,11 +49,32 @@ test('reload: a valid change of the policy file takes effect without a restart',
   assert.equal(agent.child.exitCode, null, 'the same process, never restarted');
 });
 
-test('reload: SIGHUP re-reads the policy', async (t) => {
+test('reload: SIGHUP applies a changed policy file, and SIGHUP on an unchanged file keeps the agent running it', async (t) => {
   const root = await tempDir(t);
-  const sink = await startHttpSink(t);
-  const file = await writePolicy(root, policy(sink.url('/v3/collector'), 1));
+  const first = await startHttpSink(t);
+  const second = await startHttpSink(t);
+  // The agent is given a symlink and the edit goes to its target in another directory: the file
+  // watcher (which watches the symlink's directory) sees no change, so only SIGHUP can apply it.
+  const real = await writePolicy(await tempDir(t), policy(first.url('/v3/collector'), 1));
+  const file = path.join(root, 'policy.yaml');
+  await symlink(real, file);
   const agent = await startAgent(t, { root, policy: file });
+  const reloads = () => agent.logs.filter((line) => line.msg === 'policy reloaded');
+  await writeFile(real, policy(second.url('/v3/collector'), 2));
+  await sleep(1000);
+  assert.deepEqual(reloads(), [], 'no reload before SIGHUP');
+
   agent.child.kill('SIGHUP');
-  await agent.waitForLog((line) => line.msg === 'policy reloaded' && line.revision === 1);
+  await agent.waitForLog((line) => line.msg === 'policy reloaded' && line.revision === 2);
+  assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload: 'after the change' })]), null);
+  await waitUntil(() => second.requests.length === 1, 5000, 'delivery to the destination of the new policy');
+  assert.equal(first.requests.length, 0, 'nothing to the destination of the old policy');
+
+  agent.child.kill('SIGHUP');
+  await waitUntil(() => reloads().length === 2, 5000, 'a second reload, of the unchanged file');
+  assert.equal(reloads()[1]?.revision, 2);
+  assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload: 'after the unchanged reload' })]), null);
+  await waitUntil(() => second.requests.length === 2, 5000, 'delivery under the same policy after the unchanged reload');
+  assert.equal(first.requests.length, 0);
+  assert.equal(agent.child.exitCode, null, 'the same process, never restarted');
 });

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { NOT_OPTED_IN_MESSAGE } from '../../engine/consent/files.js';
+import { emptyRejectCounters } from '../../engine/intake/stats.js';
 import { runCli } from '../helpers/cli.js';
 import { captureLikeRoot } from '../helpers/host-root.js';
 import { startIntake, TEST_MACHINE_ID } from '../helpers/intake.js';
@@ -15,12 +16,14 @@ test('telem record -c a/b -p x: upstream\'s message, exit 1', async (t) => {
 });
 
 test('telem record: without opt-in, the opt-in message and exit 1; nothing reaches the agent', async (t) => {
-  const { server, root } = await startIntake(t);
+  const { server, sink, root } = await startIntake(t);
   await captureLikeRoot(t, { root, optedIn: false });
   const result = await runCli(['--root', root, 'record', '-c', 'a/b/c', '-p', 'x']);
   assert.deepEqual(result, { code: 1, stdout: '', stderr: `${NOT_OPTED_IN_MESSAGE}\n` });
   await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(server.stats().accepted + server.stats().rejected.empty, 0);
+  // No connection at all: any would show as accepted, under one of the reject reasons, or as active or waiting.
+  assert.deepEqual(server.stats(), { accepted: 0, rejected: emptyRejectCounters(), active: 0, waiting: 0 });
+  assert.deepEqual(sink.records, []);
 });
 
 test('telem record: a record sent to the agent has the host\'s full headers, the options and the payload', async (t) => {

@@ -8,7 +8,7 @@ import { cliEntry, repoRoot } from './paths.js';
 export interface AgentProcess {
   readonly child: ChildProcess;
   readonly socketPath: string;
-  /** Parsed log lines so far (pino JSON on stderr). */
+  /** Parsed log lines so far (pino JSON on stderr; any other line fails the test). */
   readonly logs: Record<string, unknown>[];
   /** Resolves once a log line satisfies the predicate. */
   waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -28,18 +28,23 @@ export async function startAgent(t: TestContext, options: { root: string; policy
   const args = [cliEntry, '--root', options.root, 'run', ...(options.policy ? ['--policy', options.policy] : []), ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, TELEM_LOG_LEVEL: 'debug', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
-  const waiters: { predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
+  const waiters: { predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void; reject: (error: Error) => void }[] = [];
+  // Every stderr line must be one pino JSON object, as pino's own tests parse theirs: anything else
+  // (a stack trace, a warning, a stray write) fails the test, at the next waitForLog and at its end.
+  const notJson: string[] = [];
+  const notJsonError = () => new Error(`the agent wrote ${notJson.length} stderr line(s) that are not pino JSON:\n${notJson.join('\n')}`);
   let pending = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
+  const parseLines = (lines: string[]) => {
     for (const text of lines) {
       let line: Record<string, unknown>;
       try {
-        line = JSON.parse(text) as Record<string, unknown>;
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+        line = parsed as Record<string, unknown>;
       } catch {
-        line = { msg: text, raw: true };
+        notJson.push(text);
+        for (const waiter of waiters.splice(0)) waiter.reject(notJsonError());
+        continue;
       }
       logs.push(line);
       for (const waiter of [...waiters]) {
@@ -49,14 +54,26 @@ export async function startAgent(t: TestContext, options: { root: string; policy
         }
       }
     }
+  };
+  child.stderr?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    parseLines(lines);
+  });
+  // A last line without its newline is still a line.
+  child.stderr?.once('end', () => {
+    if (pending !== '') parseLines([pending]);
+    pending = '';
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000) => {
+    if (notJson.length > 0) return Promise.reject(notJsonError());
     const found = logs.find(predicate);
     if (found) return Promise.resolve(found);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`agent did not log the expected line within ${timeoutMs} ms; logs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
-      waiters.push({ predicate, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+      waiters.push({ predicate, resolve: (line) => (clearTimeout(timer), resolve(line)), reject: (error) => (clearTimeout(timer), reject(error)) });
       void exited.then((code) => {
         clearTimeout(timer);
         reject(new Error(`agent exited with ${code}; logs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
@@ -82,7 +99,12 @@ export async function startAgent(t: TestContext, options: { root: string; policy
       await exited;
     },
   };
-  t.after(() => agent.stop());
+  t.after(async () => {
+    await agent.stop();
+    // stderr may still hold lines the exit came before.
+    await new Promise<void>((resolve) => (child.stderr === null || child.stderr.readableEnded ? resolve() : child.stderr.once('close', () => resolve())));
+    if (notJson.length > 0) throw notJsonError();
+  });
   return agent;
 }
 

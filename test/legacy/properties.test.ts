@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { hasErrors } from '../../engine/diagnostics/diagnostic.js';
 import { policyToSettings } from '../../engine/legacy/from-policy.js';
-import { LEGACY_KEY_NAMES, type LegacySettings } from '../../engine/legacy/keys.js';
+import { compiledDefaults, LEGACY_KEY_NAMES, type LegacySettings } from '../../engine/legacy/keys.js';
 import { settingsToPolicy } from '../../engine/legacy/to-policy.js';
 import { translateConf } from '../../engine/legacy/translate.js';
 import { formatConf } from '../../engine/legacy/write-conf.js';
@@ -42,16 +42,30 @@ test('property: any text translates without throwing, and every diagnostic point
   );
 });
 
-test('property: a translation without errors is always a valid policy', () => {
+/** A conf that upstream reads: a `[settings]` section of key lines, each value taken from the interesting cases of every key type. */
+const settingsConfText = fc
+  .array(fc.tuple(fc.constantFrom(...LEGACY_KEY_NAMES), fc.constantFrom('=', ' = '), value).map(([key, equals, text]) => `${key}${equals}${text}`), { minLength: 1, maxLength: 6 })
+  .map((lines) => ['[settings]', ...lines].join('\n'));
+
+const defaults = compiledDefaults();
+
+test('property: a translation without errors is always a valid policy, and the property sees non-default settings', () => {
+  let validated = 0;
+  let nonDefault = 0;
   fc.assert(
-    fc.property(confText, (text) => {
+    fc.property(settingsConfText, (text) => {
       const translation = translateConf({ file: 'random.conf', text });
-      if (hasErrors(translation.diagnostics)) return;
+      fc.pre(!hasErrors(translation.diagnostics));
+      validated += 1;
+      if (LEGACY_KEY_NAMES.some((key) => translation.settings[key] !== defaults[key])) nonDefault += 1;
       const { diagnostics } = validatePolicyValue(translation.value);
       assert.deepEqual(diagnostics.filter((diagnostic) => diagnostic.severity === 'error'), []);
     }),
     RUNS,
   );
+  // fc.pre discards the cases with errors; the runs that count must still be mostly settings other than upstream's defaults.
+  assert.ok(validated >= RUNS.numRuns, `validated ${validated} translations`);
+  assert.ok(nonDefault >= RUNS.numRuns / 2, `${nonDefault} of ${validated} validated translations had a non-default setting`);
 });
 
 const pathText = fc.stringMatching(/^\/[A-Za-z0-9_. /-]{1,30}$/).filter((text) => !text.endsWith(' '));
