@@ -13,6 +13,7 @@ import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { UPSTREAM_TID, rawHttp, rawRequest, v3Body } from '../collector-helpers.js';
 import { LEVEL, startCollectorProcess } from '../collector-process.js';
+import { incomingRecord } from '../incoming-records.js';
 
 const MB = 1_000_000;
 
@@ -123,28 +124,7 @@ test('deadlines: a keep-alive connection is offered for timeouts.keep_alive and 
 
 /** A record with an 8 KB payload (an export of 3,000 of them is 25 MB, more than loopback buffers hold). */
 function bigRecord(serial: number): IncomingRecord {
-  return {
-    received_at: Date.now(),
-    tenant: UPSTREAM_TID,
-    protocol: 'v3',
-    external: false,
-    record_format_version: 4,
-    classification: 'org.example/export/big',
-    severity: 1,
-    machine_id: 'machine-a',
-    creation_timestamp: 1_700_000_000 + serial,
-    arch: 'x86_64',
-    host_type: 'host',
-    build: '39000',
-    kernel_version: '6.5.7',
-    payload_format_version: 1,
-    system_name: 'clear-linux-os',
-    board_name: 'board',
-    cpu_model: 'cpu',
-    bios_version: 'bios',
-    event_id: serial.toString(16).padStart(32, '0'),
-    payload: `${serial} ${'p'.repeat(8000)}\n`,
-  };
+  return incomingRecord(serial, { received_at: Date.now(), classification: 'org.example/export/big', severity: 1, machine_id: 'machine-a', payload: `${serial} ${'p'.repeat(8000)}\n` });
 }
 
 test('deadlines: a client that stops reading an export is disconnected after timeouts.idle; the export is not sent to its end', async (t) => {

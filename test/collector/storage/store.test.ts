@@ -9,6 +9,7 @@ import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { RECORD_KEY_FIELDS } from '../../../engine/collector/storage/rows.js';
 import type { RecordStore } from '../../../engine/collector/storage/store.js';
 import { BACKENDS, type Backend, freshDatabase, openTestStore } from '../collector-helpers.js';
+import { incomingRecord } from '../incoming-records.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 const DAY = 86_400_000;
@@ -16,29 +17,7 @@ let serial = 0;
 
 function incoming(overrides: Partial<IncomingRecord> = {}): IncomingRecord {
   serial += 1;
-  return {
-    received_at: T0,
-    tenant: 'tid',
-    protocol: 'v3',
-    external: false,
-    record_format_version: 4,
-    classification: 'org.clearlinux/hello/world',
-    severity: 1,
-    machine_id: 'machine-a',
-    creation_timestamp: 1_700_000_000 + serial,
-    arch: 'x86_64',
-    host_type: 'host',
-    build: '39000',
-    kernel_version: '6.5.7-1355.native',
-    payload_format_version: 1,
-    system_name: 'clear-linux-os',
-    board_name: 'board',
-    cpu_model: 'cpu',
-    bios_version: 'bios',
-    event_id: serial.toString(16).padStart(32, '0'),
-    payload: `payload ${serial}\n`,
-    ...overrides,
-  };
+  return incomingRecord(serial, { received_at: T0, tenant: 'tid', severity: 1, machine_id: 'machine-a', build: '39000', kernel_version: '6.5.7-1355.native', ...overrides });
 }
 
 async function insertAll(store: RecordStore, records: IncomingRecord[]): Promise<number[]> {
