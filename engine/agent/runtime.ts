@@ -12,6 +12,7 @@ import { readBootId } from '../journal/boot-id.js';
 import { openJournalWriter } from '../journal/journal-writer.js';
 import { type AgentPolicy, loadAgentPolicy } from '../load/agent-policy.js';
 import type { Logger } from '../log/logger.js';
+import { TelemError, asStartError } from '../errors/telem-error.js';
 import { underRoot } from '../paths/root.js';
 import { spoolLockFile, takeLock } from '../spool/dir-lock.js';
 import { Agent } from './agent.js';
@@ -44,10 +45,10 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export class PolicyError extends Error {
-  constructor(readonly checked: AgentPolicy) {
-    super(`the policy ${checked.file ?? '(compiled defaults)'} cannot be used`);
-  }
+function policyError(checked: AgentPolicy): TelemError {
+  return new TelemError(checked.unreadable ? 'policy-unreadable' : 'policy-invalid', `the policy ${checked.file ?? '(compiled defaults)'} cannot be used`, {
+    diagnostics: checked.diagnostics,
+  });
 }
 
 /** SD_LISTEN_FDS_START: the first descriptor systemd passes. */
@@ -64,12 +65,21 @@ function summarize(diagnostics: readonly Diagnostic[]): { code: string; severity
   return diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, at: `${d.file ?? ''}${d.line === undefined ? '' : `:${d.line}:${d.column ?? 1}`}` }));
 }
 
+/** Starts the agent; every failure to start is a TelemError (see errors/codes.ts), anything else a bug. */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  try {
+    return await start(options);
+  } catch (error) {
+    throw asStartError(error);
+  }
+}
+
+async function start(options: RuntimeOptions): Promise<Runtime> {
   const { root, logger } = options;
   const env = options.env ?? process.env;
   const metricsAddress = options.metrics ? parseHostPort(options.metrics) : null;
   const initial = await loadAgentPolicy({ policy: options.policy, root });
-  if (!initial.policy) throw new PolicyError(initial);
+  if (!initial.policy) throw policyError(initial);
   let policy: ResolvedPolicy = initial.policy;
   if (initial.diagnostics.length > 0) logger.warn({ diagnostics: summarize(initial.diagnostics) }, 'policy has warnings');
 
@@ -207,6 +217,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
 function parseHostPort(text: string): { host: string; port: number } {
   const match = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(text);
-  if (!match) throw Object.assign(new Error(`--metrics expects HOST:PORT or PORT, got "${text}"`), { code: 'metrics-address' });
+  if (!match) throw new TelemError('metrics-address', `the metrics address must be HOST:PORT or PORT, got "${text}"`);
   return { host: match[1] || '127.0.0.1', port: Number(match[2]) };
 }
