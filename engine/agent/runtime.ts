@@ -16,6 +16,9 @@ import { TelemError, asStartError } from '../errors/telem-error.js';
 import { underRoot } from '../paths/root.js';
 import { spoolLockFile, takeLock } from '../spool/dir-lock.js';
 import { Agent } from './agent.js';
+import { PLAN_SYMBOL, type PlanAction } from '../plan/action.js';
+import { diffPolicies } from '../plan/diff.js';
+import { appliedPolicyPath, writeAppliedPolicy } from './applied-policy.js';
 import { startMetricsServer } from './metrics-server.js';
 import { keepStatusFile, statusFilePath } from './status-file.js';
 import { type PolicyWatcher, watchPolicyFile } from './policy-watcher.js';
@@ -146,6 +149,14 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
 
   metricsUrl = metrics?.url ?? null;
 
+  function recordApplied(applied: ResolvedPolicy): void {
+    try {
+      writeAppliedPolicy(root, applied);
+    } catch (error) {
+      logger.warn({ err: error, file: appliedPolicyPath(root) }, 'cannot write the applied policy; telem plan --running will not see it');
+    }
+  }
+
   let reloading: Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> | null = null;
   const reload = (): Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> => {
     reloading ??= (async () => {
@@ -158,8 +169,10 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
         if (JSON.stringify(next.policy.intake) !== JSON.stringify(policy.intake) || JSON.stringify(next.policy.spool) !== JSON.stringify(policy.spool)) {
           logger.warn('intake and spool settings take effect at the next start; routing, limits and destinations apply now');
         }
+        logPlan(logger, diffPolicies(policy, next.policy, { waiting: waitingByDestination(agent) }));
         policy = next.policy;
         agent.reload(policy);
+        recordApplied(policy);
         return { applied: true, diagnostics: next.diagnostics };
       } finally {
         reloading = null;
@@ -190,6 +203,7 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     onError: (error) => logger.warn({ err: error, file: statusFilePath(root) }, 'cannot write the status file; telem status will not see this agent'),
   });
 
+  recordApplied(policy);
   logger.info({ policy: policy.metadata.name, revision: policy.metadata.revision, from: initial.file ?? initial.origin, socket: intake.socketPath, metrics: metrics?.url ?? null }, 'agent ready');
 
   let stopping: Promise<void> | null = null;
@@ -213,6 +227,20 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
       return stopping;
     },
   };
+}
+
+function waitingByDestination(agent: Agent): Record<string, number> {
+  return Object.fromEntries(Object.entries(agent.status().destinations).map(([name, health]) => [name, health.queued + health.held + health.inFlight]));
+}
+
+/** One log line per action of a reload, a warning for those that lose records or let more leave. */
+function logPlan(logger: Logger, actions: readonly PlanAction[]): void {
+  for (const action of actions) {
+    const fields = { plan: action.kind, entity: action.entity, name: action.name, impact: action.impact, changed: action.changes.map((change) => change.path) };
+    const line = `reload: ${PLAN_SYMBOL[action.kind]} ${action.entity} ${action.name}${action.reason === '' ? '' : `: ${action.reason}`}`;
+    if (action.impact === 'neutral') logger.info(fields, line);
+    else logger.warn(fields, line);
+  }
 }
 
 function parseHostPort(text: string): { host: string; port: number } {

@@ -4,6 +4,7 @@
  * refusals. When no agent runs, the saved counters and the policy a start would load.
  */
 import { formatDuration } from '../../schemas/units.js';
+import { policyHash, readAppliedPolicy } from '../agent/applied-policy.js';
 import { PersistentCounters } from '../agent/counters.js';
 import type { DestinationHealth } from '../agent/destination-health.js';
 import { type RuntimeStatus, readStatusFile, statusFilePath } from '../agent/status-file.js';
@@ -36,7 +37,13 @@ export interface StatusReport {
     readonly statusFile: string;
   };
   /** The running agent's policy; when none runs, the one a start would load. */
-  readonly policy: { readonly name: string; readonly revision: number; readonly source: string | null } | null;
+  readonly policy: {
+    readonly name: string;
+    readonly revision: number;
+    readonly source: string | null;
+    /** The hash of its resolved settings (the agent's applied-policy file has the same). */
+    readonly sha256: string | null;
+  } | null;
   readonly spool: RuntimeStatus['spool'] | null;
   readonly destinations: Readonly<Record<string, DestinationHealth>>;
   /** Records not delivered, by reason, since the counters were first kept on this machine. */
@@ -58,7 +65,7 @@ function processExists(pid: number): boolean {
 async function policyAStartWouldLoad(root: string): Promise<StatusReport['policy']> {
   const { loadAgentPolicy } = await import('../load/agent-policy.js');
   const { policy } = await loadAgentPolicy({ root });
-  return policy ? { name: policy.metadata.name, revision: policy.metadata.revision, source: policy.source } : null;
+  return policy ? { name: policy.metadata.name, revision: policy.metadata.revision, source: policy.source, sha256: policyHash(policy) } : null;
 }
 
 export async function collectStatus(root: string): Promise<StatusReport> {
@@ -91,7 +98,7 @@ export async function collectStatus(root: string): Promise<StatusReport> {
       state,
       statusFile: statusFilePath(root),
     },
-    policy: running ? file.policy : await policyAStartWouldLoad(root),
+    policy: running ? { ...file.policy, sha256: readAppliedPolicy(root)?.sha256 ?? null } : await policyAStartWouldLoad(root),
     spool: running ? file.spool : null,
     destinations: running ? file.destinations : {},
     drops: totals.drops,
