@@ -11,6 +11,7 @@ import { recordJson } from '../record.js';
 import { HttpError, sendJson } from '../http/reply.js';
 import { QueryError } from '../storage/query-error.js';
 import type { RecordStore } from '../storage/store.js';
+import type { CrashesAnswer, RecordsPage } from './answers.js';
 import { csvHeader, csvRow } from './csv.js';
 import {
   FILTER_PARAMETERS,
@@ -52,7 +53,7 @@ export async function recordsEndpoint(context: QueryContext, params: URLSearchPa
     const limit = parseLimit(params, DEFAULT_PAGE, PAGE_LIMIT) as number;
     const records = await read(context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) }));
     const last = records.at(-1);
-    sendJson(res, 200, { records: records.map(recordJson), next_cursor: records.length === limit && last ? encodeCursor(last.id) : null });
+    sendJson(res, 200, { records: records.map(recordJson), next_cursor: records.length === limit && last ? encodeCursor(last.id) : null } satisfies RecordsPage);
     return;
   }
 
@@ -116,5 +117,5 @@ export async function crashesEndpoint(context: QueryContext, params: URLSearchPa
   const filter = parseFilter(params, context.now());
   const limit = parseLimit(params, 100, PAGE_LIMIT) as number;
   const groups = await read(context.store.crashes({ ...filter, classification: filter.classification ?? [CRASH_CLASSIFICATION] }, limit));
-  sendJson(res, 200, { classification: filter.classification ?? [CRASH_CLASSIFICATION], groups });
+  sendJson(res, 200, { classification: filter.classification ?? [CRASH_CLASSIFICATION], groups } satisfies CrashesAnswer);
 }
