@@ -8,6 +8,7 @@ import type { CrashGroup } from '../storage/store.js';
 
 export type { RecordJson } from '../record.js';
 export type { CrashGroup, RecordStats, TimeBucket } from '../storage/store.js';
+export type { ColumnDescription, FieldDescription, FieldsAnswer, FilterDescription } from './fields.js';
 
 /** GET /api/records (format=json): one page, newest first. */
 export interface RecordsPage {

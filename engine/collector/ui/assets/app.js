@@ -1,12 +1,17 @@
 // @ts-check
 // The collector's web UI: plain DOM and SVG over the query API (/api/records, /api/stats,
-// /api/crashes). Record data is only ever inserted as text, never as HTML. Type-checked from
-// its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are the server's own.
+// /api/crashes). Record data is only ever inserted as text, never as HTML. The record's fields,
+// the table's columns and the filter form come from GET /api/fields, the server's own lists.
+// Type-checked from its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are
+// the server's own.
 
 /** @typedef {import('../../query/answers.js').RecordJson} RecordJson */
 /** @typedef {import('../../query/answers.js').RecordsPage} RecordsPage */
 /** @typedef {import('../../query/answers.js').RecordStats} RecordStats */
 /** @typedef {import('../../query/answers.js').CrashesAnswer} CrashesAnswer */
+/** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
+/** @typedef {import('../../query/answers.js').FilterDescription} FilterDescription */
+/** @typedef {import('../../query/answers.js').ColumnDescription} ColumnDescription */
 /** @typedef {[label: string, color: string]} Series */
 
 /**
@@ -37,18 +42,28 @@ function control(name) {
   if (!(node instanceof HTMLInputElement || node instanceof HTMLSelectElement)) throw new Error(`the filter form has no control ${name}`);
   return node;
 }
-const FILTERS = ['classification', 'severity', 'machine_id', 'build', 'system_name', 'event_id', 'since', 'first_frame'];
-const FIELDS = [
-  'id', 'received_at', 'tenant', 'protocol', 'external', 'record_format_version', 'classification', 'severity',
-  'machine_id', 'creation_timestamp', 'arch', 'host_type', 'build', 'kernel_version', 'payload_format_version',
-  'system_name', 'board_name', 'cpu_model', 'bios_version', 'event_id', 'first_frame',
-];
+
 /** @type {Record<number, string>} */
 const SEVERITY_COLORS = { 1: '#4d8fd6', 2: '#c9a400', 3: '#e07b1f', 4: '#c73232' };
-/** @type {Record<number, string>} */
-const SEVERITY_NAMES = { 1: 'low', 2: 'medium', 3: 'high', 4: 'critical' };
 const PALETTE = ['#2463c7', '#e07b1f', '#2f9e6e', '#c73232', '#8a5cc7', '#c9a400', '#1fa2b8', '#d45d9b', '#9aa3ad'];
 const LIVE_INTERVAL_MS = 1000;
+/**
+ * What a time filter offers: durations before now, worded as a lower bound (since) and as an upper one (until).
+ * @type {[value: string, lower: string, upper: string][]}
+ */
+const TIME_CHOICES = [
+  ['15m', 'last 15 minutes', '15 minutes ago'],
+  ['1h', 'last hour', 'an hour ago'],
+  ['24h', 'last 24 hours', '24 hours ago'],
+  ['7d', 'last 7 days', '7 days ago'],
+  ['30d', 'last 30 days', '30 days ago'],
+];
+
+/**
+ * The records' fields, the list's columns and the filters, from GET /api/fields (read once, at start).
+ * @type {FieldsAnswer}
+ */
+let described = { fields: [], columns: [], filters: [] };
 
 let activeTab = 'records';
 /** @type {string | null} */
@@ -83,7 +98,7 @@ function svgEl(tag, attributes = {}, text) {
 function filterParams() {
   const params = new URLSearchParams();
   const data = new FormData(form);
-  for (const name of FILTERS) {
+  for (const { name } of described.filters) {
     const value = String(data.get(name) ?? '').trim();
     if (value) params.set(name, value);
   }
@@ -118,9 +133,31 @@ const time = (instant) => new Date(instant).toLocaleString();
 /** The message of something thrown. @param {unknown} error */
 const messageOf = (error) => (error instanceof Error ? error.message : String(error));
 
+/** The severities the API knows (the choices of its severity filter), 1 to 4. */
+function severities() {
+  const filter = described.filters.find((candidate) => candidate.field === 'severity');
+  return filter?.kind === 'choice' ? filter.values : [];
+}
+
 /** @param {number} severity */
 function severityBadge(severity) {
-  return el('span', { class: `sev sev-${severity}`, title: SEVERITY_NAMES[severity] ?? '' }, severity);
+  const name = severities().find((known) => known.value === severity)?.name ?? '';
+  return el('span', { class: `sev sev-${severity}`, title: name }, severity);
+}
+
+/**
+ * One cell of the record list: times in local time, severities as a badge, the rest as text cut to
+ * the column's width (the whole value in its title).
+ * @param {ColumnDescription} column
+ * @param {RecordJson} record
+ */
+function cell(column, record) {
+  const value = record[column.field];
+  if (column.field === 'severity') return el('td', {}, severityBadge(record.severity));
+  const type = described.fields.find((field) => field.name === column.field)?.type;
+  const text = value === null ? '' : type === 'time' ? time(String(value)) : String(value);
+  const shown = column.width === undefined ? text : text.slice(0, column.width);
+  return el('td', { class: column.field, ...(shown === text ? {} : { title: text }) }, shown);
 }
 
 /**
@@ -131,14 +168,7 @@ function recordRow(record, fresh) {
   const row = el(
     'tr',
     { 'data-id': record.id, ...(fresh ? { class: 'fresh' } : {}) },
-    el('td', {}, record.id),
-    el('td', {}, time(record.received_at)),
-    el('td', {}, severityBadge(record.severity)),
-    el('td', {}, record.classification),
-    el('td', { title: record.machine_id }, record.machine_id.slice(0, 12)),
-    el('td', {}, record.build),
-    el('td', {}, record.system_name),
-    el('td', { class: 'payload' }, record.payload.slice(0, 200)),
+    ...described.columns.map((column) => cell(column, record)),
   );
   row.addEventListener('click', () => showDetail(record.id).catch((error) => showError(messageOf(error))));
   return row;
@@ -184,7 +214,10 @@ async function showDetail(id) {
   $('#detail-id').textContent = `#${record.id}`;
   const list = $('#detail-fields');
   list.replaceChildren();
-  for (const field of FIELDS) list.append(el('dt', {}, field), el('dd', {}, String(record[/** @type {keyof RecordJson} */ (field)] ?? '—')));
+  for (const { name } of described.fields) {
+    // The payload has a section of its own.
+    if (name !== 'payload') list.append(el('dt', {}, name), el('dd', {}, String(record[name] ?? '—')));
+  }
   $('#detail pre.payload').textContent = record.payload;
   $('#detail').hidden = false;
 }
@@ -276,7 +309,7 @@ async function loadCharts() {
   /** @type {RecordStats} */
   const stats = await getJson('/api/stats', filterParams());
   const { buckets, bucket_ms: bucketMs } = stats.over_time;
-  const severitySeries = [1, 2, 3, 4].map((severity) => /** @type {Series} */ ([String(severity), SEVERITY_COLORS[severity] ?? '']));
+  const severitySeries = severities().map(({ value }) => /** @type {Series} */ ([String(value), SEVERITY_COLORS[value] ?? PALETTE.at(-1) ?? '']));
   stackedChart($('#chart-severity'), buckets.map((b) => ({ start: b.start, values: b.by_severity })), severitySeries, bucketMs);
   const names = [...new Set(buckets.flatMap((b) => Object.keys(b.by_classification)))];
   const classSeries = names.map((name, index) => /** @type {Series} */ ([name, PALETTE[index % PALETTE.length] ?? '']));
@@ -347,7 +380,36 @@ function selectTab(name) {
 
 function restoreFilters() {
   const params = new URLSearchParams(location.search);
-  for (const name of FILTERS) if (params.has(name)) control(name).value = params.get(name) ?? '';
+  for (const { name } of described.filters) if (params.has(name)) control(name).value = params.get(name) ?? '';
+}
+
+/**
+ * The form control of one filter, by its kind. first_frame is a hidden input: the crash view sets it
+ * and #frame-filter shows it.
+ * @param {FilterDescription} filter
+ */
+function filterControl(filter) {
+  if (filter.name === 'first_frame') return el('input', { type: 'hidden', name: filter.name });
+  /** @type {HTMLElement} */
+  let input;
+  if (filter.kind === 'choice') {
+    input = el('select', { name: filter.name }, el('option', { value: '' }, 'any'), ...filter.values.map(({ value, name }) => el('option', { value }, `${value} ${name}`)));
+  } else if (filter.kind === 'time') {
+    const choices = TIME_CHOICES.map(([value, lower, upper]) => el('option', { value }, filter.bound === 'lower' ? lower : upper));
+    input = el('select', { name: filter.name }, el('option', { value: '' }, 'any time'), ...choices);
+  } else if (filter.kind === 'pattern') {
+    input = el('input', { name: filter.name, placeholder: filter.example });
+  } else {
+    input = el('input', { name: filter.name, size: 10 });
+  }
+  return el('label', {}, `${filter.label} `, input);
+}
+
+/** Builds the filter form's controls and the list's headings from GET /api/fields. */
+async function describe() {
+  described = await getJson('/api/fields');
+  $('#filters button[type="submit"]').before(...described.filters.map(filterControl));
+  $('#record-table thead tr').replaceChildren(...described.columns.map((column) => el('th', {}, column.label)));
 }
 
 // New records show within a second; aggregate views (which scan more) refresh every few seconds.
@@ -383,7 +445,12 @@ document.addEventListener('keydown', (event) => {
 });
 for (const button of tabButtons()) button.addEventListener('click', () => selectTab(button.dataset.tab ?? 'records'));
 
-restoreFilters();
-const initialTab = location.hash.slice(1);
-selectTab(['records', 'charts', 'crashes'].includes(initialTab) ? initialTab : 'records');
-setTimeout(tick, LIVE_INTERVAL_MS);
+async function start() {
+  await describe();
+  restoreFilters();
+  const initialTab = location.hash.slice(1);
+  selectTab(['records', 'charts', 'crashes'].includes(initialTab) ? initialTab : 'records');
+  setTimeout(tick, LIVE_INTERVAL_MS);
+}
+
+start().catch((error) => showError(messageOf(error)));
