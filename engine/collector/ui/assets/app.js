@@ -122,9 +122,13 @@ function showError(message) {
 async function getJson(path, params) {
   const query = params && [...params].length ? `?${params}` : '';
   const response = await fetch(`${path}${query}`, { headers: { Accept: 'application/json' } });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.message ?? `${response.status} ${response.statusText}`);
-  return body;
+  /** @type {unknown} */
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `${response.status} ${response.statusText}`;
+    throw new Error(message);
+  }
+  return /** @type {T} */ (body);
 }
 
 /** @param {string | number} instant ISO 8601 or ms since the epoch */
