@@ -1,0 +1,167 @@
+/**
+ * Replays records through a policy without sending anything: the agent's own compiled router
+ * (collection, redaction, routes) and limiters, and the dispatcher's admission decision, on a
+ * virtual clock that each record's creation time drives. Every destination is taken to accept
+ * every request, so what differs from the agent is only what the network and the disk would do
+ * (failed deliveries, a full spool).
+ */
+import type { ResolvedPolicy } from '../../schemas/resolved.js';
+import { compilePolicy } from '../compile/compile.js';
+import { type RouteLimit, admit } from '../limit/admission.js';
+import { createLimiter } from '../limit/limiter.js';
+import type { TelemetryRecord } from '../record/fields.js';
+import { Router } from '../route/router.js';
+
+export interface SimulatedRecord {
+  readonly record: TelemetryRecord;
+  /** When the agent takes it, ms since the epoch (the record's creation time). */
+  readonly at: number;
+}
+
+export interface SimulationRow {
+  readonly route: string;
+  readonly destination: string;
+  delivered: number;
+  /** Delivered after waiting for the rate limit (when_exceeded: spool); counted in delivered too. */
+  deferred: number;
+  /** Waited in the spool past its expiry. */
+  expired: number;
+  dropped: Record<string, number>;
+  /** Payload bytes delivered, after redaction. */
+  bytes: number;
+}
+
+export interface SimulationResult {
+  readonly format_version: 1;
+  readonly policy: { readonly name: string; readonly revision: number };
+  readonly records: number;
+  readonly results: readonly SimulationRow[];
+  /** Records no route took: rejected by collection (denied, not_allowed, below_min_severity, payload_too_large) or no_route. */
+  readonly unrouted: Readonly<Record<string, number>>;
+}
+
+interface Waiting {
+  readonly bytes: number;
+  readonly at: number;
+  readonly to: readonly string[];
+  deferred: boolean;
+}
+
+interface RouteQueue {
+  readonly name: string;
+  readonly items: Waiting[];
+  head: number;
+  /** When the record at the head may be tried again; null when nothing waits. */
+  until: number | null;
+}
+
+export class Simulation {
+  readonly #policy: ResolvedPolicy;
+  readonly #router: Router;
+  readonly #limits: Map<string, RouteLimit | null>;
+  readonly #queues = new Map<string, RouteQueue>();
+  readonly #rows = new Map<string, SimulationRow>();
+  readonly #unrouted: Record<string, number> = {};
+  #records = 0;
+  #now = -Infinity;
+
+  constructor(policy: ResolvedPolicy) {
+    const plan = compilePolicy(policy);
+    this.#policy = policy;
+    this.#router = new Router(plan);
+    this.#limits = new Map(plan.routes.map((route) => [route.name, route.limiter ? routeLimit(route.limiter) : null]));
+    for (const route of plan.routes) {
+      this.#queues.set(route.name, { name: route.name, items: [], head: 0, until: null });
+      for (const destination of route.to) this.#row(route.name, destination);
+    }
+  }
+
+  #row(route: string, destination: string): SimulationRow {
+    const key = `${route}\u0000${destination}`;
+    let row = this.#rows.get(key);
+    if (!row) {
+      row = { route, destination, delivered: 0, deferred: 0, expired: 0, dropped: {}, bytes: 0 };
+      this.#rows.set(key, row);
+    }
+    return row;
+  }
+
+  /** Takes the next record; records must come in order of time (an earlier one is taken as arriving now). */
+  add(input: SimulatedRecord): void {
+    const at = Math.max(input.at, this.#now);
+    this.#advance(at);
+    this.#now = at;
+    this.#records += 1;
+    const decision = this.#router.decide(input.record);
+    if (decision.kind !== 'routed') {
+      const reason = decision.kind === 'rejected' ? decision.reason : 'no_route';
+      this.#unrouted[reason] = (this.#unrouted[reason] ?? 0) + 1;
+      return;
+    }
+    for (const route of decision.routes) {
+      const queue = this.#queues.get(route.name) as RouteQueue;
+      queue.items.push({ bytes: decision.record.payload.length, at, to: route.to, deferred: false });
+      if (queue.until === null) this.#pump(queue, at);
+    }
+  }
+
+  /** Runs the clock on until every waiting record is delivered, dropped or expired, and returns the counts. */
+  finish(): SimulationResult {
+    this.#advance(Infinity);
+    return {
+      format_version: 1,
+      policy: { name: this.#policy.metadata.name, revision: this.#policy.metadata.revision },
+      records: this.#records,
+      results: [...this.#rows.values()],
+      unrouted: { ...this.#unrouted },
+    };
+  }
+
+  /** Tries every waiting route whose time has come before `until`, earliest first, as the dispatcher's timers would. */
+  #advance(until: number): void {
+    for (;;) {
+      let next: RouteQueue | null = null;
+      for (const queue of this.#queues.values()) if (queue.until !== null && queue.until <= until && (next === null || queue.until < (next.until as number))) next = queue;
+      if (next === null) return;
+      this.#pump(next, next.until as number);
+    }
+  }
+
+  #pump(queue: RouteQueue, now: number): void {
+    queue.until = null;
+    const limit = this.#limits.get(queue.name);
+    while (queue.head < queue.items.length) {
+      const item = queue.items[queue.head] as Waiting;
+      const verdict = admit(limit, { bytes: item.bytes, acceptedAt: item.at, expiryMs: this.#policy.spool.expiry }, now);
+      if (verdict.verdict === 'wait') {
+        item.deferred = true;
+        queue.until = verdict.until;
+        return;
+      }
+      queue.head += 1;
+      for (const destination of item.to) {
+        const row = this.#row(queue.name, destination);
+        if (verdict.verdict === 'admit') {
+          row.delivered += 1;
+          row.bytes += item.bytes;
+          if (item.deferred) row.deferred += 1;
+        } else if (verdict.verdict === 'expire') row.expired += 1;
+        else row.dropped[verdict.reason] = (row.dropped[verdict.reason] ?? 0) + 1;
+      }
+    }
+    queue.items.length = 0;
+    queue.head = 0;
+  }
+}
+
+function routeLimit(settings: Parameters<typeof createLimiter>[0]): RouteLimit {
+  return { limiter: createLimiter(settings), whenExceeded: settings.whenExceeded };
+}
+
+/** Simulates a whole list of records, taken in order of time (ties keep their order). */
+export function simulate(policy: ResolvedPolicy, records: readonly SimulatedRecord[]): SimulationResult {
+  const simulation = new Simulation(policy);
+  const ordered = records.map((record, index) => ({ record, index })).sort((a, b) => a.record.at - b.record.at || a.index - b.index);
+  for (const { record } of ordered) simulation.add(record);
+  return simulation.finish();
+}
