@@ -44,7 +44,17 @@ interface Waiting {
   readonly bytes: number;
   readonly at: number;
   readonly to: readonly string[];
+  readonly classification: string;
   deferred: boolean;
+}
+
+/** A routed record, kept small: routing does not depend on time, so it is decided as records are read and only this waits for the clock. */
+interface Arrival {
+  readonly at: number;
+  readonly seq: number;
+  readonly bytes: number;
+  readonly classification: string;
+  readonly routes: readonly { readonly name: string; readonly to: readonly string[] }[];
 }
 
 interface RouteQueue {
@@ -62,8 +72,10 @@ export class Simulation {
   readonly #queues = new Map<string, RouteQueue>();
   readonly #rows = new Map<string, SimulationRow>();
   readonly #unrouted: Record<string, number> = {};
+  readonly #arrivals: Arrival[] = [];
+  /** Records delivered to each destination, by classification: what leaves, for comparing two policies. */
+  readonly #leaving = new Map<string, Map<string, number>>();
   #records = 0;
-  #now = -Infinity;
 
   constructor(policy: ResolvedPolicy) {
     const plan = compilePolicy(policy);
@@ -86,11 +98,9 @@ export class Simulation {
     return row;
   }
 
-  /** Takes the next record; records must come in order of time (an earlier one is taken as arriving now). */
+  /** Takes a record, in any order: the clock runs in order of `at` (ties in the order given) at finish. */
   add(input: SimulatedRecord): void {
-    const at = Math.max(input.at, this.#now);
-    this.#advance(at);
-    this.#now = at;
+    const seq = this.#records;
     this.#records += 1;
     const decision = this.#router.decide(input.record);
     if (decision.kind !== 'routed') {
@@ -98,15 +108,22 @@ export class Simulation {
       this.#unrouted[reason] = (this.#unrouted[reason] ?? 0) + 1;
       return;
     }
-    for (const route of decision.routes) {
-      const queue = this.#queues.get(route.name) as RouteQueue;
-      queue.items.push({ bytes: decision.record.payload.length, at, to: route.to, deferred: false });
-      if (queue.until === null) this.#pump(queue, at);
-    }
+    const { classification } = input.record.headers;
+    this.#arrivals.push({ at: input.at, seq, bytes: decision.record.payload.length, classification, routes: decision.routes.map((route) => ({ name: route.name, to: route.to })) });
   }
 
-  /** Runs the clock on until every waiting record is delivered, dropped or expired, and returns the counts. */
+  /** Runs the clock over every record, then on until each waiting one is delivered, dropped or expired, and returns the counts. */
   finish(): SimulationResult {
+    this.#arrivals.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    for (const arrival of this.#arrivals) {
+      this.#advance(arrival.at);
+      for (const route of arrival.routes) {
+        const queue = this.#queues.get(route.name) as RouteQueue;
+        queue.items.push({ bytes: arrival.bytes, at: arrival.at, to: route.to, classification: arrival.classification, deferred: false });
+        if (queue.until === null) this.#pump(queue, arrival.at);
+      }
+    }
+    this.#arrivals.length = 0;
     this.#advance(Infinity);
     return {
       format_version: 1,
@@ -115,6 +132,11 @@ export class Simulation {
       results: [...this.#rows.values()],
       unrouted: { ...this.#unrouted },
     };
+  }
+
+  /** After finish: records delivered to each destination, by classification. */
+  leaving(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.#leaving;
   }
 
   /** Tries every waiting route whose time has come before `until`, earliest first, as the dispatcher's timers would. */
@@ -144,6 +166,9 @@ export class Simulation {
         if (verdict.verdict === 'admit') {
           row.delivered += 1;
           row.bytes += item.bytes;
+          const classes = this.#leaving.get(destination) ?? new Map<string, number>();
+          classes.set(item.classification, (classes.get(item.classification) ?? 0) + 1);
+          this.#leaving.set(destination, classes);
           if (item.deferred) row.deferred += 1;
         } else if (verdict.verdict === 'expire') row.expired += 1;
         else row.dropped[verdict.reason] = (row.dropped[verdict.reason] ?? 0) + 1;
@@ -159,9 +184,8 @@ function routeLimit(settings: Parameters<typeof createLimiter>[0]): RouteLimit {
 }
 
 /** Simulates a whole list of records, taken in order of time (ties keep their order). */
-export function simulate(policy: ResolvedPolicy, records: readonly SimulatedRecord[]): SimulationResult {
+export function simulate(policy: ResolvedPolicy, records: Iterable<SimulatedRecord>): SimulationResult {
   const simulation = new Simulation(policy);
-  const ordered = records.map((record, index) => ({ record, index })).sort((a, b) => a.record.at - b.record.at || a.index - b.index);
-  for (const { record } of ordered) simulation.add(record);
+  for (const record of records) simulation.add(record);
   return simulation.finish();
 }
