@@ -4,20 +4,26 @@ import { formatJson } from '../../engine/diagnostics/format-json.js';
 import { formatText } from '../../engine/diagnostics/format-text.js';
 import { hasErrors } from '../../engine/diagnostics/diagnostic.js';
 import { checkPolicyFile } from '../../engine/validate/check-file.js';
+import { checkEnvironment } from '../../engine/validate/environment.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { rootOf } from '../root-option.js';
 
 export function validateCommand(): Command {
   return new Command('validate')
     .summary('check a policy file and report problems')
     .description(
-      'Check a policy: schema (types, units, unknown keys) and semantics (unknown destinations, unreachable routes, ' +
-        'rate windows, redaction patterns, …). Without FILE, the current directory is searched for telem.policy.{yaml,yml,json,js,mjs,ts}, ' +
+      'Check a policy: schema (types, units, unknown keys), semantics (unknown destinations, unreachable routes, ' +
+        'rate windows, redaction patterns, …) and the compile step the agent runs at start, so "valid" means the agent would start with it. ' +
+        'With --environment, also whether this machine can run it (the directories the agent writes, CA files, destination hosts), as warnings. Without FILE, the current directory is searched for telem.policy.{yaml,yml,json,js,mjs,ts}, ' +
         '.telemrc* or a "telem" key in package.json. A legacy telemetrics.conf is accepted too and checked as the policy it translates to.\n\nExit status: 0 valid (warnings may be printed), 1 the policy has errors, 2 usage error or unreadable file.',
     )
     .argument('[file]', 'policy file (or telemetrics.conf) to check')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (file: string | undefined, options: { format: 'text' | 'json' }) => {
-      const checked = await checkPolicyFile(file === undefined ? {} : { file });
+    .option('--environment', 'also check this machine (under --root): directories the agent writes, CA files, destination hosts; reported as warnings')
+    .action(async (file: string | undefined, options: { format: 'text' | 'json'; environment?: boolean }, command: Command) => {
+      const found = await checkPolicyFile(file === undefined ? {} : { file });
+      const machine = options.environment && found.policy ? await checkEnvironment(found.policy, { root: rootOf(command) }) : [];
+      const checked = { ...found, diagnostics: [...found.diagnostics, ...machine.map((d) => ({ ...d, ...(found.file === null ? {} : { file: found.file }) }))] };
       if (options.format === 'json') {
         process.stdout.write(formatJson(checked.file, checked.diagnostics));
       } else if (checked.unreadable) {

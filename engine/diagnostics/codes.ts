@@ -21,6 +21,12 @@ export const DIAGNOSTIC_CODES = {
   'schema-out-of-range': 'A number, size, duration or list is below its minimum or above its maximum.',
   'schema-invalid-value': 'A value is not one of those allowed.',
   'schema-invalid-format': 'A string does not have the required format (a URL, a pattern, a classification glob, …).',
+  'compile-failed': 'The agent could not compile the policy (a problem the checks above did not catch); it would not start with it.',
+  // This machine (telem validate --environment); all warnings.
+  'environment-dir': 'A directory the agent writes (intake socket, spool, journal, retained payloads) cannot be created or written here.',
+  'environment-ca-file': "A destination's ca_file cannot be read here.",
+  'environment-unresolvable': "A destination's host name does not resolve here.",
+  'environment-file-destination': "A file destination's directory cannot be created or written here.",
   // Meaning: paths, collection, intake.
   'relative-path': 'A path that must be absolute is relative: it would resolve outside --root.',
   'invalid-redaction-pattern': 'A redaction pattern does not compile.',

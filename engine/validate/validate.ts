@@ -15,6 +15,7 @@ import { checkPaths } from './checks/paths.js';
 import { checkRateLimits } from './checks/rate-limits.js';
 import { checkRoutes } from './checks/routes.js';
 import { checkSpool } from './checks/spool.js';
+import { compileCheck } from './compile-check.js';
 import { repairPolicy } from './repair.js';
 import { resolvePolicy } from './resolve.js';
 import { issueMessage, issuesToDiagnostics } from './schema-issues.js';
@@ -41,7 +42,10 @@ export function validatePolicyValue(value: unknown, sourceName: string | null = 
     return { policy: null, diagnostics: [...schemaDiagnostics, ...checksAfterRepair(value)] };
   }
   const diagnostics = CHECKS.flatMap((check) => check(parsed.data));
-  return { policy: hasErrors(diagnostics) ? null : resolvePolicy(parsed.data, sourceName), diagnostics };
+  if (hasErrors(diagnostics)) return { policy: null, diagnostics };
+  const policy = resolvePolicy(parsed.data, sourceName);
+  const compiled = compileCheck(policy);
+  return { policy: compiled.length > 0 ? null : policy, diagnostics: [...diagnostics, ...compiled] };
 }
 
 function parse(value: unknown) {
