@@ -15,6 +15,7 @@ import { FLOOD_MARKER, type FloodTools, buildFloodTools, floodLoad, httpFloodLoa
 import { socketLoad } from './load.js';
 import { baselineCell, formatValue } from './readme-table.js';
 import { measureCompile, measureJsonRoundTrip, measureMapLookups, measureRouting } from './policy-scale.js';
+import { measureSimulate } from './simulate.js';
 
 export interface Figure {
   readonly name: string;
@@ -195,6 +196,19 @@ function policyScale(): void {
   });
 }
 
+async function simulateFigure(work: string): Promise<void> {
+  const count = scale(1_000_000);
+  progress(`telem simulate: ${count.toLocaleString('en-US')} records through a 50-route policy`);
+  const { perSecond, bareParsePerSecond } = await measureSimulate(work, count);
+  figures.push({
+    name: `simulate records/s (${count.toLocaleString('en-US')} records, 50 routes)`,
+    value: perSecond,
+    unit: 'records/s',
+    target: '≥ 1/3 of the bare parse loop',
+    baseline: { name: 'readline + JSON.parse of the same NDJSON', value: bareParsePerSecond },
+  });
+}
+
 async function collectorFigures(work: string, tools: FloodTools | null): Promise<void> {
   const total = scale(20_000);
   progress('bare HTTP server for the collector baseline');
@@ -266,6 +280,7 @@ function render(): string {
 const work = await mkdtemp(path.join(os.tmpdir(), 'telem-bench-'));
 try {
   policyScale();
+  await simulateFigure(work);
   await durableWrites(work);
   const tools = await buildFloodTools(work);
   if (tools === null) progress('no C compiler: the Node load generators are used, and they may be the limit measured');
