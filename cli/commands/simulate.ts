@@ -1,5 +1,6 @@
 /** `telem simulate POLICY`: replay records through a policy (the agent's compiled code, a virtual clock), sending nothing. */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { formatText } from '../../engine/diagnostics/format-text.js';
@@ -38,8 +39,16 @@ async function load(file: string): Promise<ResolvedPolicy> {
   throw new Refused(`${file} has errors; nothing simulated`, EXIT_INVALID);
 }
 
-/** A count on stderr while records are read, only on a terminal (a pipe or a log gets none). */
-function progress(): { tick(): void; done(): void } {
+/** How far the read is, for the progress bar: bytes read of the file's size, when it is a file. */
+interface ReadProgress {
+  readonly read: () => number;
+  readonly total: number;
+}
+
+const BAR_WIDTH = 30;
+
+/** A progress bar (a count when the size is unknown) on stderr while records are read, only on a terminal. */
+function progress(file: ReadProgress | null): { tick(): void; done(): void } {
   if (!process.stderr.isTTY) return { tick() {}, done() {} };
   let count = 0;
   let shownAt = 0;
@@ -48,7 +57,14 @@ function progress(): { tick(): void; done(): void } {
       count += 1;
       if (count % 1000 !== 0 || Date.now() - shownAt < 200) return;
       shownAt = Date.now();
-      process.stderr.write(`\rtelem simulate: ${count.toLocaleString('en-US')} records read…`);
+      const records = `${count.toLocaleString('en-US')} records`;
+      if (file === null || file.total === 0) {
+        process.stderr.write(`\rtelem simulate: ${records} read…`);
+        return;
+      }
+      const share = Math.min(1, file.read() / file.total);
+      const filled = Math.round(share * BAR_WIDTH);
+      process.stderr.write(`\rtelem simulate: [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${Math.floor(share * 100)}% ${records}`);
     },
     done() {
       if (shownAt > 0) process.stderr.write('\r\x1b[K');
@@ -56,19 +72,26 @@ function progress(): { tick(): void; done(): void } {
   };
 }
 
-async function source(options: SimulateOptions, root: string): Promise<AsyncIterable<SimulatedRecord> | Iterable<SimulatedRecord>> {
+interface Source {
+  readonly records: AsyncIterable<SimulatedRecord> | Iterable<SimulatedRecord>;
+  readonly progress: ReadProgress | null;
+}
+
+async function source(options: SimulateOptions, root: string): Promise<Source> {
   const chosen = [options.records !== undefined, options.journal === true, options.collector !== undefined].filter(Boolean).length;
   if (chosen !== 1) throw new Refused('give exactly one of --records FILE, --journal and --collector URL', EXIT_USAGE);
   if (options.since !== undefined && options.collector === undefined) throw new Refused('--since only applies with --collector', EXIT_USAGE);
-  if (options.collector !== undefined) return recordsFromCollector(options.collector, { since: options.since });
+  if (options.collector !== undefined) return { records: recordsFromCollector(options.collector, { since: options.since }), progress: null };
   if (options.records !== undefined) {
-    if (options.records === '-') return readExport(process.stdin, 'stdin');
-    const stream = createReadStream(options.records);
+    if (options.records === '-') return { records: readExport(process.stdin, 'stdin'), progress: null };
+    const file = options.records;
+    const size = await stat(file).then((info) => info.size, () => 0);
+    const stream = createReadStream(file);
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
-      stream.once('error', (error: NodeJS.ErrnoException) => reject(new Refused(`cannot read ${options.records}: ${error.code ?? error.message}`, EXIT_USAGE)));
+      stream.once('error', (error: NodeJS.ErrnoException) => reject(new Refused(`cannot read ${file}: ${error.code ?? error.message}`, EXIT_USAGE)));
     });
-    return readExport(stream, options.records);
+    return { records: readExport(stream, file), progress: { read: () => stream.bytesRead, total: size } };
   }
   const running = await loadAgentPolicy({ root });
   if (!running.policy) throw new Refused("this machine's policy has errors, so its journal cannot be found (see telem validate)", EXIT_INVALID);
@@ -76,16 +99,16 @@ async function source(options: SimulateOptions, root: string): Promise<AsyncIter
   process.stderr.write(
     `telem simulate: ${journal.records.length} records from ${journal.file}; the journal keeps no severity, so they are replayed at severity 1${journal.withoutPayload > 0 ? `, ${journal.withoutPayload} of them without their payload (not retained)` : ''}\n`,
   );
-  return journal.records;
+  return { records: journal.records, progress: null };
 }
 
 async function runSimulate(file: string, options: SimulateOptions, root: string): Promise<number> {
   const policy = await load(file);
   const other = options.from === undefined ? null : await load(options.from);
-  const records = await source(options, root);
+  const { records, progress: reading } = await source(options, root);
   const simulation = new Simulation(policy);
   const baseline = other ? new Simulation(other) : null;
-  const shown = progress();
+  const shown = progress(reading);
   try {
     for await (const record of records) {
       simulation.add(record);

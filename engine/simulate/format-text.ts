@@ -1,9 +1,20 @@
 /** A simulation as `telem simulate` prints it: a table per route and destination, what no route took, and the differences. */
-import { formatSize } from '../../schemas/units.js';
 import type { SimulationDifference } from './compare.js';
 import type { SimulationResult } from './simulate.js';
 
 const n = (count: number) => count.toLocaleString('en-US');
+
+/** Bytes for reading, not for writing back into a policy: "4.0 MiB", "812 B". */
+function bytes(count: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${count} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
 const reasons = (counts: Readonly<Record<string, number>>) =>
   Object.entries(counts)
     .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
@@ -20,7 +31,7 @@ const SHOWN_DIFFERENCES = 40;
 
 export function formatSimulationText(result: SimulationResult, policyLabel: string, differences?: { readonly label: string; readonly list: readonly SimulationDifference[] }): string {
   const lines = [`Simulated ${n(result.records)} records through ${policyLabel} (${result.policy.name} revision ${result.policy.revision}); nothing was sent.`, ''];
-  const rows = [['route', 'destination', 'delivered', 'deferred', 'expired', 'dropped', 'bytes'], ...result.results.map((row) => [row.route, row.destination, n(row.delivered), n(row.deferred), n(row.expired), reasons(row.dropped), formatSize(row.bytes)])];
+  const rows = [['route', 'destination', 'delivered', 'deferred', 'expired', 'dropped', 'bytes'], ...result.results.map((row) => [row.route, row.destination, n(row.delivered), n(row.deferred), n(row.expired), reasons(row.dropped), bytes(row.bytes)])];
   lines.push(result.results.length === 0 ? '  (the policy has no routes)' : table(rows));
   lines.push('', `not routed: ${reasons(result.unrouted)}`);
   if (differences) {
