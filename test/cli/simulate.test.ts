@@ -24,7 +24,7 @@ test('telem simulate: prints delivered and dropped per route and destination; --
   const text = await runCli(['simulate', limited, '--records', records]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^Simulated 5 records through .*limited\.yaml \(limited revision 0\); nothing was sent\.$/m);
-  assert.match(text.stdout, /^ {2}all +central +3 +0 +0 +rate_limited 2 +\S+$/m);
+  assert.match(text.stdout, /^ {2}all +central +3 +0 +0 +rate_limited 2 +18 B$/m);
   const compared = await runCli(['simulate', limited, '--records', records, '--from', open, '--format', 'json']);
   assert.equal(compared.code, 0, compared.stderr);
   const json = JSON.parse(compared.stdout) as { format_version: number; differences: { measure: string; before: number; after: number; text: string }[] };
