@@ -8,7 +8,7 @@ import path from 'node:path';
 import { translationSource } from '../legacy/conf-source.js';
 import { loadTelemetricsConf } from '../legacy/search.js';
 import { underRoot } from '../paths/root.js';
-import { type CheckedPolicy, checkPolicyFile } from '../validate/check-file.js';
+import { type CheckedPolicy, checkPolicyFile } from './check-file.js';
 import { validatePolicySource } from '../validate/validate.js';
 import { POLICY_FILE_NAMES } from './search-places.js';
 

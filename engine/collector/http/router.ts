@@ -10,7 +10,7 @@ import { type QueryContext, crashesEndpoint, recordEndpoint, recordsEndpoint, st
 import { isAsset, sendAsset } from '../ui/static.js';
 import { healthEndpoint } from './health.js';
 import { type IngestContext, ingest } from './ingest.js';
-import { HttpError } from './reply.js';
+import { HttpError } from '../reply/reply.js';
 
 export type ListenerRole = 'all' | 'ingest' | 'api';
 

@@ -7,8 +7,8 @@
  *   GET /api/crashes        crash records (classification "any/crash/any" by default) grouped by their first backtrace frame
  */
 import type { ServerResponse } from 'node:http';
-import { recordJson } from '../record.js';
-import { HttpError, sendJson } from '../http/reply.js';
+import { recordJson } from '../record/record.js';
+import { HttpError, sendJson } from '../reply/reply.js';
 import { QueryError } from '../storage/query-error.js';
 import type { RecordStore } from '../storage/store.js';
 import { csvHeader, csvRow } from './csv.js';

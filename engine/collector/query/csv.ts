@@ -1,6 +1,6 @@
 /** CSV export (RFC 4180): a header row of field names, values quoted when they need it. */
 import { RECORD_HEADERS } from '../../record/fields.js';
-import type { RecordJson } from '../record.js';
+import type { RecordJson } from '../record/record.js';
 
 export const CSV_COLUMNS = ['id', 'received_at', 'tenant', 'protocol', 'external', ...RECORD_HEADERS, 'first_frame', 'payload'] as const;
 

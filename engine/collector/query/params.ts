@@ -5,7 +5,7 @@
  */
 import { CLASSIFICATION_GLOB_PATTERN } from '../../../schemas/classification.js';
 import { parseDuration } from '../../../schemas/units.js';
-import { HttpError } from '../http/reply.js';
+import { HttpError } from '../reply/reply.js';
 import type { RecordFilter } from '../storage/store.js';
 
 const TEXT_FILTERS = ['machine_id', 'build', 'system_name', 'event_id', 'first_frame'] as const;

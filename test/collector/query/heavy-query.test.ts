@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { startCollector } from '../../../engine/collector/collector.js';
 import { MAX_PATTERNS, MAX_VALUES } from '../../../engine/collector/query/params.js';
-import { defaultCollectorSettings } from '../../../engine/collector/settings.js';
+import { defaultCollectorSettings } from '../../../engine/collector/config/settings.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { BACKENDS, type Backend, UPSTREAM_TID, freshDatabase, getJson, rawHttp, rawRequest, startProcess, startTestCollector, v3Body } from '../collector-helpers.js';
 import { HEAVY_RECORDS, heaviestPatterns, seedHeavyDatabase } from '../heavy-query-data.js';
