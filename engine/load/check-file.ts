@@ -1,7 +1,7 @@
 /** Load and validate in one step: what `telem validate` and every command taking a policy do. */
-import { loadPolicySource, type LoadOptions } from './load-policy.js';
 import type { ValidationResult } from '../validate/validate.js';
 import { validatePolicySource } from '../validate/validate.js';
+import { loadPolicySource, type LoadOptions } from './load-policy.js';
 
 export interface CheckedPolicy extends ValidationResult {
   /** The file that was read (as given or as found), or null when none was found. */

@@ -9,8 +9,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { formatDuration } from '../../../schemas/units.js';
 import type { Logger } from '../../log/logger.js';
-import type { IncomingRecord } from '../record/record.js';
 import type { CollectorSettings } from '../config/settings.js';
+import type { IncomingRecord } from '../record/record.js';
+import { HttpError, rawResponse, sendMessage } from '../reply/reply.js';
 import { createBatcher } from '../storage/batcher.js';
 import type { InsertResult, RecordStore } from '../storage/store.js';
 import { isUnavailable } from '../storage/unavailable.js';
@@ -19,7 +20,6 @@ import { RETRY_AFTER_S } from './health.js';
 import { createHostCheck } from './host-check.js';
 import type { IngestContext } from './ingest.js';
 import { BodyMemory, countedWarning } from './limits.js';
-import { HttpError, rawResponse, sendMessage } from '../reply/reply.js';
 import { type ListenerRole, type RouterContext, route } from './router.js';
 import { answerAndClose, bodyUnread } from './unread-body.js';
 
