@@ -1,44 +1,8 @@
-/** What the probe commands (record, hprobe) share: the root, bounded reads, sending with messages. */
-import type { Command } from 'commander';
-import type { FileHandle } from 'node:fs/promises';
-import { resolveRoot } from '../engine/paths/root.js';
+/** What the probe commands (record, hprobe) share: sending with the machine's settings, saying what went wrong. */
 import { send } from '../engine/probe/send.js';
 import type { ProbeRecord } from '../engine/probe/record.js';
 import { loadProbeSettings } from '../engine/probe/settings.js';
 import { RecordError } from '../engine/record/problem.js';
-
-/** The --root of the telem program (compat bins have none: TELEM_ROOT or /). */
-export function rootOf(command: Command): string {
-  return resolveRoot({ root: (command.optsWithGlobals() as { root?: string }).root });
-}
-
-export interface LimitedRead {
-  /** At most limit + 1 bytes: enough to tell that the input is too large. */
-  readonly bytes: Buffer;
-  /** Every byte the source had, counted while draining it. */
-  readonly total: number;
-}
-
-/** Reads a stream without keeping more than limit + 1 bytes, draining the rest so writers do not block. */
-export async function readStreamLimited(stream: AsyncIterable<Buffer | string>, limit: number): Promise<LimitedRead> {
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let total = 0;
-  for await (const chunk of stream) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    total += bytes.length;
-    if (keptBytes <= limit) {
-      const part = bytes.subarray(0, limit + 1 - keptBytes);
-      kept.push(part);
-      keptBytes += part.length;
-    }
-  }
-  return { bytes: Buffer.concat(kept), total };
-}
-
-export async function readFileLimited(handle: FileHandle, limit: number): Promise<LimitedRead> {
-  return readStreamLimited(handle.createReadStream(), limit);
-}
 
 export type SendOutcome = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
 

@@ -1,14 +1,11 @@
 /** Parses argv with a commander program and turns commander's outcomes into telem's exit codes. */
 import { readFileSync } from 'node:fs';
 import { type Command, CommanderError } from 'commander';
-import { EXIT_USAGE } from './exit-codes.js';
+import { EXIT_INTERNAL, EXIT_USAGE } from './exit-codes.js';
 
 export const packageVersion = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-
-/** Exit status for a bug: an exception nothing expected (sysexits EX_SOFTWARE). */
-const EXIT_INTERNAL = 70;
 
 export async function runProgram(program: Command, argv: readonly string[] = process.argv): Promise<void> {
   try {

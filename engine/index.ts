@@ -4,6 +4,9 @@ export { API_VERSION, policySchema, type ParsedPolicy, type PolicyInput } from '
 export type { ResolvedDestination, ResolvedPolicy, ResolvedRoute } from '../schemas/resolved.js';
 export { formatDuration, formatSize, parseDuration, parseSize, type Rate } from '../schemas/units.js';
 export { type Diagnostic, type KeyPath, type Severity, formatKeyPath, hasErrors, countBySeverity } from './diagnostics/diagnostic.js';
+export { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics/codes.js';
+export { TelemError, type TelemErrorOptions } from './errors/telem-error.js';
+export { ERROR_CODES, type ErrorCode } from './errors/codes.js';
 export { formatText, summaryLine } from './diagnostics/format-text.js';
 export { buildJsonReport, formatJson, type JsonReport } from './diagnostics/format-json.js';
 export { loadPolicySource, type LoadOptions, type LoadResult } from './load/load-policy.js';
@@ -62,5 +65,5 @@ export { loadProbeSettings, type ProbeSettings, type ProbeSettingsOptions } from
 export { compilePolicy } from './compile/compile.js';
 export type { CompiledPlan, CompiledRoute } from './compile/plan.js';
 export { Agent, type AcceptResult, type AgentStatus } from './agent/agent.js';
-export { startRuntime, PolicyError, type Runtime, type RuntimeOptions } from './agent/runtime.js';
+export { startRuntime, type Runtime, type RuntimeOptions } from './agent/runtime.js';
 export { loadAgentPolicy, type AgentPolicy } from './load/agent-policy.js';

@@ -1,5 +1,6 @@
-/** `npm run generate`: rewrites the committed policy.schema.json and policy.d.ts. */
-import { writeFile } from 'node:fs/promises';
+/** `npm run generate`: rewrites the committed policy.schema.json and policy.d.ts, and the README's tables of codes. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { withCodeTables } from '../cli/code-tables.js';
 import { JSON_SCHEMA_FILE, TYPES_FILE, renderJsonSchema, renderTypes } from './artifacts.js';
 
 // Compiled to dist/schemas/; the committed artifacts live in the source schemas/ folder.
@@ -7,4 +8,6 @@ const target = new URL('../../schemas/', import.meta.url);
 
 await writeFile(new URL(JSON_SCHEMA_FILE, target), renderJsonSchema());
 await writeFile(new URL(TYPES_FILE, target), await renderTypes());
-process.stdout.write(`wrote schemas/${JSON_SCHEMA_FILE} and schemas/${TYPES_FILE}\n`);
+const readme = new URL('../../README.md', import.meta.url);
+await writeFile(readme, withCodeTables(await readFile(readme, 'utf8')));
+process.stdout.write(`wrote schemas/${JSON_SCHEMA_FILE}, schemas/${TYPES_FILE} and the code tables in README.md\n`);

@@ -1,13 +1,11 @@
 /** `telem collector`: run the receiving server (v2 and v3 ingest, query API, web UI) until stopped. */
 import { Command } from 'commander';
-import { type ListenError, ListenSettingError, startCollector } from '../../engine/collector/collector.js';
-import { type CollectorSettings, defaultCollectorSettings } from '../../engine/collector/settings.js';
-import { DatabaseSettingError } from '../../engine/collector/storage/open-store.js';
-import { formatText } from '../../engine/diagnostics/format-text.js';
+import { startCollector } from '../../engine/collector/collector.js';
+import { loadCollectorSettings } from '../../engine/collector/load-settings.js';
 import { createLogger } from '../../engine/log/logger.js';
-import { resolveRoot } from '../../engine/paths/root.js';
-import { checkPolicyFile } from '../../engine/validate/check-file.js';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { reportError } from '../report-error.js';
+import { rootOf } from '../root-option.js';
 import { untilStopSignal } from '../stop-signal.js';
 
 interface CollectorOptions {
@@ -32,32 +30,14 @@ export function collectorCommand(): Command {
     .option('--db <database>', 'sqlite:PATH (under --root) or postgres://user:password@host/db (default: sqlite:/var/lib/telem/collector.db)')
     .option('--policy <file>', 'policy file whose "collector" section configures tenants, limits, deadlines, allowed hosts and retention')
     .action(async (options: CollectorOptions, command: Command) => {
-      const root = resolveRoot({ root: command.optsWithGlobals<{ root?: string }>().root });
-      let settings: CollectorSettings = defaultCollectorSettings();
-      if (options.policy !== undefined) {
-        const checked = await checkPolicyFile({ file: options.policy });
-        if (!checked.policy) {
-          process.stderr.write(formatText(checked.diagnostics));
-          process.exitCode = checked.unreadable ? EXIT_USAGE : EXIT_INVALID;
-          return;
-        }
-        settings = checked.policy.collector;
-      }
-      settings = {
-        ...settings,
-        ...(options.listen === undefined ? {} : { listen: options.listen }),
-        ...(options.listenApi === undefined ? {} : { listen_api: options.listenApi }),
-        ...(options.db === undefined ? {} : { database: options.db }),
-      };
-
+      const root = rootOf(command);
       const logger = createLogger({ name: 'telem-collector' });
       let collector;
       try {
+        const settings = await loadCollectorSettings({ policy: options.policy, listen: options.listen, listenApi: options.listenApi, database: options.db });
         collector = await startCollector({ settings, root, logger });
       } catch (error) {
-        const known = error instanceof ListenSettingError || error instanceof DatabaseSettingError;
-        process.stderr.write(`telem collector: ${known ? (error as Error).message : describeStartError(error, settings)}\n`);
-        process.exitCode = EXIT_USAGE;
+        process.exitCode = reportError('telem collector', error, (failure) => (failure.code === 'system' ? 'cannot start: ' : ''));
         return;
       }
       const split = collector.apiUrl !== collector.url;
@@ -68,11 +48,4 @@ export function collectorCommand(): Command {
       await collector.close();
       process.exitCode = EXIT_OK;
     });
-}
-
-function describeStartError(error: unknown, settings: CollectorSettings): string {
-  const { code, listen = settings.listen } = error as Partial<ListenError>;
-  if (code === 'EADDRINUSE') return `cannot listen on ${listen}: the address is in use`;
-  if (code === 'EACCES') return `cannot listen on ${listen}: permission denied`;
-  return `cannot start: ${(error as Error).message ?? String(error)}`;
 }

@@ -12,9 +12,9 @@ import type { TranslationNote } from '../../engine/legacy/translate.js';
 import { policyYaml } from '../../engine/legacy/write-policy.js';
 import { loadPolicySource } from '../../engine/load/load-policy.js';
 import { placeDiagnostics } from '../../engine/load/source.js';
-import { resolveRoot } from '../../engine/paths/root.js';
 import { validatePolicySource } from '../../engine/validate/validate.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { rootOf } from '../root-option.js';
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../../schemas/policy.schema.json', import.meta.url));
 
@@ -128,7 +128,7 @@ export function convertCommand(): Command {
         process.exitCode = EXIT_USAGE;
         return;
       }
-      const root = resolveRoot({ root: command.optsWithGlobals<{ root?: string }>().root });
+      const root = rootOf(command);
       process.exitCode = options.toConf ? await toConf(file, options) : await toPolicy(file, options, root);
     });
 }

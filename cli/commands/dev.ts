@@ -3,7 +3,9 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { startDevStack } from '../../engine/dev/dev-stack.js';
 import { createLogger } from '../../engine/log/logger.js';
-import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { TelemError } from '../../engine/errors/telem-error.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { reportError } from '../report-error.js';
 import { untilStopSignal } from '../stop-signal.js';
 
 export function devCommand(): Command {
@@ -23,10 +25,9 @@ export function devCommand(): Command {
       try {
         stack = await startDevStack({ root: options.dir, listen: options.listen, logger });
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        const reason = code === 'EADDRINUSE' ? `${options.listen} is in use; pick another with --listen 127.0.0.1:PORT` : (error as Error).message;
-        process.stderr.write(`telem dev: ${reason}\n`);
-        process.exitCode = EXIT_USAGE;
+        // The collector's message names its address; here the user chose it with --listen.
+        const inUse = error instanceof TelemError && error.code === 'address-in-use';
+        process.exitCode = reportError('telem dev', inUse ? new TelemError(error.code, `${options.listen} is in use`, { hint: 'pick another with --listen 127.0.0.1:PORT' }) : error);
         return;
       }
       const dir = path.relative(process.cwd(), stack.root) || '.';

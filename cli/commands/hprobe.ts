@@ -1,20 +1,12 @@
-/**
- * `telem hprobe` (and the compat bin hprobe): the hello/heartbeat probe (reference §E.12).
- * Sends org.clearlinux/hello/world, or org.clearlinux/heartbeat/ping with --heartbeat; the
- * payload is "hello\n" plus, on request, the locale, the uptime and the installed bundles.
- */
+/** `telem hprobe` (and the compat bin hprobe): sends the hello/heartbeat record of engine/probe/hello.ts. */
 import { Command, Option } from 'commander';
-import { readdir } from 'node:fs/promises';
-import os from 'node:os';
-import { underRoot } from '../../engine/paths/root.js';
-import { checkConfigFile, createRecord, setPayload } from '../../engine/probe/record.js';
-import { MAX_PAYLOAD_BYTES } from '../../engine/record/payload.js';
+import { TelemError } from '../../engine/errors/telem-error.js';
+import { BUNDLES_DIR, helloRecord } from '../../engine/probe/hello.js';
+import { checkConfigFile } from '../../engine/probe/record.js';
 import { EXIT_INVALID, EXIT_OK } from '../exit-codes.js';
-import { rootOf, sendFromCli } from '../probe-support.js';
+import { sendFromCli } from '../probe-support.js';
+import { rootOf } from '../root-option.js';
 import { packageVersion } from '../run-program.js';
-
-export const BUNDLES_DIR = '/usr/share/clear/bundles';
-const TRUNCATION_MARK = '...\n';
 
 interface HprobeOptions {
   heartbeat?: boolean;
@@ -27,18 +19,6 @@ interface HprobeOptions {
   socket?: string;
 }
 
-/** Whole bundle names until the payload limit, then "...": a long list is cut visibly, never mid-name. */
-function appendBundles(payload: string, names: readonly string[]): string {
-  let text = `${payload}\nBundles (${names.length}):\n`;
-  for (const [index, name] of names.entries()) {
-    const line = `${name}\n`;
-    const reserve = index === names.length - 1 ? 0 : TRUNCATION_MARK.length;
-    if (Buffer.byteLength(text) + Buffer.byteLength(line) + reserve > MAX_PAYLOAD_BYTES) return text + TRUNCATION_MARK;
-    text += line;
-  }
-  return text;
-}
-
 function fail(message: string): number {
   process.stderr.write(`${message}\n`);
   return EXIT_INVALID;
@@ -46,22 +26,13 @@ function fail(message: string): number {
 
 async function runHprobe(options: HprobeOptions, root: string): Promise<number> {
   if (options.configFile !== undefined && (await checkConfigFile(options.configFile))) return fail('Configuration file path not valid');
-  let payload = 'hello\n';
-  // setlocale(LC_ALL, NULL) after setlocale(LC_ALL, ""): the environment's locale, else "C".
-  if (options.locale) payload += `LC_ALL: ${process.env.LC_ALL || process.env.LANG || 'C'}\n`;
-  if (options.uptime) payload += `uptime: ${Math.floor(os.uptime())}\n`;
-  if (options.bundles) {
-    const dir = underRoot(root, BUNDLES_DIR);
-    let names: string[];
-    try {
-      names = (await readdir(dir)).filter((name) => !name.startsWith('.')).sort();
-    } catch (error) {
-      return fail(`Error: cannot list the bundles in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-    payload = appendBundles(payload, names);
+  let record;
+  try {
+    record = await helloRecord({ root, heartbeat: options.heartbeat, locale: options.locale, uptime: options.uptime, bundles: options.bundles });
+  } catch (error) {
+    if (error instanceof TelemError && error.code === 'system') return fail(`Error: ${error.message}`);
+    throw error;
   }
-  const classification = options.heartbeat ? 'org.clearlinux/heartbeat/ping' : 'org.clearlinux/hello/world';
-  const record = setPayload(await createRecord({ classification, severity: 1, payloadVersion: 1, root }), payload);
   record.configPath = options.configFile ?? null;
   const sent = await sendFromCli(record, { root, program: 'hprobe', ...(options.socket === undefined ? {} : { socket: options.socket }) });
   if (!sent.ok) return fail(sent.code === 'not-opted-in' ? sent.message : `Failed to send record to daemon: ${sent.message}`);

@@ -1,19 +1,15 @@
 /** `telem journal`: what happened to recent records, with upstream telem_journal's options. */
-import { access } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { formatText } from '../../engine/diagnostics/format-text.js';
-import { matchesJournalFilter, type JournalFilter } from '../../engine/journal/filter.js';
-import { formatJournalEntry, formatJournalTotal, JOURNAL_VERBOSE_HEADER } from '../../engine/journal/format-text.js';
+import { TelemError } from '../../engine/errors/telem-error.js';
 import type { JournalOutcome } from '../../engine/journal/entry.js';
+import { formatJournalEntry, formatJournalTotal, JOURNAL_VERBOSE_HEADER } from '../../engine/journal/format-text.js';
 import type { JournalLine } from '../../engine/journal/line.js';
-import { readJournal, type JournalContents } from '../../engine/journal/read-journal.js';
-import { readRetainedPayload } from '../../engine/journal/retained-payloads.js';
-import { POLICY_FILE_NAMES } from '../../engine/load/search-places.js';
-import { resolveRoot, underRoot } from '../../engine/paths/root.js';
-import { checkPolicyFile } from '../../engine/validate/check-file.js';
+import { type JournalListing, listJournal } from '../../engine/journal/list-journal.js';
+import { loadAgentPolicy } from '../../engine/load/agent-policy.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { rootOf } from '../root-option.js';
 
 interface JournalOptions {
   verbose?: boolean;
@@ -27,23 +23,13 @@ interface JournalOptions {
   policy?: string;
 }
 
-/** The policy the agent on this root runs: /etc/telemetrics/telem.policy.* under the root, else telem's compiled default. */
-async function agentPolicyFile(root: string): Promise<string> {
-  for (const name of POLICY_FILE_NAMES) {
-    const candidate = underRoot(root, `/etc/telemetrics/${name}`);
-    if (await access(candidate).then(() => true, () => false)) return candidate;
-  }
-  // A telemetrics.conf cannot move the journal (upstream hard-codes it), so the defaults hold for it too.
-  return fileURLToPath(new URL('../../../policies/default.policy.yaml', import.meta.url));
-}
-
 function fail(message: string, exitCode: number): void {
   process.stderr.write(`telem journal: ${message}\n`);
   process.exitCode = exitCode;
 }
 
 async function loadPolicy(root: string, file: string | undefined): Promise<ResolvedPolicy | null> {
-  const checked = await checkPolicyFile({ file: file ?? (await agentPolicyFile(root)) });
+  const checked = await loadAgentPolicy({ policy: file, root });
   if (checked.policy) return checked.policy;
   if (checked.unreadable) fail(checked.diagnostics.map((d) => `${d.file ? `${d.file}: ` : ''}${d.message}`).join('\n'), EXIT_USAGE);
   else fail(`the policy has errors; cannot tell where the journal is\n${formatText(checked.diagnostics)}`, EXIT_INVALID);
@@ -60,8 +46,8 @@ export function journalCommand(): Command {
     .description(
       'List the journal: one line per record outcome (delivered, dropped, expired, rejected) at each destination, ' +
         'as upstream telem_journal printed it, with the outcome as a last column (outcome[:reason][@destination]). ' +
-        'The journal and retained payloads are found through the policy: --policy FILE, else /etc/telemetrics/telem.policy.* ' +
-        "under the root, else telem's default policy.\n\nExit status: 0 (also when nothing matches), 1 the policy has errors, " +
+        'The journal and retained payloads are found through the policy: --policy FILE, else the one "telem run" would ' +
+        "load under the root (/etc/telemetrics/telem.policy.*, then telemetrics.conf, then the defaults).\n\nExit status: 0 (also when nothing matches), 1 the policy has errors, " +
         '2 usage error or unreadable file.',
     )
     .option('-V, --verbose', 'print a header line and the number of records listed')
@@ -74,56 +60,47 @@ export function journalCommand(): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--policy <file>', 'policy that names the journal (used as given, not under the root)')
     .action(async (options: JournalOptions, command: Command) => {
-      const root = resolveRoot({ root: (command.optsWithGlobals() as { root?: string }).root });
+      const root = rootOf(command);
       const policy = await loadPolicy(root, options.policy);
       if (!policy) return;
-      const file = underRoot(root, policy.retention.journal);
-      const payloadDir = underRoot(root, policy.retention.payload_dir);
-
-      let contents: JournalContents;
+      let listing: JournalListing;
       try {
-        contents = await readJournal({ file, last: policy.retention.journal_entries });
+        listing = await listJournal({
+          root,
+          policy,
+          filter: { classification: options.classification, recordId: options.record_id, eventId: options.event_id, bootId: options.boot_id, outcome: options.outcome },
+          includePayloads: options.include_record,
+        });
       } catch (error) {
-        fail(`cannot read the journal ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, EXIT_USAGE);
+        if (!(error instanceof TelemError)) throw error;
+        fail(error.message, EXIT_USAGE);
         return;
       }
-      for (const problem of contents.problems) {
+      const { file, entries, payloads } = listing;
+      for (const problem of listing.problems) {
         process.stderr.write(`telem journal: warning: ${file}:${problem.line}: skipped a damaged line (${problem.message})\n`);
       }
 
-      const filter: JournalFilter = {
-        classification: options.classification,
-        recordId: options.record_id,
-        eventId: options.event_id,
-        bootId: options.boot_id,
-        outcome: options.outcome,
-      };
-      const entries = contents.entries.filter((entry) => matchesJournalFilter(entry, filter));
-      const payloads = options.include_record ? await Promise.all(entries.map((entry) => readRetainedPayload(payloadDir, entry.recordId))) : [];
-
       if (options.format === 'json') {
-        const listed = entries.map((entry, index) => entryJson(entry, options.include_record ? (payloads[index] ?? null) : undefined));
-        process.stdout.write(`${JSON.stringify({ journal: file, entries: listed, skipped: contents.problems }, null, 2)}\n`);
+        const listed = entries.map((entry, index) => entryJson(entry, payloads === null ? undefined : (payloads[index] ?? null)));
+        process.stdout.write(`${JSON.stringify({ journal: file, entries: listed, skipped: listing.problems }, null, 2)}\n`);
       } else {
         const out: (string | Buffer)[] = [];
         if (options.verbose) out.push(JOURNAL_VERBOSE_HEADER);
         entries.forEach((entry, index) => {
           out.push(formatJournalEntry(entry));
-          const payload = payloads[index];
+          const payload = payloads?.[index];
           if (payload) out.push(payload, payload.at(-1) === 0x0a ? '' : '\n');
         });
         if (options.verbose) out.push(formatJournalTotal(entries.length));
         process.stdout.write(Buffer.concat(out.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk))));
       }
 
-      // Only delivered records have their payload retained; a missing one is worth a note only for those.
-      const deliveredIndexes = entries.flatMap((entry, index) => (entry.outcome === 'delivered' || entry.outcome === null ? [index] : []));
-      const notRetained = options.include_record ? deliveredIndexes.filter((index) => payloads[index] === null).length : 0;
-      if (notRetained > 0) {
+      if (listing.notRetained > 0) {
         const hint = policy.retention.keep_payloads === 0 ? ' (retention.keep_payloads is 0)' : '';
-        process.stderr.write(`telem journal: ${notRetained} of ${deliveredIndexes.length} delivered records have no retained payload${hint}\n`);
+        process.stderr.write(`telem journal: ${listing.notRetained} of ${listing.delivered} delivered records have no retained payload${hint}\n`);
       }
-      if (contents.missing && options.format === 'text') process.stderr.write(`telem journal: nothing journaled yet (no ${file})\n`);
+      if (listing.missing && options.format === 'text') process.stderr.write(`telem journal: nothing journaled yet (no ${file})\n`);
       process.exitCode = EXIT_OK;
     });
 }

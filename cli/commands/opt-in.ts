@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { optIn, optInPath } from '../../engine/consent/opt-in.js';
 import { EXIT_INVALID, EXIT_OK } from '../exit-codes.js';
-import { rootOf } from '../probe-support.js';
+import { rootOf } from '../root-option.js';
 
 export async function runOptIn(root: string): Promise<number> {
   try {

@@ -13,7 +13,9 @@ import { formatHeaderLines } from '../../engine/record/header-lines.js';
 import { MAX_PAYLOAD_BYTES } from '../../engine/record/payload.js';
 import { RecordError } from '../../engine/record/problem.js';
 import { EXIT_INVALID, EXIT_OK } from '../exit-codes.js';
-import { type LimitedRead, readFileLimited, readStreamLimited, rootOf, sendFromCli } from '../probe-support.js';
+import { type LimitedRead, readFileLimited, readStreamLimited } from '../../engine/probe/read-limited.js';
+import { sendFromCli } from '../probe-support.js';
+import { rootOf } from '../root-option.js';
 import { packageVersion } from '../run-program.js';
 
 interface RecordOptions {

@@ -1,10 +1,10 @@
 /** `telem run`: the agent. */
 import { Command } from 'commander';
-import { formatText } from '../../engine/diagnostics/format-text.js';
+import { startRuntime } from '../../engine/agent/runtime.js';
 import { createLogger } from '../../engine/log/logger.js';
-import { PolicyError, startRuntime } from '../../engine/agent/runtime.js';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
-import { rootOf } from '../probe-support.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { reportError } from '../report-error.js';
+import { rootOf } from '../root-option.js';
 import { untilStopSignal } from '../stop-signal.js';
 
 export function runCommand(): Command {
@@ -33,18 +33,8 @@ export function runCommand(): Command {
       try {
         runtime = await startRuntime({ policy: options.policy, root: rootOf(command), logger, metrics: options.metrics, onIdle: () => idle() });
       } catch (error) {
-        if (error instanceof PolicyError) {
-          process.stderr.write(formatText(error.checked.diagnostics) || `${error.message}\n`);
-          process.exitCode = error.checked.unreadable ? EXIT_USAGE : EXIT_INVALID;
-          return;
-        }
-        // The machine, not the code, is at fault (a socket path that cannot be created, an address in use): say so plainly.
-        if (error instanceof Error && isEnvironmentProblem((error as NodeJS.ErrnoException).code)) {
-          process.stderr.write(`telem run: cannot start: ${error.message}\n`);
-          process.exitCode = EXIT_USAGE;
-          return;
-        }
-        throw error;
+        process.exitCode = reportError('telem run', error, () => 'cannot start: ');
+        return;
       }
       const started = runtime;
       process.on('SIGHUP', () => void started.reload());
@@ -52,9 +42,4 @@ export function runCommand(): Command {
       await started.stop();
       process.exitCode = EXIT_OK;
     });
-}
-
-/** errno codes (ENOTDIR, EADDRINUSE, …) and the runtime's own start refusals; Node's ERR_* codes are bugs. */
-function isEnvironmentProblem(code: string | undefined): boolean {
-  return code !== undefined && (/^E[A-Z]+$/.test(code) || code === 'socket-in-use' || code === 'metrics-address' || code === 'locked');
 }

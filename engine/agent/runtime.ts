@@ -12,9 +12,13 @@ import { readBootId } from '../journal/boot-id.js';
 import { openJournalWriter } from '../journal/journal-writer.js';
 import { type AgentPolicy, loadAgentPolicy } from '../load/agent-policy.js';
 import type { Logger } from '../log/logger.js';
+import { TelemError, asStartError } from '../errors/telem-error.js';
 import { underRoot } from '../paths/root.js';
 import { spoolLockFile, takeLock } from '../spool/dir-lock.js';
 import { Agent } from './agent.js';
+import { PLAN_SYMBOL, type PlanAction } from '../plan/action.js';
+import { diffPolicies } from '../plan/diff.js';
+import { appliedPolicyPath, writeAppliedPolicy } from './applied-policy.js';
 import { startMetricsServer } from './metrics-server.js';
 import { keepStatusFile, statusFilePath } from './status-file.js';
 import { type PolicyWatcher, watchPolicyFile } from './policy-watcher.js';
@@ -44,10 +48,10 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export class PolicyError extends Error {
-  constructor(readonly checked: AgentPolicy) {
-    super(`the policy ${checked.file ?? '(compiled defaults)'} cannot be used`);
-  }
+function policyError(checked: AgentPolicy): TelemError {
+  return new TelemError(checked.unreadable ? 'policy-unreadable' : 'policy-invalid', `the policy ${checked.file ?? '(compiled defaults)'} cannot be used`, {
+    diagnostics: checked.diagnostics,
+  });
 }
 
 /** SD_LISTEN_FDS_START: the first descriptor systemd passes. */
@@ -64,12 +68,21 @@ function summarize(diagnostics: readonly Diagnostic[]): { code: string; severity
   return diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, at: `${d.file ?? ''}${d.line === undefined ? '' : `:${d.line}:${d.column ?? 1}`}` }));
 }
 
+/** Starts the agent; every failure to start is a TelemError (see errors/codes.ts), anything else a bug. */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  try {
+    return await start(options);
+  } catch (error) {
+    throw asStartError(error);
+  }
+}
+
+async function start(options: RuntimeOptions): Promise<Runtime> {
   const { root, logger } = options;
   const env = options.env ?? process.env;
   const metricsAddress = options.metrics ? parseHostPort(options.metrics) : null;
   const initial = await loadAgentPolicy({ policy: options.policy, root });
-  if (!initial.policy) throw new PolicyError(initial);
+  if (!initial.policy) throw policyError(initial);
   let policy: ResolvedPolicy = initial.policy;
   if (initial.diagnostics.length > 0) logger.warn({ diagnostics: summarize(initial.diagnostics) }, 'policy has warnings');
 
@@ -136,6 +149,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   metricsUrl = metrics?.url ?? null;
 
+  function recordApplied(applied: ResolvedPolicy): void {
+    try {
+      writeAppliedPolicy(root, applied);
+    } catch (error) {
+      logger.warn({ err: error, file: appliedPolicyPath(root) }, 'cannot write the applied policy; telem plan --running will not see it');
+    }
+  }
+
   let reloading: Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> | null = null;
   const reload = (): Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> => {
     reloading ??= (async () => {
@@ -148,8 +169,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         if (JSON.stringify(next.policy.intake) !== JSON.stringify(policy.intake) || JSON.stringify(next.policy.spool) !== JSON.stringify(policy.spool)) {
           logger.warn('intake and spool settings take effect at the next start; routing, limits and destinations apply now');
         }
+        logPlan(logger, diffPolicies(policy, next.policy, { waiting: waitingByDestination(agent) }));
         policy = next.policy;
         agent.reload(policy);
+        recordApplied(policy);
         return { applied: true, diagnostics: next.diagnostics };
       } finally {
         reloading = null;
@@ -180,6 +203,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     onError: (error) => logger.warn({ err: error, file: statusFilePath(root) }, 'cannot write the status file; telem status will not see this agent'),
   });
 
+  recordApplied(policy);
   logger.info({ policy: policy.metadata.name, revision: policy.metadata.revision, from: initial.file ?? initial.origin, socket: intake.socketPath, metrics: metrics?.url ?? null }, 'agent ready');
 
   let stopping: Promise<void> | null = null;
@@ -205,8 +229,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 }
 
+function waitingByDestination(agent: Agent): Record<string, number> {
+  return Object.fromEntries(Object.entries(agent.status().destinations).map(([name, health]) => [name, health.queued + health.held + health.inFlight]));
+}
+
+/** One log line per action of a reload, a warning for those that lose records or let more leave. */
+function logPlan(logger: Logger, actions: readonly PlanAction[]): void {
+  for (const action of actions) {
+    const fields = { plan: action.kind, entity: action.entity, name: action.name, impact: action.impact, changed: action.changes.map((change) => change.path) };
+    const line = `reload: ${PLAN_SYMBOL[action.kind]} ${action.entity} ${action.name}${action.reason === '' ? '' : `: ${action.reason}`}`;
+    if (action.impact === 'neutral') logger.info(fields, line);
+    else logger.warn(fields, line);
+  }
+}
+
 function parseHostPort(text: string): { host: string; port: number } {
   const match = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(text);
-  if (!match) throw Object.assign(new Error(`--metrics expects HOST:PORT or PORT, got "${text}"`), { code: 'metrics-address' });
+  if (!match) throw new TelemError('metrics-address', `the metrics address must be HOST:PORT or PORT, got "${text}"`);
   return { host: match[1] || '127.0.0.1', port: Number(match[2]) };
 }

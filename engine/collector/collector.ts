@@ -1,6 +1,7 @@
 /** A running collector: store, HTTP listeners and retention schedule, started and stopped together. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TelemError, asStartError } from '../errors/telem-error.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type CollectorSettings, parseListen, purgePlan } from './config/settings.js';
 import { createCollectorServers } from './http/server.js';
@@ -30,8 +31,6 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-export class ListenSettingError extends Error {}
-
 interface Listen {
   /** The setting as written, for messages. */
   readonly setting: string;
@@ -41,16 +40,13 @@ interface Listen {
 
 function listenAddress(setting: string, name: string): Listen {
   const listen = parseListen(setting);
-  if (!listen) throw new ListenSettingError(`cannot listen on "${setting}"${name}: expected HOST:PORT such as 127.0.0.1:8080`);
+  if (!listen) throw new TelemError('listen-address', `cannot listen on "${setting}"${name}: expected HOST:PORT such as 127.0.0.1:8080`);
   return { setting, ...listen };
 }
 
-/** The errno error (EADDRINUSE, EACCES) a listener failed with, naming the address it was given. */
-export type ListenError = NodeJS.ErrnoException & { readonly listen: string };
-
 function listenOn(server: Server, listen: Listen): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const failed = (error: Error) => reject(Object.assign(error, { listen: listen.setting }));
+    const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, listen.setting));
     server.once('error', failed);
     server.listen(listen.port, listen.host, () => {
       server.off('error', failed);
@@ -70,7 +66,23 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** A listener's failure, naming the address as it was given. */
+function listenError(error: NodeJS.ErrnoException, setting: string): unknown {
+  if (error.code === 'EADDRINUSE') return new TelemError('address-in-use', `cannot listen on ${setting}: the address is in use`, { cause: error });
+  if (error.code === 'EACCES') return new TelemError('address-denied', `cannot listen on ${setting}: permission denied`, { cause: error });
+  return error;
+}
+
+/** Starts the collector; every failure to start is a TelemError (see errors/codes.ts), anything else a bug. */
 export async function startCollector(options: StartCollectorOptions): Promise<RunningCollector> {
+  try {
+    return await start(options);
+  } catch (error) {
+    throw asStartError(error);
+  }
+}
+
+async function start(options: StartCollectorOptions): Promise<RunningCollector> {
   const logger = options.logger ?? silentLogger;
   const { settings } = options;
   const listen = listenAddress(settings.listen, '');

@@ -3,14 +3,18 @@
  * library never prints or exits; formatters render diagnostics and the CLI picks exit codes.
  */
 
+import type { DiagnosticCode } from './codes.js';
+
+export type { DiagnosticCode } from './codes.js';
+
 export type Severity = 'error' | 'warning';
 
 /** A key path into a policy document, such as ["routes", 0, "to", 1]. */
 export type KeyPath = readonly (string | number)[];
 
 export interface Diagnostic {
-  /** Stable identifier, such as "unknown-destination"; safe to match on in scripts. */
-  readonly code: string;
+  /** Stable identifier, such as "unknown-destination"; safe to match on in scripts (see codes.ts). */
+  readonly code: DiagnosticCode;
   readonly severity: Severity;
   readonly message: string;
   readonly path: KeyPath;

@@ -2,6 +2,7 @@
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { TelemError } from '../errors/telem-error.js';
 
 /** True when a process accepts connections on the socket (the connection is closed at once). */
 export function isListening(socketPath: string): Promise<boolean> {
@@ -15,10 +16,6 @@ export function isListening(socketPath: string): Promise<boolean> {
   });
 }
 
-export class SocketInUseError extends Error {
-  readonly code = 'socket-in-use';
-}
-
 export async function prepareSocketPath(socketPath: string): Promise<void> {
   await mkdir(path.dirname(socketPath), { recursive: true });
   let info;
@@ -28,7 +25,7 @@ export async function prepareSocketPath(socketPath: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  if (!info.isSocket()) throw new SocketInUseError(`${socketPath} exists and is not a socket; refusing to replace it`);
-  if (await isListening(socketPath)) throw new SocketInUseError(`another process is already listening on ${socketPath}`);
+  if (!info.isSocket()) throw new TelemError('socket-in-use', `${socketPath} exists and is not a socket; refusing to replace it`);
+  if (await isListening(socketPath)) throw new TelemError('socket-in-use', `another process is already listening on ${socketPath}`);
   await unlink(socketPath);
 }

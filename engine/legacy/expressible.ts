@@ -5,7 +5,7 @@
  */
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { formatDuration, formatSize } from '../../schemas/units.js';
-import { type Diagnostic, type KeyPath, formatKeyPath } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, type DiagnosticCode, type KeyPath, formatKeyPath } from '../diagnostics/diagnostic.js';
 
 /** Parts of a resolved policy that are bookkeeping, not behaviour. */
 const IGNORED = new Set(['metadata', 'source', 'routeNames', '$schema']);
@@ -76,7 +76,7 @@ function label(path: KeyPath, value: unknown): string {
  * the policy keeps back, or speak a protocol its server refuses. They are errors unless forced.
  * "*" stands for any destination name.
  */
-const UNSAFE: readonly { readonly path: KeyPath; readonly code: string; readonly consequence: string }[] = [
+const UNSAFE: readonly { readonly path: KeyPath; readonly code: DiagnosticCode; readonly consequence: string }[] = [
   { path: ['collection', 'redact'], code: 'conf-drops-redaction', consequence: 'the converted file would send payloads unredacted' },
   { path: ['collection', 'deny'], code: 'conf-drops-deny', consequence: 'the converted file would send the records the policy denies' },
   { path: ['collection', 'allow'], code: 'conf-drops-allow', consequence: 'the converted file would send records the policy does not allow' },

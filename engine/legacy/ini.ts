@@ -5,6 +5,7 @@
  * case-sensitive names, the last duplicate wins. Upstream stops at the first bad line and refuses
  * the whole file; this parser reports every bad line with its position and keeps going.
  */
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 
 export interface IniEntry {
   readonly key: string;
@@ -25,7 +26,7 @@ export interface IniSection {
 }
 
 export interface IniProblem {
-  readonly code: string;
+  readonly code: DiagnosticCode;
   readonly severity: 'error' | 'warning';
   readonly message: string;
   readonly line: number;

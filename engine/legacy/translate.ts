@@ -3,7 +3,7 @@
  * points a policy key path back at the line of the key it came from.
  */
 import type { PolicyInput } from '../../schemas/policy.js';
-import { type Diagnostic, type KeyPath, type Severity, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, type DiagnosticCode, type KeyPath, type Severity, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import type { Position } from '../source/policy-source.js';
 import { type IniDocument, type IniEntry, parseIni } from './ini.js';
@@ -16,7 +16,7 @@ const SETTINGS_SECTION = 'settings';
 
 /** A choice the translation made that is no problem but worth saying, such as the protocol taken from a URL. */
 export interface TranslationNote {
-  readonly code: string;
+  readonly code: DiagnosticCode;
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
@@ -133,10 +133,10 @@ export function translateConf(options: { file: string | null; text: string }): T
   const notes: TranslationNote[] = [];
   const reportFor: ReportFor = (key) => {
     const entry = entries.get(key);
-    const push = (severity: Severity) => (code: string, message: string, hint?: string) => {
+    const push = (severity: Severity) => (code: DiagnosticCode, message: string, hint?: string) => {
       diagnostics.push({ code, severity, message, path: LEGACY_KEYS[key].policy[0] ?? [], ...at(entry?.line, entry?.valueColumn), ...(hint ? { hint } : {}) });
     };
-    const note = (code: string, message: string) => notes.push({ code, message, ...at(entry?.line, entry?.valueColumn) });
+    const note = (code: DiagnosticCode, message: string) => notes.push({ code, message, ...at(entry?.line, entry?.valueColumn) });
     return { warn: push('warning'), error: push('error'), note };
   };
   const settings = readSettings(entries, reportFor);

@@ -9,12 +9,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, DiagnosticCode } from '../diagnostics/diagnostic.js';
 import { looksLikeTelemetricsConf, telemetricsConfSource } from '../legacy/conf-source.js';
 import { POLICY_SEARCH_PLACES } from './search-places.js';
 import type { PolicySource, SourceFormat } from '../source/policy-source.js';
 import { type ParsedText, parseWithPositions } from './yaml-source.js';
-import { MissingPackageError, importOptional } from './optional-package.js';
+import { TelemError } from '../errors/telem-error.js';
+import { importOptional } from './optional-package.js';
 
 export interface LoadOptions {
   /** An explicit policy file; when absent, `cwd` is searched. */
@@ -57,7 +58,7 @@ const loadJavaScript: Loader = async (filepath, content) => {
   return module;
 };
 
-function problem(code: string, message: string, file?: string, hint?: string): Diagnostic {
+function problem(code: DiagnosticCode, message: string, file?: string, hint?: string): Diagnostic {
   return { code, severity: 'error', message, path: [], ...(file ? { file } : {}), ...(hint ? { hint } : {}) };
 }
 
@@ -101,9 +102,13 @@ export async function loadPolicySource(options: LoadOptions = {}): Promise<LoadR
   try {
     if (options.file !== undefined) {
       const absolute = path.resolve(cwd, options.file);
-      const content = await readFile(absolute, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw Object.assign(new Error(error.code === 'ENOENT' ? 'no such file' : describeFailure(error)), { code: error.code });
-      });
+      let content: string;
+      try {
+        content = await readFile(absolute, 'utf8');
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeFailure(error);
+        return { source: null, diagnostics: [problem('file-unreadable', `cannot read policy file: ${reason}`, shown)] };
+      }
       if (looksLikeTelemetricsConf(absolute, content)) {
         return { source: telemetricsConfSource({ file: options.file, text: content }), diagnostics: [] };
       }
@@ -116,7 +121,7 @@ export async function loadPolicySource(options: LoadOptions = {}): Promise<LoadR
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
       return { source: null, diagnostics: [problem('file-unreadable', `cannot read policy file: ${describeFailure(error)}`, shown)] };
     }
-    if (error instanceof MissingPackageError) {
+    if (error instanceof TelemError && error.code === 'package-missing') {
       return { source: null, diagnostics: [problem('loader-missing', error.message, shown, 'or write the policy as YAML or JSON, which need nothing more')] };
     }
     return { source: null, diagnostics: [problem('load-failed', `the policy module failed to load: ${describeFailure(error)}`, shown)] };

@@ -71,7 +71,7 @@ export function setEventId(record: ProbeRecord, eventId: string): ProbeRecord {
 
 /** Why a CFG path would be refused (not absolute, not an existing regular file), or null. */
 export async function checkConfigFile(file: string): Promise<RecordProblem | null> {
-  const invalid = { code: 'config-path', message: 'Configuration file path not valid' };
+  const invalid: RecordProblem = { code: 'config-path', message: 'Configuration file path not valid' };
   if (!path.isAbsolute(file)) return invalid;
   const info = await stat(file).catch(() => null);
   return info?.isFile() ? null : invalid;

@@ -9,11 +9,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { TelemError } from '../errors/telem-error.js';
 import { describeLockHolder, type FileLock, tryLockFile } from '../native/file-lock.js';
-
-export class LockedError extends Error {
-  readonly code = 'locked';
-}
 
 export interface HeldLock {
   readonly file: string;
@@ -26,7 +23,7 @@ const held = new Map<string, { lock: FileLock | null; unlockedReason: string | n
 
 /**
  * Takes the lock file `file` for `what` (e.g. "the spool /var/spool/telemetry"), creating its
- * directory when needed. Throws LockedError naming the holder when another process holds it.
+ * directory when needed. Throws a TelemError (locked) naming the holder when another process holds it.
  */
 export function takeLock(file: string, what: string): HeldLock {
   const key = path.resolve(file);
@@ -43,7 +40,7 @@ export function takeLock(file: string, what: string): HeldLock {
       lock = null;
       unlockedReason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     }
-    if (lock === null && unlockedReason === null) throw new LockedError(`${what} is in use by another telem process (${describeLockHolder(key)})`);
+    if (lock === null && unlockedReason === null) throw new TelemError('locked', `${what} is in use by another telem process (${describeLockHolder(key)})`);
     entry = { lock, unlockedReason, count: 0 };
     held.set(key, entry);
   }

@@ -63,9 +63,7 @@ export async function recoverSegments(dir: string): Promise<RecoveredSegments> {
     discardedBytes += decoded.discardedBytes;
     const settled = readSettlements(ackPath(segment));
     for (const { entry, size } of decoded.entries) {
-      const pending = entry.routes
-        .flatMap((target) => target.to.map((destination) => targetKey(target.route, destination)))
-        .filter((key) => !settled.has(`${entry.id}\u0000${key}`));
+      const pending = entry.routes.flatMap((target) => target.to.map((destination) => targetKey(target.route, destination))).filter((key) => !settled.has(`${entry.id}\u0000${key}`));
       if (pending.length === 0) continue;
       entries.push({ entry, pending });
       owners.push({ id: entry.id, segment, size, pending });

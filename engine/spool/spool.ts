@@ -90,7 +90,7 @@ export class Spool {
     this.#nextSeq = nextSeq;
   }
 
-  /** Throws LockedError, before reading or changing anything, when another process has the directory open as its spool. */
+  /** Throws a TelemError (locked), before reading or changing anything, when another process has the directory open as its spool. */
   static async open(options: SpoolOptions): Promise<{ spool: Spool; recovery: SpoolRecovery }> {
     const lock = takeLock(spoolLockFile(options.dir), `the spool ${options.dir}`);
     try {

@@ -1,6 +1,6 @@
 /** Turns zod issues into diagnostics whose messages read well to operators. */
 import type { z } from 'zod';
-import type { Diagnostic, KeyPath } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, DiagnosticCode, KeyPath } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import { knownKeysAt } from './schema-keys.js';
 
@@ -57,7 +57,7 @@ export function issueMessage(issue: RawIssue): string {
   }
 }
 
-const CODES: Partial<Record<Issue['code'], string>> = {
+const CODES: Partial<Record<Issue['code'], DiagnosticCode>> = {
   invalid_type: 'schema-invalid-type',
   too_small: 'schema-out-of-range',
   too_big: 'schema-out-of-range',

@@ -74,7 +74,10 @@ test('client registry: a reload keeps unchanged clients and limiters, replaces c
   assert.equal(first.destinations.has('archive'), true, 'an installed state never changes');
 
   await clients.close();
-  assert.deepEqual(made.map((client) => client.closed), [true, true, true]);
+  assert.deepEqual(
+    made.map((client) => client.closed),
+    [true, true, true],
+  );
 });
 
 test('client registry: a route that loses its limit has none in the next state', () => {

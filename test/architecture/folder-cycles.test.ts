@@ -9,9 +9,9 @@ import { fromRoot } from '../helpers/paths.js';
 import { describeCycle, folderCycles, folderGraph, relativeImports, typescriptFiles } from './folder-graph.js';
 
 /**
- * Files left at an old path only because cli/ still imports it (cli/ is being reworked on another
- * branch); each only re-exports from its new place, which points back. When cli/ imports the new
- * path, delete the file and its entry here.
+ * Files left at an old path only because cli/ still imports it (the change that moved them left
+ * cli/ alone); each only re-exports from its new place, which points back. When cli/ imports the
+ * new path, delete the file and its entry here.
  */
 const CLI_COMPAT_RE_EXPORTS = new Set(['engine/validate/check-file.ts']);
 
@@ -33,7 +33,10 @@ test('architecture: the files exempted for cli/ still exist and only re-export',
   for (const file of CLI_COMPAT_RE_EXPORTS) {
     const text = sources.get(file);
     assert.ok(text !== undefined, `${file} is gone: remove it from CLI_COMPAT_RE_EXPORTS`);
-    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '').trim();
+    const code = text
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '')
+      .trim();
     assert.match(code, /^(export\s[^;]*\bfrom\s*'[^']+';\s*)+$/, `${file} must hold nothing but re-exports`);
   }
 });

@@ -164,3 +164,12 @@ test('telem journal: an unreadable journal is a clear error, not a crash (exit 2
   assert.equal(result.stdout, '');
   assert.equal(result.stderr, `telem journal: cannot read the journal ${root}/var/log/telem: EISDIR\n`);
 });
+
+test('telem journal: finds its policy as telem run does, telemetrics.conf included: a conf the agent would refuse is reported, not passed over for the defaults', async (t) => {
+  const root = await tempDir(t);
+  await mkdir(path.join(root, 'etc/telemetrics'), { recursive: true });
+  await writeFile(path.join(root, 'etc/telemetrics/telemetrics.conf'), '[settings]\nspool_max_size=0\n');
+  const result = await runCli(['--root', root, 'journal'], { env: UTC });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^telem journal: the policy has errors; cannot tell where the journal is\n.*telemetrics\.conf:2:.*\(legacy-spool-size-zero\)/s);
+});

@@ -5,6 +5,7 @@
  * last one died.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startAgent, writePolicy } from '../helpers/agent-process.js';
@@ -28,7 +29,7 @@ routes: [{ name: all, to: [central] }]
 
 interface Report {
   agent: { state: string; running: boolean; pid: number };
-  policy: { name: string; revision: number; source: string };
+  policy: { name: string; revision: number; source: string; sha256: string };
   spool: { records: number };
   destinations: Record<string, { state: string; failingSince: string | null; nextRetryAt: string | null; queued: number; inFlight: number; lastError: { status: number } | null }>;
 }
@@ -50,7 +51,8 @@ test('telem status: names the policy the agent was started with (--policy FILE) 
   }
   assert.ok(report);
   assert.deepEqual([report.agent.state, report.agent.pid], ['running', agent.child.pid]);
-  assert.deepEqual(report.policy, { name: 'fleet-east', revision: 12, source: file });
+  const applied = JSON.parse(await readFile(path.join(root, 'run/telem/agent-policy.json'), 'utf8')) as { sha256: string };
+  assert.deepEqual(report.policy, { name: 'fleet-east', revision: 12, source: file, sha256: applied.sha256 });
   const central = report.destinations.central;
   assert.equal(central?.state, 'failing');
   assert.equal(central?.lastError?.status, 503);
@@ -59,7 +61,7 @@ test('telem status: names the policy the agent was started with (--policy FILE) 
 
   const text = (await runCli(['--root', root, 'status'])).stdout;
   assert.match(text, new RegExp(`^agent: +running \\(pid ${agent.child.pid}, since \\S+\\), listening on ${agent.socketPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
-  assert.match(text, new RegExp(`^policy: +fleet-east revision 12, from ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+  assert.match(text, new RegExp(`^policy: +fleet-east revision 12, from ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(sha256 ${applied.sha256.slice(0, 12)}\\)$`, 'm'));
   assert.match(text, /^spool: +3 records, \d+B of 5MiB \(.*var\/spool\/telemetry\)$/m);
   assert.match(text, /^destination central: failing since \S+ \(HTTP 503 "down for maintenance"\); next retry \S+ \(in \d+s\); 3 waiting; no success yet$/m);
 

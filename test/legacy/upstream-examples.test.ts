@@ -124,7 +124,7 @@ test('compiled defaults: converting them gives the settings of policies/default.
   assert.deepEqual(converted.retention, shipped.retention);
   assert.deepEqual(converted.routes.map(({ match, rate_limit }) => ({ match, rate_limit })), shipped.routes.map(({ match, rate_limit }) => ({ match, rate_limit })));
   const { name: _converted, ...convertedDestination } = converted.destinations.collector ?? {};
-  const { name: _shipped, ...shippedDestination } = shipped.destinations.clr ?? {};
+  const { name: _shipped, ...shippedDestination } = shipped.destinations.collector ?? {};
   assert.deepEqual(convertedDestination, shippedDestination);
 });
 

@@ -41,7 +41,7 @@ test('shipped policies: YAML ones point the YAML language server at the schema',
 test('default policy: reproduces upstream compiled defaults (reference §D.3)', async () => {
   const { policy } = await checkPolicyFile({ file: 'policies/default.policy.yaml', cwd: repoRoot });
   assert.ok(policy);
-  const clr = policy.destinations.clr;
+  const clr = policy.destinations.collector;
   assert.ok(clr?.type === 'http');
   assert.equal(clr.url, 'https://clr.telemetry.intel.com/v3/collector');
   assert.equal(clr.tid, '6907c830-eed9-4ce9-81ae-76daf8d88f0f');

@@ -5,13 +5,17 @@
  *   GET /api/records/<id>   one record
  *   GET /api/stats          counts by classification, severity, build, machines, over time
  *   GET /api/crashes        crash records (classification "any/crash/any" by default) grouped by their first backtrace frame
+ *   GET /api/fields         the fields of a record, the columns of a list and the filters above (fields.ts),
+ *                           from which the web UI builds its table and filter form
  */
 import type { ServerResponse } from 'node:http';
 import { recordJson } from '../record/record.js';
 import { HttpError, sendJson } from '../reply/reply.js';
 import { QueryError } from '../storage/query-error.js';
 import type { RecordStore } from '../storage/store.js';
+import type { CrashesAnswer, RecordsPage } from './answers.js';
 import { csvHeader, csvRow } from './csv.js';
+import { FIELDS_ANSWER } from '../record/fields.js';
 import {
   FILTER_PARAMETERS,
   checkKnown,
@@ -52,7 +56,7 @@ export async function recordsEndpoint(context: QueryContext, params: URLSearchPa
     const limit = parseLimit(params, DEFAULT_PAGE, PAGE_LIMIT) as number;
     const records = await read(context.store.list({ filter, limit, ...(beforeId === undefined ? {} : { beforeId }) }));
     const last = records.at(-1);
-    sendJson(res, 200, { records: records.map(recordJson), next_cursor: records.length === limit && last ? encodeCursor(last.id) : null });
+    sendJson(res, 200, { records: records.map(recordJson), next_cursor: records.length === limit && last ? encodeCursor(last.id) : null } satisfies RecordsPage);
     return;
   }
 
@@ -116,5 +120,10 @@ export async function crashesEndpoint(context: QueryContext, params: URLSearchPa
   const filter = parseFilter(params, context.now());
   const limit = parseLimit(params, 100, PAGE_LIMIT) as number;
   const groups = await read(context.store.crashes({ ...filter, classification: filter.classification ?? [CRASH_CLASSIFICATION] }, limit));
-  sendJson(res, 200, { classification: filter.classification ?? [CRASH_CLASSIFICATION], groups });
+  sendJson(res, 200, { classification: filter.classification ?? [CRASH_CLASSIFICATION], groups } satisfies CrashesAnswer);
+}
+
+export function fieldsEndpoint(params: URLSearchParams, res: ServerResponse): void {
+  checkKnown(params, []);
+  sendJson(res, 200, FIELDS_ANSWER);
 }

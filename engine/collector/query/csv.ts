@@ -1,8 +1,9 @@
 /** CSV export (RFC 4180): a header row of field names, values quoted when they need it. */
-import { RECORD_HEADERS } from '../../record/fields.js';
 import type { RecordJson } from '../record/record.js';
+import { RECORD_FIELDS } from '../record/fields.js';
 
-export const CSV_COLUMNS = ['id', 'received_at', 'tenant', 'protocol', 'external', ...RECORD_HEADERS, 'first_frame', 'payload'] as const;
+/** Every field, in the order GET /api/fields lists them. */
+export const CSV_COLUMNS = RECORD_FIELDS;
 
 function csvValue(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);

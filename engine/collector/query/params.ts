@@ -7,9 +7,10 @@ import { CLASSIFICATION_GLOB_PATTERN } from '../../../schemas/classification.js'
 import { parseDuration } from '../../../schemas/units.js';
 import { HttpError } from '../reply/reply.js';
 import type { RecordFilter } from '../storage/store.js';
+import { SEVERITIES, TEXT_FILTERS } from '../record/fields.js';
 
-const TEXT_FILTERS = ['machine_id', 'build', 'system_name', 'event_id', 'first_frame'] as const;
-export const FILTER_PARAMETERS = ['classification', 'severity', ...TEXT_FILTERS, 'since', 'until'] as const;
+/** The filters' names and kinds are in fields.ts, which GET /api/fields serves. */
+export { FILTER_PARAMETERS } from '../record/fields.js';
 
 const classificationPattern = new RegExp(CLASSIFICATION_GLOB_PATTERN);
 
@@ -28,7 +29,9 @@ function invalid(message: string): HttpError {
 /** Refuses parameters outside `known`, and values no database column can hold. */
 export function checkKnown(params: URLSearchParams, known: readonly string[]): void {
   for (const [name, value] of params) {
-    if (!known.includes(name)) throw invalid(`unknown query parameter "${name}"; known parameters: ${known.join(', ')}`);
+    if (!known.includes(name)) {
+      throw invalid(`unknown query parameter "${name}"; ${known.length ? `known parameters: ${known.join(', ')}` : 'this endpoint takes none'}`);
+    }
     if (value.includes('\0')) throw invalid(`${name} contains a NUL character`);
   }
 }
@@ -49,11 +52,15 @@ export function parseTime(name: string, text: string, now: number): number {
   return parsed;
 }
 
+const SEVERITY_VALUES = SEVERITIES.map((severity) => String(severity.value));
+
 function severities(values: string[]): number[] {
   const parsed = values
     .flatMap((value) => value.split(','))
     .map((value) => {
-      if (!/^[1-4]$/.test(value.trim())) throw invalid('severity should be a number from 1 to 4 (several: severity=3,4)');
+      if (!SEVERITY_VALUES.includes(value.trim())) {
+        throw invalid(`severity should be a number from ${SEVERITY_VALUES[0]} to ${SEVERITY_VALUES.at(-1)} (several: severity=3,4)`);
+      }
       return Number(value);
     });
   return [...new Set(parsed)];

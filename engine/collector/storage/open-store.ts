@@ -1,7 +1,8 @@
 /** Opens the store a database setting names: "sqlite:PATH" or a postgres:// URL. */
 import { underRoot } from '../../paths/root.js';
-import { LockedError, takeLock } from '../../spool/dir-lock.js';
-import { MissingPackageError, importOptional } from '../../load/optional-package.js';
+import { TelemError } from '../../errors/telem-error.js';
+import { takeLock } from '../../spool/dir-lock.js';
+import { importOptional } from '../../load/optional-package.js';
 import type { RecordStore } from './store.js';
 
 export interface OpenStoreOptions {
@@ -23,8 +24,6 @@ export interface OpenedStore {
   readonly description: string;
 }
 
-export class DatabaseSettingError extends Error {}
-
 /** The database setting without its password, for messages and logs. */
 export function describeDatabase(database: string): string {
   if (!/^postgres(?:ql)?:\/\//.test(database)) return database;
@@ -41,16 +40,10 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   const { database } = options;
   if (database.startsWith('sqlite:')) {
     const file = database.slice('sqlite:'.length);
-    if (file === '') throw new DatabaseSettingError('"sqlite:" needs a file path, such as sqlite:/var/lib/telem/collector.db');
+    if (file === '') throw new TelemError('database-setting', '"sqlite:" needs a file path, such as sqlite:/var/lib/telem/collector.db');
     const resolved = file === ':memory:' ? file : underRoot(options.root ?? '/', file);
     // One collector per SQLite file: a second one would share its writes without sharing its batching.
-    let lock;
-    try {
-      lock = resolved === ':memory:' ? null : takeLock(`${resolved}.lock`, `the database sqlite:${resolved}`);
-    } catch (error) {
-      if (error instanceof LockedError) throw new DatabaseSettingError(error.message);
-      throw error;
-    }
+    const lock = resolved === ':memory:' ? null : takeLock(`${resolved}.lock`, `the database sqlite:${resolved}`);
     try {
       const { openSqliteStore } = await importOptional('better-sqlite3', 'a sqlite: database', () => import('./sqlite-store.js'));
       const opened = await openSqliteStore(resolved, options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs });
@@ -64,8 +57,8 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       return { store, writers: 1, description: `sqlite:${resolved}` };
     } catch (error) {
       lock?.release();
-      if (error instanceof MissingPackageError) throw new DatabaseSettingError(error.message);
-      throw new DatabaseSettingError(`cannot open sqlite:${resolved}: ${(error as Error).message}`);
+      if (error instanceof TelemError) throw error;
+      throw new TelemError('database-unavailable', `cannot open sqlite:${resolved}: ${(error as Error).message}`, { cause: error });
     }
   }
   if (/^postgres(?:ql)?:\/\//.test(database)) {
@@ -78,9 +71,9 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       });
       return { store, writers: POSTGRES_POOL_SIZE, description: describeDatabase(database) };
     } catch (error) {
-      if (error instanceof MissingPackageError) throw new DatabaseSettingError(error.message);
-      throw new DatabaseSettingError(`cannot open ${describeDatabase(database)}: ${(error as Error).message}`);
+      if (error instanceof TelemError) throw error;
+      throw new TelemError('database-unavailable', `cannot open ${describeDatabase(database)}: ${(error as Error).message}`, { cause: error });
     }
   }
-  throw new DatabaseSettingError(`unknown database "${database}": expected "sqlite:PATH" or a "postgres://" URL`);
+  throw new TelemError('database-setting', `unknown database "${database}": expected "sqlite:PATH" or a "postgres://" URL`);
 }

@@ -1,6 +1,7 @@
 /** RecordFilter → SQL conditions with "?" parameters, shared by both backends. */
 import type { Dialect } from './dialect.js';
 import { globCondition } from './glob-condition.js';
+import { EXACT_FILTERS } from '../record/fields.js';
 import type { RecordFilter } from './store.js';
 
 export interface SqlFragment {
@@ -8,7 +9,8 @@ export interface SqlFragment {
   readonly params: unknown[];
 }
 
-const EXACT_COLUMNS = ['severity', 'machine_id', 'build', 'system_name', 'event_id', 'first_frame'] as const;
+/** The filters that compare their field with values (each is named like its column). */
+const EXACT_COLUMNS = EXACT_FILTERS;
 
 function anyOf(column: string, values: readonly unknown[], params: unknown[]): string {
   params.push(...values);

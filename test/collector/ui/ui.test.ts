@@ -1,13 +1,28 @@
 /**
  * The web UI in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core):
  * a record POSTed the way the agent delivers it appears in the live list within two seconds,
- * its detail shows every header and the payload, and the charts and crash views render.
+ * its detail shows every header and the payload, and the charts and crash views render. The filter
+ * form, the list's columns and the detail's fields are the ones GET /api/fields describes.
  * Screenshots are written to dist/test-artifacts/ (or $TELEM_TEST_ARTIFACTS).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { postV2, postV3, startTestCollector, v2Headers, v3Body } from '../collector-helpers.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Page } from 'playwright-core';
+import type { FieldsAnswer } from '../../../engine/collector/query/answers.js';
+import { getJson, postV2, postV3, startTestCollector, v2Headers, v3Body } from '../collector-helpers.js';
 import { BROWSER_SKIP, artifactPath, openPage } from './browser.js';
+
+/**
+ * Waits until the record list has `count` rows. (page.waitForFunction with a string evaluates it with
+ * eval once it has to poll, which the page's Content-Security-Policy forbids.)
+ */
+async function listHas(page: Page, count: number): Promise<void> {
+  const rows = page.locator('#record-table tbody tr');
+  for (const deadline = Date.now() + 10_000; (await rows.count()) !== count; await sleep(50)) {
+    if (Date.now() > deadline) assert.fail(`the list has ${await rows.count()} rows, not ${count}`);
+  }
+}
 
 test('web UI: a delivered record appears in the live list within two seconds and opens to its full detail', { skip: BROWSER_SKIP, timeout: 60_000 }, async (t) => {
   const collector = await startTestCollector(t);
@@ -17,6 +32,12 @@ test('web UI: a delivered record appears in the live list within two seconds and
   await page.goto(collector.url);
   await page.locator('#record-table tbody tr').first().waitFor();
   assert.equal(await page.locator('#record-table tbody tr').count(), 1);
+
+  // The filter form and the list's headings are the ones GET /api/fields lists (index.html names none).
+  const described = (await getJson<FieldsAnswer>(collector, '/api/fields')).body;
+  const controls = await page.locator('#filters [name]:not([name="live"])').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('name')));
+  assert.deepEqual(controls, described.filters.map((filter) => filter.name));
+  assert.deepEqual(await page.locator('#record-table thead th').allInnerTexts(), described.columns.map((column) => column.label));
 
   const sentAt = Date.now();
   const delivered = await postV3(collector, v3Body({ classification: 'org.example/ui/visible', severity: '3' }, 'seen in the browser\n'));
@@ -32,6 +53,10 @@ test('web UI: a delivered record appears in the live list within two seconds and
   await page.locator('#detail').waitFor({ state: 'visible' });
   assert.equal(await page.locator('#detail pre.payload').innerText(), 'seen in the browser\n');
   const detail = await page.locator('#detail-fields').innerText();
+  assert.deepEqual(
+    await page.locator('#detail-fields dt').allInnerTexts(),
+    described.fields.map((field) => field.name).filter((name) => name !== 'payload'),
+  );
   for (const text of ['classification', 'org.example/ui/visible', 'machine_id', '66c196ce4222dd761470da5e7e35f6f1', 'cpu_model', 'kernel_version', '6.5.7-1355.native', 'event_id']) {
     assert.ok(detail.includes(text), `detail shows ${text}`);
   }
@@ -41,9 +66,18 @@ test('web UI: a delivered record appears in the live list within two seconds and
   // Filters narrow the list (and the URL keeps them).
   await page.fill('input[name="classification"]', 'org.clearlinux/*');
   await page.click('#filters button[type="submit"]');
-  await page.waitForFunction('document.querySelectorAll("#record-table tbody tr").length === 1');
+  await listHas(page, 1);
   assert.match(page.url(), /classification=org\.clearlinux%2F\*/);
   await page.click('#filters button[type="reset"]');
+  await listHas(page, 2);
+  // until, a filter the page had no control for before it came from GET /api/fields, narrows the list too.
+  await page.selectOption('select[name="until"]', '15m');
+  await page.click('#filters button[type="submit"]');
+  await page.locator('#empty').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#record-table tbody tr').count(), 0);
+  assert.match(page.url(), /until=15m/);
+  await page.click('#filters button[type="reset"]');
+  await listHas(page, 2);
 
   // Crash view: crash records grouped by their first frame.
   const crash = 'Process: /usr/bin/x\nPID: 1\nSignal: 11\n\nBacktrace (TID 1):\n#0 boom() - [/usr/lib64/libx.so] - x.c:1\n#1 main() - [/usr/bin/x]\n';
@@ -55,13 +89,24 @@ test('web UI: a delivered record appears in the live list within two seconds and
   assert.match(await group.innerText(), /boom\(\) - \[\/usr\/lib64\/libx\.so\]\s+2\s+2/);
   await page.screenshot({ path: artifactPath('collector-ui-crashes.png'), fullPage: true });
   await group.click();
-  await page.waitForFunction('document.querySelectorAll("#record-table tbody tr").length === 2');
+  await listHas(page, 2);
 
   // Charts draw from /api/stats.
   await page.click('nav button[data-tab="charts"]');
   await page.locator('#chart-severity svg rect').first().waitFor();
   assert.ok((await page.locator('#chart-population svg rect').count()) >= 1);
   await page.screenshot({ path: artifactPath('collector-ui-charts.png'), fullPage: true });
+
+  // The page shows what GET /api/fields says: given one more column, the list has it.
+  await page.route('**/api/fields', async (route) => {
+    const response = await route.fetch();
+    const answer = (await response.json()) as FieldsAnswer;
+    await route.fulfill({ response, json: { ...answer, columns: [...answer.columns, { field: 'kernel_version', label: 'kernel' }] } });
+  });
+  await page.goto(collector.url);
+  await page.locator('#record-table tbody tr').first().waitFor();
+  assert.equal(await page.locator('#record-table thead th').last().innerText(), 'kernel');
+  assert.equal(await page.locator('#record-table tbody tr').first().locator('td').last().innerText(), '6.5.7-1355.native');
 
   assert.deepEqual(problems, [], 'no script errors or CSP violations');
 });

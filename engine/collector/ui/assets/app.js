@@ -1,81 +1,180 @@
+// @ts-check
 // The collector's web UI: plain DOM and SVG over the query API (/api/records, /api/stats,
-// /api/crashes). Record data is only ever inserted as text, never as HTML.
+// /api/crashes). Record data is only ever inserted as text, never as HTML. The record's fields,
+// the table's columns and the filter form come from GET /api/fields, the server's own lists.
+// Type-checked from its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are
+// the server's own.
 
-const $ = (selector) => document.querySelector(selector);
-const form = $('#filters');
-const FILTERS = ['classification', 'severity', 'machine_id', 'build', 'system_name', 'event_id', 'since', 'first_frame'];
-const FIELDS = [
-  'id', 'received_at', 'tenant', 'protocol', 'external', 'record_format_version', 'classification', 'severity',
-  'machine_id', 'creation_timestamp', 'arch', 'host_type', 'build', 'kernel_version', 'payload_format_version',
-  'system_name', 'board_name', 'cpu_model', 'bios_version', 'event_id', 'first_frame',
-];
+/** @typedef {import('../../query/answers.js').RecordJson} RecordJson */
+/** @typedef {import('../../query/answers.js').RecordsPage} RecordsPage */
+/** @typedef {import('../../query/answers.js').RecordStats} RecordStats */
+/** @typedef {import('../../query/answers.js').CrashesAnswer} CrashesAnswer */
+/** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
+/** @typedef {import('../../query/answers.js').FilterDescription} FilterDescription */
+/** @typedef {import('../../query/answers.js').ColumnDescription} ColumnDescription */
+/** @typedef {[label: string, color: string]} Series */
+
+/**
+ * The page's element `selector` names, of class `type` (HTMLElement unless said): one of the page's
+ * own, so a missing one is a bug in this script.
+ * @template {Element} [E=HTMLElement]
+ * @param {string} selector
+ * @param {{ new (): E }} [type]
+ * @returns {E}
+ */
+function $(selector, type) {
+  const node = document.querySelector(selector);
+  if (!(node instanceof (type ?? HTMLElement))) throw new Error(`the page has no ${type?.name ?? 'HTMLElement'} ${selector}`);
+  return /** @type {E} */ (node);
+}
+
+/** The page's tab buttons. */
+const tabButtons = () => /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('nav button'));
+const form = $('#filters', HTMLFormElement);
+
+/**
+ * The filter form's control `name`.
+ * @param {string} name
+ * @returns {HTMLInputElement | HTMLSelectElement}
+ */
+function control(name) {
+  const node = form.elements.namedItem(name);
+  if (!(node instanceof HTMLInputElement || node instanceof HTMLSelectElement)) throw new Error(`the filter form has no control ${name}`);
+  return node;
+}
+
+/** @type {Record<number, string>} */
 const SEVERITY_COLORS = { 1: '#4d8fd6', 2: '#c9a400', 3: '#e07b1f', 4: '#c73232' };
-const SEVERITY_NAMES = { 1: 'low', 2: 'medium', 3: 'high', 4: 'critical' };
 const PALETTE = ['#2463c7', '#e07b1f', '#2f9e6e', '#c73232', '#8a5cc7', '#c9a400', '#1fa2b8', '#d45d9b', '#9aa3ad'];
 const LIVE_INTERVAL_MS = 1000;
+/**
+ * What a time filter offers: durations before now, worded as a lower bound (since) and as an upper one (until).
+ * @type {[value: string, lower: string, upper: string][]}
+ */
+const TIME_CHOICES = [
+  ['15m', 'last 15 minutes', '15 minutes ago'],
+  ['1h', 'last hour', 'an hour ago'],
+  ['24h', 'last 24 hours', '24 hours ago'],
+  ['7d', 'last 7 days', '7 days ago'],
+  ['30d', 'last 30 days', '30 days ago'],
+];
+
+/**
+ * The records' fields, the list's columns and the filters, from GET /api/fields (read once, at start).
+ * @type {FieldsAnswer}
+ */
+let described = { fields: [], columns: [], filters: [] };
 
 let activeTab = 'records';
+/** @type {string | null} */
 let nextCursor = null;
 let newestId = 0;
 
+/**
+ * An HTML element with attributes and children (nodes, or values inserted as text).
+ * @param {string} tag
+ * @param {Record<string, string | number>} [attributes]
+ * @param {...(Node | string | number)} children
+ */
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
   for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   return node;
 }
 
+/**
+ * @param {string} tag
+ * @param {Record<string, string | number>} [attributes]
+ * @param {string | number} [text]
+ */
 function svgEl(tag, attributes = {}, text) {
   const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = text;
+  if (text !== undefined) node.textContent = String(text);
   return node;
 }
 
 function filterParams() {
   const params = new URLSearchParams();
   const data = new FormData(form);
-  for (const name of FILTERS) {
+  for (const { name } of described.filters) {
     const value = String(data.get(name) ?? '').trim();
     if (value) params.set(name, value);
   }
   return params;
 }
 
+/** @param {string | null} message */
 function showError(message) {
   const box = $('#error');
   box.textContent = message ?? '';
   box.hidden = !message;
 }
 
+/**
+ * GET `path` as JSON; an error answer throws its message.
+ * @template T
+ * @param {string} path
+ * @param {URLSearchParams} [params]
+ * @returns {Promise<T>}
+ */
 async function getJson(path, params) {
   const query = params && [...params].length ? `?${params}` : '';
   const response = await fetch(`${path}${query}`, { headers: { Accept: 'application/json' } });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.message ?? `${response.status} ${response.statusText}`);
-  return body;
+  /** @type {unknown} */
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `${response.status} ${response.statusText}`;
+    throw new Error(message);
+  }
+  return /** @type {T} */ (body);
 }
 
-const time = (iso) => new Date(iso).toLocaleString();
+/** @param {string | number} instant ISO 8601 or ms since the epoch */
+const time = (instant) => new Date(instant).toLocaleString();
 
+/** The message of something thrown. @param {unknown} error */
+const messageOf = (error) => (error instanceof Error ? error.message : String(error));
+
+/** The severities the API knows (the choices of its severity filter), 1 to 4. */
+function severities() {
+  const filter = described.filters.find((candidate) => candidate.field === 'severity');
+  return filter?.kind === 'choice' ? filter.values : [];
+}
+
+/** @param {number} severity */
 function severityBadge(severity) {
-  return el('span', { class: `sev sev-${severity}`, title: SEVERITY_NAMES[severity] ?? '' }, severity);
+  const name = severities().find((known) => known.value === severity)?.name ?? '';
+  return el('span', { class: `sev sev-${severity}`, title: name }, severity);
 }
 
+/**
+ * One cell of the record list: times in local time, severities as a badge, the rest as text cut to
+ * the column's width (the whole value in its title).
+ * @param {ColumnDescription} column
+ * @param {RecordJson} record
+ */
+function cell(column, record) {
+  const value = record[column.field];
+  if (column.field === 'severity') return el('td', {}, severityBadge(record.severity));
+  const type = described.fields.find((field) => field.name === column.field)?.type;
+  const text = value === null ? '' : type === 'time' ? time(String(value)) : String(value);
+  const shown = column.width === undefined ? text : text.slice(0, column.width);
+  return el('td', { class: column.field, ...(shown === text ? {} : { title: text }) }, shown);
+}
+
+/**
+ * @param {RecordJson} record
+ * @param {boolean} fresh
+ */
 function recordRow(record, fresh) {
   const row = el(
     'tr',
     { 'data-id': record.id, ...(fresh ? { class: 'fresh' } : {}) },
-    el('td', {}, record.id),
-    el('td', {}, time(record.received_at)),
-    el('td', {}, severityBadge(record.severity)),
-    el('td', {}, record.classification),
-    el('td', { title: record.machine_id }, record.machine_id.slice(0, 12)),
-    el('td', {}, record.build),
-    el('td', {}, record.system_name),
-    el('td', { class: 'payload' }, record.payload.slice(0, 200)),
+    ...described.columns.map((column) => cell(column, record)),
   );
-  row.addEventListener('click', () => showDetail(record.id));
+  row.addEventListener('click', () => showDetail(record.id).catch((error) => showError(messageOf(error))));
   return row;
 }
 
@@ -83,6 +182,7 @@ async function loadRecords({ append = false } = {}) {
   const params = filterParams();
   params.set('limit', '50');
   if (append && nextCursor) params.set('cursor', nextCursor);
+  /** @type {RecordsPage} */
   const page = await getJson('/api/records', params);
   const body = $('#record-table tbody');
   if (!append) body.replaceChildren();
@@ -97,6 +197,7 @@ async function loadRecords({ append = false } = {}) {
 async function refreshRecords() {
   const params = filterParams();
   params.set('limit', '50');
+  /** @type {RecordsPage} */
   const page = await getJson('/api/records', params);
   const fresh = page.records.filter((record) => record.id > newestId);
   if (fresh.length === 0) return;
@@ -106,20 +207,26 @@ async function refreshRecords() {
     return loadRecords();
   }
   body.prepend(...fresh.map((record) => recordRow(record, true)));
-  newestId = fresh[0].id;
+  newestId = fresh[0]?.id ?? newestId;
   $('#empty').hidden = true;
 }
 
+/** @param {number} id */
 async function showDetail(id) {
+  /** @type {RecordJson} */
   const record = await getJson(`/api/records/${id}`);
   $('#detail-id').textContent = `#${record.id}`;
   const list = $('#detail-fields');
   list.replaceChildren();
-  for (const field of FIELDS) list.append(el('dt', {}, field), el('dd', {}, record[field] ?? '—'));
+  for (const { name } of described.fields) {
+    // The payload has a section of its own.
+    if (name !== 'payload') list.append(el('dt', {}, name), el('dd', {}, String(record[name] ?? '—')));
+  }
   $('#detail pre.payload').textContent = record.payload;
   $('#detail').hidden = false;
 }
 
+/** @param {Series[]} entries */
 function legend(entries) {
   return el(
     'div',
@@ -133,7 +240,13 @@ function legend(entries) {
   );
 }
 
-/** Stacked columns over time: buckets [{start, values: {key: count}}]. */
+/**
+ * Stacked columns over time.
+ * @param {HTMLElement} container
+ * @param {{ start: number, values: Readonly<Record<string, number>> }[]} buckets
+ * @param {Series[]} series
+ * @param {number} bucketMs
+ */
 function stackedChart(container, buckets, series, bucketMs) {
   container.replaceChildren();
   if (buckets.length === 0) return container.append(el('p', { class: 'hint' }, 'No data.'));
@@ -171,7 +284,12 @@ function stackedChart(container, buckets, series, bucketMs) {
   container.append(svg, legend(series));
 }
 
-/** Horizontal bars: rows [{label, value}]. */
+/**
+ * Horizontal bars.
+ * @param {HTMLElement} container
+ * @param {{ label: string, value: number }[]} rows
+ * @param {string} color
+ */
 function barChart(container, rows, color) {
   container.replaceChildren();
   if (rows.length === 0) return container.append(el('p', { class: 'hint' }, 'No data.'));
@@ -192,12 +310,13 @@ function barChart(container, rows, color) {
 }
 
 async function loadCharts() {
+  /** @type {RecordStats} */
   const stats = await getJson('/api/stats', filterParams());
   const { buckets, bucket_ms: bucketMs } = stats.over_time;
-  const severitySeries = [1, 2, 3, 4].map((severity) => [String(severity), SEVERITY_COLORS[severity]]);
+  const severitySeries = severities().map(({ value }) => /** @type {Series} */ ([String(value), SEVERITY_COLORS[value] ?? PALETTE.at(-1) ?? '']));
   stackedChart($('#chart-severity'), buckets.map((b) => ({ start: b.start, values: b.by_severity })), severitySeries, bucketMs);
   const names = [...new Set(buckets.flatMap((b) => Object.keys(b.by_classification)))];
-  const classSeries = names.map((name, index) => [name, PALETTE[index % PALETTE.length]]);
+  const classSeries = names.map((name, index) => /** @type {Series} */ ([name, PALETTE[index % PALETTE.length] ?? '']));
   stackedChart($('#chart-classification'), buckets.map((b) => ({ start: b.start, values: b.by_classification })), classSeries, bucketMs);
   barChart($('#chart-builds'), stats.by_build.map((b) => ({ label: b.build, value: b.count })), '#2463c7');
   const population = [...stats.by_build].sort((a, b) => b.machines - a.machines);
@@ -207,6 +326,7 @@ async function loadCharts() {
 async function loadCrashes() {
   const params = filterParams();
   params.delete('first_frame');
+  /** @type {CrashesAnswer} */
   const answer = await getJson('/api/crashes', params);
   const body = $('#crash-table tbody');
   body.replaceChildren();
@@ -215,8 +335,8 @@ async function loadCrashes() {
     const row = el('tr', {}, el('td', {}, el('code', {}, frame)), el('td', {}, group.count), el('td', {}, group.machines), el('td', {}, group.builds), el('td', {}, time(group.last_received)));
     if (group.first_frame !== null) {
       row.addEventListener('click', () => {
-        form.elements.first_frame.value = group.first_frame;
-        if (!form.elements.classification.value) form.elements.classification.value = answer.classification[0];
+        control('first_frame').value = frame;
+        if (!control('classification').value) control('classification').value = answer.classification[0] ?? '';
         selectTab('records');
       });
     }
@@ -226,6 +346,7 @@ async function loadCrashes() {
 }
 
 async function loadSummary() {
+  /** @type {RecordStats} */
   const stats = await getJson('/api/stats', filterParams());
   $('#summary').textContent = `${stats.total} records from ${stats.machines} machines`;
 }
@@ -236,7 +357,7 @@ async function refresh() {
   for (const format of ['csv', 'ndjson']) {
     const exportParams = new URLSearchParams(params);
     exportParams.set('format', format);
-    $(`#export-${format}`).href = `/api/records?${exportParams}`;
+    $(`#export-${format}`, HTMLAnchorElement).href = `/api/records?${exportParams}`;
   }
   const frame = params.get('first_frame');
   $('#frame-filter').hidden = !frame;
@@ -248,13 +369,14 @@ async function refresh() {
     if (activeTab === 'crashes') await loadCrashes();
     await loadSummary();
   } catch (error) {
-    showError(error.message);
+    showError(messageOf(error));
   }
 }
 
+/** @param {string} name */
 function selectTab(name) {
   activeTab = name;
-  for (const button of document.querySelectorAll('nav button')) button.classList.toggle('active', button.dataset.tab === name);
+  for (const button of tabButtons()) button.classList.toggle('active', button.dataset.tab === name);
   for (const section of document.querySelectorAll('.tab')) section.classList.toggle('active', section.id === `tab-${name}`);
   location.hash = name;
   void refresh();
@@ -262,21 +384,50 @@ function selectTab(name) {
 
 function restoreFilters() {
   const params = new URLSearchParams(location.search);
-  for (const name of FILTERS) if (params.has(name)) form.elements[name].value = params.get(name);
+  for (const { name } of described.filters) if (params.has(name)) control(name).value = params.get(name) ?? '';
+}
+
+/**
+ * The form control of one filter, by its kind. first_frame is a hidden input: the crash view sets it
+ * and #frame-filter shows it.
+ * @param {FilterDescription} filter
+ */
+function filterControl(filter) {
+  if (filter.name === 'first_frame') return el('input', { type: 'hidden', name: filter.name });
+  /** @type {HTMLElement} */
+  let input;
+  if (filter.kind === 'choice') {
+    input = el('select', { name: filter.name }, el('option', { value: '' }, 'any'), ...filter.values.map(({ value, name }) => el('option', { value }, `${value} ${name}`)));
+  } else if (filter.kind === 'time') {
+    const choices = TIME_CHOICES.map(([value, lower, upper]) => el('option', { value }, filter.bound === 'lower' ? lower : upper));
+    input = el('select', { name: filter.name }, el('option', { value: '' }, 'any time'), ...choices);
+  } else if (filter.kind === 'pattern') {
+    input = el('input', { name: filter.name, placeholder: filter.example });
+  } else {
+    input = el('input', { name: filter.name, size: 10 });
+  }
+  return el('label', {}, `${filter.label} `, input);
+}
+
+/** Builds the filter form's controls and the list's headings from GET /api/fields. */
+async function describe() {
+  described = await getJson('/api/fields');
+  $('#filters button[type="submit"]').before(...described.filters.map(filterControl));
+  $('#record-table thead tr').replaceChildren(...described.columns.map((column) => el('th', {}, column.label)));
 }
 
 // New records show within a second; aggregate views (which scan more) refresh every few seconds.
 let ticks = 0;
 async function tick() {
   ticks += 1;
-  if (form.elements.live.checked && !document.hidden) {
+  if (/** @type {HTMLInputElement} */ (control('live')).checked && !document.hidden) {
     try {
       if (activeTab === 'records') await refreshRecords();
       else if (ticks % 5 === 0) await (activeTab === 'charts' ? loadCharts() : loadCrashes());
       if (ticks % 5 === 0) await loadSummary();
       showError(null);
     } catch (error) {
-      showError(error.message);
+      showError(messageOf(error));
     }
   }
   setTimeout(tick, LIVE_INTERVAL_MS);
@@ -287,18 +438,23 @@ form.addEventListener('submit', (event) => {
   void refresh();
 });
 form.addEventListener('reset', () => setTimeout(refresh));
-$('#more').addEventListener('click', () => loadRecords({ append: true }).catch((error) => showError(error.message)));
+$('#more').addEventListener('click', () => loadRecords({ append: true }).catch((error) => showError(messageOf(error))));
 $('#close-detail').addEventListener('click', () => ($('#detail').hidden = true));
 $('#frame-filter button').addEventListener('click', () => {
-  form.elements.first_frame.value = '';
+  control('first_frame').value = '';
   void refresh();
 });
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') $('#detail').hidden = true;
 });
-for (const button of document.querySelectorAll('nav button')) button.addEventListener('click', () => selectTab(button.dataset.tab));
+for (const button of tabButtons()) button.addEventListener('click', () => selectTab(button.dataset.tab ?? 'records'));
 
-restoreFilters();
-const initialTab = location.hash.slice(1);
-selectTab(['records', 'charts', 'crashes'].includes(initialTab) ? initialTab : 'records');
-setTimeout(tick, LIVE_INTERVAL_MS);
+async function start() {
+  await describe();
+  restoreFilters();
+  const initialTab = location.hash.slice(1);
+  selectTab(['records', 'charts', 'crashes'].includes(initialTab) ? initialTab : 'records');
+  setTimeout(tick, LIVE_INTERVAL_MS);
+}
+
+start().catch((error) => showError(messageOf(error)));

@@ -1,0 +1,41 @@
+/**
+ * Every code a TelemError carries, with what it means in one line. Codes are stable (scripts and
+ * the CLI's exit statuses match on them): add codes, never rename them. The README's table of
+ * error codes is generated from this registry (`npm run generate`).
+ */
+export const ERROR_CODES = {
+  // Starting the agent or the collector.
+  'policy-invalid': 'The policy has errors; its diagnostics say which.',
+  'policy-unreadable': 'The policy cannot be read or parsed; its diagnostics say why.',
+  locked: 'Another telem process holds the spool directory (or the SQLite file) this one would use.',
+  'socket-in-use': 'Another process listens on the intake socket, or its path is something other than a socket.',
+  'metrics-address': 'The metrics address is not HOST:PORT or PORT.',
+  'listen-address': 'A collector address setting is not HOST:PORT.',
+  'address-in-use': 'Another process listens on the address.',
+  'address-denied': 'The operating system does not let this user listen on the address.',
+  'database-setting': 'The collector database setting is neither sqlite:PATH nor a postgres:// URL.',
+  'database-unavailable': 'The collector database cannot be opened (unreachable server, refused login, unusable file).',
+  'package-missing': 'An optional package this needs is not installed; the message names it.',
+  system: 'The operating system refused an operation (a path that cannot be created, no space, …); the message names it.',
+  // Building and sending a record (the probe library, telem record, hprobe).
+  'classification-length': 'The classification is empty or longer than 122 characters.',
+  'classification-not-ascii': 'The classification has characters outside ASCII.',
+  'classification-control': 'The classification has control characters.',
+  'classification-part-length': 'A classification part is longer than 40 characters.',
+  'classification-format': 'The classification is not three parts, most to least specific (vendor/product/event).',
+  'severity-range': 'The severity is not 1 to 4.',
+  'event-id-length': 'The event id is not 32 characters.',
+  'event-id-character': 'The event id has characters other than lowercase hex digits.',
+  'payload-version': 'The payload version is not an integer from 0 to 4294967295.',
+  'payload-not-utf8': 'The payload is not UTF-8 text.',
+  'payload-control': 'The payload has control characters other than whitespace.',
+  'payload-too-large': 'The payload is over the size limit.',
+  'header-missing': 'A record header has no value.',
+  'header-line-break': 'A record header value has a line break or NUL.',
+  'config-path': 'The configuration file path sent with the record is not valid.',
+  'not-opted-in': 'The machine has not opted in to telemetry (telem opt-in).',
+  'agent-unreachable': 'No agent accepts connections on the intake socket.',
+  'agent-unconfirmed': 'The record was written but the agent did not confirm it (it may or may not have it).',
+} as const satisfies Record<string, string>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
