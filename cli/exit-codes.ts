@@ -22,6 +22,8 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'database-setting': EXIT_USAGE,
   'database-unavailable': EXIT_USAGE,
   'package-missing': EXIT_USAGE,
+  'input-invalid': EXIT_USAGE,
+  'collector-unavailable': EXIT_USAGE,
   system: EXIT_USAGE,
   'classification-length': EXIT_INVALID,
   'classification-not-ascii': EXIT_INVALID,

@@ -7,9 +7,10 @@
 import type { ResolvedDestination } from '../../schemas/resolved.js';
 import type { CompiledPlan } from '../compile/plan.js';
 import type { DestinationClient } from '../deliver/destination.js';
+import type { RouteLimit } from '../limit/admission.js';
 import { createLimiter } from '../limit/limiter.js';
 import type { Logger } from '../log/logger.js';
-import type { DestinationTarget, DispatcherState, RouteLimit } from './dispatcher.js';
+import type { DestinationTarget, DispatcherState } from './dispatcher.js';
 
 export type ClientFactory = (config: ResolvedDestination) => DestinationClient;
 

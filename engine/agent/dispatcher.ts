@@ -11,7 +11,7 @@
  */
 import type { DeliveryResult, DestinationClient } from '../deliver/destination.js';
 import type { JournalOutcome } from '../journal/entry.js';
-import type { RateLimiter } from '../limit/limiter.js';
+import type { RouteLimit } from '../limit/admission.js';
 import type { Logger } from '../log/logger.js';
 import type { SpoolEntry } from '../spool/entry.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
@@ -34,11 +34,6 @@ export interface DestinationTarget {
   readonly concurrency: number;
   /** What a 4xx answer does to a record: hold it back and retry until it expires, or drop it. */
   readonly onReject: 'retry' | 'drop';
-}
-
-export interface RouteLimit {
-  readonly limiter: RateLimiter;
-  readonly whenExceeded: 'spool' | 'drop';
 }
 
 /** What the policy in force gives the dispatcher; the agent installs a new one on reload. */

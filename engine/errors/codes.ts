@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   'database-setting': 'The collector database setting is neither sqlite:PATH nor a postgres:// URL.',
   'database-unavailable': 'The collector database cannot be opened (unreachable server, refused login, unusable file).',
   'package-missing': 'An optional package this needs is not installed; the message names it.',
+  'input-invalid': 'A line of the records given to telem simulate is not a record of the collector\'s NDJSON export.',
+  'collector-unavailable': 'The collector asked for records cannot be reached or does not answer with records.',
   system: 'The operating system refused an operation (a path that cannot be created, no space, …); the message names it.',
   // Building and sending a record (the probe library, telem record, hprobe).
   'classification-length': 'The classification is empty or longer than 122 characters.',

@@ -64,12 +64,19 @@ export async function processFigures(pid: number): Promise<{ rssMiB: number; pea
   return { rssMiB: statusField(status, 'VmRSS') / 1024, peakRssMiB: statusField(status, 'VmHWM') / 1024, wakeups };
 }
 
-export async function waitForCount(read: () => Promise<number>, target: number, timeoutMs: number): Promise<number> {
+/**
+ * Waits until `read` reaches `target` and returns when it did. With `refused` (connections the
+ * intake refused, each of them a record that will never count), fails as soon as the two together
+ * reach the target, instead of waiting out the timeout for a count that cannot come.
+ */
+export async function waitForCount(read: () => Promise<number>, target: number, timeoutMs: number, refused?: () => Promise<number>): Promise<number> {
   const started = Date.now();
   for (;;) {
     const value = await read();
     if (value >= target) return Date.now();
-    if (Date.now() - started > timeoutMs) throw new Error(`counter reached ${value} of ${target} within ${timeoutMs} ms`);
+    const lost = refused ? await refused() : 0;
+    if (lost > 0 && value + lost >= target) throw new Error(`counter reached ${value} of ${target}: the intake refused ${lost} connections`);
+    if (Date.now() - started > timeoutMs) throw new Error(`counter reached ${value} of ${target} within ${timeoutMs} ms${lost > 0 ? ` (the intake refused ${lost} connections)` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

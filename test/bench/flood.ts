@@ -38,13 +38,21 @@ async function timed(work: () => Promise<unknown>, count: number): Promise<LoadR
   return { count, seconds, perSecond: count / seconds };
 }
 
-/** One connection per record over a unix socket, `concurrency` clients at once. */
-export async function floodLoad(options: { tools: FloodTools | null; work: string; path: string; frame: Buffer; total: number; concurrency: number }): Promise<LoadResult> {
+/**
+ * One connection per record over a unix socket, `concurrency` clients at once. The clients do not
+ * wait for anything, as libtelemetry's do not, except that at most `inFlight` connections (split
+ * between the clients) may still be open on the server's side: the intake closes a connection once
+ * its record is durable, and it refuses connections as `overloaded` once the ones waiting for a
+ * slot fill its wait queue, so a load that outruns it must be held back or records are lost. A
+ * server that keeps up never makes a client wait. (The Node generators wait for each close.)
+ */
+export async function floodLoad(options: { tools: FloodTools | null; work: string; path: string; frame: Buffer; total: number; concurrency: number; inFlight: number }): Promise<LoadResult> {
   const { tools } = options;
   if (tools === null) return socketLoad(options);
   const frameFile = path.join(options.work, `frame-${process.hrtime.bigint()}`);
   await writeFile(frameFile, options.frame);
-  return timed(() => run(tools.probeFlood, [options.path, frameFile, String(options.total), String(options.concurrency)]), options.total);
+  const perClient = Math.max(1, Math.floor(options.inFlight / options.concurrency));
+  return timed(() => run(tools.probeFlood, [options.path, frameFile, String(options.total), String(options.concurrency), String(perClient)]), options.total);
 }
 
 /** POSTs over `concurrency` keep-alive connections. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { markdownTable, replaceTable } from './readme-table.js';
+import { markdownTable, parseReport, replaceTable } from './readme-table.js';
 
 const report = {
   date: '2026-12-02T14:00:00.000Z',
@@ -32,4 +32,12 @@ test('bench README table: replaces what is between the markers and nothing else;
   const readme = `# x\n\n${start}\nold table\n<!-- bench-table:end -->\n\nafter\n`;
   assert.equal(replaceTable(readme, 'new table'), `# x\n\n${start}\nnew table\n<!-- bench-table:end -->\n\nafter\n`);
   assert.throws(() => replaceTable('# no markers\n', 'table'), /README.md has no/);
+});
+
+test('bench README table: reads the report after the lines npm run prints before it, or on its own; a file without one is an error', () => {
+  const json = JSON.stringify(report, null, 2);
+  const npmOutput = `\n> telem@0.1.0 bench\n> npm run build && node dist/test/bench/run.js --json\n\n\n> telem@0.1.0 build\n> tsc -p tsconfig.json\n\n${json}\n`;
+  assert.deepEqual(parseReport(npmOutput), report);
+  assert.deepEqual(parseReport(`${json}\n`), report);
+  assert.throws(() => parseReport('> telem@0.1.0 bench\n'), /no JSON report/);
 });

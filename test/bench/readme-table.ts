@@ -35,6 +35,16 @@ export function markdownTable(report: BenchReport): string {
   return [`Latest full run: ${report.date.slice(0, 10)}, ${report.machine}.${note}`, '', '| figure | value | target | vs raw baseline (same run) |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/**
+ * The report in what `npm run bench -- --json > bench.json` wrote: npm prints its "> telem@… bench"
+ * lines to stdout before the JSON, which starts on a line of its own with "{".
+ */
+export function parseReport(text: string): BenchReport {
+  const start = text.startsWith('{') ? 0 : text.indexOf('\n{') + 1;
+  if (start === 0 && !text.startsWith('{')) throw new Error('no JSON report in the file (expected the output of npm run bench -- --json)');
+  return JSON.parse(text.slice(start)) as BenchReport;
+}
+
 export function replaceTable(readme: string, table: string): string {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
@@ -44,7 +54,7 @@ export function replaceTable(readme: string, table: string): string {
 
 async function main(file: string | undefined): Promise<void> {
   if (file === undefined) throw new Error('usage: npm run bench:readme -- BENCH.json (from npm run bench -- --json > BENCH.json)');
-  const report = JSON.parse(await readFile(file, 'utf8')) as BenchReport;
+  const report = parseReport(await readFile(file, 'utf8'));
   if (report.quick) throw new Error(`${file} is a --quick run: only a full run goes into the README`);
   const readmePath = fromRoot('README.md');
   await writeFile(readmePath, replaceTable(await readFile(readmePath, 'utf8'), markdownTable(report)));
