@@ -5,26 +5,25 @@
  * for new records; records already spooled keep the routing they were accepted with, except that
  * those waiting for a destination the policy no longer has are re-routed through the current routes.
  */
-import type { ResolvedDestination, ResolvedPolicy } from '../../schemas/resolved.js';
+import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { compilePolicy } from '../compile/compile.js';
 import type { CompiledPlan } from '../compile/plan.js';
-import type { DestinationClient } from '../deliver/destination.js';
 import type { IntakeStats } from '../intake/stats.js';
 import type { JournalEntry, JournalOutcome } from '../journal/entry.js';
-import { type RateLimiter, createLimiter } from '../limit/limiter.js';
 import type { Logger } from '../log/logger.js';
 import { underRoot } from '../paths/root.js';
 import { randomId } from '../record/classification.js';
 import type { TelemetryRecord } from '../record/fields.js';
 import { Router } from '../route/router.js';
-import type { RouteTargets, SpoolEntry } from '../spool/entry.js';
-import { Spool, SpoolFullError, targetKey } from '../spool/spool.js';
+import { type RouteTargets, type SpoolEntry, targetKey } from '../spool/entry.js';
+import { Spool, SpoolFullError } from '../spool/spool.js';
+import { type ClientFactory, ClientRegistry } from './client-registry.js';
 import { PersistentCounters } from './counters.js';
 import type { DestinationHealth } from './destination-health.js';
-import { type DestinationTarget, Dispatcher, type Settlement, type WithdrawnTarget } from './dispatcher.js';
+import { Dispatcher, type DispatcherState, type Settlement, type WithdrawnTarget } from './dispatcher.js';
 import { AgentMetrics } from './metrics.js';
 
-export type ClientFactory = (config: ResolvedDestination) => DestinationClient;
+export type { ClientFactory } from './client-registry.js';
 
 /** Where the agent writes record outcomes (the journal stage implements it). */
 export interface JournalWriter {
@@ -71,15 +70,6 @@ export interface AgentStatus {
   };
 }
 
-interface ClientSlot extends DestinationTarget {
-  readonly key: string;
-}
-
-function targetOf(config: ResolvedDestination, client: DestinationClient): ClientSlot {
-  const http = config.type === 'http' ? config : null;
-  return { key: JSON.stringify(config), client, concurrency: http?.concurrency ?? 1, onReject: http?.on_reject ?? 'retry' };
-}
-
 const NO_INTAKE: IntakeStats = { accepted: 0, rejected: {} as IntakeStats['rejected'], active: 0, waiting: 0 };
 
 export class Agent {
@@ -90,10 +80,9 @@ export class Agent {
   readonly #dispatcher: Dispatcher;
   readonly #counters: PersistentCounters;
   readonly #metrics: AgentMetrics;
-  readonly #clients = new Map<string, ClientSlot>();
-  readonly #limiters = new Map<string, { key: string; limiter: RateLimiter; whenExceeded: 'spool' | 'drop' }>();
-  /** Replaced or removed clients finishing their requests in flight. */
-  readonly #retiring = new Set<Promise<void>>();
+  readonly #registry: ClientRegistry;
+  /** What the dispatcher reads: the clients and limiters of the plan in force. */
+  #state: DispatcherState;
   #router: Router;
   #intake: () => IntakeStats = () => NO_INTAKE;
   /** The error code the spool last failed with, while it keeps failing; null when it takes records. */
@@ -107,12 +96,10 @@ export class Agent {
     this.#counters = new PersistentCounters({ root: options.root, logger: options.logger });
     this.#metrics = new AgentMetrics(this.#counters);
     this.#router = new Router(plan);
-    this.#installPlan(plan);
+    this.#registry = new ClientRegistry({ createClient: options.createClient, logger: options.logger });
+    this.#state = this.#registry.install(plan);
     this.#dispatcher = new Dispatcher({
-      client: (name) => this.#clients.get(name),
-      limiter: (route) => this.#limiters.get(route) ?? null,
-      retry: () => this.#router.plan.policy.spool.retry,
-      expiryMs: () => this.#router.plan.policy.spool.expiry,
+      state: this.#state,
       onSettle: (settlement) => this.#onSettle(settlement),
       logger: options.logger,
       now: this.#now,
@@ -138,7 +125,7 @@ export class Agent {
       const keep = new Set(pending);
       for (const key of pending) {
         const [route, destination] = key.split('\u0000') as [string, string];
-        if (agent.#clients.has(destination)) continue;
+        if (agent.#state.destinations.has(destination)) continue;
         keep.delete(key);
         gone.push({ entry, route, destination });
       }
@@ -211,8 +198,9 @@ export class Agent {
   reload(policy: ResolvedPolicy): void {
     const plan = compilePolicy(policy);
     this.#router = new Router(plan);
-    this.#installPlan(plan);
-    this.#reroute(this.#dispatcher.withdraw((destination) => !this.#clients.has(destination)));
+    this.#state = this.#registry.install(plan);
+    this.#dispatcher.install(this.#state);
+    this.#reroute(this.#dispatcher.withdraw((destination) => !this.#state.destinations.has(destination)));
     this.#dispatcher.poke();
     this.#options.logger.info({ policy: plan.policyName, revision: plan.revision }, 'policy reloaded');
   }
@@ -246,8 +234,7 @@ export class Agent {
   async stop(): Promise<void> {
     await this.#dispatcher.stop();
     await this.#spool.close();
-    await Promise.all([...this.#clients.values()].map((slot) => slot.client.close()));
-    while (this.#retiring.size > 0) await Promise.all([...this.#retiring]);
+    await this.#registry.close();
     await this.#options.journal.close();
     this.#counters.close();
   }
@@ -268,38 +255,6 @@ export class Agent {
     if (this.#spoolFailure === null) return;
     this.#spoolFailure = null;
     this.#options.logger.info({ dir: this.#spoolDir }, 'the spool can be written again');
-  }
-
-  #installPlan(plan: CompiledPlan): void {
-    for (const [name, config] of Object.entries(plan.destinations)) {
-      const existing = this.#clients.get(name);
-      if (existing?.key === JSON.stringify(config)) continue;
-      if (existing) this.#retire(existing.client);
-      this.#clients.set(name, targetOf(config, this.#options.createClient(config)));
-    }
-    for (const [name, slot] of this.#clients) {
-      if (name in plan.destinations) continue;
-      this.#clients.delete(name);
-      this.#retire(slot.client);
-    }
-    for (const route of plan.routes) {
-      if (!route.limiter) {
-        this.#limiters.delete(route.name);
-        continue;
-      }
-      const key = JSON.stringify(route.limiter);
-      if (this.#limiters.get(route.name)?.key === key) continue;
-      this.#limiters.set(route.name, { key, limiter: createLimiter(route.limiter), whenExceeded: route.limiter.whenExceeded });
-    }
-  }
-
-  /** A replaced or removed client is closed once its requests in flight settle, so reloads do not accumulate clients. */
-  #retire(client: DestinationClient): void {
-    const closing: Promise<void> = client
-      .close()
-      .catch((error: Error) => this.#options.logger.warn({ err: error, destination: client.name }, 'could not close a retired destination client'))
-      .finally(() => this.#retiring.delete(closing));
-    this.#retiring.add(closing);
   }
 
   /**

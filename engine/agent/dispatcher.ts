@@ -11,7 +11,7 @@
  */
 import type { DeliveryResult, DestinationClient } from '../deliver/destination.js';
 import type { JournalOutcome } from '../journal/entry.js';
-import type { RateLimiter } from '../limit/limiter.js';
+import type { RouteLimit } from '../limit/admission.js';
 import type { Logger } from '../log/logger.js';
 import type { SpoolEntry } from '../spool/entry.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
@@ -36,13 +36,18 @@ export interface DestinationTarget {
   readonly onReject: 'retry' | 'drop';
 }
 
+/** What the policy in force gives the dispatcher; the agent installs a new one on reload. */
+export interface DispatcherState {
+  /** A destination missing here is not in the policy (its records wait until they expire). */
+  readonly destinations: ReadonlyMap<string, DestinationTarget>;
+  /** Routes without a limit are missing. */
+  readonly limiters: ReadonlyMap<string, RouteLimit>;
+  readonly retry: RetrySettings;
+  readonly expiryMs: number;
+}
+
 export interface DispatcherOptions {
-  /** The client for a destination name; undefined when the policy has no such destination. */
-  readonly client: (destination: string) => DestinationTarget | undefined;
-  /** The limiter of a route, or null when it has none. */
-  readonly limiter: (route: string) => { limiter: RateLimiter; whenExceeded: 'spool' | 'drop' } | null;
-  readonly retry: () => RetrySettings;
-  readonly expiryMs: () => number;
+  readonly state: DispatcherState;
   readonly onSettle: (settlement: Settlement) => void;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -100,6 +105,7 @@ export interface WithdrawnTarget {
 export class Dispatcher {
   readonly #options: DispatcherOptions;
   readonly #now: () => number;
+  #state: DispatcherState;
   readonly #routes = new Map<string, RouteState>();
   readonly #destinations = new Map<string, DestinationState>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -109,6 +115,12 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#state = options.state;
+  }
+
+  /** Replaces the state read from now on; `poke` then re-examines what waits under the old one. */
+  install(state: DispatcherState): void {
+    this.#state = state;
   }
 
   /** Queues a spooled record; `pending` limits it to the route/destination pairs not yet settled. */
@@ -138,7 +150,7 @@ export class Dispatcher {
         held: state.held.length,
         inFlight: state.inFlight,
         nextRetryAt: this.#nextRetryAt(state),
-        known: this.#options.client(name) !== undefined,
+        known: this.#state.destinations.has(name),
       });
     }
     return health;
@@ -219,7 +231,7 @@ export class Dispatcher {
   }
 
   #expiresAt(entry: SpoolEntry): number {
-    return entry.acceptedAt + this.#options.expiryMs();
+    return entry.acceptedAt + this.#state.expiryMs;
   }
 
   #expired(entry: SpoolEntry, now: number): boolean {
@@ -243,7 +255,7 @@ export class Dispatcher {
   #pumpRoute(name: string): void {
     const state = this.#route(name);
     if (this.#stopped || state.timer) return;
-    const limit = this.#options.limiter(name);
+    const limit = this.#state.limiters.get(name);
     for (let admission = state.queue.peek(); admission; admission = state.queue.peek()) {
       const now = this.#now();
       if (this.#expired(admission.entry, now)) {
@@ -280,7 +292,7 @@ export class Dispatcher {
   #pumpDestination(name: string): void {
     const state = this.#destination(name);
     if (this.#stopped || state.timer) return;
-    const target = this.#options.client(name);
+    const target = this.#state.destinations.get(name);
     while (state.queue.length > 0) {
       const now = this.#now();
       const head = state.queue.peek() as Delivery;
@@ -340,7 +352,7 @@ export class Dispatcher {
       if (delivery.round === state.round) {
         state.failures += 1;
         state.round += 1;
-        const wait = result.retryAfterMs ?? backoffDelay(this.#options.retry(), state.failures);
+        const wait = result.retryAfterMs ?? backoffDelay(this.#state.retry, state.failures);
         state.backoffUntil = Math.max(state.backoffUntil, now + wait);
         this.#options.logger.warn({ destination: delivery.destination, reason: result.reason, retryInMs: wait, failures: state.failures }, 'delivery failed; will retry');
       }
@@ -353,7 +365,7 @@ export class Dispatcher {
   /** A refused record waits on its own backoff, so the records behind it are not blocked. */
   #hold(state: DestinationState, delivery: Delivery, result: Extract<DeliveryResult, { outcome: 'rejected' }>, now: number): void {
     delivery.rejections += 1;
-    const wait = backoffDelay(this.#options.retry(), delivery.rejections);
+    const wait = backoffDelay(this.#state.retry, delivery.rejections);
     // Back in line at its expiry at the latest, to be expired there.
     delivery.retryAt = Math.min(now + wait, this.#expiresAt(delivery.entry) + 1);
     state.held.push(delivery);

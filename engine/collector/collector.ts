@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TelemError, asStartError } from '../errors/telem-error.js';
 import { type Logger, silentLogger } from '../log/logger.js';
+import { type CollectorSettings, parseListen, purgePlan } from './config/settings.js';
 import { createCollectorServers } from './http/server.js';
 import { type PurgeSchedule, schedulePurge } from './retention/purge-schedule.js';
-import { type CollectorSettings, parseListen, purgePlan } from './settings.js';
 import { openStore } from './storage/open-store.js';
 import type { RecordStore } from './storage/store.js';
 

@@ -1,7 +1,7 @@
 /** The collector's settings as `telem collector` starts with them: a policy's "collector" section (or the defaults), then overrides. */
 import { TelemError } from '../errors/telem-error.js';
-import { checkPolicyFile } from '../validate/check-file.js';
-import { type CollectorSettings, defaultCollectorSettings } from './settings.js';
+import { checkPolicyFile } from '../load/check-file.js';
+import { type CollectorSettings, defaultCollectorSettings } from './config/settings.js';
 
 export interface CollectorSettingsOptions {
   /** A policy file, used as given; the defaults without it. */

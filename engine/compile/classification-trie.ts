@@ -4,7 +4,7 @@
  * pattern indices (route order, or allow/deny list order); a lookup returns them sorted.
  * Plain data, so a compiled plan can be inspected and serialised.
  */
-import { parseGlob, segmentMatches } from '../route/glob.js';
+import { parseGlob, segmentMatches } from '../pattern/glob.js';
 
 export interface TrieNode {
   /** Children by literal segment text. */

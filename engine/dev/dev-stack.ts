@@ -6,7 +6,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type RunningCollector, startCollector } from '../collector/collector.js';
-import { defaultCollectorSettings } from '../collector/settings.js';
+import { defaultCollectorSettings } from '../collector/config/settings.js';
 import { optIn } from '../consent/opt-in.js';
 import type { Logger } from '../log/logger.js';
 import { underRoot } from '../paths/root.js';

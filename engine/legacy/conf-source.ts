@@ -3,7 +3,7 @@
  * `[settings]` line, translated, and handed on as a PolicySource whose positions are conf lines.
  */
 import path from 'node:path';
-import type { PolicySource } from '../load/source.js';
+import type { PolicySource } from '../source/policy-source.js';
 import { type Translation, describeSource, translateConf } from './translate.js';
 
 const SETTINGS_LINE = /^[ \t]*\[settings\][ \t]*\r?$/m;

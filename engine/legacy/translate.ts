@@ -5,7 +5,7 @@
 import type { PolicyInput } from '../../schemas/policy.js';
 import { type Diagnostic, type DiagnosticCode, type KeyPath, type Severity, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
-import type { Position } from '../load/source.js';
+import type { Position } from '../source/policy-source.js';
 import { type IniDocument, type IniEntry, parseIni } from './ini.js';
 import { LEGACY_KEYS, LEGACY_KEY_NAMES, type LegacyKey, type LegacySettings, isLegacyKey } from './keys.js';
 import { readSettings } from './read-settings.js';

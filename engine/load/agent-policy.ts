@@ -8,8 +8,8 @@ import path from 'node:path';
 import { translationSource } from '../legacy/conf-source.js';
 import { loadTelemetricsConf } from '../legacy/search.js';
 import { underRoot } from '../paths/root.js';
-import { type CheckedPolicy, checkPolicyFile } from '../validate/check-file.js';
 import { validatePolicySource } from '../validate/validate.js';
+import { type CheckedPolicy, checkPolicyFile } from './check-file.js';
 import { POLICY_FILE_NAMES } from './search-places.js';
 
 export const AGENT_POLICY_DIR = '/etc/telemetrics';

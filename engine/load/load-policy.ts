@@ -12,7 +12,7 @@ import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import type { Diagnostic, DiagnosticCode } from '../diagnostics/diagnostic.js';
 import { looksLikeTelemetricsConf, telemetricsConfSource } from '../legacy/conf-source.js';
 import { POLICY_SEARCH_PLACES } from './search-places.js';
-import type { PolicySource, SourceFormat } from './source.js';
+import type { PolicySource, SourceFormat } from '../source/policy-source.js';
 import { type ParsedText, parseWithPositions } from './yaml-source.js';
 import { TelemError } from '../errors/telem-error.js';
 import { importOptional } from './optional-package.js';

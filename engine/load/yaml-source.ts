@@ -5,7 +5,7 @@
  */
 import { type Document, LineCounter, type Node, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Diagnostic, KeyPath } from '../diagnostics/diagnostic.js';
-import type { PolicySource, Position, SourceFormat } from './source.js';
+import type { PolicySource, Position, SourceFormat } from '../source/policy-source.js';
 
 function nodeAt(doc: Document, path: KeyPath, wantKey: boolean): Node | undefined {
   let node = doc.contents as Node | null;

@@ -5,7 +5,7 @@
  */
 import type { ResolvedDestination, ResolvedPolicy, ResolvedRoute } from '../../schemas/resolved.js';
 import { compilePolicy } from '../compile/compile.js';
-import { globCovers } from '../route/glob.js';
+import { globCovers } from '../pattern/glob.js';
 import { Router } from '../route/router.js';
 import { type PlanAction, type PlanChange, type PlanEntity, type PlanImpact, worstImpact } from './action.js';
 import { leafChanges, ratePerMs, sameValue, showValue } from './values.js';

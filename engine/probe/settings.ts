@@ -30,7 +30,7 @@ export interface ProbeSettings {
 
 async function usablePolicy(file: string): Promise<{ policy: ResolvedPolicy | null; diagnostics: readonly Diagnostic[] }> {
   // Loaded on demand: most probes run on machines with no policy file, and start faster without the loader.
-  const { checkPolicyFile } = await import('../validate/check-file.js');
+  const { checkPolicyFile } = await import('../load/check-file.js');
   const checked = await checkPolicyFile({ file });
   return { policy: checked.policy, diagnostics: checked.diagnostics };
 }

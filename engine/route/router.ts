@@ -5,8 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import { lookupTrie } from '../compile/classification-trie.js';
 import type { CompiledPlan, CompiledRoute } from '../compile/plan.js';
+import { compileRedaction } from '../pattern/linear-regexp.js';
 import type { TelemetryRecord } from '../record/fields.js';
-import { compileRedaction } from './linear-regexp.js';
 
 export type RejectReason = 'denied' | 'not_allowed' | 'below_min_severity' | 'payload_too_large';
 

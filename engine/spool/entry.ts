@@ -22,6 +22,11 @@ export interface SpoolEntry {
   readonly revision: number;
 }
 
+/** A (route, destination) pair of an entry, as the spool and its ack lines name it. */
+export function targetKey(route: string, destination: string): string {
+  return `${route}\u0000${destination}`;
+}
+
 interface EntryMeta {
   readonly id: string;
   readonly t: number;

@@ -12,17 +12,17 @@
  * remains. A small reserve file is given up first, so settlements can be written while full.
  */
 import fs, { constants } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type HeldLock, spoolLockFile, takeLock } from './dir-lock.js';
-import { type SpoolEntry, decodeSegment, encodeEntry } from './entry.js';
+import { type SpoolEntry, encodeEntry, targetKey } from './entry.js';
 import { type Durability, GroupCommitFile } from './group-commit.js';
+import { type RecoveredEntry, recoverSegments } from './recover.js';
+import { type Segment, ackPath, segmentBase, tryRemoveSegment } from './segment.js';
 
 /** A new segment is started once the current one holds this much. */
 const SEGMENT_BYTES = 8 * 1024 * 1024;
-const SEGMENT_NAME = /^(\d{10})\.seg$/;
 /** Space kept back on the spool's filesystem so settlements can still be written when it is full. */
 const RESERVE_FILE = '.reserve';
 const RESERVE_BYTES = 64 * 1024;
@@ -42,12 +42,6 @@ export interface SpoolOptions {
   readonly logger?: Logger;
 }
 
-export interface RecoveredEntry {
-  readonly entry: SpoolEntry;
-  /** "route\u0000destination" pairs still to settle. */
-  readonly pending: readonly string[];
-}
-
 export interface SpoolRecovery {
   readonly entries: RecoveredEntry[];
   /** Bytes of torn or corrupt tails skipped across segments. */
@@ -58,25 +52,11 @@ export interface SpoolRecovery {
   readonly unwritable: Error | null;
 }
 
-interface Segment {
-  readonly seq: number;
-  readonly dir: string;
-  data: GroupCommitFile | null;
-  acks: GroupCommitFile | null;
-  /** Ack lines the filesystem refused; written before the next one, or dropped with the segment. */
-  unwrittenAcks: Buffer[];
-  live: number;
-}
-
 interface Tracked {
   readonly segment: Segment;
   readonly size: number;
   /** Targets ("route\u0000destination") not settled yet. */
   readonly pending: Set<string>;
-}
-
-export function targetKey(route: string, destination: string): string {
-  return `${route}\u0000${destination}`;
 }
 
 export class SpoolFullError extends Error {
@@ -127,42 +107,7 @@ export class Spool {
     } catch {
       // A directory that cannot be created is reported through `unwritable` below, not thrown.
     }
-    const listed = await readdir(options.dir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [] as string[];
-      throw error;
-    });
-    const names = listed.filter((name) => SEGMENT_NAME.test(name)).sort();
-    const recovered: RecoveredEntry[] = [];
-    const owners: { id: string; segment: Segment; size: number; pending: string[] }[] = [];
-    const kept: Segment[] = [];
-    const skipped: string[] = [];
-    let discardedBytes = 0;
-    let lastSeq = 0;
-    for (const name of names) {
-      const seq = Number(name.slice(0, 10));
-      lastSeq = Math.max(lastSeq, seq);
-      const segment: Segment = { seq, dir: options.dir, data: null, acks: null, unwrittenAcks: [], live: 0 };
-      const contents = readRegularFile(path.join(options.dir, name));
-      if (contents === null) {
-        skipped.push(name);
-        continue;
-      }
-      const decoded = decodeSegment(contents);
-      discardedBytes += decoded.discardedBytes;
-      const settled = readSettlements(ackPath(segment));
-      for (const { entry, size } of decoded.entries) {
-        const pending = entry.routes
-          .flatMap((target) => target.to.map((destination) => targetKey(target.route, destination)))
-          .filter((key) => !settled.has(`${entry.id}\u0000${key}`));
-        if (pending.length === 0) continue;
-        recovered.push({ entry, pending });
-        owners.push({ id: entry.id, segment, size, pending });
-        segment.live += 1;
-      }
-      // On a read-only filesystem a settled segment stays until a later start can remove it.
-      if (segment.live === 0) tryRemoveSegment(segment);
-      else kept.push(segment);
-    }
+    const { entries, owners, kept, discardedBytes, skipped, lastSeq } = await recoverSegments(options.dir);
     // Never append to a recovered segment: its tail may be torn.
     const spool = new Spool(options, lastSeq + 1, lock);
     for (const segment of kept) spool.#segments.set(segment.seq, segment);
@@ -177,7 +122,7 @@ export class Spool {
       unwritable = error as Error;
     }
     spool.#keepReserve();
-    return { spool, recovery: { entries: recovered, discardedBytes, skipped, unwritable } };
+    return { spool, recovery: { entries, discardedBytes, skipped, unwritable } };
   }
 
   get liveBytes(): number {
@@ -386,14 +331,6 @@ export class Spool {
   }
 }
 
-function segmentBase(segment: Segment): string {
-  return path.join(segment.dir, String(segment.seq).padStart(10, '0'));
-}
-
-function ackPath(segment: Segment): string {
-  return `${segmentBase(segment)}.ack`;
-}
-
 /** A new file's directory entry must be durable too, or a crash can forget the whole segment. */
 function syncDirectory(dir: string, durability: Durability): void {
   if (durability === 'none') return;
@@ -403,48 +340,4 @@ function syncDirectory(dir: string, durability: Durability): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** On a read-only filesystem the files stay; the records in them are settled all the same. */
-function tryRemoveSegment(segment: Segment): void {
-  try {
-    fs.rmSync(`${segmentBase(segment)}.seg`, { force: true });
-    fs.rmSync(ackPath(segment), { force: true });
-  } catch {
-    // A later start removes them (everything in them is settled or will be again).
-  }
-}
-
-/** Contents of a regular file, or null for anything else; symlinks are never followed. */
-function readRegularFile(file: string): Buffer | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP' || (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd) : null;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function readSettlements(file: string): Set<string> {
-  const contents = readRegularFile(file);
-  return contents === null ? new Set() : parseSettlements(contents.toString('utf8'));
-}
-
-/** The settled "id\u0000route\u0000destination" keys of an ack file's text: complete lines only (a torn last line was never acknowledged). */
-export function parseSettlements(text: string): Set<string> {
-  const settled = new Set<string>();
-  // Empty lines separate (each line starts with a newline, so a torn line never swallows the next).
-  const lines = text.split('\n');
-  lines.pop();
-  for (const line of lines) {
-    const parts = line.split('\u0000');
-    if (parts.length === 4 && /^[0-9a-f]{32}$/.test(parts[0] as string)) settled.add(parts.slice(0, 3).join('\u0000'));
-  }
-  return settled;
 }

@@ -1,20 +1,6 @@
-/** Load and validate in one step: what `telem validate` and every command taking a policy do. */
-import { loadPolicySource, type LoadOptions } from '../load/load-policy.js';
-import type { ValidationResult } from './validate.js';
-import { validatePolicySource } from './validate.js';
-
-export interface CheckedPolicy extends ValidationResult {
-  /** The file that was read (as given or as found), or null when none was found. */
-  readonly file: string | null;
-  /** True when the problem is that no readable policy exists at all (a usage problem for CLIs). */
-  readonly unreadable: boolean;
-}
-
-export async function checkPolicyFile(options: LoadOptions = {}): Promise<CheckedPolicy> {
-  const loaded = await loadPolicySource(options);
-  if (!loaded.source) {
-    const unreadable = loaded.diagnostics.some((diagnostic) => diagnostic.code === 'file-unreadable' || diagnostic.code === 'policy-not-found');
-    return { file: options.file ?? null, unreadable, policy: null, diagnostics: loaded.diagnostics };
-  }
-  return { file: loaded.source.file, unreadable: false, ...validatePolicySource(loaded.source) };
-}
+/**
+ * Moved to engine/load/check-file.ts (loading a policy and validating it is load's job; validate
+ * must not depend on load). cli/ still imports this path and is not this change's to edit: once it
+ * imports engine/load/check-file.js, delete this file and its entry in the folder-cycle test.
+ */
+export { type CheckedPolicy, checkPolicyFile } from '../load/check-file.js';

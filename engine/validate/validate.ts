@@ -5,7 +5,7 @@
 import { policySchema } from '../../schemas/policy.js';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { type Diagnostic, type KeyPath, hasErrors } from '../diagnostics/diagnostic.js';
-import { type PolicySource, placeDiagnostics } from '../load/source.js';
+import { type PolicySource, placeDiagnostics } from '../source/policy-source.js';
 import { checkCollection } from './checks/collection.js';
 import { checkCollector } from './checks/collector.js';
 import { checkDestinations } from './checks/destinations.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { type RunningCollector, startCollector } from '../../engine/collector/collector.js';
-import { type CollectorSettings, defaultCollectorSettings } from '../../engine/collector/settings.js';
+import { type CollectorSettings, defaultCollectorSettings } from '../../engine/collector/config/settings.js';
 import { openStore } from '../../engine/collector/storage/open-store.js';
 import type { RecordStore } from '../../engine/collector/storage/store.js';
 import { cliEntry } from '../helpers/paths.js';

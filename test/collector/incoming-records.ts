@@ -1,5 +1,5 @@
 /** Valid records for seeding a store directly, numbered so each is distinct, received in the last minutes (retention keeps them). */
-import type { IncomingRecord } from '../../engine/collector/record.js';
+import type { IncomingRecord } from '../../engine/collector/record/record.js';
 import type { RecordStore } from '../../engine/collector/storage/store.js';
 
 export function incomingRecord(index: number, overrides: Partial<IncomingRecord> = {}): IncomingRecord {

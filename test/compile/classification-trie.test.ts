@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { buildTrie, lookupTrie } from '../../engine/compile/classification-trie.js';
-import { classificationMatches } from '../../engine/route/glob.js';
+import { classificationMatches } from '../../engine/pattern/glob.js';
 
 test('classification trie: finds every matching pattern in pattern order', () => {
   const patterns = ['org.clearlinux/crash/*', '*', 'org.clearlinux/*', '*/journal/*', 'org.clearlinux/crash/clr', 'org.*/kernel/b?g'];

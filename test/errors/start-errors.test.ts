@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { startRuntime } from '../../engine/agent/runtime.js';
 import { startCollector } from '../../engine/collector/collector.js';
-import { defaultCollectorSettings } from '../../engine/collector/settings.js';
+import { defaultCollectorSettings } from '../../engine/collector/config/settings.js';
 import { TelemError, asStartError } from '../../engine/errors/telem-error.js';
 import { silentLogger } from '../../engine/log/logger.js';
 import { oneRoutePolicy, writePolicy } from '../helpers/agent-process.js';

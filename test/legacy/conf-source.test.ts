@@ -4,8 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { looksLikeTelemetricsConf } from '../../engine/legacy/conf-source.js';
+import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { loadPolicySource } from '../../engine/load/load-policy.js';
-import { checkPolicyFile } from '../../engine/validate/check-file.js';
 import { tempDir } from '../helpers/tmp.js';
 import { brief, legacyFixture } from './helpers.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkPolicyFile } from '../../engine/validate/check-file.js';
+import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { fromRoot, repoRoot } from '../helpers/paths.js';
 
 async function shippedPolicies(): Promise<string[]> {

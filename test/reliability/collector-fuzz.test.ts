@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { FILTER_PARAMETERS } from '../../engine/collector/query/params.js';
-import { classificationMatches } from '../../engine/route/glob.js';
+import { classificationMatches } from '../../engine/pattern/glob.js';
 import { BACKENDS, type RawResponse, UPSTREAM_TID, postV3, rawHttp, rawRequest, startTestCollector, v2Headers, v3Body } from '../collector/collector-helpers.js';
 import { fuzzRuns } from './fuzz-settings.js';
 

@@ -12,7 +12,7 @@ import { compilePolicy } from '../../engine/compile/compile.js';
 import type { Diagnostic } from '../../engine/diagnostics/diagnostic.js';
 import { formatJson } from '../../engine/diagnostics/format-json.js';
 import { formatText } from '../../engine/diagnostics/format-text.js';
-import { checkPolicyFile } from '../../engine/validate/check-file.js';
+import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { validatePolicyValue } from '../../engine/validate/validate.js';
 import { fromRoot } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';

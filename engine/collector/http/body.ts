@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { formatSize } from '../../../schemas/units.js';
+import { HttpError } from '../reply/reply.js';
 import type { BodyMemory } from './limits.js';
-import { HttpError } from './reply.js';
 
 /** The first buffer of a body without Content-Length (chunked); most records fit in it. */
 const FIRST_CAPACITY = 16 * 1024;

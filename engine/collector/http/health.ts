@@ -5,8 +5,8 @@
  *   503 {"status":"unavailable","backend":"postgres","database":"<why>","message":"…"} with Retry-After
  */
 import type { ServerResponse } from 'node:http';
+import { sendJson } from '../reply/reply.js';
 import type { RecordStore } from '../storage/store.js';
-import { sendJson } from './reply.js';
 
 /** Health checkers wait a few seconds; a database slower than this to answer a ping is as good as down. */
 export const PING_TIMEOUT_MS = 2_000;

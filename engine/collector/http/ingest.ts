@@ -6,8 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../log/logger.js';
-import type { IncomingRecord } from '../record.js';
-import { recordJson } from '../record.js';
+import type { IncomingRecord } from '../record/record.js';
+import { recordJson } from '../record/record.js';
+import { HttpError, sendJson } from '../reply/reply.js';
 import type { Batcher } from '../storage/batcher.js';
 import type { InsertResult } from '../storage/store.js';
 import { EXTERNAL_FIELD, TID_FIELD } from '../validation/field-names.js';
@@ -16,7 +17,6 @@ import { type Tenant, checkTenant } from '../validation/tenant.js';
 import { validateRecord } from '../validation/validate-record.js';
 import { readBody } from './body.js';
 import type { BodyMemory } from './limits.js';
-import { HttpError, sendJson } from './reply.js';
 
 export interface IngestContext {
   readonly tenants: readonly Tenant[];

@@ -7,10 +7,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type QueryContext, crashesEndpoint, fieldsEndpoint, recordEndpoint, recordsEndpoint, statsEndpoint } from '../query/api.js';
+import { HttpError } from '../reply/reply.js';
 import { isAsset, sendAsset } from '../ui/static.js';
 import { healthEndpoint } from './health.js';
 import { type IngestContext, ingest } from './ingest.js';
-import { HttpError } from './reply.js';
 
 export type ListenerRole = 'all' | 'ingest' | 'api';
 

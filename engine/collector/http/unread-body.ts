@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { rawResponse } from './reply.js';
+import { rawResponse } from '../reply/reply.js';
 
 /** Long enough for the answer to reach a client across the world; the slot is held that long. */
 export const LINGER_MS = 1_000;

@@ -3,12 +3,12 @@
  * script (which reads them, through JSDoc imports type-checked by `npm run lint`). Types only: this
  * module must not import anything that needs Node's types.
  */
-import type { RecordJson } from '../record.js';
+import type { RecordJson } from '../record/record.js';
 import type { CrashGroup } from '../storage/store.js';
 
-export type { RecordJson } from '../record.js';
+export type { RecordJson } from '../record/record.js';
 export type { CrashGroup, RecordStats, TimeBucket } from '../storage/store.js';
-export type { ColumnDescription, FieldDescription, FieldsAnswer, FilterDescription } from './fields.js';
+export type { ColumnDescription, FieldDescription, FieldsAnswer, FilterDescription } from '../record/fields.js';
 
 /** GET /api/records (format=json): one page, newest first. */
 export interface RecordsPage {

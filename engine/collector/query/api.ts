@@ -9,13 +9,13 @@
  *                           from which the web UI builds its table and filter form
  */
 import type { ServerResponse } from 'node:http';
-import { recordJson } from '../record.js';
-import { HttpError, sendJson } from '../http/reply.js';
+import { recordJson } from '../record/record.js';
+import { HttpError, sendJson } from '../reply/reply.js';
 import { QueryError } from '../storage/query-error.js';
 import type { RecordStore } from '../storage/store.js';
 import type { CrashesAnswer, RecordsPage } from './answers.js';
 import { csvHeader, csvRow } from './csv.js';
-import { FIELDS_ANSWER } from './fields.js';
+import { FIELDS_ANSWER } from '../record/fields.js';
 import {
   FILTER_PARAMETERS,
   checkKnown,

@@ -1,6 +1,6 @@
 /** CSV export (RFC 4180): a header row of field names, values quoted when they need it. */
-import type { RecordJson } from '../record.js';
-import { RECORD_FIELDS } from './fields.js';
+import type { RecordJson } from '../record/record.js';
+import { RECORD_FIELDS } from '../record/fields.js';
 
 /** Every field, in the order GET /api/fields lists them. */
 export const CSV_COLUMNS = RECORD_FIELDS;

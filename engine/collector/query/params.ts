@@ -5,12 +5,12 @@
  */
 import { CLASSIFICATION_GLOB_PATTERN } from '../../../schemas/classification.js';
 import { parseDuration } from '../../../schemas/units.js';
-import { HttpError } from '../http/reply.js';
+import { HttpError } from '../reply/reply.js';
 import type { RecordFilter } from '../storage/store.js';
-import { SEVERITIES, TEXT_FILTERS } from './fields.js';
+import { SEVERITIES, TEXT_FILTERS } from '../record/fields.js';
 
 /** The filters' names and kinds are in fields.ts, which GET /api/fields serves. */
-export { FILTER_PARAMETERS } from './fields.js';
+export { FILTER_PARAMETERS } from '../record/fields.js';
 
 const classificationPattern = new RegExp(CLASSIFICATION_GLOB_PATTERN);
 

@@ -6,7 +6,7 @@ export type ColumnType = 'id' | 'text' | 'int' | 'bigint' | 'bool';
 export interface Dialect {
   readonly name: 'sqlite' | 'postgres';
   columnType(type: ColumnType): string;
-  /** SQL (and its parameters) testing `column` against a classification pattern (engine/route/glob.ts). */
+  /** SQL (and its parameters) testing `column` against a classification pattern (engine/pattern/glob.ts). */
   globMatch(column: string, pattern: string): { sql: string; params: unknown[] };
   /** SQL (and its parameters) testing that `column` starts with the non-empty literal `prefix`. */
   prefixMatch(column: string, prefix: string): { sql: string; params: unknown[] };

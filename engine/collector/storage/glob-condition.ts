@@ -3,10 +3,10 @@
  * wildcard becomes a prefix test (a range on SQLite, LIKE on PostgreSQL), and the whole
  * pattern is tested only where that prefix cannot say it all, so upstream's
  * "org.clearlinux/crash/*" is a prefix alone. The full test means exactly what
- * engine/route/glob.ts means: on SQLite it is that matcher itself (no backtracking, so no
+ * engine/pattern/glob.ts means: on SQLite it is that matcher itself (no backtracking, so no
  * pattern can make it slow), on PostgreSQL an anchored regular expression for `~`.
  */
-import { classificationMatches, parseGlob } from '../../route/glob.js';
+import { classificationMatches, parseGlob } from '../../pattern/glob.js';
 
 export type GlobCondition =
   | { readonly kind: 'equals'; readonly value: string }

@@ -5,7 +5,7 @@
  * starting together apply each migration once.
  */
 import pg from 'pg';
-import type { IncomingRecord } from '../record.js';
+import type { IncomingRecord } from '../record/record.js';
 import { numberedPlaceholders, postgresDialect } from './dialect.js';
 import { applyMigrations } from './migrations.js';
 import type { Row } from './rows.js';

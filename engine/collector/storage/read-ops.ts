@@ -2,7 +2,7 @@
  * The store's reads as named operations with plain-data arguments, so that the same call can
  * run in this thread or in a reader worker (storage/sqlite-read-worker.ts).
  */
-import type { StoredRecord } from '../record.js';
+import type { StoredRecord } from '../record/record.js';
 import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
 import type { CrashGroup, ListQuery, RecordFilter, RecordStats, StatsQuery } from './store.js';
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { RECORD_HEADERS } from '../../record/fields.js';
 import { firstFrame } from '../crash/first-frame.js';
-import { INTEGER_FIELDS, type IncomingRecord, type StoredRecord } from '../record.js';
+import { INTEGER_FIELDS, type IncomingRecord, type StoredRecord } from '../record/record.js';
 
 /** Columns written on insert, in order (id is assigned by the database). */
 export const INSERT_COLUMNS = [

@@ -1,7 +1,7 @@
 /** RecordFilter → SQL conditions with "?" parameters, shared by both backends. */
 import type { Dialect } from './dialect.js';
 import { globCondition } from './glob-condition.js';
-import { EXACT_FILTERS } from '../query/fields.js';
+import { EXACT_FILTERS } from '../record/fields.js';
 import type { RecordFilter } from './store.js';
 
 export interface SqlFragment {

@@ -1,5 +1,5 @@
 /** The read queries (records, stats, crash groups), written once for both backends. */
-import type { StoredRecord } from '../record.js';
+import type { StoredRecord } from '../record/record.js';
 import type { Dialect } from './dialect.js';
 import { type Row, rowToRecord } from './rows.js';
 import { whereClause } from './sql-filter.js';

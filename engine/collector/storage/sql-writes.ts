@@ -1,5 +1,5 @@
 /** The write statements (insert once per record key, purge), written once for both backends. */
-import type { IncomingRecord } from '../record.js';
+import type { IncomingRecord } from '../record/record.js';
 import type { Dialect } from './dialect.js';
 import { INSERT_COLUMNS, KEY_COLUMN, type Row, insertValues, rowToRecord } from './rows.js';
 import { classificationCondition } from './sql-filter.js';

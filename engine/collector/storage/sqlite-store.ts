@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { IncomingRecord } from '../record.js';
+import type { IncomingRecord } from '../record/record.js';
 import { sqliteDialect } from './dialect.js';
 import { MIGRATIONS_TABLE, type MigrationConnection, applyMigrations } from './migrations.js';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './query-error.js';

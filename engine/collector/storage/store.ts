@@ -1,9 +1,9 @@
 /** The one storage interface the collector uses; SQLite and PostgreSQL implement it. */
-import type { IncomingRecord, StoredRecord } from '../record.js';
+import type { IncomingRecord, StoredRecord } from '../record/record.js';
 
 /** Filters named like the record fields; each list is "any of these". Times are ms, on reception time. */
 export interface RecordFilter {
-  /** Classification patterns ("org.clearlinux/crash/*"), engine/route/glob.ts semantics. */
+  /** Classification patterns ("org.clearlinux/crash/*"), engine/pattern/glob.ts semantics. */
   readonly classification?: readonly string[];
   readonly severity?: readonly number[];
   readonly machine_id?: readonly string[];

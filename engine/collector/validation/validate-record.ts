@@ -5,7 +5,7 @@
  * record_format_version "04" counts as 4 instead of skipping the required-header check.
  * The tenant check (step 1) is in tenant.ts; it runs before this.
  */
-import type { RecordFields } from '../record.js';
+import type { RecordFields } from '../record/record.js';
 import { canonicalName, titleName } from './field-names.js';
 import { isPrintable, parsePythonInt, pyRepr } from './python-compat.js';
 

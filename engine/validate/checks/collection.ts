@@ -1,9 +1,9 @@
 /** Collection: redaction patterns compile and run in linear time, limits agree with intake, something is collected. */
 import { formatSize } from '../../../schemas/units.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
-import { globCovers } from '../../route/glob.js';
-import { tryCompileRedaction } from '../../route/linear-regexp.js';
-import { backtrackingRisk, linearObstacle, MAX_LINEAR_COPIES } from '../redaction-risks.js';
+import { globCovers } from '../../pattern/glob.js';
+import { tryCompileRedaction } from '../../pattern/linear-regexp.js';
+import { backtrackingRisk, linearObstacle, MAX_LINEAR_COPIES } from '../../pattern/redaction-risks.js';
 import type { Check } from './check.js';
 
 const UNBOUNDED_HINT =

@@ -2,7 +2,7 @@
 import type { ParsedPolicy } from '../../../schemas/policy.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { didYouMean } from '../../diagnostics/suggest.js';
-import { type ParsedGlob, parseGlob, parsedGlobCovers } from '../../route/glob.js';
+import { type ParsedGlob, parseGlob, parsedGlobCovers } from '../../pattern/glob.js';
 import type { Check } from './check.js';
 
 type Route = ParsedPolicy['routes'][number];

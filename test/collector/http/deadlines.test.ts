@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IncomingRecord } from '../../../engine/collector/record.js';
+import type { IncomingRecord } from '../../../engine/collector/record/record.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { UPSTREAM_TID, rawHttp, rawRequest, v3Body } from '../collector-helpers.js';

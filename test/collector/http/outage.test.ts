@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { startCollector } from '../../../engine/collector/collector.js';
-import { defaultCollectorSettings } from '../../../engine/collector/settings.js';
+import { defaultCollectorSettings } from '../../../engine/collector/config/settings.js';
 import { BACKENDS, POSTGRES_SKIP, POSTGRES_URL, freshDatabase, getJson, postV3, v3Body } from '../collector-helpers.js';
 import { startCollectorProcess } from '../collector-process.js';
 import { startTcpProxy } from '../tcp-proxy.js';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startCollector } from '../../../engine/collector/collector.js';
-import type { IncomingRecord } from '../../../engine/collector/record.js';
-import { defaultCollectorSettings, purgePlan } from '../../../engine/collector/settings.js';
+import type { IncomingRecord } from '../../../engine/collector/record/record.js';
+import { defaultCollectorSettings, purgePlan } from '../../../engine/collector/config/settings.js';
 import { collectorSchema } from '../../../schemas/collector.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { schedulePurge } from '../../../engine/collector/retention/purge-schedule.js';

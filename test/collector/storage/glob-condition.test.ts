@@ -1,12 +1,12 @@
 /**
- * Classification patterns in SQL mean exactly what the agent's router means (engine/route/glob.ts),
+ * Classification patterns in SQL mean exactly what the agent's router means (engine/pattern/glob.ts),
  * on both backends, however a pattern splits into an indexable prefix and a full test — including
  * LIKE's own wildcards ("%", "_") and "\" in the prefix.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { globCondition } from '../../../engine/collector/storage/glob-condition.js';
-import { classificationMatches } from '../../../engine/route/glob.js';
+import { classificationMatches } from '../../../engine/pattern/glob.js';
 import { BACKENDS, openTestStore } from '../collector-helpers.js';
 import { incomingRecord } from '../incoming-records.js';
 

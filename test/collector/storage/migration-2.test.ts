@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { IncomingRecord } from '../../../engine/collector/record.js';
+import type { IncomingRecord } from '../../../engine/collector/record/record.js';
 import { BACKFILL_BATCH, MIGRATIONS, MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { recordDigest } from '../../../engine/collector/storage/rows.js';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { IncomingRecord } from '../../../engine/collector/record.js';
+import type { IncomingRecord } from '../../../engine/collector/record/record.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { RECORD_KEY_FIELDS } from '../../../engine/collector/storage/rows.js';
 import type { RecordStore } from '../../../engine/collector/storage/store.js';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { firstFrame } from '../../../engine/collector/crash/first-frame.js';
-import { INTEGER_FIELDS, type IncomingRecord } from '../../../engine/collector/record.js';
+import { INTEGER_FIELDS, type IncomingRecord } from '../../../engine/collector/record/record.js';
 import { numberedPlaceholders, postgresDialect, sqliteDialect } from '../../../engine/collector/storage/dialect.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, createMigrationsTable } from '../../../engine/collector/storage/migrations.js';
 import { RECORD_HEADERS } from '../../../engine/record/fields.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Sequence, parseRegexp } from '../../engine/validate/regexp-tree.js';
+import { type Sequence, parseRegexp } from '../../engine/pattern/regexp-tree.js';
 
 /** A compact picture of the tree: kind, quantifier and, for groups, their alternatives. */
 function shape(sequences: readonly Sequence[]): unknown {

@@ -10,7 +10,7 @@
  * compile through this module so they agree on what runs.
  */
 import v8 from 'node:v8';
-import { backtrackingRisk } from '../validate/redaction-risks.js';
+import { backtrackingRisk } from './redaction-risks.js';
 
 v8.setFlagsFromString('--enable-experimental-regexp-engine');
 v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');

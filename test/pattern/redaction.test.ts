@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backtrackingRisk, linearObstacle } from '../../engine/validate/redaction-risks.js';
+import { backtrackingRisk, linearObstacle } from '../../engine/pattern/redaction-risks.js';
 import { validatePolicyValue } from '../../engine/validate/validate.js';
 
 function redactionDiagnostics(...patterns: string[]) {

@@ -1,13 +1,13 @@
 /**
  * What the query API serves and accepts, said once: the fields of a record as its answers carry them,
  * the columns a list of records shows, and the filters its query parameters name. The parameter
- * parser (params.ts), the CSV export (csv.ts), the SQL conditions (storage/sql-filter.ts) and
+ * parser (query/params.ts), the CSV export (query/csv.ts), the SQL conditions (storage/sql-filter.ts) and
  * GET /api/fields, from which the web UI builds its table and filter form, all read these lists.
  *
  * No Node types here: the web UI's script imports this module's types (lint/tsconfig.ui.json).
  */
 import { RECORD_HEADERS } from '../../record/fields.js';
-import { INTEGER_FIELDS, type RecordJson } from '../record.js';
+import { INTEGER_FIELDS, type RecordJson } from './record.js';
 
 export type FieldName = keyof RecordJson;
 

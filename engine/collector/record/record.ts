@@ -2,7 +2,7 @@
  * The collector's view of a record: the fifteen upstream fields (engine/record/fields.ts) with
  * numbers as numbers, plus what the collector learns on reception (tenant, protocol, time).
  */
-import type { RecordHeader } from '../record/fields.js';
+import type { RecordHeader } from '../../record/fields.js';
 
 /** Fields kept as integers; every other header is text. */
 export const INTEGER_FIELDS = ['record_format_version', 'severity', 'creation_timestamp', 'payload_format_version'] as const;

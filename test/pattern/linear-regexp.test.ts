@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { type TestContext, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { REDACTION_FLAGS, compileRedaction, tryCompileRedaction } from '../../engine/route/linear-regexp.js';
+import { REDACTION_FLAGS, compileRedaction, tryCompileRedaction } from '../../engine/pattern/linear-regexp.js';
 import { fromRoot } from '../helpers/paths.js';
 
 /** 32 a's and a b: a backtracking engine tries about 2^32 ways to split the a's for (a+)+$. */
@@ -43,7 +43,7 @@ test('redaction regexp: compiled global, on the usual engine with the linear-tim
 test('redaction regexp: (a+)+$ against 32 a\'s and a b answers at once instead of backtracking for hours', async (t) => {
   const output = await runIsolated(
     t,
-    `import { compileRedaction } from ${moduleUrl('route/linear-regexp.js')};
+    `import { compileRedaction } from ${moduleUrl('pattern/linear-regexp.js')};
      const started = performance.now();
      const result = ${JSON.stringify(CATASTROPHIC_INPUT)}.replace(compileRedaction('(a+)+$'), '<x>');
      process.stdout.write(JSON.stringify({ result, ms: performance.now() - started }));`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classificationMatches, globCovers, segmentMatches } from '../../engine/route/glob.js';
+import { classificationMatches, globCovers, segmentMatches } from '../../engine/pattern/glob.js';
 
 test('classification patterns: "*" matches every classification', () => {
   assert.ok(classificationMatches('*', 'org.clearlinux/crash/clr'));

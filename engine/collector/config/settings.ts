@@ -1,7 +1,7 @@
 /** The collector's settings: the `collector` section of a resolved policy, or its defaults. */
-import { collectorSchema } from '../../schemas/collector.js';
-import type { ResolvedPolicy } from '../../schemas/resolved.js';
-import type { PurgePlan } from './storage/store.js';
+import { collectorSchema } from '../../../schemas/collector.js';
+import type { ResolvedPolicy } from '../../../schemas/resolved.js';
+import type { PurgePlan } from '../storage/store.js';
 
 export type CollectorSettings = ResolvedPolicy['collector'];
 
