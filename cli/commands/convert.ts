@@ -11,7 +11,7 @@ import { policyToConf } from '../../engine/legacy/to-conf.js';
 import type { TranslationNote } from '../../engine/legacy/translate.js';
 import { policyYaml } from '../../engine/legacy/write-policy.js';
 import { loadPolicySource } from '../../engine/load/load-policy.js';
-import { placeDiagnostics } from '../../engine/load/source.js';
+import { placeDiagnostics } from '../../engine/source/policy-source.js';
 import { validatePolicySource } from '../../engine/validate/validate.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { rootOf } from '../root-option.js';

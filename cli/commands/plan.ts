@@ -5,7 +5,7 @@ import { readAppliedPolicy, appliedPolicyPath } from '../../engine/agent/applied
 import { formatText } from '../../engine/diagnostics/format-text.js';
 import { diffPolicies } from '../../engine/plan/diff.js';
 import { type PlanSide, formatPlanText, summarizePlan } from '../../engine/plan/format-text.js';
-import { checkPolicyFile } from '../../engine/validate/check-file.js';
+import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { rootOf } from '../root-option.js';
 

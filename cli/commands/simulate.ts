@@ -11,7 +11,7 @@ import { formatSimulationText } from '../../engine/simulate/format-text.js';
 import { readExport } from '../../engine/simulate/input.js';
 import { Simulation, type SimulatedRecord } from '../../engine/simulate/simulate.js';
 import { recordsFromCollector, recordsFromJournal } from '../../engine/simulate/sources.js';
-import { checkPolicyFile } from '../../engine/validate/check-file.js';
+import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { reportError } from '../report-error.js';
 import { rootOf } from '../root-option.js';

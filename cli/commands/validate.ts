@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { formatJson } from '../../engine/diagnostics/format-json.js';
 import { formatText } from '../../engine/diagnostics/format-text.js';
 import { hasErrors } from '../../engine/diagnostics/diagnostic.js';
-import { checkPolicyFile } from '../../engine/validate/check-file.js';
+import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { checkEnvironment } from '../../engine/validate/environment.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { rootOf } from '../root-option.js';

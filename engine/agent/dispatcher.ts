@@ -11,7 +11,7 @@
  */
 import type { DeliveryResult, DestinationClient } from '../deliver/destination.js';
 import type { JournalOutcome } from '../journal/entry.js';
-import type { RouteLimit } from '../limit/admission.js';
+import { type RouteLimit, admit } from '../limit/admission.js';
 import type { Logger } from '../log/logger.js';
 import type { SpoolEntry } from '../spool/entry.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
@@ -258,33 +258,24 @@ export class Dispatcher {
     const limit = this.#state.limiters.get(name);
     for (let admission = state.queue.peek(); admission; admission = state.queue.peek()) {
       const now = this.#now();
-      if (this.#expired(admission.entry, now)) {
-        state.queue.shift();
-        for (const destination of admission.destinations) this.#settle({ entry: admission.entry, route: name, destination }, 'expired', 'expired');
-        continue;
-      }
-      if (limit) {
-        const size = admission.entry.record.payload.length;
-        const check = limit.limiter.check(size, now);
-        if (!check.allowed) {
-          if (check.never || limit.whenExceeded === 'drop') {
-            state.queue.shift();
-            const reason = check.never ? 'exceeds_byte_limit' : 'rate_limited';
-            for (const destination of admission.destinations) this.#settle({ entry: admission.entry, route: name, destination }, 'dropped', reason);
-            continue;
-          }
-          state.timer = setLongTimeout(() => {
-            state.timer = null;
-            this.#pumpRoute(name);
-          }, Math.max(1, check.retryAt - now));
-          return;
-        }
-        limit.limiter.consume(size, now);
+      // The decision telem simulate makes too (limit/admission.ts), so a simulation counts what this does.
+      const decided = admit(limit, { bytes: admission.entry.record.payload.length, acceptedAt: admission.entry.acceptedAt, expiryMs: this.#state.expiryMs }, now);
+      if (decided.verdict === 'wait') {
+        state.timer = setLongTimeout(() => {
+          state.timer = null;
+          this.#pumpRoute(name);
+        }, Math.max(1, decided.until - now));
+        return;
       }
       state.queue.shift();
       for (const destination of admission.destinations) {
-        this.#destination(destination).queue.push({ seq: admission.seq, entry: admission.entry, route: name, destination, round: 0, rejections: 0, retryAt: 0 });
-        this.#pumpDestination(destination);
+        const delivery = { entry: admission.entry, route: name, destination };
+        if (decided.verdict === 'expire') this.#settle(delivery, 'expired', 'expired');
+        else if (decided.verdict === 'drop') this.#settle(delivery, 'dropped', decided.reason);
+        else {
+          this.#destination(destination).queue.push({ seq: admission.seq, ...delivery, round: 0, rejections: 0, retryAt: 0 });
+          this.#pumpDestination(destination);
+        }
       }
     }
   }

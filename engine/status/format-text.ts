@@ -56,7 +56,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
         ? `none yet (the agent assigns one at its first record; rotated every ${machineId.rotateEvery})`
         : `${machineId.id} (assigned ${machineId.assignedAt}, rotated every ${machineId.rotateEvery})`;
   const origin = policy?.source ? (policy.source.startsWith('/') ? `from ${policy.source}` : policy.source) : 'built-in defaults';
-  const policyText = policy === null ? 'none usable (see telem validate)' : `${policy.name} revision ${policy.revision}, ${origin}${policy.sha256 === null ? '' : ` (sha256 ${policy.sha256.slice(0, 12)})`}`;
+  const policyText = policy === null ? 'none usable (see telem validate)' : `${policy.name} revision ${policy.revision}, ${origin}${policy.sha256 === null ? '' : `, sha256 ${policy.sha256.slice(0, 12)}`}`;
   const lines = [
     `opt-in:     ${report.optedIn ? 'yes' : 'no'} (${report.optInFile} ${report.optedIn ? 'exists' : 'is missing; run "telem opt-in"'})`,
     `machine id: ${identity}`,

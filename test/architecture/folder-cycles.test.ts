@@ -8,37 +8,16 @@ import { test } from 'node:test';
 import { fromRoot } from '../helpers/paths.js';
 import { describeCycle, folderCycles, folderGraph, relativeImports, typescriptFiles } from './folder-graph.js';
 
-/**
- * Files left at an old path only because cli/ still imports it (the change that moved them left
- * cli/ alone); each only re-exports from its new place, which points back. When cli/ imports the
- * new path, delete the file and its entry here.
- */
-const CLI_COMPAT_RE_EXPORTS = new Set(['engine/validate/check-file.ts']);
-
 function engineSources(): Map<string, string> {
   return new Map(typescriptFiles(fromRoot(), 'engine').map((file) => [file, fs.readFileSync(fromRoot(file), 'utf8')]));
 }
 
 test('architecture: no cycle between the folders under engine/', () => {
   const sources = engineSources();
-  for (const file of CLI_COMPAT_RE_EXPORTS) sources.delete(file);
   const graph = folderGraph(sources, 'engine');
   assert.ok(graph.size > 10, `only ${graph.size} folders import others: the scan is not reading engine/`);
   const cycles = folderCycles(graph);
   assert.equal(cycles.length, 0, `folders that import each other:\n\n${cycles.map((cycle) => describeCycle(graph, cycle)).join('\n\n')}\n`);
-});
-
-test('architecture: the files exempted for cli/ still exist and only re-export', () => {
-  const sources = engineSources();
-  for (const file of CLI_COMPAT_RE_EXPORTS) {
-    const text = sources.get(file);
-    assert.ok(text !== undefined, `${file} is gone: remove it from CLI_COMPAT_RE_EXPORTS`);
-    const code = text
-      .replace(/\/\*[\s\S]*?\*\//g, '')
-      .replace(/^\s*\/\/.*$/gm, '')
-      .trim();
-    assert.match(code, /^(export\s[^;]*\bfrom\s*'[^']+';\s*)+$/, `${file} must hold nothing but re-exports`);
-  }
 });
 
 test('architecture: the cycle finder reports a cycle through every kind of import, parent and child folders included', () => {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { policyHash } from '../../engine/agent/applied-policy.js';
+import { loadAgentPolicy } from '../../engine/load/agent-policy.js';
 import { runCli } from '../helpers/cli.js';
 import { startIntake } from '../helpers/intake.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -31,6 +33,9 @@ test('telem opt-in: a marker that cannot be created is an error, exit 1', async 
 
 test('telem status: shows opt-in, machine id and whether the agent listens (text and JSON)', async (t) => {
   const { root, socketPath } = await startIntake(t);
+  const defaults = (await loadAgentPolicy({ root })).policy;
+  assert.ok(defaults);
+  const DEFAULTS_HASH = policyHash(defaults);
   let result = await runCli(['--root', root, 'status']);
   assert.equal(result.code, 0);
   assert.equal(
@@ -39,7 +44,7 @@ test('telem status: shows opt-in, machine id and whether the agent listens (text
       `opt-in:     no (${root}/etc/telemetrics/opt-in is missing; run "telem opt-in")`,
       'machine id: none yet (the agent assigns one at its first record; rotated every 3d)',
       `agent:      listening on ${socketPath} (no telem agent status: an upstream telemprobd?)`,
-      "policy:     telemetrics-conf revision 0, upstream's compiled defaults (no telemetrics.conf was found); what a start would run",
+      `policy:     telemetrics-conf revision 0, upstream's compiled defaults (no telemetrics.conf was found), sha256 ${DEFAULTS_HASH.slice(0, 12)}; what a start would run`,
       'drops:      none',
       'refused:    none',
       '',

@@ -26,8 +26,8 @@ spool: { retry: { interval: 100ms, max_interval: 200ms, jitter: 0 } }
 retention: { journal_entries: 5000 }
 destinations: { central: { type: local }, archive: { type: local } }
 routes:
-  - { name: drops, match: { classification: "org.test/drop/*" }, to: [central, archive], rate_limit: { records: 40/2s, when_exceeded: drop } }
-  - { name: waits, match: { classification: "org.test/wait/*" }, to: [central], rate_limit: { records: 30/2s, when_exceeded: spool } }
+  - { name: drops, match: { classification: "org.test/drop/*" }, to: [central, archive], rate_limit: { records: 40/4s, when_exceeded: drop } }
+  - { name: waits, match: { classification: "org.test/wait/*" }, to: [central], rate_limit: { records: 30/4s, when_exceeded: spool } }
   - { name: crashes, match: { classification: "org.test/crash/*" }, to: [archive] }
 `;
 
@@ -45,21 +45,23 @@ function exportLine(record: TelemetryRecord): string {
 
 type Counts = Record<string, number>;
 
-test('telem simulate: the counts per route, destination and outcome are the journal\'s for the same 500 records sent to a real agent', { timeout: 120_000 }, async (t) => {
+test('telem simulate: the counts per route, destination and outcome are the journal\'s for the same 500 records sent to a real agent', { timeout: 240_000 }, async (t) => {
   const root = await tempDir(t);
   const policy = await writePolicy(root, POLICY);
   const agent = await startAgent(t, { root, policy });
   const sent: TelemetryRecord[] = [];
   for (let burst = 0; burst < BURSTS; burst += 1) {
-    // Just after a second starts, so the whole burst carries the second it is sent in; a burst
-    // every 3 s leaves each 2 s window behind the one before.
-    await sleep(1000 - (Date.now() % 1000) + 20);
-    const second = Math.floor(Date.now() / 1000);
+    // A burst carries the second it starts in, and takes less than the 4 s window, so the agent (which
+    // counts in real milliseconds) and the simulation (in creation seconds) see the same records in each
+    // window; the next burst starts once the last one's window is over for both.
+    const started = Date.now();
+    const second = Math.floor(started / 1000);
     const records = Object.entries(PER_BURST).flatMap(([kind, count]) => Array.from({ length: count }, (_, index) => record(kind, burst * 1000 + index, second)));
     for (const item of records) assert.equal(await sendRaw(agent.socketPath, [encodeFrame(item, { configPath: null })]), null);
-    assert.equal(Math.floor(Date.now() / 1000), second, 'the burst was sent within its second (the machine was too slow)');
+    const took = Date.now() - started;
+    assert.ok(took < 3000, `a burst took ${took} ms, too long for a 4 s window: the machine is too slow for this test to say anything`);
     sent.push(...records);
-    if (burst < BURSTS - 1) await sleep(1500);
+    if (burst < BURSTS - 1) await sleep(4200);
   }
   assert.equal(sent.length, 500);
 
