@@ -9,6 +9,7 @@ import { packageVersion, runProgram } from './run-program.js';
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   validate: async () => (await import('./commands/validate.js')).validateCommand(),
   plan: async () => (await import('./commands/plan.js')).planCommand(),
+  test: async () => (await import('./commands/test.js')).testCommand(),
   convert: async () => (await import('./commands/convert.js')).convertCommand(),
   run: async () => (await import('./commands/run.js')).runCommand(),
   record: async () => (await import('./commands/record.js')).recordCommand(),

@@ -10,7 +10,7 @@ import { compilePolicy } from '../compile/compile.js';
 import { type RouteLimit, admit } from '../limit/admission.js';
 import { createLimiter } from '../limit/limiter.js';
 import type { TelemetryRecord } from '../record/fields.js';
-import { Router } from '../route/router.js';
+import { type Decision, Router } from '../route/router.js';
 
 export interface SimulatedRecord {
   readonly record: TelemetryRecord;
@@ -40,7 +40,27 @@ export interface SimulationResult {
   readonly unrouted: Readonly<Record<string, number>>;
 }
 
+/** What became of one record at one route × destination (route and destination null when no route took it). */
+export interface RecordSettlement {
+  /** Which record: its position in the order of add() calls, from 0. */
+  readonly index: number;
+  readonly route: string | null;
+  readonly destination: string | null;
+  /** deferred: delivered after waiting for the rate limit. */
+  readonly outcome: 'delivered' | 'deferred' | 'expired' | 'dropped' | 'rejected';
+  /** Why, for dropped and rejected: the journal's reason. */
+  readonly reason: string | null;
+  /** Virtual time of the outcome. */
+  readonly at: number;
+}
+
+export interface SimulationOptions {
+  /** Told every outcome as it happens, for callers that need each record's fate (`telem test`), not only the counts. */
+  readonly onSettled?: (settlement: RecordSettlement) => void;
+}
+
 interface Waiting {
+  readonly index: number;
   readonly bytes: number;
   readonly at: number;
   readonly to: readonly string[];
@@ -62,12 +82,14 @@ export class Simulation {
   readonly #queues = new Map<string, RouteQueue>();
   readonly #rows = new Map<string, SimulationRow>();
   readonly #unrouted: Record<string, number> = {};
+  readonly #onSettled: ((settlement: RecordSettlement) => void) | undefined;
   #records = 0;
   #now = -Infinity;
 
-  constructor(policy: ResolvedPolicy) {
+  constructor(policy: ResolvedPolicy, options: SimulationOptions = {}) {
     const plan = compilePolicy(policy);
     this.#policy = policy;
+    this.#onSettled = options.onSettled;
     this.#router = new Router(plan);
     this.#limits = new Map(plan.routes.map((route) => [route.name, route.limiter ? routeLimit(route.limiter) : null]));
     for (const route of plan.routes) {
@@ -86,23 +108,26 @@ export class Simulation {
     return row;
   }
 
-  /** Takes the next record; records must come in order of time (an earlier one is taken as arriving now). */
-  add(input: SimulatedRecord): void {
+  /** Takes the next record and returns the router's decision; records must come in order of time (an earlier one is taken as arriving now). */
+  add(input: SimulatedRecord): Decision {
     const at = Math.max(input.at, this.#now);
     this.#advance(at);
     this.#now = at;
+    const index = this.#records;
     this.#records += 1;
     const decision = this.#router.decide(input.record);
     if (decision.kind !== 'routed') {
       const reason = decision.kind === 'rejected' ? decision.reason : 'no_route';
       this.#unrouted[reason] = (this.#unrouted[reason] ?? 0) + 1;
-      return;
+      this.#onSettled?.({ index, route: null, destination: null, outcome: decision.kind === 'rejected' ? 'rejected' : 'dropped', reason, at });
+      return decision;
     }
     for (const route of decision.routes) {
       const queue = this.#queues.get(route.name) as RouteQueue;
-      queue.items.push({ bytes: decision.record.payload.length, at, to: route.to, deferred: false });
+      queue.items.push({ index, bytes: decision.record.payload.length, at, to: route.to, deferred: false });
       if (queue.until === null) this.#pump(queue, at);
     }
+    return decision;
   }
 
   /** Runs the clock on until every waiting record is delivered, dropped or expired, and returns the counts. */
@@ -147,6 +172,10 @@ export class Simulation {
           if (item.deferred) row.deferred += 1;
         } else if (verdict.verdict === 'expire') row.expired += 1;
         else row.dropped[verdict.reason] = (row.dropped[verdict.reason] ?? 0) + 1;
+        if (this.#onSettled) {
+          const outcome = verdict.verdict === 'admit' ? (item.deferred ? 'deferred' : 'delivered') : verdict.verdict === 'expire' ? 'expired' : 'dropped';
+          this.#onSettled({ index: item.index, route: queue.name, destination, outcome, reason: verdict.verdict === 'drop' ? verdict.reason : null, at: now });
+        }
       }
     }
     queue.items.length = 0;

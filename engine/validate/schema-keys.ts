@@ -25,9 +25,10 @@ function pickBranch(node: SchemaNode, value: unknown): SchemaNode {
   return candidates.find((branch) => branch.properties?.type?.const === discriminator) ?? candidates[0] ?? node;
 }
 
-export function knownKeysAt(path: KeyPath, document: unknown): string[] {
+/** `schema` defaults to the policy's; `telem test` passes the test file's. */
+export function knownKeysAt(path: KeyPath, document: unknown, schema?: object): string[] {
   root ??= buildPolicyJsonSchema() as SchemaNode;
-  let node: SchemaNode = root;
+  let node: SchemaNode = (schema as SchemaNode | undefined) ?? root;
   let value = document;
   for (const segment of path) {
     node = pickBranch(node, value);
