@@ -5,16 +5,22 @@ import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { createRequestBuilder } from '../deliver/http-request.js';
 import { recordJson } from '../deliver/record-json.js';
 import type { ExpectationFailure } from './result.js';
-import type { ObservedRecord } from './run-case.js';
+import type { ObservedRecord, Settled } from './run-case.js';
 
 const RECORD_KEYS = ['outcome', 'routes', 'destinations', 'payload', 'body', 'headers'] as const;
 type RecordKey = (typeof RECORD_KEYS)[number];
 
 /** The one outcome of a record, or each route's when they differ (which no single expected outcome matches). */
-function outcomeOf(observed: ObservedRecord): string {
+function outcomeOf(observed: ObservedRecord, policy: ResolvedPolicy): string {
   const distinct = [...new Set(observed.settled.map((settled) => settled.outcome))];
   if (distinct.length === 1) return distinct[0] as string;
-  return observed.settled.map((settled) => `${settled.outcome} (${settled.route ?? '-'} → ${settled.destination ?? '-'})`).join(', ');
+  // In policy order (routes, then each route's destinations), not in the order the clock settled them.
+  const route = (settled: Settled): number => policy.routeNames[settled.route ?? ''] ?? 0;
+  const destination = (settled: Settled): number => policy.routes[route(settled)]?.to.indexOf(settled.destination ?? '') ?? 0;
+  return [...observed.settled]
+    .sort((a, b) => route(a) - route(b) || destination(a) - destination(b))
+    .map((settled) => `${settled.outcome} (${settled.route ?? '-'} → ${settled.destination ?? '-'})`)
+    .join(', ');
 }
 
 const sorted = (values: readonly string[]): string[] => [...values].sort();
@@ -30,7 +36,7 @@ function actualValue(key: RecordKey, expect: RecordExpect, observed: ObservedRec
   const routes = decision.kind === 'routed' ? decision.routes : [];
   switch (key) {
     case 'outcome':
-      return { expected: expect.outcome, actual: outcomeOf(observed) };
+      return { expected: expect.outcome, actual: outcomeOf(observed, policy) };
     case 'routes':
       return { expected: sorted(expect.routes ?? []), actual: sorted(routes.map((route) => route.name)) };
     case 'destinations':

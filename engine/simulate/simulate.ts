@@ -164,16 +164,18 @@ export class Simulation {
         return;
       }
       queue.head += 1;
+      // Held behind the head of the queue counts as waiting too, though only the head was told to wait.
+      const deferred = item.deferred || now > item.at;
       for (const destination of item.to) {
         const row = this.#row(queue.name, destination);
         if (verdict.verdict === 'admit') {
           row.delivered += 1;
           row.bytes += item.bytes;
-          if (item.deferred) row.deferred += 1;
+          if (deferred) row.deferred += 1;
         } else if (verdict.verdict === 'expire') row.expired += 1;
         else row.dropped[verdict.reason] = (row.dropped[verdict.reason] ?? 0) + 1;
         if (this.#onSettled) {
-          const outcome = verdict.verdict === 'admit' ? (item.deferred ? 'deferred' : 'delivered') : verdict.verdict === 'expire' ? 'expired' : 'dropped';
+          const outcome = verdict.verdict === 'admit' ? (deferred ? 'deferred' : 'delivered') : verdict.verdict === 'expire' ? 'expired' : 'dropped';
           this.#onSettled({ index: item.index, route: queue.name, destination, outcome, reason: verdict.verdict === 'drop' ? verdict.reason : null, at: now });
         }
       }
