@@ -61,6 +61,9 @@ test('policy tests: spooled records past the rate limit are deferred, dropped on
   - name: a record waiting longer than the spool expiry is dropped as expired
     records: { count: 2, classification: org.example/slow/x, severity: 2 }
     expect: { first: { outcome: delivered }, last: { outcome: dropped:expired }, counts: { delivered: 1, dropped:expired: 1, deferred: 0 } }
+  - name: counts are exact, an outcome left out means none
+    records: { count: 4, classification: org.example/crash/app, severity: 2, every: 100ms }
+    expect: { counts: { delivered: 3, deferred: 1, dropped:expired: 0 } }
   - name: every record-level expectation holds for each record
     records: { count: 4, classification: org.example/crash/app, severity: 2, every: 1s }
     expect: { outcome: delivered, routes: [crashes, legacy] }
@@ -72,6 +75,9 @@ test('policy tests: spooled records past the rate limit are deferred, dropped on
   assert.deepEqual(result.cases[0]?.failures, []);
   assert.deepEqual(result.cases[2]?.failures, []);
   assert.deepEqual(result.cases[3]?.failures, [
+    { path: 'counts', expected: { delivered: 3, deferred: 1, 'dropped:expired': 0 }, actual: { delivered: 3, deferred: 1, 'dropped:rate_limited': 2 } },
+  ]);
+  assert.deepEqual(result.cases[4]?.failures, [
     { path: 'outcome', expected: 'delivered', actual: 'delivered (crashes → v3), delivered (crashes → archive), dropped:rate_limited (legacy → v2)', record: 3, failing: 2, of: 4 },
   ]);
   assert.equal(result.cases[1]?.passed, false);
