@@ -9,6 +9,7 @@ interface SchemaNode {
   anyOf?: SchemaNode[];
   oneOf?: SchemaNode[];
   const?: unknown;
+  propertyNames?: { enum?: unknown[] };
 }
 
 let root: SchemaNode | undefined;
@@ -40,5 +41,7 @@ export function knownKeysAt(path: KeyPath, document: unknown, schema?: object): 
     node = next;
     value = (value as Record<string | number, unknown> | undefined)?.[segment];
   }
-  return Object.keys(pickBranch(node, value).properties ?? {});
+  const picked = pickBranch(node, value);
+  // A mapping keyed by an enum (record header names in test files) lists its keys as propertyNames.
+  return picked.properties ? Object.keys(picked.properties) : (picked.propertyNames?.enum ?? []).map(String);
 }

@@ -256,3 +256,18 @@ test('policy tests: folders are searched recursively (node_modules and hidden fo
   assert.equal(none.files[0]?.diagnostics[0]?.code, 'test-file-not-found');
   assert.equal(testExitStatus(none), 2);
 });
+
+test('policy tests: keys of enum-keyed mappings (header names, outcomes) get "did you mean" too', async (t) => {
+  const file = await writeFixture(
+    await tempDir(t),
+    'policy: ./fixture.policy.yaml\nheaders: { machineid: x }\ntests:\n  - { name: x, record: { classification: a/b/c }, expect: { counts: { delivred: 1 } } }\n',
+  );
+  const { diagnostics } = await runTestFile(file);
+  assert.deepEqual(
+    diagnostics.map(({ message, line }) => ({ message, line })),
+    [
+      { message: 'unknown key "machineid" (did you mean "machine_id"?)', line: 2 },
+      { message: 'unknown key "delivred" (did you mean "delivered"?)', line: 4 },
+    ],
+  );
+});
