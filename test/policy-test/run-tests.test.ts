@@ -109,6 +109,11 @@ tests:
         archive: { classification: org.example/crash/app, payload: "token=<redacted>" }
       headers:
         v2: { classification: org.example/crash/app, X-Telemetry-TID: tenant-7, content-type: application/text, machine_id: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa }
+  - name: a wrong header value, a header never sent, and a destination the record does not reach
+    records: { count: 3, classification: org.example/crash/app, severity: 2, every: 0s }
+    expect:
+      last: { headers: { v2: { severity: "3", X-Missing: x } } }
+      first: { headers: { v2: { severity: "3", x-telemetry-tid: tenant-7 } } }
 `,
   );
   const result = await runTestFile(file);
@@ -119,6 +124,11 @@ tests:
   const actual = failures[0]?.actual as { v3: string; archive: Record<string, string> };
   assert.equal(actual.v3, body);
   assert.deepEqual(actual.archive, JSON.parse(body));
+  // The legacy route takes two records a minute and drops the rest: the third never reaches v2.
+  assert.deepEqual(result.cases[1]?.failures, [
+    { path: 'first.headers', expected: { v2: { severity: '3', 'x-telemetry-tid': 'tenant-7' } }, actual: { v2: { severity: '2', 'x-telemetry-tid': 'tenant-7' } } },
+    { path: 'last.headers', expected: { v2: { severity: '3', 'X-Missing': 'x' } }, actual: { v2: null } },
+  ]);
 });
 
 test('policy tests: a raw libtelemetry frame file is decoded as the intake does and stamped with the test machine id', async (t) => {
