@@ -62,6 +62,7 @@ export const DIAGNOSTIC_CODES = {
   'test-policy-invalid': 'The policy a test file names has errors, so its tests cannot run.',
   'test-frame-unreadable': 'The frame file a test case names could not be read.',
   'test-frame-invalid': 'The frame file a test case names is not a frame the intake would accept.',
+  'test-record-invalid': 'A test record no probe could send or the intake would refuse (a bad classification, a payload over intake.max_payload, …).',
   'test-unknown-destination': 'A body or headers expectation names a destination the policy does not define.',
   'test-no-body': 'A body expectation names a destination that sends no v3 JSON body (only http v3 and file ones do).',
   'test-no-v2-headers': 'A headers expectation names a destination that is not http v2.',

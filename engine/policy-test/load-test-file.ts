@@ -6,12 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildPolicyTestJsonSchema } from '../../schemas/artifacts.js';
-import { type PolicyTestFile, policyTestSchema } from '../../schemas/policy-test.js';
+import { type PolicyTestFile, type TestRecordInput, policyTestSchema } from '../../schemas/policy-test.js';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { type Diagnostic, hasErrors } from '../diagnostics/diagnostic.js';
 import { sourceFromText } from '../load/yaml-source.js';
 import { type Position, placeDiagnostics } from '../load/source.js';
-import { DEFAULT_FRAME_LIMITS, decodeFrame } from '../record/frame.js';
+import { DEFAULT_FRAME_LIMITS, type FrameLimits, decodeFrame, encodeFrame } from '../record/frame.js';
+import { RecordError } from '../record/problem.js';
+import { inputRecord } from './test-records.js';
 import type { TelemetryRecord } from '../record/fields.js';
 import { checkPolicyFile } from '../validate/check-file.js';
 import { issueMessage, issuesToDiagnostics } from '../validate/schema-issues.js';
@@ -71,8 +73,13 @@ export async function loadTestFile(file: string): Promise<TestFileLoad> {
   const policy = checked.policy;
 
   const frames = new Map<number, TelemetryRecord>();
+  const limits: FrameLimits = { ...DEFAULT_FRAME_LIMITS, maxPayload: policy.intake.max_payload };
   for (const [index, testCase] of test.tests.entries()) {
     checkWireExpectations(testCase.expect, policy, ['tests', index, 'expect'], problem);
+    for (const [keyPath, input] of recordInputs(testCase)) {
+      const refusal = intakeRefusal(inputRecord(input, test.headers), limits);
+      if (refusal) problem('test-record-invalid', `a probe could not send this record, or the intake would refuse it: ${refusal}`, ['tests', index, ...keyPath]);
+    }
     if (testCase.frame === undefined) continue;
     const frameFile = besideFile(file, testCase.frame);
     let bytes: Buffer;
@@ -82,13 +89,38 @@ export async function loadTestFile(file: string): Promise<TestFileLoad> {
       problem('test-frame-unreadable', `cannot read the frame ${frameFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, ['tests', index, 'frame']);
       continue;
     }
-    const decoded = decodeFrame(bytes, { ...DEFAULT_FRAME_LIMITS, maxPayload: policy.intake.max_payload });
+    const decoded = decodeFrame(bytes, limits);
     if (decoded.ok) frames.set(index, decoded.record);
     else problem('test-frame-invalid', `the intake would refuse the frame ${frameFile} (${decoded.reason}: ${decoded.detail})`, ['tests', index, 'frame']);
   }
   if (problems.length > 0) return { file, loaded: null, diagnostics: problems };
   const caseLines = test.tests.map((_, index) => source.locate(['tests', index])?.line);
   return { file, loaded: { file, test, policy, policyFile, frames, caseLines }, diagnostics: [] };
+}
+
+type TestCaseInput = PolicyTestFile['tests'][number];
+
+/** The record inputs of a case with their key paths (a series once: its records differ only in time and event id). */
+function recordInputs(testCase: TestCaseInput): [readonly (string | number)[], TestRecordInput][] {
+  if (testCase.record) return [[['record'], testCase.record]];
+  if (Array.isArray(testCase.records)) return testCase.records.map((input, position) => [['records', position], input]);
+  return testCase.records ? [[['records'], testCase.records]] : [];
+}
+
+/**
+ * Why the record could not reach the agent, or null: it goes through the frame a probe would write
+ * and the intake's own decoding, so a test cannot expect an outcome for a record the agent never sees.
+ */
+function intakeRefusal(record: TelemetryRecord, limits: FrameLimits): string | null {
+  let frame: Buffer;
+  try {
+    frame = encodeFrame(record);
+  } catch (error) {
+    if (error instanceof RecordError) return error.message;
+    throw error;
+  }
+  const decoded = decodeFrame(frame, limits);
+  return decoded.ok ? null : `${decoded.reason}: ${decoded.detail}`;
 }
 
 /** Paths in a test file are relative to the file's folder. */

@@ -51,6 +51,11 @@ function testRecord(input: TestRecordInput, at: number, index: number, fileHeade
   return { record: withHeaders(withHeader(built, 'machine_id', TEST_MACHINE_ID), { ...fileHeaders, ...input.headers }), at };
 }
 
+/** One record input as the case would build it (at its own `at`), for checking it before the case runs. */
+export function inputRecord(input: TestRecordInput, fileHeaders: HeaderOverrides): TelemetryRecord {
+  return testRecord(input, TEST_START_MS + input.at, 0, fileHeaders).record;
+}
+
 /** The records of a record or records case, in time order (ties keep their order). */
 export function caseRecords(testCase: TestCase, fileHeaders: HeaderOverrides): TimedRecord[] {
   const inputs: { input: TestRecordInput; offset: number }[] = [];

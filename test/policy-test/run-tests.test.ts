@@ -281,3 +281,28 @@ test('policy tests: keys of enum-keyed mappings (header names, outcomes) get "di
     ],
   );
 });
+
+test('policy tests: a record the intake would refuse breaks the file, since the agent would never see it', async (t) => {
+  const file = await writeFixture(
+    await tempDir(t),
+    `${header}
+  - name: two parts
+    record: { classification: org.example/crash, severity: 2 }
+    expect: { outcome: rejected:not_allowed }
+  - name: a line break in a header
+    records:
+      - { classification: org.example/crash/app }
+      - { classification: org.example/crash/app, headers: { build: "1\\nforged: yes" } }
+    expect: {}
+`,
+  );
+  const { diagnostics } = await runTestFile(file);
+  assert.deepEqual(
+    diagnostics.map(({ code, line, path: keyPath }) => ({ code, line, path: keyPath.join('.') })),
+    [
+      { code: 'test-record-invalid', line: 5, path: 'tests.0.record' },
+      { code: 'test-record-invalid', line: 10, path: 'tests.1.records.1' },
+    ],
+  );
+  assert.match(diagnostics[0]?.message ?? '', /bad_classification: classification "org\.example\/crash" is not in most\/to\/least specific format/);
+});
