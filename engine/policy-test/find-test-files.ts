@@ -37,5 +37,5 @@ export async function findTestFiles(paths: readonly string[]): Promise<{ files: 
       if (files.length === before) missing('no *.policy-test.yaml file in this folder or below it');
     } else files.push(given);
   }
-  return { files: [...new Set(files)], diagnostics };
+  return { files, diagnostics };
 }

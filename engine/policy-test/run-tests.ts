@@ -26,11 +26,18 @@ export async function runTestFile(file: string): Promise<FileResult> {
   };
 }
 
-/** Paths not found are reported as broken files of their own, so they count against the run. */
+/** In the order the paths were given; a path without tests is reported as a broken file of its own, so it counts against the run. */
 export async function runPolicyTests(paths: readonly string[]): Promise<TestRun> {
-  const found = await findTestFiles(paths.length === 0 ? ['.'] : paths);
-  const files: FileResult[] = found.diagnostics.map((diagnostic) => ({ file: diagnostic.file ?? '', policy: null, diagnostics: [diagnostic], cases: [] }));
-  for (const file of found.files) files.push(await runTestFile(file));
+  const files: FileResult[] = [];
+  const seen = new Set<string>();
+  for (const given of paths.length === 0 ? ['.'] : paths) {
+    const found = await findTestFiles([given]);
+    for (const diagnostic of found.diagnostics) files.push({ file: diagnostic.file ?? given, policy: null, diagnostics: [diagnostic], cases: [] });
+    for (const file of found.files.filter((name) => !seen.has(name))) {
+      seen.add(file);
+      files.push(await runTestFile(file));
+    }
+  }
   return { format_version: 1, files, summary: summarize(files) };
 }
 

@@ -262,8 +262,12 @@ test('policy tests: folders are searched recursively (node_modules and hidden fo
   assert.equal(testExitStatus(run), 2);
   const only = await runPolicyTests([path.join(dir, 'a')]);
   assert.equal(testExitStatus(only), 0);
-  const none = await runPolicyTests([path.join(dir, 'node_modules', 'nothing-here')]);
-  assert.equal(none.files[0]?.diagnostics[0]?.code, 'test-file-not-found');
+  const none = await runPolicyTests([path.join(dir, 'a'), path.join(dir, 'node_modules', 'nothing-here'), path.join(dir, 'a', 'x.policy-test.yaml')]);
+  // In the order given, each file once.
+  assert.deepEqual(none.files.map((file) => [path.relative(dir, file.file), file.diagnostics[0]?.code ?? 'ran']), [
+    ['a/x.policy-test.yaml', 'ran'],
+    ['node_modules/nothing-here', 'test-file-not-found'],
+  ]);
   assert.equal(testExitStatus(none), 2);
 });
 
