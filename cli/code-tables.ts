@@ -15,7 +15,7 @@ export function renderCodeTables(): string {
   const diagnostics = Object.entries(DIAGNOSTIC_CODES).map(([code, meaning]) => `| \`${code}\` | ${cell(meaning)} |`);
   const errors = Object.entries(ERROR_CODES).map(([code, meaning]) => `| \`${code}\` | ${exitStatusOf(code as ErrorCode)} | ${cell(meaning)} |`);
   return [
-    `<details><summary>The ${diagnostics.length} diagnostic codes of <code>telem validate</code>, <code>telem convert</code> and the agent's policy loading</summary>`,
+    `<details><summary>The ${diagnostics.length} diagnostic codes of <code>telem validate</code>, <code>telem convert</code>, <code>telem test</code> and the agent's policy loading</summary>`,
     '',
     '| code | meaning |',
     '| --- | --- |',

@@ -4,9 +4,11 @@
  */
 import { z } from 'zod';
 import { policySchema } from './policy.js';
+import { policyTestSchema } from './policy-test.js';
 
 export const JSON_SCHEMA_FILE = 'policy.schema.json';
 export const TYPES_FILE = 'policy.d.ts';
+export const TEST_JSON_SCHEMA_FILE = 'policy-test.schema.json';
 
 /** The author-facing JSON Schema (input side: units as text, everything optional that has a default). */
 export function buildPolicyJsonSchema(): Record<string, unknown> {
@@ -16,6 +18,16 @@ export function buildPolicyJsonSchema(): Record<string, unknown> {
 
 export function renderJsonSchema(): string {
   return `${JSON.stringify(buildPolicyJsonSchema(), null, 2)}\n`;
+}
+
+/** The JSON Schema of `*.policy-test.yaml` files, for the same editors. */
+export function buildPolicyTestJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(policyTestSchema, { target: 'draft-7', io: 'input', unrepresentable: 'throw' });
+  return { ...schema, $id: 'https://telem.dev/schemas/policy-test.schema.json', title: 'TelemPolicyTest' };
+}
+
+export function renderPolicyTestJsonSchema(): string {
+  return `${JSON.stringify(buildPolicyTestJsonSchema(), null, 2)}\n`;
 }
 
 export async function renderTypes(): Promise<string> {

@@ -61,6 +61,17 @@ export const DIAGNOSTIC_CODES = {
   'fleet-untrusted-source': 'fleet.source is set without trusted_keys, so no bundle could be verified.',
   'rollout-shrinks': 'A fleet stage covers less of the fleet than the stage before it.',
   'rollout-incomplete': 'The last fleet stage does not reach the whole fleet.',
+  // Policy test files (telem test).
+  'test-file-not-found': 'A path given to telem test is neither a *.policy-test.yaml file nor a folder holding one.',
+  'test-file-unreadable': 'A policy test file could not be read.',
+  'test-policy-unreadable': 'The policy a test file names could not be read.',
+  'test-policy-invalid': 'The policy a test file names has errors, so its tests cannot run.',
+  'test-frame-unreadable': 'The frame file a test case names could not be read.',
+  'test-frame-invalid': 'The frame file a test case names is not a frame the intake would accept.',
+  'test-record-invalid': 'A test record no probe could send or the intake would refuse (a bad classification, a payload over intake.max_payload, …).',
+  'test-unknown-destination': 'A body or headers expectation names a destination the policy does not define.',
+  'test-no-body': 'A body expectation names a destination that sends no v3 JSON body (only http v3 and file ones do).',
+  'test-no-v2-headers': 'A headers expectation names a destination that is not http v2.',
   // telemetrics.conf: reading the file.
   'conf-crlf': 'The file has CRLF line ends: upstream keeps the CR in every value; telem drops it.',
   'conf-section-unclosed': 'A section header has no closing "]" (upstream refuses the file).',

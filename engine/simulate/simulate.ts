@@ -10,7 +10,7 @@ import { compilePolicy } from '../compile/compile.js';
 import { type RouteLimit, admit } from '../limit/admission.js';
 import { createLimiter } from '../limit/limiter.js';
 import type { TelemetryRecord } from '../record/fields.js';
-import { Router } from '../route/router.js';
+import { type Decision, Router } from '../route/router.js';
 
 export interface SimulatedRecord {
   readonly record: TelemetryRecord;
@@ -40,7 +40,27 @@ export interface SimulationResult {
   readonly unrouted: Readonly<Record<string, number>>;
 }
 
+/** What became of one record at one route × destination (route and destination null when no route took it). */
+export interface RecordSettlement {
+  /** Which record: its position in the order of add() calls, from 0. */
+  readonly index: number;
+  readonly route: string | null;
+  readonly destination: string | null;
+  /** deferred: delivered after waiting for the rate limit. */
+  readonly outcome: 'delivered' | 'deferred' | 'expired' | 'dropped' | 'rejected';
+  /** Why, for dropped and rejected: the journal's reason. */
+  readonly reason: string | null;
+  /** Virtual time of the outcome. */
+  readonly at: number;
+}
+
+export interface SimulationOptions {
+  /** Told every outcome (those of routed records during finish()), for callers that need each record's fate (`telem test`), not only the counts. */
+  readonly onSettled?: (settlement: RecordSettlement) => void;
+}
+
 interface Waiting {
+  readonly index: number;
   readonly bytes: number;
   readonly at: number;
   readonly to: readonly string[];
@@ -51,7 +71,8 @@ interface Waiting {
 /** A routed record, kept small: routing does not depend on time, so it is decided as records are read and only this waits for the clock. */
 interface Arrival {
   readonly at: number;
-  readonly seq: number;
+  /** Its position in the order of add() calls. */
+  readonly index: number;
   readonly bytes: number;
   readonly classification: string;
   readonly routes: readonly { readonly name: string; readonly to: readonly string[] }[];
@@ -75,11 +96,13 @@ export class Simulation {
   readonly #arrivals: Arrival[] = [];
   /** Records delivered to each destination, by classification: what leaves, for comparing two policies. */
   readonly #leaving = new Map<string, Map<string, number>>();
+  readonly #onSettled: ((settlement: RecordSettlement) => void) | undefined;
   #records = 0;
 
-  constructor(policy: ResolvedPolicy) {
+  constructor(policy: ResolvedPolicy, options: SimulationOptions = {}) {
     const plan = compilePolicy(policy);
     this.#policy = policy;
+    this.#onSettled = options.onSettled;
     this.#router = new Router(plan);
     this.#limits = new Map(plan.routes.map((route) => [route.name, route.limiter ? routeLimit(route.limiter) : null]));
     for (const route of plan.routes) {
@@ -98,28 +121,30 @@ export class Simulation {
     return row;
   }
 
-  /** Takes a record, in any order: the clock runs in order of `at` (ties in the order given) at finish. */
-  add(input: SimulatedRecord): void {
-    const seq = this.#records;
+  /** Takes a record, in any order (the clock runs in order of `at`, ties in the order given, at finish), and returns the router's decision. */
+  add(input: SimulatedRecord): Decision {
+    const index = this.#records;
     this.#records += 1;
     const decision = this.#router.decide(input.record);
     if (decision.kind !== 'routed') {
       const reason = decision.kind === 'rejected' ? decision.reason : 'no_route';
       this.#unrouted[reason] = (this.#unrouted[reason] ?? 0) + 1;
-      return;
+      this.#onSettled?.({ index, route: null, destination: null, outcome: decision.kind === 'rejected' ? 'rejected' : 'dropped', reason, at: input.at });
+      return decision;
     }
     const { classification } = input.record.headers;
-    this.#arrivals.push({ at: input.at, seq, bytes: decision.record.payload.length, classification, routes: decision.routes.map((route) => ({ name: route.name, to: route.to })) });
+    this.#arrivals.push({ at: input.at, index, bytes: decision.record.payload.length, classification, routes: decision.routes.map((route) => ({ name: route.name, to: route.to })) });
+    return decision;
   }
 
   /** Runs the clock over every record, then on until each waiting one is delivered, dropped or expired, and returns the counts. */
   finish(): SimulationResult {
-    this.#arrivals.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    this.#arrivals.sort((a, b) => a.at - b.at || a.index - b.index);
     for (const arrival of this.#arrivals) {
       this.#advance(arrival.at);
       for (const route of arrival.routes) {
         const queue = this.#queues.get(route.name) as RouteQueue;
-        queue.items.push({ bytes: arrival.bytes, at: arrival.at, to: route.to, classification: arrival.classification, deferred: false });
+        queue.items.push({ index: arrival.index, bytes: arrival.bytes, at: arrival.at, to: route.to, classification: arrival.classification, deferred: false });
         if (queue.until === null) this.#pump(queue, arrival.at);
       }
     }
@@ -161,6 +186,8 @@ export class Simulation {
         return;
       }
       queue.head += 1;
+      // Held behind the head of the queue counts as waiting too, though only the head was told to wait.
+      const deferred = item.deferred || now > item.at;
       for (const destination of item.to) {
         const row = this.#row(queue.name, destination);
         if (verdict.verdict === 'admit') {
@@ -169,9 +196,13 @@ export class Simulation {
           const classes = this.#leaving.get(destination) ?? new Map<string, number>();
           classes.set(item.classification, (classes.get(item.classification) ?? 0) + 1);
           this.#leaving.set(destination, classes);
-          if (item.deferred) row.deferred += 1;
+          if (deferred) row.deferred += 1;
         } else if (verdict.verdict === 'expire') row.expired += 1;
         else row.dropped[verdict.reason] = (row.dropped[verdict.reason] ?? 0) + 1;
+        if (this.#onSettled) {
+          const outcome = verdict.verdict === 'admit' ? (deferred ? 'deferred' : 'delivered') : verdict.verdict === 'expire' ? 'expired' : 'dropped';
+          this.#onSettled({ index: item.index, route: queue.name, destination, outcome, reason: verdict.verdict === 'drop' ? verdict.reason : null, at: now });
+        }
       }
     }
     queue.items.length = 0;

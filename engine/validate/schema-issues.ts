@@ -78,12 +78,13 @@ export function flattenUnion(issue: Issue): Issue[] {
   return (real[0] ?? []).flatMap((inner) => flattenUnion({ ...inner, path: [...issue.path, ...inner.path] } as Issue));
 }
 
-export function issuesToDiagnostics(issues: readonly Issue[], document: unknown): Diagnostic[] {
+/** `schema` is the JSON Schema that names the keys allowed for "did you mean" (default: the policy's). */
+export function issuesToDiagnostics(issues: readonly Issue[], document: unknown, schema?: object): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const issue of issues.flatMap(flattenUnion)) {
     const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)) as KeyPath;
     if (issue.code === 'unrecognized_keys') {
-      const known = knownKeysAt(path, document);
+      const known = knownKeysAt(path, document, schema);
       for (const key of issue.keys) {
         diagnostics.push({
           code: 'schema-unknown-key',

@@ -9,6 +9,7 @@ interface SchemaNode {
   anyOf?: SchemaNode[];
   oneOf?: SchemaNode[];
   const?: unknown;
+  propertyNames?: { enum?: unknown[] };
 }
 
 let root: SchemaNode | undefined;
@@ -25,9 +26,10 @@ function pickBranch(node: SchemaNode, value: unknown): SchemaNode {
   return candidates.find((branch) => branch.properties?.type?.const === discriminator) ?? candidates[0] ?? node;
 }
 
-export function knownKeysAt(path: KeyPath, document: unknown): string[] {
+/** `schema` defaults to the policy's; `telem test` passes the test file's. */
+export function knownKeysAt(path: KeyPath, document: unknown, schema?: object): string[] {
   root ??= buildPolicyJsonSchema() as SchemaNode;
-  let node: SchemaNode = root;
+  let node: SchemaNode = (schema as SchemaNode | undefined) ?? root;
   let value = document;
   for (const segment of path) {
     node = pickBranch(node, value);
@@ -39,5 +41,7 @@ export function knownKeysAt(path: KeyPath, document: unknown): string[] {
     node = next;
     value = (value as Record<string | number, unknown> | undefined)?.[segment];
   }
-  return Object.keys(pickBranch(node, value).properties ?? {});
+  const picked = pickBranch(node, value);
+  // A mapping keyed by an enum (record header names in test files) lists its keys as propertyNames.
+  return picked.properties ? Object.keys(picked.properties) : (picked.propertyNames?.enum ?? []).map(String);
 }

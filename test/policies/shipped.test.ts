@@ -54,3 +54,13 @@ test('default policy: reproduces upstream compiled defaults (reference §D.3)', 
   assert.equal(policy.retention.keep_payloads, 0);
   assert.equal(policy.intake.recycle_after, 300_000);
 });
+
+test('shipped policies: every example has a policy test file beside it that names it and points at the test schema', async () => {
+  for (const file of (await shippedPolicies()).filter((name) => name.startsWith('policies/examples/'))) {
+    const testFile = file.replace(/\.policy\.[a-z]+$/, '.policy-test.yaml');
+    const text = await readFile(fromRoot(testFile), 'utf8');
+    assert.match(text, new RegExp(`^policy: \\./${path.basename(file).replaceAll('.', '\\.')}$`, 'm'), testFile);
+    const match = /^# yaml-language-server: \$schema=(.+)$/.exec(text.split('\n')[0] ?? '');
+    assert.equal(path.resolve(path.dirname(fromRoot(testFile)), match?.[1] ?? ''), fromRoot('schemas', 'policy-test.schema.json'), testFile);
+  }
+});

@@ -1,13 +1,26 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { JSON_SCHEMA_FILE, TYPES_FILE, buildPolicyJsonSchema, renderJsonSchema, renderTypes } from '../../schemas/artifacts.js';
+import {
+  JSON_SCHEMA_FILE,
+  TEST_JSON_SCHEMA_FILE,
+  TYPES_FILE,
+  buildPolicyJsonSchema,
+  buildPolicyTestJsonSchema,
+  renderJsonSchema,
+  renderPolicyTestJsonSchema,
+  renderTypes,
+} from '../../schemas/artifacts.js';
 import { fromRoot } from '../helpers/paths.js';
 
 const regenerate = 'the committed file differs from a fresh generation: run `npm run generate` and commit the result';
 
 test('schemas/policy.schema.json: matches a fresh generation from the zod schema', async () => {
   assert.equal(await readFile(fromRoot('schemas', JSON_SCHEMA_FILE), 'utf8'), renderJsonSchema(), regenerate);
+});
+
+test('schemas/policy-test.schema.json: matches a fresh generation from the zod schema', async () => {
+  assert.equal(await readFile(fromRoot('schemas', TEST_JSON_SCHEMA_FILE), 'utf8'), renderPolicyTestJsonSchema(), regenerate);
 });
 
 test('schemas/policy.d.ts: matches a fresh generation from the JSON Schema', async () => {
@@ -53,4 +66,12 @@ test('policy JSON Schema: targets draft-07 so the YAML language server can compl
   const schema = buildPolicyJsonSchema();
   assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
   assert.equal(schema.title, 'TelemPolicy');
+});
+
+test('policy test JSON Schema: targets draft-07 and describes every field', () => {
+  const schema = buildPolicyTestJsonSchema();
+  assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+  assert.equal(schema.title, 'TelemPolicyTest');
+  const undescribed = [...properties(schema as Node, '$')].filter(({ node }) => !node.description).map(({ path }) => path);
+  assert.deepEqual(undescribed, []);
 });
