@@ -1,0 +1,80 @@
+/**
+ * `telem explain RECORD_ID`: what happened to a journaled record, read from its journal lines
+ * (one per destination outcome), with the rules of the policy in hand that name those outcomes.
+ * The journal keeps final outcomes only: no severity, no payload of a record that was not
+ * delivered, no individual delivery attempts; the explanation says so rather than guess.
+ */
+import type { ResolvedPolicy } from '../../schemas/resolved.js';
+import { compilePolicy } from '../compile/compile.js';
+import { TelemError } from '../errors/telem-error.js';
+import { listJournal } from '../journal/list-journal.js';
+import { receivesOf } from '../report/receives.js';
+import { collectionRules } from './collection.js';
+import { consentStep } from './consent.js';
+import type { DestinationStep, JournaledExplanation, OutcomeStep } from './explanation.js';
+import type { PolicyPlaces } from './policy-places.js';
+import { routeSteps } from './routes.js';
+
+export interface JournaledOptions {
+  readonly policy: ResolvedPolicy;
+  readonly places: PolicyPlaces;
+  readonly root: string;
+  readonly recordId: string;
+}
+
+const LIMIT_REASONS = new Set(['rate_limited', 'exceeds_byte_limit']);
+
+export async function explainJournaled(options: JournaledOptions): Promise<JournaledExplanation> {
+  const { policy, places, root, recordId } = options;
+  const listing = await listJournal({ root, policy, filter: { recordId } });
+  const first = listing.entries[0];
+  if (first === undefined) {
+    const where = listing.missing ? `nothing is journaled yet (no ${listing.file})` : `the journal ${listing.file} has no line for it (it keeps the last ${policy.retention.journal_entries})`;
+    throw new TelemError('record-unknown', `no record ${recordId}: ${where}`);
+  }
+  const plan = compilePolicy(policy);
+  const routes = routeSteps(plan, places, first.classification, null);
+  const revision = policy.metadata.revision;
+  const outcomes: OutcomeStep[] = listing.entries.map((entry) => {
+    const route = routes.find((step) => step.name === entry.route);
+    const limited = entry.reason !== null && LIMIT_REASONS.has(entry.reason);
+    return {
+      time: new Date(entry.time).toISOString(),
+      outcome: entry.outcome,
+      reason: entry.reason,
+      route: entry.route,
+      destination: entry.destination,
+      policyRevision: entry.policyRevision,
+      limit: limited ? (route?.limit ?? null) : null,
+      limitPlace: limited ? (route?.limitPlace ?? null) : null,
+    };
+  });
+  const otherRevisions = [...new Set(listing.entries.flatMap((entry) => (entry.policyRevision !== null && entry.policyRevision !== revision ? [entry.policyRevision] : [])))];
+  const destinations: DestinationStep[] = listing.entries.flatMap((entry) => {
+    const destination = entry.destination === null ? undefined : policy.destinations[entry.destination];
+    return destination && entry.route !== null ? [{ name: destination.name, route: entry.route, receives: receivesOf(destination) }] : [];
+  });
+  const notes = [
+    'the journal keeps each final outcome per destination, not the delivery attempts before it (retries, their statuses and times are in the agent log and telem status)',
+    'the journal does not keep the severity: each route shows the severities for which it is taken',
+  ];
+  if (otherRevisions.length > 0)
+    notes.push(`the record ran under policy revision ${otherRevisions.join(', ')}, the policy here is revision ${revision}: the rules shown are revision ${revision}'s and may differ from those it ran under`);
+  for (const entry of listing.entries) {
+    if (entry.route !== null && !routes.some((step) => step.name === entry.route)) notes.push(`route "${entry.route}" is not in this policy (revision ${revision})`);
+  }
+  if (listing.entries.some((entry) => entry.outcome === null)) notes.push('a line written by upstream telemetrics carries no outcome, route, destination or revision');
+  return {
+    kind: 'journaled',
+    policy: { name: policy.metadata.name, revision, source: policy.source },
+    record: { recordId, classification: first.classification, eventId: first.eventId, bootId: first.bootId },
+    journal: listing.file,
+    consent: await consentStep(policy, root),
+    collection: collectionRules(plan, places, first.classification),
+    routes,
+    outcomes,
+    otherRevisions,
+    destinations,
+    notes,
+  };
+}
