@@ -79,6 +79,7 @@ export interface JournaledExplanation extends Common {
   readonly outcomes: readonly OutcomeStep[];
   /** Revisions the record ran under (from the journal) that are not the policy in hand's. */
   readonly otherRevisions: readonly number[];
+  /** Destinations the journal shows the record delivered to. */
   readonly destinations: readonly DestinationStep[];
 }
 

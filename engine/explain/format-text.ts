@@ -61,8 +61,8 @@ function routeLines(routes: readonly RouteStep[], unknownSeverity: boolean): str
   return lines;
 }
 
-function destinationLines(destinations: readonly DestinationStep[]): string[] {
-  const lines = ['Destinations'];
+function destinationLines(destinations: readonly DestinationStep[], title = 'Destinations'): string[] {
+  const lines = [title];
   if (destinations.length === 0) lines.push('  none');
   for (const { name, route, receives } of destinations) {
     lines.push(`  ${name} (route ${route}): ${receives.type}${receives.target === null ? '' : ` ${receives.target}`}: ${receives.form}${receives.leavesMachine ? ' — leaves this machine' : ''}`);
@@ -107,7 +107,7 @@ function journaledLines(explanation: JournaledExplanation): string[] {
     }
   }
   lines.push(...consentLines(explanation.consent).map((line, index) => (index === 0 ? `${line} (now)` : line)));
-  lines.push(...collectionLines(explanation.collection, null, null), ...routeLines(explanation.routes, true), ...destinationLines(explanation.destinations));
+  lines.push(...collectionLines(explanation.collection, null, null), ...routeLines(explanation.routes, true), ...destinationLines(explanation.destinations, 'Delivered to'));
   return lines;
 }
 

@@ -52,7 +52,8 @@ export async function explainJournaled(options: JournaledOptions): Promise<Journ
   const otherRevisions = [...new Set(listing.entries.flatMap((entry) => (entry.policyRevision !== null && entry.policyRevision !== revision ? [entry.policyRevision] : [])))];
   const destinations: DestinationStep[] = listing.entries.flatMap((entry) => {
     const destination = entry.destination === null ? undefined : policy.destinations[entry.destination];
-    return destination && entry.route !== null ? [{ name: destination.name, route: entry.route, receives: receivesOf(destination) }] : [];
+    const reached = entry.outcome === 'delivered' || entry.outcome === null;
+    return destination && reached && entry.route !== null ? [{ name: destination.name, route: entry.route, receives: receivesOf(destination) }] : [];
   });
   const notes = [
     'the journal keeps each final outcome per destination, not the delivery attempts before it (retries, their statuses and times are in the agent log and telem status)',
