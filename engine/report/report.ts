@@ -78,7 +78,7 @@ function refs(policy: ResolvedPolicy, places: PolicyPlaces, list: 'allow' | 'den
   return policy.collection[list].flatMap((pattern, index) => (keep(pattern) ? [{ index, pattern, place: places.place(['collection', list, index]) }] : []));
 }
 
-function reach(policy: ResolvedPolicy, places: PolicyPlaces, compiled: CompiledRoute, route: ResolvedRoute, maxPayload: number): RouteReach {
+function reach(policy: ResolvedPolicy, places: PolicyPlaces, compiled: CompiledRoute, route: ResolvedRoute, maxPayload: number, neverTaken: ReadonlySet<string>): RouteReach {
   const pattern = route.match.classification;
   const min = Math.max(policy.collection.min_severity, route.match.min_severity);
   const max = route.match.max_severity;
@@ -87,7 +87,7 @@ function reach(policy: ResolvedPolicy, places: PolicyPlaces, compiled: CompiledR
   const deniedBy = refs(policy, places, 'deny', (deny) => globCovers(deny, pattern));
   const except = refs(policy, places, 'deny', (deny) => !globCovers(deny, pattern) && globsMayMeet(deny, pattern));
   const earlier = policy.routes.slice(0, route.index).filter((other) => {
-    if (other.continue || severities === null) return false;
+    if (other.continue || severities === null || neverTaken.has(other.name)) return false;
     return other.match.min_severity <= severities.max && other.match.max_severity >= severities.min && globsMayMeet(other.match.classification, pattern);
   });
   const shadow = earlier.find((other) => other.match.min_severity <= severities!.min && other.match.max_severity >= severities!.max && globCovers(other.match.classification, pattern));
@@ -122,9 +122,16 @@ function destinationRetention(receives: Receives, policy: ResolvedPolicy): strin
 export function reportPolicy(policy: ResolvedPolicy, places: PolicyPlaces, consent: ConsentStep): PolicyReport {
   const plan = compilePolicy(policy);
   const maxPayload = plan.collection.maxPayload;
+  // In order, so a route that nothing takes is not said to take records before later ones.
+  const neverTaken = new Set<string>();
+  const reaches = policy.routes.map((route) => {
+    const reached = reach(policy, places, plan.routes[route.index] as CompiledRoute, route, maxPayload, neverTaken);
+    if (reached.never !== null) neverTaken.add(route.name);
+    return reached;
+  });
   const destinations = Object.values(policy.destinations).map((destination): DestinationReport => {
     const receives = receivesOf(destination);
-    const routes = policy.routes.filter((route) => route.to.includes(destination.name)).map((route) => reach(policy, places, plan.routes[route.index] as CompiledRoute, route, maxPayload));
+    const routes = reaches.filter((_reach, index) => policy.routes[index]?.to.includes(destination.name));
     return {
       name: destination.name,
       place: places.place(['destinations', destination.name]),
