@@ -1,5 +1,6 @@
 /** `telem explain`: why a journaled record (or one that has not been sent) went where it went, rule by rule. */
 import { Command, Option } from 'commander';
+import { readAppliedPolicy } from '../../engine/agent/applied-policy.js';
 import type { Explanation } from '../../engine/explain/explanation.js';
 import { formatExplanationJson, formatExplanationText } from '../../engine/explain/format-text.js';
 import { explainHypothetical } from '../../engine/explain/hypothetical.js';
@@ -29,7 +30,7 @@ async function runExplain(recordId: string | undefined, options: ExplainOptions,
   const { policy, places } = await loadPolicyInHand({ policy: options.policy, root });
   const explanation: Explanation =
     recordId !== undefined
-      ? await explainJournaled({ policy, places, root, recordId })
+      ? await explainJournaled({ policy, places, root, recordId, applied: options.policy === undefined ? readAppliedPolicy(root) : null })
       : await explainHypothetical({ policy, places, root, classification: options.class as string, severity: options.severity === undefined ? undefined : Number(options.severity), payload: options.payload });
   process.stdout.write(options.format === 'json' ? formatExplanationJson(explanation) : formatExplanationText(explanation));
   return EXIT_OK;
@@ -43,7 +44,8 @@ export function explainCommand(): Command {
         '(--class C [--severity N] [--payload TEXT]): consent, the collection rule that allowed or denied it (file:line), ' +
         'the minimum severity, the redactions applied, each route in order and why it matched or not, the rate limit, the ' +
         'destinations and what they receive, the journaled outcome at each destination and the policy revision it ran ' +
-        'under. The policy is --policy FILE, else the one "telem run" would load under the root. The journal keeps final ' +
+        'under. The policy is --policy FILE, else the one "telem run" would load under the root (for a record that ran ' +
+        'under the revision the agent last applied, when that file has changed since, the applied rules). The journal keeps final ' +
         'outcomes only (no severity, no delivery attempts), and the output says what it cannot know.\n\n' +
         'Exit status: 0 explained, 1 the policy has errors or the classification, severity or payload is not valid, ' +
         '2 usage error or unreadable file, 3 no journal line has RECORD_ID.',

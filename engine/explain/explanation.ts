@@ -76,6 +76,8 @@ export interface JournaledExplanation extends Common {
   readonly kind: 'journaled';
   readonly record: { readonly recordId: string; readonly classification: string; readonly eventId: string; readonly bootId: string };
   readonly journal: string;
+  /** Whose rules explain it: the policy file in hand, or what the agent applied (when the file changed since the record ran). */
+  readonly rulesFrom: 'file' | 'applied';
   readonly outcomes: readonly OutcomeStep[];
   /** Revisions the record ran under (from the journal) that are not the policy in hand's. */
   readonly otherRevisions: readonly number[];

@@ -5,9 +5,12 @@ import type { ConsentStep } from './consent.js';
 import type { DestinationStep, Explanation, HypotheticalExplanation, JournaledExplanation, PolicyRef, RouteStep } from './explanation.js';
 
 /** `policy.yaml:14: collection.allow[0] "org.example/*"`, or `(default) …` for a rule the file does not write. */
-export function rule(place: string | null, path: string, value?: string): string {
-  return `${place ?? '(default)'}: ${path}${value === undefined ? '' : ` ${JSON.stringify(value)}`}`;
+export function rule(place: string | null, path: string, value?: string, unplaced = '(default)'): string {
+  return `${place ?? unplaced}: ${path}${value === undefined ? '' : ` ${JSON.stringify(value)}`}`;
 }
+
+/** Rules taken from the policy the agent applied have no lines: the file may say something else now. */
+const AS_APPLIED = '(as applied)';
 
 function policyLine(policy: PolicyRef): string {
   return `Policy: ${policy.name} revision ${policy.revision} (${policy.source ?? 'built-in defaults'})`;
@@ -23,13 +26,13 @@ function consentLines(consent: ConsentStep): string[] {
   ];
 }
 
-function collectionLines(rules: CollectionRules, severity: number | null, payloadBytes: number | null): string[] {
+function collectionLines(rules: CollectionRules, severity: number | null, payloadBytes: number | null, unplaced?: string): string[] {
   const lines = ['Collection'];
   if (rules.deny.length === 0) lines.push('  deny: no pattern matches');
-  for (const deny of rules.deny) lines.push(`  deny matches: ${rule(deny.place, `collection.deny[${deny.index}]`, deny.pattern)} → rejected: denied`);
+  for (const deny of rules.deny) lines.push(`  deny matches: ${rule(deny.place, `collection.deny[${deny.index}]`, deny.pattern, unplaced)} → rejected: denied`);
   if (rules.allow.length === 0) lines.push('  allow: no pattern matches → rejected: not_allowed');
-  for (const allow of rules.allow) lines.push(`  allow matches: ${rule(allow.place, `collection.allow[${allow.index}]`, allow.pattern)}`);
-  const floor = rule(rules.minSeverityPlace, 'collection.min_severity', undefined);
+  for (const allow of rules.allow) lines.push(`  allow matches: ${rule(allow.place, `collection.allow[${allow.index}]`, allow.pattern, unplaced)}`);
+  const floor = rule(rules.minSeverityPlace, 'collection.min_severity', undefined, unplaced);
   if (severity === null) lines.push(`  ${floor} ${rules.minSeverity} (the journal does not keep the record's severity)`);
   else lines.push(`  ${floor} ${rules.minSeverity}; severity ${severity} → ${severity < rules.minSeverity ? 'rejected: below_min_severity' : 'passes'}`);
   const size = `  max payload ${formatSize(rules.maxPayload)} (collection.max_payload, intake.max_payload)`;
@@ -52,11 +55,11 @@ function verdictText(step: RouteStep): string {
   }
 }
 
-function routeLines(routes: readonly RouteStep[], unknownSeverity: boolean): string[] {
+function routeLines(routes: readonly RouteStep[], unknownSeverity: boolean, unplaced?: string): string[] {
   const lines = [unknownSeverity ? 'Routes, in order (for each severity, as the journal keeps none)' : 'Routes, in order'];
   if (routes.length === 0) lines.push('  none considered');
   for (const step of routes) {
-    lines.push(`  ${step.index + 1}. ${step.name}: ${rule(step.place, `routes[${step.index}]`, step.classification)}, severity ${step.minSeverity}-${step.maxSeverity} → ${verdictText(step)}`);
+    lines.push(`  ${step.index + 1}. ${step.name}: ${rule(step.place, `routes[${step.index}]`, step.classification, unplaced)}, severity ${step.minSeverity}-${step.maxSeverity} → ${verdictText(step)}`);
   }
   return lines;
 }
@@ -102,12 +105,13 @@ function journaledLines(explanation: JournaledExplanation): string[] {
     const where = `${step.route === null ? '' : ` route ${step.route}`}${step.destination === null ? '' : ` → ${step.destination}`}`;
     lines.push(`  ${step.time} ${what}${where}${step.policyRevision === null ? '' : `, policy revision ${step.policyRevision}`}`);
     if (step.reason === 'rate_limited' || step.reason === 'exceeds_byte_limit') {
-      const limit = step.limit === null ? 'not in this policy' : `${step.limit} (${step.limitPlace ?? 'no line known'})`;
+      const limit = step.limit === null ? 'not in this policy' : `${step.limit} (${step.limitPlace ?? (explanation.rulesFrom === 'applied' ? 'as applied' : 'default')})`;
       lines.push(`    limit of route ${step.route ?? '?'}: ${limit}`);
     }
   }
   lines.push(...consentLines(explanation.consent).map((line, index) => (index === 0 ? `${line} (now)` : line)));
-  lines.push(...collectionLines(explanation.collection, null, null), ...routeLines(explanation.routes, true), ...destinationLines(explanation.destinations, 'Delivered to'));
+  const unplaced = explanation.rulesFrom === 'applied' ? AS_APPLIED : undefined;
+  lines.push(...collectionLines(explanation.collection, null, null, unplaced), ...routeLines(explanation.routes, true, unplaced), ...destinationLines(explanation.destinations, 'Delivered to'));
   return lines;
 }
 

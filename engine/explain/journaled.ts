@@ -5,6 +5,7 @@
  * delivered, no individual delivery attempts; the explanation says so rather than guess.
  */
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
+import type { AppliedPolicy } from '../agent/applied-policy.js';
 import { compilePolicy } from '../compile/compile.js';
 import { TelemError } from '../errors/telem-error.js';
 import { listJournal } from '../journal/list-journal.js';
@@ -12,26 +13,38 @@ import { receivesOf } from '../report/receives.js';
 import { collectionRules } from './collection.js';
 import { consentStep } from './consent.js';
 import type { DestinationStep, JournaledExplanation, OutcomeStep } from './explanation.js';
-import type { PolicyPlaces } from './policy-places.js';
+import { type PolicyPlaces, placesOf } from './policy-places.js';
 import { routeSteps } from './routes.js';
 
 export interface JournaledOptions {
+  /** The policy in hand: it names the journal, and its rules explain the record unless `applied` ran it instead. */
   readonly policy: ResolvedPolicy;
   readonly places: PolicyPlaces;
   readonly root: string;
   readonly recordId: string;
+  /**
+   * What the agent applied last (readAppliedPolicy), when no policy was named: if the record ran
+   * under its revision and the policy in hand is another, its rules are the ones the record met.
+   */
+  readonly applied?: AppliedPolicy | null | undefined;
 }
 
 const LIMIT_REASONS = new Set(['rate_limited', 'exceeds_byte_limit']);
 
 export async function explainJournaled(options: JournaledOptions): Promise<JournaledExplanation> {
-  const { policy, places, root, recordId } = options;
-  const listing = await listJournal({ root, policy, filter: { recordId } });
+  const { root, recordId } = options;
+  const listing = await listJournal({ root, policy: options.policy, filter: { recordId } });
   const first = listing.entries[0];
   if (first === undefined) {
-    const where = listing.missing ? `nothing is journaled yet (no ${listing.file})` : `the journal ${listing.file} has no line for it (it keeps the last ${policy.retention.journal_entries})`;
+    const where = listing.missing ? `nothing is journaled yet (no ${listing.file})` : `the journal ${listing.file} has no line for it (it keeps the last ${options.policy.retention.journal_entries})`;
     throw new TelemError('record-unknown', `no record ${recordId}: ${where}`);
   }
+  const ranUnder = new Set(listing.entries.map((entry) => entry.policyRevision));
+  const { applied } = options;
+  const useApplied = applied != null && applied.revision !== options.policy.metadata.revision && ranUnder.size === 1 && ranUnder.has(applied.revision);
+  // The file may have changed since the agent applied it, so its lines would point at other rules.
+  const policy = useApplied ? applied.policy : options.policy;
+  const places = useApplied ? placesOf(null) : options.places;
   const plan = compilePolicy(policy);
   const routes = routeSteps(plan, places, first.classification, null);
   const revision = policy.metadata.revision;
@@ -59,6 +72,10 @@ export async function explainJournaled(options: JournaledOptions): Promise<Journ
     'the journal keeps each final outcome per destination, not the delivery attempts before it (retries, their statuses and times are in the agent log and telem status)',
     'the journal does not keep the severity: each route shows the severities for which it is taken',
   ];
+  if (useApplied)
+    notes.push(
+      `the rules shown are those the agent applied (revision ${policy.metadata.revision}, ${policy.source ?? 'built-in defaults'}), which the record ran under; the policy file is now revision ${options.policy.metadata.revision}, so no file:line is given`,
+    );
   if (otherRevisions.length > 0)
     notes.push(`the record ran under policy revision ${otherRevisions.join(', ')}, the policy here is revision ${revision}: the rules shown are revision ${revision}'s and may differ from those it ran under`);
   for (const entry of listing.entries) {
@@ -70,6 +87,7 @@ export async function explainJournaled(options: JournaledOptions): Promise<Journ
     policy: { name: policy.metadata.name, revision, source: policy.source },
     record: { recordId, classification: first.classification, eventId: first.eventId, bootId: first.bootId },
     journal: listing.file,
+    rulesFrom: useApplied ? 'applied' : 'file',
     consent: await consentStep(policy, root),
     collection: collectionRules(plan, places, first.classification),
     routes,

@@ -5,12 +5,12 @@ import { type PolicyReport, REPORT_FORMAT_VERSION, type RouteReach } from './rep
 import type { SinceReport } from './since.js';
 import type { HourlyBound } from './worst-case.js';
 
-/** Exact when it is a whole unit ("3MiB"), else bytes with a rounded size beside them. */
+/** Sizes as a policy writes them ("3MiB"); past a MiB, one that is not a whole MiB gets a rounded one beside it. */
 function bytesText(bytes: number): string {
   const exact = formatSize(bytes);
-  if (!exact.endsWith('B') || exact.endsWith('iB') || bytes < 1024) return exact;
-  const [unit, size] = bytes >= 1024 ** 3 ? ['GiB', 1024 ** 3] : bytes >= 1024 ** 2 ? ['MiB', 1024 ** 2] : ['KiB', 1024];
-  return `${bytes}B (~${(bytes / (size as number)).toFixed(1)}${unit as string})`;
+  const mib = 1024 * 1024;
+  if (bytes < mib || exact.endsWith('MiB') || exact.endsWith('GiB')) return exact;
+  return `${exact} (~${(bytes / mib).toFixed(1)}MiB)`;
 }
 
 export function boundText(bound: HourlyBound): string {
@@ -26,7 +26,7 @@ function routeLines(route: RouteReach): string[] {
   for (const allow of route.allowedBy) lines.push(`      allowed by ${rule(allow.place, `collection.allow[${allow.index}]`, allow.pattern)}`);
   for (const deny of route.except) lines.push(`      except ${rule(deny.place, `collection.deny[${deny.index}]`, deny.pattern)}`);
   if (route.takenFirstBy.length > 0) lines.push(`      records that also match route ${route.takenFirstBy.join(', ')} (before it, without continue) go there instead`);
-  const limit = route.limit === null ? 'no rate limit' : `${route.limit} (${route.limitPlace ?? 'no line known'})`;
+  const limit = route.limit === null ? 'no rate limit' : `${route.limit} (${route.limitPlace ?? 'default'})`;
   lines.push(`      limit: ${limit} → ${boundText(route.perHour)}`);
   return lines;
 }

@@ -132,6 +132,38 @@ test('telem explain RECORD_ID: a record a real agent dropped over a rate limit n
   assert.ok(later.stdout.includes("the record ran under policy revision 7, the policy here is revision 8: the rules shown are revision 8's"), later.stdout);
 });
 
+test('telem explain RECORD_ID without --policy: when the machine policy changed since the record ran, the rules the agent applied explain it', { timeout: 30_000 }, async (t) => {
+  const root = await tempDir(t);
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(path.join(root, 'etc/telemetrics'), { recursive: true });
+  const machinePolicy = path.join(root, 'etc/telemetrics/telem.policy.yaml');
+  await writeFile(machinePolicy, POLICY);
+  const agent = await startAgent(t, { root });
+  for (let index = 0; index < 3; index += 1) assert.equal(await sendRaw(agent.socketPath, [testFrame({ classification: 'org.example/probe/test', payload: `r${index}` })]), null);
+  const journalFile = path.join(root, 'var/log/telemetry/journal');
+  let entries: Awaited<ReturnType<typeof readJournal>>['entries'] = [];
+  for (let attempt = 0; attempt < 200 && entries.length < 3; attempt += 1) {
+    entries = (await readJournal({ file: journalFile })).entries;
+    if (entries.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(await agent.stop(), 0);
+  const id = entries.find((entry) => entry.reason === 'rate_limited')?.recordId as string;
+  assert.ok(id, JSON.stringify(entries));
+  await writeFile(machinePolicy, POLICY.replace('revision: 7', 'revision: 8').replace('2/1h', '10/1h'));
+
+  const result = await runCli(['--root', root, 'explain', id]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(result.stdout.includes('Policy: explained revision 7 ('), result.stdout);
+  assert.ok(result.stdout.includes('    limit of route limited: records: 2/1h, when_exceeded: drop (as applied)\n'), result.stdout);
+  assert.ok(result.stdout.includes('  2. limited: (as applied): routes[1] "org.example/*", severity 1-4 → taken at severity 1, 2, 3, 4\n'), result.stdout);
+  assert.ok(result.stdout.includes('the rules shown are those the agent applied (revision 7'), result.stdout);
+  assert.ok(result.stdout.includes('the policy file is now revision 8'), result.stdout);
+  // Named explicitly, the file's rules are used, and the revision it ran under is flagged.
+  const named = await runCli(['--root', root, 'explain', '--policy', machinePolicy, id]);
+  assert.ok(named.stdout.includes('records: 10/1h'), named.stdout);
+  assert.ok(named.stdout.includes('the record ran under policy revision 7, the policy here is revision 8'), named.stdout);
+});
+
 test('telem explain: an unknown record id exits 3 with one line; a missing policy file exits 2 with one line', async (t) => {
   const root = await tempDir(t);
   const file = await writePolicy(root, POLICY);
