@@ -47,6 +47,8 @@ export interface OutcomeStep {
   /** For a rate-limit drop: the route's limit, as the policy in hand writes it. */
   readonly limit: string | null;
   readonly limitPlace: string | null;
+  /** What the limiter did, as far as the journal tells. */
+  readonly limiter: string | null;
 }
 
 interface Common {

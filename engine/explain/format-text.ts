@@ -108,6 +108,7 @@ function journaledLines(explanation: JournaledExplanation): string[] {
       const limit = step.limit === null ? 'not in this policy' : `${step.limit} (${step.limitPlace ?? (explanation.rulesFrom === 'applied' ? 'as applied' : 'default')})`;
       lines.push(`    limit of route ${step.route ?? '?'}: ${limit}`);
     }
+    if (step.limiter !== null) lines.push(`    limiter: ${step.limiter}`);
   }
   lines.push(...consentLines(explanation.consent).map((line, index) => (index === 0 ? `${line} (now)` : line)));
   const unplaced = explanation.rulesFrom === 'applied' ? AS_APPLIED : undefined;

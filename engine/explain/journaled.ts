@@ -31,6 +31,16 @@ export interface JournaledOptions {
 
 const LIMIT_REASONS = new Set(['rate_limited', 'exceeds_byte_limit']);
 
+/** What the route's limiter did, as far as the outcome tells; null when the route has no limit or the outcome says nothing of it. */
+function limitVerdict(outcome: string | null, reason: string | null, limit: string | null, limited: boolean): string | null {
+  if (reason === 'rate_limited') return 'over the limit with when_exceeded: drop: dropped';
+  if (reason === 'exceeds_byte_limit') return 'the payload alone is larger than the byte limit: dropped';
+  if (limit === null || limited) return null;
+  if (outcome === 'delivered') return `admitted under ${limit}`;
+  if (outcome === 'expired') return `the route has a limit (${limit}): a record over it with when_exceeded: spool waits, and may expire waiting (or its destination was failing)`;
+  return null;
+}
+
 export async function explainJournaled(options: JournaledOptions): Promise<JournaledExplanation> {
   const { root, recordId } = options;
   const listing = await listJournal({ root, policy: options.policy, filter: { recordId } });
@@ -51,6 +61,7 @@ export async function explainJournaled(options: JournaledOptions): Promise<Journ
   const outcomes: OutcomeStep[] = listing.entries.map((entry) => {
     const route = routes.find((step) => step.name === entry.route);
     const limited = entry.reason !== null && LIMIT_REASONS.has(entry.reason);
+    const limiter = limitVerdict(entry.outcome, entry.reason, route?.limit ?? null, limited);
     return {
       time: new Date(entry.time).toISOString(),
       outcome: entry.outcome,
@@ -60,6 +71,7 @@ export async function explainJournaled(options: JournaledOptions): Promise<Journ
       policyRevision: entry.policyRevision,
       limit: limited ? (route?.limit ?? null) : null,
       limitPlace: limited ? (route?.limitPlace ?? null) : null,
+      limiter,
     };
   });
   const otherRevisions = [...new Set(listing.entries.flatMap((entry) => (entry.policyRevision !== null && entry.policyRevision !== revision ? [entry.policyRevision] : [])))];

@@ -111,7 +111,12 @@ test('telem explain RECORD_ID: a record a real agent dropped over a rate limit n
   assert.match(result.stdout, new RegExp(`^Record ${id}: org\\.example/probe/test \\(event [0-9a-f]{32}, boot `));
   assert.match(result.stdout, /\n {2}\d{4}-\d\d-\d\dT[\d:.]+Z dropped: rate_limited route limited → central, policy revision 7\n/);
   assert.ok(result.stdout.includes(`    limit of route limited: records: 2/1h, when_exceeded: drop (${file}:20)\n`), result.stdout);
+  assert.ok(result.stdout.includes('    limiter: over the limit with when_exceeded: drop: dropped\n'), result.stdout);
   assert.ok(result.stdout.includes('Delivered to\n  none\n'), result.stdout);
+  const deliveredId = entries.find((entry) => entry.outcome === 'delivered')?.recordId as string;
+  const delivered = await runCli(['--root', root, 'explain', '--policy', file, deliveredId]);
+  assert.ok(delivered.stdout.includes('    limiter: admitted under records: 2/1h, when_exceeded: drop\n'), delivered.stdout);
+  assert.ok(delivered.stdout.includes('Delivered to\n  central (route limited): local'), delivered.stdout);
   assert.ok(result.stdout.includes('the journal keeps each final outcome per destination, not the delivery attempts before it'), result.stdout);
 
   const json = JSON.parse((await runCli(['--root', root, 'explain', '--policy', file, id, '--format', 'json'])).stdout) as JsonExplanation;
