@@ -50,6 +50,9 @@ export function formatReportText(report: PolicyReport, since: SinceReport | null
   if (report.redactions.length === 0) lines.push('Redactions: none, payloads leave as the probes wrote them');
   else lines.push('Redactions, applied in order to every payload:', ...report.redactions.map((r) => `  ${rule(r.place, `collection.redact[${r.index}]`, r.pattern)} → ${JSON.stringify(r.replace)}`));
   lines.push(`Largest payload collected: ${formatSize(report.maxPayload)}`);
+  const reached = report.destinations.filter((d) => d.routes.some((route) => route.never === null));
+  const leaving = reached.filter((d) => d.receives.leavesMachine).map((d) => `${d.name} (${d.receives.target ?? d.receives.type})`);
+  lines.push(`Leaves this machine: ${leaving.length === 0 ? 'nothing' : leaving.join(', ')}`);
   if (report.destinations.length === 0) lines.push('', 'No destinations: nothing leaves.');
   for (const destination of report.destinations) {
     const { receives } = destination;

@@ -45,6 +45,8 @@ test('telem report: every shipped policy reports each destination, in text and i
   }
   const local = await reportJson(root, ['--policy', fromRoot('policies/examples/local-only.policy.yaml')]);
   assert.deepEqual(local.destinations.map((d) => [d.name, d.receives.leavesMachine, d.receives.fields, d.perHour]), [['local', false, [], { records: null, bytes: null }]]);
+  const localText = await runCli(['--root', root, 'report', '--policy', fromRoot('policies/examples/local-only.policy.yaml')]);
+  assert.ok(localText.stdout.includes('\nLeaves this machine: nothing\n'), localText.stdout);
 });
 
 test('telem report: the crashes example: fields, redaction, worst-case records and bytes an hour from its limits, deny exceptions and route order', async (t) => {
@@ -72,6 +74,7 @@ test('telem report: the crashes example: fields, redaction, worst-case records a
   assert.ok(text.stdout.includes(`  ${file}:17: collection.redact[0] "\\\\b\\\\d{1,3}(\\\\.\\\\d{1,3}){3}\\\\b" → "<ipv4>"\n`), text.stdout);
   assert.ok(text.stdout.includes(`      limit: records: 100/15m, bytes: 1MiB/20m, when_exceeded: spool (${file}:38) → at most 400 records and 3MiB of payload an hour\n`), text.stdout);
   assert.ok(text.stdout.includes('central: http https://telemetry.example.org/v3/collector — leaves this machine\n'), text.stdout);
+  assert.ok(text.stdout.includes('\nLeaves this machine: central (https://telemetry.example.org/v3/collector)\n'), text.stdout);
   assert.match(text.stdout, /\n {2}fields: record_format_version, classification, severity, machine_id, .*, event_id, payload \(machine_id rotating\)\n/);
 });
 
