@@ -8,7 +8,7 @@ import { loadPolicySource } from '../load/load-policy.js';
 import type { PolicySource } from '../load/source.js';
 
 export interface PolicyPlaces {
-  /** "file:line" of the value at `path`, or null when the file does not write it (a default) or has no positions. */
+  /** "file:line" of the value at `path` (the file alone for a JS or TS policy), or null when the file does not write it (a default). */
   place(path: KeyPath): string | null;
 }
 
@@ -25,8 +25,9 @@ export function placesOf(source: PolicySource | null): PolicyPlaces {
   return {
     place(path) {
       if (source === null || !written(source.value, path)) return null;
-      const position = source.locate(path);
-      return position ? `${source.file}:${position.line}` : null;
+      // JavaScript and TypeScript policies are values, not text with positions: name the file alone.
+      const position = source.format === 'js' || source.format === 'ts' ? undefined : source.locate(path);
+      return position ? `${source.file}:${position.line}` : source.file;
     },
   };
 }

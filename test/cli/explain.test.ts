@@ -7,6 +7,7 @@ import { startAgent, writePolicy } from '../helpers/agent-process.js';
 import { runCli } from '../helpers/cli.js';
 import { sendRaw } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
+import { fromRoot } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // Line numbers matter: the tests expect rules at the lines they are written on.
@@ -212,4 +213,13 @@ test('telem explain: bad input gets one line and the documented exit status', as
   const bad = await runCli(['--root', root, 'explain', '--policy', invalid, '--class', 'org.example/a/b']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /bad\.yaml:4:.*nowhere/);
+});
+
+test('telem explain: a rule of a TypeScript policy names its file (no lines: the policy is a value), a default says so', async (t) => {
+  const root = await tempDir(t);
+  const file = fromRoot('policies/examples/typed.policy.ts');
+  const result = await runCli(['--root', root, 'explain', '--policy', file, '--class', 'org.clearlinux/crash/x']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(result.stdout.includes(`  2. default: ${file}: routes[1] "*", severity 1-4 → taken`), result.stdout);
+  assert.ok(result.stdout.includes('  allow matches: (default): collection.allow[0] "*"\n'), result.stdout);
 });
