@@ -86,15 +86,17 @@ function reach(policy: ResolvedPolicy, places: PolicyPlaces, compiled: CompiledR
   const allowedBy = refs(policy, places, 'allow', (allow) => globsMayMeet(allow, pattern));
   const deniedBy = refs(policy, places, 'deny', (deny) => globCovers(deny, pattern));
   const except = refs(policy, places, 'deny', (deny) => !globCovers(deny, pattern) && globsMayMeet(deny, pattern));
-  const earlier = policy.routes.slice(0, route.index).filter((other) => {
-    if (other.continue || severities === null || neverTaken.has(other.name)) return false;
-    return other.match.min_severity <= severities.max && other.match.max_severity >= severities.min && globsMayMeet(other.match.classification, pattern);
-  });
-  const shadow = earlier.find((other) => other.match.min_severity <= severities!.min && other.match.max_severity >= severities!.max && globCovers(other.match.classification, pattern));
+  const range = severities ?? { min, max: min - 1 };
+  // Earlier routes without continue that some of its records meet first; one that covers it all leaves it nothing.
+  const earlier = policy.routes
+    .slice(0, route.index)
+    .filter((other) => severities !== null && !other.continue && !neverTaken.has(other.name) && other.match.min_severity <= range.max && other.match.max_severity >= range.min && globsMayMeet(other.match.classification, pattern));
+  const shadow = earlier.find((other) => other.match.min_severity <= range.min && other.match.max_severity >= range.max && globCovers(other.match.classification, pattern));
+  const denied = deniedBy[0];
   let never: string | null = null;
   if (severities === null) never = `no severity: collection.min_severity ${policy.collection.min_severity}, route severities ${route.match.min_severity}-${max}`;
   else if (allowedBy.length === 0) never = 'no collection.allow pattern matches its classification';
-  else if (deniedBy.length > 0) never = `collection.deny "${deniedBy[0]!.pattern}" covers its classification`;
+  else if (denied) never = `collection.deny "${denied.pattern}" covers its classification`;
   else if (shadow) never = `route ${shadow.name} before it takes every record it would`;
   return {
     name: route.name,
