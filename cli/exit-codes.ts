@@ -6,6 +6,8 @@ export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 /** The command line was wrong, a named file could not be read, or the machine would not let it start. */
 export const EXIT_USAGE = 2;
+/** Something asked for by name (a record id) does not exist. */
+export const EXIT_NOT_FOUND = 3;
 /** A bug: an exception nothing expected (sysexits EX_SOFTWARE). */
 export const EXIT_INTERNAL = 70;
 
@@ -43,6 +45,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'not-opted-in': EXIT_INVALID,
   'agent-unreachable': EXIT_INVALID,
   'agent-unconfirmed': EXIT_INVALID,
+  'record-unknown': EXIT_NOT_FOUND,
 };
 
 export function exitStatusOf(code: ErrorCode): number {

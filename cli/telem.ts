@@ -19,6 +19,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   'opt-out': async () => (await import('./commands/opt-out.js')).optOutCommand(),
   status: async () => (await import('./commands/status.js')).statusCommand(),
   journal: async () => (await import('./commands/journal.js')).journalCommand(),
+  explain: async () => (await import('./commands/explain.js')).explainCommand(),
+  report: async () => (await import('./commands/report.js')).reportCommand(),
   collector: async () => (await import('./commands/collector.js')).collectorCommand(),
   dev: async () => (await import('./commands/dev.js')).devCommand(),
 };
