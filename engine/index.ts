@@ -63,7 +63,7 @@ export {
 export { send, writeFrame, type SendableRecord, type SendOptions } from './probe/send.js';
 export { loadProbeSettings, type ProbeSettings, type ProbeSettingsOptions } from './probe/settings.js';
 export { compilePolicy } from './compile/compile.js';
-export type { CompiledPlan, CompiledRoute } from './compile/plan.js';
+export type { RuntimePlan, RuntimeRoute } from './compile/runtime-plan.js';
 export { Agent, type AcceptResult, type AgentStatus } from './agent/agent.js';
 export { startRuntime, type Runtime, type RuntimeOptions } from './agent/runtime.js';
 export { loadAgentPolicy, type AgentPolicy } from './load/agent-policy.js';

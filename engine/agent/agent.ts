@@ -7,7 +7,7 @@
  */
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { compilePolicy } from '../compile/compile.js';
-import type { CompiledPlan } from '../compile/plan.js';
+import type { RuntimePlan } from '../compile/runtime-plan.js';
 import type { IntakeStats } from '../intake/stats.js';
 import type { JournalEntry, JournalOutcome } from '../journal/entry.js';
 import type { Logger } from '../log/logger.js';
@@ -88,7 +88,7 @@ export class Agent {
   /** The error code the spool last failed with, while it keeps failing; null when it takes records. */
   #spoolFailure: string | null = null;
 
-  private constructor(options: AgentOptions, spool: Spool, plan: CompiledPlan) {
+  private constructor(options: AgentOptions, spool: Spool, plan: RuntimePlan) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#startedAt = this.#now();
@@ -135,7 +135,7 @@ export class Agent {
     return agent;
   }
 
-  get plan(): CompiledPlan {
+  get plan(): RuntimePlan {
     return this.#router.plan;
   }
 

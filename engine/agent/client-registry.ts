@@ -5,7 +5,7 @@
  * state the dispatcher reads until the next one.
  */
 import type { ResolvedDestination } from '../../schemas/resolved.js';
-import type { CompiledPlan } from '../compile/plan.js';
+import type { RuntimePlan } from '../compile/runtime-plan.js';
 import type { DestinationClient } from '../deliver/destination.js';
 import type { RouteLimit } from '../limit/admission.js';
 import { createLimiter } from '../limit/limiter.js';
@@ -39,7 +39,7 @@ export class ClientRegistry {
   }
 
   /** Builds what the plan needs, reusing what did not change and retiring clients it no longer has. */
-  install(plan: CompiledPlan): DispatcherState {
+  install(plan: RuntimePlan): DispatcherState {
     for (const [name, config] of Object.entries(plan.destinations)) {
       const key = JSON.stringify(config);
       const existing = this.#clients.get(name);

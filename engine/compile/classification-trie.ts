@@ -2,7 +2,7 @@
  * A classification matcher built once per policy: patterns are stored in a trie by segment, so
  * matching a record walks at most three levels instead of trying every pattern. Values are
  * pattern indices (route order, or allow/deny list order); a lookup returns them sorted.
- * Plain data, so a compiled plan can be inspected and serialised.
+ * Plain data, so a runtime plan can be inspected and serialised.
  */
 import { parseGlob, segmentMatches } from '../pattern/glob.js';
 

@@ -1,10 +1,10 @@
-/** Resolved policy → compiled plan. Done once per policy load; the hot path only reads the result. */
+/** Resolved policy → runtime plan. Done once per policy load; the hot path only reads the result. */
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { buildTrie } from './classification-trie.js';
-import type { CompiledPlan, CompiledRoute } from './plan.js';
+import type { RuntimePlan, RuntimeRoute } from './runtime-plan.js';
 
-export function compilePolicy(policy: ResolvedPolicy): CompiledPlan {
-  const routes: CompiledRoute[] = policy.routes.map((route) => ({
+export function compilePolicy(policy: ResolvedPolicy): RuntimePlan {
+  const routes: RuntimeRoute[] = policy.routes.map((route) => ({
     name: route.name,
     index: route.index,
     to: route.to,

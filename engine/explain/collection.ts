@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { lookupTrie } from '../compile/classification-trie.js';
-import type { CompiledPlan } from '../compile/plan.js';
+import type { RuntimePlan } from '../compile/runtime-plan.js';
 import { compileRedaction } from '../pattern/linear-regexp.js';
 import type { PolicyPlaces } from './policy-places.js';
 
@@ -24,7 +24,7 @@ export interface CollectionRules {
   readonly maxPayload: number;
 }
 
-export function collectionRules(plan: CompiledPlan, places: PolicyPlaces, classification: string): CollectionRules {
+export function collectionRules(plan: RuntimePlan, places: PolicyPlaces, classification: string): CollectionRules {
   const { collection } = plan.policy;
   const refs = (list: 'allow' | 'deny', indices: number[]) =>
     indices.map((index) => ({ index, pattern: collection[list][index] as string, place: places.place(['collection', list, index]) }));
@@ -46,7 +46,7 @@ export interface RedactionStep {
   readonly matches: number;
 }
 
-export function redactionSteps(plan: CompiledPlan, places: PolicyPlaces, payload: Buffer): RedactionStep[] {
+export function redactionSteps(plan: RuntimePlan, places: PolicyPlaces, payload: Buffer): RedactionStep[] {
   const encoding = isUtf8(payload) ? 'utf8' : 'latin1';
   let text = payload.toString(encoding);
   return plan.collection.redactions.map((rule, index) => {

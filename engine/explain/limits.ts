@@ -1,5 +1,5 @@
 /** A route's rate limit as the policy writes it, and what the limiter says of one record. */
-import type { LimiterSettings } from '../compile/plan.js';
+import type { LimiterSettings } from '../compile/runtime-plan.js';
 import { admit } from '../limit/admission.js';
 import { createLimiter } from '../limit/limiter.js';
 import { showValue } from '../plan/values.js';

@@ -1,10 +1,10 @@
 /**
  * Why each route takes a record or not, in policy order. The classification test is the
- * router's own trie lookup over the compiled plan, and the walk is the one Router.routesFor
+ * router's own trie lookup over the runtime plan, and the walk is the one Router.routesFor
  * makes (a test holds the two to the same answer), with the reason kept at every step.
  */
 import { lookupTrie } from '../compile/classification-trie.js';
-import type { CompiledPlan, CompiledRoute } from '../compile/plan.js';
+import type { RuntimePlan, RuntimeRoute } from '../compile/runtime-plan.js';
 import type { RouteStep } from './explanation.js';
 import { describeLimit } from './limits.js';
 import type { PolicyPlaces } from './policy-places.js';
@@ -20,13 +20,13 @@ export type RouteVerdict =
   | 'not_reached';
 
 export interface RouteConsidered {
-  readonly route: CompiledRoute;
+  readonly route: RuntimeRoute;
   readonly verdict: RouteVerdict;
   /** For not_reached: the route that stopped the walk. */
   readonly stoppedBy: string | null;
 }
 
-export function considerRoutes(plan: CompiledPlan, classification: string, severity: number): RouteConsidered[] {
+export function considerRoutes(plan: RuntimePlan, classification: string, severity: number): RouteConsidered[] {
   const matching = new Set(lookupTrie(plan.routeMatcher, classification));
   let stoppedBy: string | null = null;
   return plan.routes.map((route, index): RouteConsidered => {
@@ -38,14 +38,14 @@ export function considerRoutes(plan: CompiledPlan, classification: string, sever
   });
 }
 
-export function takenRoutes(considered: readonly RouteConsidered[]): CompiledRoute[] {
+export function takenRoutes(considered: readonly RouteConsidered[]): RuntimeRoute[] {
   return considered.filter((step) => step.verdict === 'taken').map((step) => step.route);
 }
 
 const SEVERITIES = [1, 2, 3, 4];
 
 /** Every route with its place, limit and verdict; for an unknown severity (null) the verdict is null and `severities` tells. */
-export function routeSteps(plan: CompiledPlan, places: PolicyPlaces, classification: string, severity: number | null): RouteStep[] {
+export function routeSteps(plan: RuntimePlan, places: PolicyPlaces, classification: string, severity: number | null): RouteStep[] {
   const bySeverity = SEVERITIES.map((level) => considerRoutes(plan, classification, level));
   const considered = severity === null ? null : considerRoutes(plan, classification, severity);
   return plan.routes.map((route, index) => {

@@ -2,7 +2,7 @@
  * Per-route rate limiting on records and real bytes. `check` says whether a record may go now
  * and, if not, when it could; `consume` counts it once it goes.
  */
-import type { LimiterSettings } from '../compile/plan.js';
+import type { LimiterSettings } from '../compile/runtime-plan.js';
 import { SLOT_COUNT, slotsAllow, slotsRecord } from './minute-slots.js';
 
 export type LimitCheck =

@@ -7,7 +7,7 @@
 import type { ResolvedPolicy, ResolvedRoute } from '../../schemas/resolved.js';
 import { formatDuration } from '../../schemas/units.js';
 import { compilePolicy } from '../compile/compile.js';
-import type { CompiledRoute } from '../compile/plan.js';
+import type { RuntimeRoute } from '../compile/runtime-plan.js';
 import type { ConsentStep } from '../explain/consent.js';
 import { describeLimit } from '../explain/limits.js';
 import type { PolicyRef } from '../explain/explanation.js';
@@ -78,7 +78,7 @@ function refs(policy: ResolvedPolicy, places: PolicyPlaces, list: 'allow' | 'den
   return policy.collection[list].flatMap((pattern, index) => (keep(pattern) ? [{ index, pattern, place: places.place(['collection', list, index]) }] : []));
 }
 
-function reach(policy: ResolvedPolicy, places: PolicyPlaces, compiled: CompiledRoute, route: ResolvedRoute, maxPayload: number, neverTaken: ReadonlySet<string>): RouteReach {
+function reach(policy: ResolvedPolicy, places: PolicyPlaces, compiled: RuntimeRoute, route: ResolvedRoute, maxPayload: number, neverTaken: ReadonlySet<string>): RouteReach {
   const pattern = route.match.classification;
   const min = Math.max(policy.collection.min_severity, route.match.min_severity);
   const max = route.match.max_severity;
@@ -127,7 +127,7 @@ export function reportPolicy(policy: ResolvedPolicy, places: PolicyPlaces, conse
   // In order, so a route that nothing takes is not said to take records before later ones.
   const neverTaken = new Set<string>();
   const reaches = policy.routes.map((route) => {
-    const reached = reach(policy, places, plan.routes[route.index] as CompiledRoute, route, maxPayload, neverTaken);
+    const reached = reach(policy, places, plan.routes[route.index] as RuntimeRoute, route, maxPayload, neverTaken);
     if (reached.never !== null) neverTaken.add(route.name);
     return reached;
   });

@@ -3,7 +3,7 @@
  * span of W, so at most L × ceil(1h / W) in an hour, and a burst at the start of each window
  * reaches it. Upstream's minute slots count by clock minute, and an hour touches 61 of them.
  */
-import type { LimiterSettings } from '../compile/plan.js';
+import type { LimiterSettings } from '../compile/runtime-plan.js';
 import type { Rate } from '../../schemas/units.js';
 
 const HOUR_MS = 3_600_000;

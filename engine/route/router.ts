@@ -1,10 +1,10 @@
 /**
- * Decides what happens to a record under a compiled plan, before anything is stored:
+ * Decides what happens to a record under a runtime plan, before anything is stored:
  * collection (allow/deny, min severity, payload limit), redaction, then routes.
  */
 import { isUtf8 } from 'node:buffer';
 import { lookupTrie } from '../compile/classification-trie.js';
-import type { CompiledPlan, CompiledRoute } from '../compile/plan.js';
+import type { RuntimePlan, RuntimeRoute } from '../compile/runtime-plan.js';
 import { compileRedaction } from '../pattern/linear-regexp.js';
 import type { TelemetryRecord } from '../record/fields.js';
 
@@ -13,22 +13,22 @@ export type RejectReason = 'denied' | 'not_allowed' | 'below_min_severity' | 'pa
 export type Decision =
   | { readonly kind: 'rejected'; readonly reason: RejectReason }
   | { readonly kind: 'unrouted'; readonly record: TelemetryRecord }
-  | { readonly kind: 'routed'; readonly record: TelemetryRecord; readonly routes: readonly CompiledRoute[] };
+  | { readonly kind: 'routed'; readonly record: TelemetryRecord; readonly routes: readonly RuntimeRoute[] };
 
 /** Classifications seen by one agent are few; their route candidates are cached up to this many. */
 const CACHE_LIMIT = 4096;
 
 export class Router {
-  readonly #plan: CompiledPlan;
+  readonly #plan: RuntimePlan;
   readonly #redactions: readonly { readonly pattern: RegExp; readonly replace: string }[];
-  readonly #candidates = new Map<string, { readonly collected: boolean; readonly denied: boolean; readonly routes: readonly CompiledRoute[] }>();
+  readonly #candidates = new Map<string, { readonly collected: boolean; readonly denied: boolean; readonly routes: readonly RuntimeRoute[] }>();
 
-  constructor(plan: CompiledPlan) {
+  constructor(plan: RuntimePlan) {
     this.#plan = plan;
     this.#redactions = plan.collection.redactions.map((rule) => ({ pattern: compileRedaction(rule.pattern), replace: rule.replace }));
   }
 
-  get plan(): CompiledPlan {
+  get plan(): RuntimePlan {
     return this.#plan;
   }
 
@@ -39,7 +39,7 @@ export class Router {
       cached = {
         collected: lookupTrie(collection.allow, classification).length > 0,
         denied: lookupTrie(collection.deny, classification).length > 0,
-        routes: lookupTrie(routeMatcher, classification).map((index) => routes[index] as CompiledRoute),
+        routes: lookupTrie(routeMatcher, classification).map((index) => routes[index] as RuntimeRoute),
       };
       if (this.#candidates.size >= CACHE_LIMIT) this.#candidates.clear();
       this.#candidates.set(classification, cached);
@@ -48,8 +48,8 @@ export class Router {
   }
 
   /** The routes a record of this classification and severity takes, in policy order. */
-  routesFor(classification: string, severity: number): CompiledRoute[] {
-    const taken: CompiledRoute[] = [];
+  routesFor(classification: string, severity: number): RuntimeRoute[] {
+    const taken: RuntimeRoute[] = [];
     for (const route of this.#lookup(classification).routes) {
       if (severity < route.minSeverity || severity > route.maxSeverity) continue;
       taken.push(route);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { ResolvedDestination } from '../../schemas/resolved.js';
 import { ClientRegistry } from '../../engine/agent/client-registry.js';
 import { compilePolicy } from '../../engine/compile/compile.js';
-import type { CompiledPlan } from '../../engine/compile/plan.js';
+import type { RuntimePlan } from '../../engine/compile/runtime-plan.js';
 import type { DestinationClient } from '../../engine/deliver/destination.js';
 import { silentLogger } from '../../engine/log/logger.js';
 import { validatePolicyValue } from '../../engine/validate/validate.js';
@@ -32,7 +32,7 @@ function registry(): { registry: ClientRegistry; made: FakeClient[] } {
   return { registry: new ClientRegistry({ createClient, logger: silentLogger }), made };
 }
 
-function plan(destinations: Record<string, unknown>, routes: unknown[], spool: Record<string, unknown> = {}): CompiledPlan {
+function plan(destinations: Record<string, unknown>, routes: unknown[], spool: Record<string, unknown> = {}): RuntimePlan {
   const { policy, diagnostics } = validatePolicyValue({ apiVersion: 'telem/v1', kind: 'Policy', metadata: { name: 'registry', revision: 1 }, destinations, routes, spool });
   assert.ok(policy, JSON.stringify(diagnostics));
   return compilePolicy(policy);

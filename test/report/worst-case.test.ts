@@ -1,7 +1,7 @@
 /** telem report's hourly bounds: the formula, and the real limiter driven as hard as it allows for an hour. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LimiterSettings } from '../../engine/compile/plan.js';
+import type { LimiterSettings } from '../../engine/compile/runtime-plan.js';
 import { createLimiter } from '../../engine/limit/limiter.js';
 import { hourlyBound, sumBounds } from '../../engine/report/worst-case.js';
 

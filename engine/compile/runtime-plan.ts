@@ -1,4 +1,4 @@
-/** The compiled runtime plan: what the agent runs, as plain data derived from a resolved policy. */
+/** The runtime plan: what the agent runs, as plain data compiled from a resolved policy. ("Plan" alone means telem plan's diff: engine/plan.) */
 import type { ResolvedDestination, ResolvedPolicy } from '../../schemas/resolved.js';
 import type { Rate } from '../../schemas/units.js';
 import type { TrieNode } from './classification-trie.js';
@@ -10,7 +10,7 @@ export interface LimiterSettings {
   readonly algorithm: 'sliding' | 'minute-slots';
 }
 
-export interface CompiledRoute {
+export interface RuntimeRoute {
   readonly name: string;
   readonly index: number;
   readonly to: readonly string[];
@@ -20,7 +20,7 @@ export interface CompiledRoute {
   readonly limiter: LimiterSettings | null;
 }
 
-export interface CompiledPlan {
+export interface RuntimePlan {
   readonly policyName: string;
   readonly revision: number;
   readonly collection: {
@@ -30,7 +30,7 @@ export interface CompiledPlan {
     readonly maxPayload: number;
     readonly redactions: readonly { readonly pattern: string; readonly replace: string }[];
   };
-  readonly routes: readonly CompiledRoute[];
+  readonly routes: readonly RuntimeRoute[];
   /** Route indices by classification pattern. */
   readonly routeMatcher: TrieNode;
   readonly destinations: Readonly<Record<string, ResolvedDestination>>;
