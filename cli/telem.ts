@@ -10,6 +10,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   validate: async () => (await import('./commands/validate.js')).validateCommand(),
   plan: async () => (await import('./commands/plan.js')).planCommand(),
   simulate: async () => (await import('./commands/simulate.js')).simulateCommand(),
+  keygen: async () => (await import('./commands/keygen.js')).keygenCommand(),
+  bundle: async () => (await import('./commands/bundle.js')).bundleCommand(),
   convert: async () => (await import('./commands/convert.js')).convertCommand(),
   run: async () => (await import('./commands/run.js')).runCommand(),
   record: async () => (await import('./commands/record.js')).recordCommand(),
