@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
-import { policyHash } from '../fleet/policy-hash.js';
+import { policyHash } from '../hash/policy-hash.js';
 import { underRoot } from '../paths/root.js';
 
 export const APPLIED_POLICY_FILE = '/run/telem/agent-policy.json';

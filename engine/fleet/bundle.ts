@@ -23,9 +23,9 @@ import { diffPolicies } from '../plan/diff.js';
 import { summarizePlan } from '../plan/format-text.js';
 import { compileCheck } from '../validate/compile-check.js';
 import { agentVersion, compareVersions } from './agent-version.js';
-import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { canonicalJson, sha256Hex } from '../hash/canonical-json.js';
 import { normalizePublicKey, publicKeyBytes, publicKeyText, signBytes, verifyBytes } from './keys.js';
-import { policyHash } from './policy-hash.js';
+import { policyHash } from '../hash/policy-hash.js';
 
 export const BUNDLE_FORMAT = 'telem-bundle/1';
 /** The resolved policy inside a bundle. */

@@ -10,7 +10,7 @@ import { fleetSchema } from '../../schemas/fleet.js';
 import type { ResolvedDestination, ResolvedPolicy } from '../../schemas/resolved.js';
 import { type Diagnostic, formatKeyPath } from '../diagnostics/diagnostic.js';
 import { TelemError } from '../errors/telem-error.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../hash/canonical-json.js';
 
 /** The fleet settings only the local policy sets. */
 export const LOCAL_FLEET_SETTINGS = ['source', 'channel', 'trusted_keys', 'allowed_destinations', 'poll_interval'] as const;

@@ -3,9 +3,9 @@
  * and the collector's fleet view build on: verifyBundle → a verified bundle or a coded TelemError;
  * checkFloor(local, bundle) → diagnostics.
  */
-export { canonicalJson, canonicalHash, sha256Hex } from './canonical-json.js';
+export { canonicalJson, canonicalHash, sha256Hex } from '../hash/canonical-json.js';
 export { generateKeyPair, normalizePublicKey, parsePrivateKey, publicKeyText } from './keys.js';
-export { policyHash } from './policy-hash.js';
+export { policyHash } from '../hash/policy-hash.js';
 export {
   BUNDLE_FORMAT,
   POLICY_FILE,

@@ -67,10 +67,16 @@ export function signBytes(data: Uint8Array, key: KeyObject): string {
   return sign(null, data, key).toString('base64');
 }
 
-/** True when `signature` (base64) is `publicKey`'s signature over `data`. */
+/**
+ * True when `signature` is `publicKey`'s signature over `data`, written as the canonical base64 of
+ * its 64 bytes (Node's base64 decoder skips characters it does not know, so any other spelling is
+ * refused rather than decoded to the same signature).
+ */
 export function verifyBytes(data: Uint8Array, signature: string, publicKey: Buffer): boolean {
+  const bytes = Buffer.from(signature, 'base64');
+  if (bytes.length !== 64 || bytes.toString('base64') !== signature) return false;
   try {
-    return verify(null, data, publicKeyObject(publicKey), Buffer.from(signature, 'base64'));
+    return verify(null, data, publicKeyObject(publicKey), bytes);
   } catch {
     return false;
   }
