@@ -26,6 +26,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'collector-unavailable': EXIT_USAGE,
   system: EXIT_USAGE,
   'key-invalid': EXIT_USAGE,
+  'bundle-build': EXIT_USAGE,
   'bundle-format': EXIT_INVALID,
   'bundle-tampered': EXIT_INVALID,
   'bundle-unknown-key': EXIT_INVALID,

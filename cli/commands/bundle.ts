@@ -17,7 +17,10 @@ import { reportError } from '../report-error.js';
 
 /** A failure already worded for the user, with its exit status. */
 class Failure extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -125,7 +128,10 @@ async function runVerify(file: string, options: VerifyOptions): Promise<number> 
   const local = options.policy === undefined ? undefined : (await loadPolicy(options.policy)).policy;
   const trustedKeys = [...(options.trustedKey ?? []), ...(local?.fleet.trusted_keys ?? [])];
   if (trustedKeys.length === 0) {
-    throw new Failure(local === undefined ? 'give --trusted-key ed25519:… (or --policy P to take fleet.trusted_keys from a policy)' : `${options.policy} has no fleet.trusted_keys`, EXIT_USAGE);
+    throw new Failure(
+      local === undefined ? 'give --trusted-key ed25519:… (or --policy P to take fleet.trusted_keys from a policy)' : `${options.policy} has no fleet.trusted_keys`,
+      EXIT_USAGE,
+    );
   }
   const channel = options.channel ?? local?.fleet.channel;
   const bytes = readFile(file, 'bundle');
@@ -163,13 +169,19 @@ function inspectText(file: string, bundle: ParsedBundle, options: InspectOptions
   row('not_after', `${manifest.not_after} (${left <= 0 ? 'EXPIRED' : `${formatDuration(Math.floor(left / 1000) * 1000 || left)} left`})`);
   row('min_agent_version', manifest.min_agent_version);
   lines.push('  files');
-  for (const state of fileStates(bundle)) lines.push(`    ${state.name.padEnd(32)} ${String(state.size).padStart(8)} bytes  sha256 ${state.sha256.slice(0, 16)}…  ${state.state === 'ok' ? 'ok' : state.state.toUpperCase()}`);
+  for (const state of fileStates(bundle))
+    lines.push(`    ${state.name.padEnd(32)} ${String(state.size).padStart(8)} bytes  sha256 ${state.sha256.slice(0, 16)}…  ${state.state === 'ok' ? 'ok' : state.state.toUpperCase()}`);
   if (manifest.plan === null) lines.push('  plan              none (built without --previous)');
   else {
     const { previous, summary, actions } = manifest.plan;
-    lines.push(`  plan against sequence ${previous.sequence} (policy "${previous.policy.name}" revision ${previous.policy.revision}): ${summary.add} to add, ${summary.change} to change, ${summary.remove} to remove`);
+    lines.push(
+      `  plan against sequence ${previous.sequence} (policy "${previous.policy.name}" revision ${previous.policy.revision}): ${summary.add} to add, ${summary.change} to change, ${summary.remove} to remove`,
+    );
     const symbol = { add: '+', change: '~', remove: '-' } as const;
-    for (const action of actions) lines.push(`    ${symbol[action.kind]} ${action.entity} "${action.name}"${action.impact === 'neutral' ? '' : ` (${action.impact === 'data-loss' ? 'DATA LOSS' : 'PRIVACY'}: ${action.reason})`}`);
+    for (const action of actions)
+      lines.push(
+        `    ${symbol[action.kind]} ${action.entity} "${action.name}"${action.impact === 'neutral' ? '' : ` (${action.impact === 'data-loss' ? 'DATA LOSS' : 'PRIVACY'}: ${action.reason})`}`,
+      );
   }
   if (manifest.rollout === null) lines.push('  rollout           none (built without --rollout)');
   else lines.push(`  rollout           ${manifest.rollout.stages.map((stage) => `${stage.name} ${stage.percent}% soak ${formatDuration(stage.soak)}`).join(', ')}`);
@@ -186,7 +198,12 @@ function runInspect(file: string, options: InspectOptions): number {
   const bundle = parseBundle(readFile(file, 'bundle'));
   const now = new Date();
   if (options.format === 'json') {
-    const report = { manifest: bundle.manifest, files: fileStates(bundle), signatures: signatureStates(bundle, options.trustedKey), expired: Date.parse(bundle.manifest.not_after) <= now.getTime() };
+    const report = {
+      manifest: bundle.manifest,
+      files: fileStates(bundle),
+      signatures: signatureStates(bundle, options.trustedKey),
+      expired: Date.parse(bundle.manifest.not_after) <= now.getTime(),
+    };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     process.stdout.write(inspectText(file, bundle, options, now));
@@ -212,7 +229,7 @@ export function bundleCommand(): Command {
   const bundle = new Command('bundle')
     .summary('build, verify and inspect signed policy bundles')
     .description(
-      'A bundle is one file: a manifest (format telem-bundle/1, channel, sequence, the policy\'s name and revision, created, ' +
+      "A bundle is one file: a manifest (format telem-bundle/1, channel, sequence, the policy's name and revision, created, " +
         'not_after, min_agent_version, the sha256 of each file, the plan against the previous bundle, the rollout), the resolved ' +
         'policy, the source it was built from, and Ed25519 signatures over the canonical JSON of the manifest. Build and sign ' +
         'offline; machines accept only bundles signed by keys in their local fleet.trusted_keys. Agents do not fetch bundles yet.',
@@ -229,7 +246,7 @@ export function bundleCommand(): Command {
       .argument('<policy>', 'the policy to ship')
       .requiredOption('--key <keyfile>', 'private key from telem keygen (repeat to sign with several)', collect)
       .requiredOption('--channel <name>', 'the channel the bundle is for, such as "stable"')
-      .requiredOption('--sequence <n>', 'the bundle\'s sequence number: each new bundle of a channel takes a higher one', wholeNumber)
+      .requiredOption('--sequence <n>', "the bundle's sequence number: each new bundle of a channel takes a higher one", wholeNumber)
       .addOption(new Option('--expires <duration>', 'how long the bundle stays valid').default(duration('30d'), '30d').argParser(duration))
       .option('--rollout <file>', 'YAML or JSON file with the rollout stages (a list, or { stages: [...] }, as in fleet.stages)')
       .option('--previous <bundle>', 'the bundle this one replaces: its plan summary goes into the manifest')
@@ -240,12 +257,12 @@ export function bundleCommand(): Command {
     new Command('verify')
       .exitOverride()
       .showHelpAfterError('(run "telem bundle verify --help" for usage)')
-      .summary('check a bundle\'s signatures, hashes, expiry, channel and sequence')
+      .summary("check a bundle's signatures, hashes, expiry, channel and sequence")
       .description(
         'Verify FILE completely: its format, that every signature by a trusted key verifies over the manifest (and that there is ' +
           'one), that every file matches its sha256, that it has not expired, and with --channel / --applied its channel and ' +
-          'sequence. With --policy P the trusted keys and the channel come from P\'s fleet settings, and the bundle\'s policy is ' +
-          'checked against P\'s floor: it may not lift consent.require_opt_in nor send outside fleet.allowed_destinations.\n\n' +
+          "sequence. With --policy P the trusted keys and the channel come from P's fleet settings, and the bundle's policy is " +
+          "checked against P's floor: it may not lift consent.require_opt_in nor send outside fleet.allowed_destinations.\n\n" +
           'Exit status: 0 verified, 1 refused (one line saying why), 2 usage error or unreadable file.',
       )
       .argument('<file>', 'the bundle')
@@ -259,8 +276,10 @@ export function bundleCommand(): Command {
     new Command('inspect')
       .exitOverride()
       .showHelpAfterError('(run "telem bundle inspect --help" for usage)')
-      .summary('show a bundle\'s manifest, plan summary and signature state')
-      .description('Show what FILE says and what holds: each file\'s hash, each signature (valid, and trusted with --trusted-key). Exit status: 0 shown, 1 not a readable bundle, 2 usage error or unreadable file.')
+      .summary("show a bundle's manifest, plan summary and signature state")
+      .description(
+        "Show what FILE says and what holds: each file's hash, each signature (valid, and trusted with --trusted-key). Exit status: 0 shown, 1 not a readable bundle, 2 usage error or unreadable file.",
+      )
       .argument('<file>', 'the bundle')
       .option('--trusted-key <key>', 'mark signatures by this key as trusted (repeatable)', collect)
       .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   'collector-unavailable': 'The collector asked for records cannot be reached or does not answer with records.',
   system: 'The operating system refused an operation (a path that cannot be created, no space, …); the message names it.',
   'key-invalid': 'A key file or key text is not an Ed25519 key in the form telem keygen writes (PKCS#8 PEM private key, "ed25519:<base64>" public key).',
+  'bundle-build': "telem bundle build was given what cannot make a bundle (a channel name, a sequence not above --previous's).",
   // Verifying a signed policy bundle (telem bundle verify, and the agent before it applies one).
   'bundle-format': 'The file is not a bundle of a format this telem reads (telem-bundle/1), or its manifest is malformed.',
   'bundle-tampered': 'A byte of the bundle differs from what was built: a file does not match its hash in the manifest, or the file is not in canonical form.',

@@ -130,7 +130,12 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
   }
   const format = (value as { manifest?: { format?: unknown } } | null)?.manifest?.format;
   if (format !== BUNDLE_FORMAT) {
-    return fail('bundle-format', format === undefined ? `not a telem bundle: no manifest.format (this telem reads ${BUNDLE_FORMAT})` : `unknown bundle format ${JSON.stringify(format)} (this telem reads ${BUNDLE_FORMAT})`);
+    return fail(
+      'bundle-format',
+      format === undefined
+        ? `not a telem bundle: no manifest.format (this telem reads ${BUNDLE_FORMAT})`
+        : `unknown bundle format ${JSON.stringify(format)} (this telem reads ${BUNDLE_FORMAT})`,
+    );
   }
   const parsed = containerSchema.safeParse(value);
   if (!parsed.success) {
@@ -253,13 +258,24 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
   const byTrusted = states.filter((state) => state.trusted === true);
   if (byTrusted.length === 0) {
     const keys = states.map((state) => short(state.key)).join(', ');
-    fail('bundle-unknown-key', bundle.signatures.length === 0 ? 'the bundle has no signatures' : `the bundle is signed only by keys that are not trusted (${keys})`, 'trust the key the bundle was signed with (fleet.trusted_keys)');
+    fail(
+      'bundle-unknown-key',
+      bundle.signatures.length === 0 ? 'the bundle has no signatures' : `the bundle is signed only by keys that are not trusted (${keys})`,
+      'trust the key the bundle was signed with (fleet.trusted_keys)',
+    );
   }
   const bad = byTrusted.find((state) => !state.valid);
   if (bad !== undefined) fail('bundle-signature', `bad signature: the signature by ${short(bad.key)} does not match the manifest (the manifest or the signature was modified)`);
   const modified = fileStates(bundle).find((file) => file.state !== 'ok');
   if (modified !== undefined) {
-    fail('bundle-tampered', modified.state === 'modified' ? `file ${modified.name} was modified: its sha256 does not match the manifest` : modified.state === 'missing' ? `file ${modified.name} is listed in the manifest but missing` : `file ${modified.name} is in the bundle but not in the manifest`);
+    fail(
+      'bundle-tampered',
+      modified.state === 'modified'
+        ? `file ${modified.name} was modified: its sha256 does not match the manifest`
+        : modified.state === 'missing'
+          ? `file ${modified.name} is listed in the manifest but missing`
+          : `file ${modified.name} is in the bundle but not in the manifest`,
+    );
   }
   const { manifest } = bundle;
   const policyData = bundle.files.get(POLICY_FILE);
@@ -269,7 +285,11 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
   if (Date.parse(manifest.not_after) <= now.getTime()) fail('bundle-expired', `the bundle expired at ${manifest.not_after} (built ${manifest.created})`, 'build and sign a new one');
   if (options.channel !== undefined && manifest.channel !== options.channel) fail('bundle-channel', `the bundle is for channel "${manifest.channel}", not "${options.channel}"`);
   if (options.appliedSequence !== undefined && manifest.sequence <= options.appliedSequence) {
-    fail('bundle-sequence', `the bundle's sequence ${manifest.sequence} is not above the applied sequence ${options.appliedSequence}`, 'a bundle replaces only an older one: build it with a higher --sequence');
+    fail(
+      'bundle-sequence',
+      `the bundle's sequence ${manifest.sequence} is not above the applied sequence ${options.appliedSequence}`,
+      'a bundle replaces only an older one: build it with a higher --sequence',
+    );
   }
   const version = options.agentVersion ?? agentVersion();
   if (compareVersions(version, manifest.min_agent_version) < 0) fail('bundle-agent-version', `the bundle needs telem ${manifest.min_agent_version} or later; this is ${version}`);
@@ -295,13 +315,13 @@ export interface BuildOptions {
   readonly agentVersion?: string;
 }
 
-/** The bytes of a new bundle file. Throws input-invalid for options that cannot make one. */
+/** The bytes of a new bundle file. Throws bundle-build (or key-invalid) for options that cannot make one. */
 export function buildBundle(options: BuildOptions): Buffer {
   if (options.keys.length === 0) throw new TelemError('key-invalid', 'a bundle needs at least one signing key');
-  if (!NAME_PATTERN.test(options.channel)) throw new TelemError('input-invalid', `channel ${JSON.stringify(options.channel)} must use letters, digits, ".", "_" and "-"`);
-  if (!sequence.safeParse(options.sequence).success) throw new TelemError('input-invalid', `sequence ${options.sequence} must be a whole number from 0`);
+  if (!NAME_PATTERN.test(options.channel)) throw new TelemError('bundle-build', `channel ${JSON.stringify(options.channel)} must use letters, digits, ".", "_" and "-"`);
+  if (!sequence.safeParse(options.sequence).success) throw new TelemError('bundle-build', `sequence ${options.sequence} must be a whole number from 0`);
   if (options.previous !== undefined && options.sequence <= options.previous.manifest.sequence) {
-    throw new TelemError('input-invalid', `sequence ${options.sequence} is not above the previous bundle's ${options.previous.manifest.sequence}`);
+    throw new TelemError('bundle-build', `sequence ${options.sequence} is not above the previous bundle's ${options.previous.manifest.sequence}`);
   }
   const policy = { ...options.policy, source: null };
   const files = new Map<string, Uint8Array>([[POLICY_FILE, Buffer.from(canonicalJson(policy))]]);
@@ -324,14 +344,18 @@ export function buildBundle(options: BuildOptions): Buffer {
       options.previous === undefined || actions === undefined
         ? null
         : {
-            previous: { channel: options.previous.manifest.channel, sequence: options.previous.manifest.sequence, policy: { name: options.previous.manifest.policy.name, revision: options.previous.manifest.policy.revision } },
+            previous: {
+              channel: options.previous.manifest.channel,
+              sequence: options.previous.manifest.sequence,
+              policy: { name: options.previous.manifest.policy.name, revision: options.previous.manifest.policy.revision },
+            },
             summary: summarizePlan(actions),
             actions: actions.map(({ kind, entity, name, impact, reason }) => ({ kind, entity, name, impact, reason })),
           },
     rollout: options.rollout === undefined ? null : { stages: options.rollout.map((stage) => ({ ...stage })) },
   };
   const checked = manifestSchema.safeParse(manifest);
-  if (!checked.success) throw new TelemError('input-invalid', `cannot build the manifest: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!checked.success) throw new TelemError('bundle-build', `cannot build the manifest: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   const signedBytes = Buffer.from(canonicalJson(manifest));
   const signatures = options.keys.map((key) => ({ key: publicKeyText(key), signature: signBytes(signedBytes, key) }));
   const container = { files: Object.fromEntries([...files].map(([name, data]) => [name, Buffer.from(data).toString('base64')])), manifest, signatures };

@@ -15,14 +15,17 @@ const stranger = generateKeyPair();
 const NOW = new Date('2026-12-01T12:00:00.000Z');
 
 function policy(revision = 3, extra: Record<string, unknown> = {}): ResolvedPolicy {
-  const result = validatePolicyValue({
-    apiVersion: 'telem/v1',
-    kind: 'Policy',
-    metadata: { name: 'fleet-x', revision },
-    destinations: { central: { type: 'http', url: 'https://c.example/v3/collector' } },
-    routes: [{ name: 'default', match: { classification: '*' }, to: ['central'] }],
-    ...extra,
-  }, 'fleet.yaml');
+  const result = validatePolicyValue(
+    {
+      apiVersion: 'telem/v1',
+      kind: 'Policy',
+      metadata: { name: 'fleet-x', revision },
+      destinations: { central: { type: 'http', url: 'https://c.example/v3/collector' } },
+      routes: [{ name: 'default', match: { classification: '*' }, to: ['central'] }],
+      ...extra,
+    },
+    'fleet.yaml',
+  );
   assert.ok(result.policy, JSON.stringify(result.diagnostics));
   return result.policy;
 }
@@ -64,7 +67,13 @@ test('bundle: a built bundle verifies, carrying the resolved policy, its source 
   const verified = verifyBundle(build(), trusting({ channel: 'stable', appliedSequence: 6 }));
   assert.equal(verified.manifest.format, BUNDLE_FORMAT);
   assert.deepEqual(
-    { channel: verified.manifest.channel, sequence: verified.manifest.sequence, policy: verified.manifest.policy, created: verified.manifest.created, not_after: verified.manifest.not_after },
+    {
+      channel: verified.manifest.channel,
+      sequence: verified.manifest.sequence,
+      policy: verified.manifest.policy,
+      created: verified.manifest.created,
+      not_after: verified.manifest.not_after,
+    },
     { channel: 'stable', sequence: 7, policy: { name: 'fleet-x', revision: 3, sha256: policyHash(policy()) }, created: '2026-12-01T12:00:00.000Z', not_after: '2026-12-31T12:00:00.000Z' },
   );
   assert.match(verified.manifest.min_agent_version, /^\d+\.\d+\.\d+/);
@@ -94,7 +103,10 @@ test('bundle: changing any single byte of the file is refused with one line', ()
     }
   }
   // Where the byte is decides which check catches it; every one is a bundle refusal.
-  assert.deepEqual([...codes].filter((code) => !code.startsWith('bundle-')), []);
+  assert.deepEqual(
+    [...codes].filter((code) => !code.startsWith('bundle-')),
+    [],
+  );
   for (const code of ['bundle-format', 'bundle-tampered', 'bundle-signature']) assert.ok(codes.has(code), `${code} among ${[...codes].join(', ')}`);
 });
 
@@ -108,7 +120,9 @@ test('bundle: reformatting (whitespace the JSON parser ignores) is refused as ta
 
 test('bundle: a changed file (with a valid base64 encoding) is refused naming the file', () => {
   const changed = edit(build(), (container) => {
-    const source = Buffer.from(container.files['source/fleet.yaml'] as string, 'base64').toString().replace('3', '4');
+    const source = Buffer.from(container.files['source/fleet.yaml'] as string, 'base64')
+      .toString()
+      .replace('3', '4');
     container.files['source/fleet.yaml'] = Buffer.from(source).toString('base64');
   });
   const error = failure(() => verifyBundle(changed, trusting()));
@@ -190,13 +204,26 @@ test('bundle: --previous puts the plan summary in the manifest, --rollout the st
   const first = build();
   const parsed = parseBundle(first);
   const next = policy(4, { consent: { require_opt_in: false } });
-  const rollout = parseRollout({ stages: [{ name: 'canary', percent: 10, soak: '2h' }, { name: 'all', percent: 100 }] });
+  const rollout = parseRollout({
+    stages: [
+      { name: 'canary', percent: 10, soak: '2h' },
+      { name: 'all', percent: 100 },
+    ],
+  });
   assert.ok(typeof rollout !== 'string');
   const second = verifyBundle(build({ policy: next, sequence: 8, previous: { manifest: parsed.manifest, policy: unverifiedPolicy(parsed) }, rollout }), trusting());
   assert.deepEqual(second.manifest.plan?.previous, { channel: 'stable', sequence: 7, policy: { name: 'fleet-x', revision: 3 } });
   assert.deepEqual(second.manifest.plan?.summary, { add: 0, change: 1, remove: 0 });
-  assert.deepEqual(second.manifest.plan?.actions.map(({ entity, impact }) => ({ entity, impact })), [{ entity: 'consent', impact: 'privacy' }]);
-  assert.deepEqual(second.manifest.rollout, { stages: [{ name: 'canary', percent: 10, soak: 7_200_000, max_failure_rate: 0.05 }, { name: 'all', percent: 100, soak: 3_600_000, max_failure_rate: 0.05 }] });
+  assert.deepEqual(
+    second.manifest.plan?.actions.map(({ entity, impact }) => ({ entity, impact })),
+    [{ entity: 'consent', impact: 'privacy' }],
+  );
+  assert.deepEqual(second.manifest.rollout, {
+    stages: [
+      { name: 'canary', percent: 10, soak: 7_200_000, max_failure_rate: 0.05 },
+      { name: 'all', percent: 100, soak: 3_600_000, max_failure_rate: 0.05 },
+    ],
+  });
   assert.throws(() => build({ sequence: 7, previous: { manifest: parsed.manifest, policy: unverifiedPolicy(parsed) } }), /sequence 7 is not above the previous bundle's 7/);
   assert.match(parseRollout([{ name: 'x', percent: 200 }]) as string, /^stages\.0\.percent: /);
 });

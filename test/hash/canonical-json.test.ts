@@ -31,8 +31,20 @@ test('canonical JSON: numbers without a JSON form and non-JSON values throw', ()
 });
 
 test('policyHash: equal for the same policy written with other key order, and different for other settings', () => {
-  const base = { apiVersion: 'telem/v1', kind: 'Policy', metadata: { name: 'p' }, destinations: { c: { type: 'local' } }, routes: [{ name: 'r', match: { classification: '*' }, to: ['c'] }] };
-  const reordered = { routes: [{ to: ['c'], match: { classification: '*' }, name: 'r' }], destinations: { c: { type: 'local' } }, metadata: { name: 'p' }, kind: 'Policy', apiVersion: 'telem/v1' };
+  const base = {
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'p' },
+    destinations: { c: { type: 'local' } },
+    routes: [{ name: 'r', match: { classification: '*' }, to: ['c'] }],
+  };
+  const reordered = {
+    routes: [{ to: ['c'], match: { classification: '*' }, name: 'r' }],
+    destinations: { c: { type: 'local' } },
+    metadata: { name: 'p' },
+    kind: 'Policy',
+    apiVersion: 'telem/v1',
+  };
   const one = validatePolicyValue(base, 'a.yaml').policy;
   const two = validatePolicyValue(reordered, 'b.yaml').policy;
   assert.ok(one && two);
@@ -44,7 +56,13 @@ test('policyHash: equal for the same policy written with other key order, and di
 });
 
 test('telem plan: a policy and a copy with its object keys in another order (as a bundle carries it) plan no changes', () => {
-  const policy = validatePolicyValue({ apiVersion: 'telem/v1', kind: 'Policy', metadata: { name: 'p' }, destinations: { c: { type: 'local' } }, routes: [{ name: 'r', match: { classification: '*' }, to: ['c'] }] }).policy;
+  const policy = validatePolicyValue({
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'p' },
+    destinations: { c: { type: 'local' } },
+    routes: [{ name: 'r', match: { classification: '*' }, to: ['c'] }],
+  }).policy;
   assert.ok(policy);
   const reordered = JSON.parse(canonicalJson(policy)) as typeof policy;
   assert.deepEqual(diffPolicies(policy, reordered), []);
