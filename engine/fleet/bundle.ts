@@ -100,6 +100,8 @@ export interface ParsedBundle {
   readonly signatures: readonly BundleSignature[];
   /** The canonical manifest: the bytes every signature is over. */
   readonly signedBytes: Buffer;
+  /** Whether the file is byte for byte its canonical form (always true unless parsed with strict: false). */
+  readonly canonical: boolean;
 }
 
 export interface VerifiedBundle {
@@ -118,8 +120,13 @@ const fail = (code: ErrorCode, message: string, hint?: string): never => {
 
 const short = (key: string) => (key.length > 24 ? `${key.slice(0, 20)}…` : key);
 
-/** Format, structure and canonical form. Throws bundle-format or bundle-tampered. */
-export function parseBundle(bytes: Uint8Array): ParsedBundle {
+/**
+ * Format, structure and canonical form. Throws bundle-format, or bundle-tampered when the bytes are
+ * not the canonical form; with `{ strict: false }` (for inspecting) a non-canonical file is read
+ * anyway and `canonical` says so.
+ */
+export function parseBundle(bytes: Uint8Array, options: { strict?: boolean } = {}): ParsedBundle {
+  const strict = options.strict ?? true;
   let text: string;
   let value: unknown;
   try {
@@ -143,17 +150,18 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
     const where = issue?.path.map(String).join('.') ?? '';
     return fail('bundle-format', `malformed ${BUNDLE_FORMAT} bundle: ${where === '' ? '' : `${where}: `}${issue?.message ?? 'invalid'}`);
   }
-  if (text !== `${canonicalJson(value)}\n`) {
+  const canonical = text === `${canonicalJson(value)}\n`;
+  if (!canonical && strict) {
     return fail('bundle-tampered', 'the bundle was modified: its bytes are not the canonical form it is built in', 'rebuild it with telem bundle build; do not edit or reformat a bundle');
   }
   const files = new Map<string, Buffer>();
   for (const [name, base64] of Object.entries(parsed.data.files)) {
     const data = Buffer.from(base64, 'base64');
-    if (!BASE64.test(base64) || data.toString('base64') !== base64) return fail('bundle-tampered', `the bundle was modified: file ${name} is not the base64 it was written as`);
+    if (strict && (!BASE64.test(base64) || data.toString('base64') !== base64)) return fail('bundle-tampered', `the bundle was modified: file ${name} is not the base64 it was written as`);
     files.set(name, data);
   }
   const { manifest, signatures } = parsed.data;
-  return { manifest, files, signatures, signedBytes: Buffer.from(canonicalJson(manifest)) };
+  return { manifest, files, signatures, signedBytes: Buffer.from(canonicalJson(manifest)), canonical };
 }
 
 export interface SignatureState {

@@ -186,6 +186,11 @@ test('telem bundle inspect: manifest, files, plan against --previous, rollout an
   container.files['source/next.policy.yaml'] = Buffer.from('changed').toString('base64');
   const changed = await runCli(['bundle', 'inspect', await write('changed-source.bundle', `${canonicalJson(container)}\n`)]);
   assert.match(changed.stdout, /source\/next\.policy\.yaml .* MODIFIED$/m);
+  assert.match(changed.stdout, /^ {2}canonical form {4}yes$/m);
+  // A reformatted bundle is shown too, marked as not in canonical form.
+  const pretty = await runCli(['bundle', 'inspect', await write('pretty.bundle', JSON.stringify(JSON.parse(await readFile(next, 'utf8')), null, 2))]);
+  assert.equal(pretty.code, 0, pretty.stderr);
+  assert.match(pretty.stdout, /^ {2}canonical form {4}NO: /m);
 });
 
 test('telem bundle: usage errors exit 2, a policy with errors exits 1', async () => {
