@@ -35,7 +35,8 @@ export const fleetSchema = z
       .describe('The bundle channel this machine follows, such as "stable" or "canary"; a bundle built for another channel is refused. Only this local policy sets it, never a bundle.'),
     trusted_keys: z
       .array(
-        z.string().regex(/^ed25519:[A-Za-z0-9+/=_-]{40,}$/, { error: 'expected a key such as "ed25519:<base64 public key>"' }),
+        // 32 bytes in base64 (or base64url): 43 characters, the last carrying 4 bits, then an optional "=".
+        z.string().regex(/^ed25519:[A-Za-z0-9+/_-]{42}[AEIMQUYcgkosw048]=?$/, { error: 'expected an Ed25519 public key such as "ed25519:<base64 of 32 bytes>", as telem keygen prints it' }),
       )
       .default([])
       .describe('Public keys (as `telem keygen` prints them) whose signatures on bundles are accepted. Only this local policy sets them, never a bundle.'),

@@ -120,3 +120,23 @@ test('floor: enforceFloor throws bundle-floor with a diagnostic for each crossin
     );
   }
 });
+
+test('fleet.trusted_keys: the schema takes exactly the keys verification can use (32 bytes, base64 or base64url)', async () => {
+  const { generateKeyPair } = await import('../../engine/fleet/keys.js');
+  const key = generateKeyPair().publicKey;
+  const urlSafe = `ed25519:${Buffer.from(key.slice(8), 'base64').toString('base64url')}`;
+  const valid = (keys: string[]) =>
+    validatePolicyValue({ apiVersion: 'telem/v1', kind: 'Policy', metadata: { name: 'p' }, fleet: { trusted_keys: keys } })
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => d.code);
+  assert.deepEqual(valid([key, urlSafe, key.slice(0, -1)]), []);
+  for (const bad of [
+    `ed25519:${Buffer.alloc(33).toString('base64')}`,
+    `ed25519:${Buffer.alloc(31).toString('base64')}`,
+    `${key.slice(0, -2)}B=`,
+    'ed25519:',
+    key.replace('ed25519', 'rsa'),
+  ]) {
+    assert.deepEqual(valid([bad]), ['schema-invalid-format'], bad);
+  }
+});
