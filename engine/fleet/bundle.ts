@@ -26,6 +26,7 @@ import { agentVersion, compareVersions } from './agent-version.js';
 import { canonicalJson, sha256Hex } from '../hash/canonical-json.js';
 import { normalizePublicKey, publicKeyBytes, publicKeyText, signBytes, verifyBytes } from './keys.js';
 import { policyHash } from '../hash/policy-hash.js';
+import { resolvedPolicyProblem } from './policy-shape.js';
 
 export const BUNDLE_FORMAT = 'telem-bundle/1';
 /** The resolved policy inside a bundle. */
@@ -235,7 +236,9 @@ function bundlePolicy(manifest: BundleManifest, data: Buffer): ResolvedPolicy {
   } catch {
     return fail('bundle-format', `${POLICY_FILE} in the bundle is not JSON`);
   }
-  if (policy === null || typeof policy !== 'object' || policy.metadata?.name !== manifest.policy.name || policy.metadata.revision !== manifest.policy.revision) {
+  const problem = resolvedPolicyProblem(policy);
+  if (problem !== undefined) return fail('bundle-format', `${POLICY_FILE} is not a policy this telem can apply: ${problem}`);
+  if (policy.metadata.name !== manifest.policy.name || policy.metadata.revision !== manifest.policy.revision) {
     return fail('bundle-format', `${POLICY_FILE} is not the policy the manifest names ("${manifest.policy.name}" revision ${manifest.policy.revision})`);
   }
   if (policyHash(policy) !== manifest.policy.sha256) return fail('bundle-format', `${POLICY_FILE} does not have the policy sha256 the manifest gives`);

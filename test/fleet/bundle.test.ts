@@ -227,3 +227,18 @@ test('bundle: --previous puts the plan summary in the manifest, --rollout the st
   assert.throws(() => build({ sequence: 7, previous: { manifest: parsed.manifest, policy: unverifiedPolicy(parsed) } }), /sequence 7 is not above the previous bundle's 7/);
   assert.match(parseRollout([{ name: 'x', percent: 200 }]) as string, /^stages\.0\.percent: /);
 });
+
+test('bundle: a signed policy.json that is not a resolved policy this telem knows is refused before anything reads it', () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ ...policy(), newer_section: {} }, /newer_section is a setting this telem does not know$/],
+    [{ ...policy(), consent: { ...policy().consent, require_opt_in: 'no' } }, /consent\.require_opt_in is not a boolean$/],
+    [{ ...policy(), spool: undefined }, /spool is missing$/],
+    [{ ...policy(), destinations: { x: { type: 'ftp', url: 'ftp://x' } } }, /destinations\.x is not an http destination/],
+  ];
+  for (const [value, message] of cases) {
+    const error = failure(() => verifyBundle(build({ policy: value as unknown as ResolvedPolicy }), trusting()));
+    assert.equal(error.code, 'bundle-format');
+    assert.match(error.message, /^policy\.json is not a policy this telem can apply: /);
+    assert.match(error.message, message);
+  }
+});
