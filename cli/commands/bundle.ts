@@ -1,5 +1,5 @@
 /** `telem bundle build|verify|inspect`: signed policy bundles, built offline and verified against keys pinned locally. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -74,7 +74,13 @@ interface BuildOptions {
 
 async function runBuild(policyFile: string, options: BuildOptions): Promise<number> {
   const { policy, file } = await loadPolicy(policyFile);
-  const keys = options.key.map((keyFile) => parsePrivateKey(readFile(keyFile, 'key file').toString('utf8'), keyFile));
+  const keys = options.key.map((keyFile) => {
+    const key = parsePrivateKey(readFile(keyFile, 'key file').toString('utf8'), keyFile);
+    const mode = statSync(keyFile).mode & 0o777;
+    if ((mode & 0o077) !== 0)
+      process.stderr.write(`telem bundle build: warning: ${keyFile} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); telem keygen writes keys 0600\n`);
+    return key;
+  });
   let rollout;
   if (options.rollout !== undefined) {
     let value: unknown;

@@ -1,6 +1,6 @@
 /** `telem keygen` and `telem bundle build|verify|inspect`, run as an operator would: exit statuses and the one line each refusal prints. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -229,6 +229,23 @@ test('telem bundle: usage errors exit 2, a policy with errors exits 1', async ()
   ]);
   assert.equal(notAKey.code, 2, notAKey.stderr);
   assert.match(notAKey.stderr, /is not a private key/);
+  await copyFile(path.join(dir, 'keys', 'ops.key'), path.join(dir, 'open.key'));
+  await chmod(path.join(dir, 'open.key'), 0o644);
+  const open = await runCli([
+    'bundle',
+    'build',
+    path.join(dir, 'good.policy.yaml'),
+    '--key',
+    path.join(dir, 'open.key'),
+    '--channel',
+    'stable',
+    '--sequence',
+    '1',
+    '-o',
+    path.join(dir, 'open.bundle'),
+  ]);
+  assert.equal(open.code, 0, open.stderr);
+  assert.match(open.stderr, /warning: \S+open\.key can be read by other users \(mode 0644\); telem keygen writes keys 0600\n$/);
   const invalid = await write('invalid.policy.yaml', policyYaml().replace('to: [central]', 'to: [nowhere]'));
   const result = await runCli(['bundle', 'build', invalid, '--key', path.join(dir, 'keys', 'ops.key'), '--channel', 'stable', '--sequence', '1', '-o', path.join(dir, 'x.bundle')]);
   assert.equal(result.code, 1, result.stderr);
