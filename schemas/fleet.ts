@@ -26,7 +26,7 @@ export const fleetSchema = z
       .default(null)
       .describe(
         "Where this machine's channel's signed bundle is: the http(s) URL or the local absolute path of the bundle file; null manages the policy locally only. " +
-          'Only this local policy sets it, never a bundle. Agents do not fetch bundles yet: today `telem bundle verify --policy` reads fleet.trusted_keys and fleet.channel from here.',
+          'Only this local policy sets it, never a bundle. Agents do not fetch bundles yet, so nothing reads this setting today (`telem bundle verify FILE --policy` checks a bundle file against this policy).',
       ),
     channel: z
       .string()
