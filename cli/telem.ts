@@ -11,6 +11,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   plan: async () => (await import('./commands/plan.js')).planCommand(),
   simulate: async () => (await import('./commands/simulate.js')).simulateCommand(),
   test: async () => (await import('./commands/test.js')).testCommand(),
+  keygen: async () => (await import('./commands/keygen.js')).keygenCommand(),
+  bundle: async () => (await import('./commands/bundle.js')).bundleCommand(),
   convert: async () => (await import('./commands/convert.js')).convertCommand(),
   run: async () => (await import('./commands/run.js')).runCommand(),
   record: async () => (await import('./commands/record.js')).recordCommand(),

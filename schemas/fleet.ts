@@ -21,16 +21,40 @@ export const rolloutStageSchema = z
 export const fleetSchema = z
   .strictObject({
     source: z
-      .union([z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }), z.null()])
+      .union([z.url({ protocol: /^https?$/ }), z.string().regex(/^\//)], { error: 'expected an http:// or https:// URL, or an absolute path' })
+      .nullable()
       .default(null)
-      .describe('Where signed policy bundles are fetched from; null manages the policy locally only.'),
+      .describe(
+        "Where this machine's channel's signed bundle is: the http(s) URL or the local absolute path of the bundle file; null manages the policy locally only. " +
+          'Only this local policy sets it, never a bundle. Agents do not fetch bundles yet, so nothing reads this setting today (`telem bundle verify FILE --policy` checks a bundle file against this policy).',
+      ),
+    channel: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'channel names use letters, digits, ".", "_" and "-"' })
+      .default('stable')
+      .describe('The bundle channel this machine follows, such as "stable" or "canary"; a bundle built for another channel is refused. Only this local policy sets it, never a bundle.'),
     trusted_keys: z
       .array(
-        z.string().regex(/^ed25519:[A-Za-z0-9+/=_-]{40,}$/, { error: 'expected a key such as "ed25519:<base64 public key>"' }),
+        // 32 bytes in base64 (or base64url): 43 characters, the last carrying 4 bits, then an optional "=".
+        z.string().regex(/^ed25519:[A-Za-z0-9+/_-]{42}[AEIMQUYcgkosw048]=?$/, { error: 'expected an Ed25519 public key such as "ed25519:<base64 of 32 bytes>", as telem keygen prints it' }),
       )
       .default([])
-      .describe('Public keys whose signatures on bundles are accepted.'),
-    poll_interval: durationSchema.prefault('1h').describe('How often the source is checked for a new bundle.'),
+      .describe('Public keys (as `telem keygen` prints them) whose signatures on bundles are accepted. Only this local policy sets them, never a bundle.'),
+    allowed_destinations: z
+      .union([
+        z.array(
+          z.union([z.url({ protocol: /^https?$/ }), z.string().regex(/^\//)], {
+            error: 'expected an http:// or https:// URL prefix, or an absolute directory',
+          }),
+        ),
+        z.null(),
+      ])
+      .default(null)
+      .describe(
+        "Where a bundle may send records: http(s) URL prefixes (same scheme, host and port, and a path at or below the prefix's) and absolute directories for file destinations. " +
+          "null allows only this policy's own destinations (their URLs, and the directories of their files). A bundle with a destination outside is refused, naming it. Only this local policy sets it, never a bundle.",
+      ),
+    poll_interval: durationSchema.prefault('1h').describe('How often the source is to be checked for a new bundle (agents do not fetch bundles yet). Only this local policy sets it, never a bundle.'),
     stages: z
       .array(rolloutStageSchema)
       .prefault([

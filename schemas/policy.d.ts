@@ -332,15 +332,23 @@ export interface TelemPolicy {
    */
   fleet?: {
     /**
-     * Where signed policy bundles are fetched from; null manages the policy locally only.
+     * Where this machine's channel's signed bundle is: the http(s) URL or the local absolute path of the bundle file; null manages the policy locally only. Only this local policy sets it, never a bundle. Agents do not fetch bundles yet, so nothing reads this setting today (`telem bundle verify FILE --policy` checks a bundle file against this policy).
      */
     source?: string | null;
     /**
-     * Public keys whose signatures on bundles are accepted.
+     * The bundle channel this machine follows, such as "stable" or "canary"; a bundle built for another channel is refused. Only this local policy sets it, never a bundle.
+     */
+    channel?: string;
+    /**
+     * Public keys (as `telem keygen` prints them) whose signatures on bundles are accepted. Only this local policy sets them, never a bundle.
      */
     trusted_keys?: string[];
     /**
-     * How often the source is checked for a new bundle.
+     * Where a bundle may send records: http(s) URL prefixes (same scheme, host and port, and a path at or below the prefix's) and absolute directories for file destinations. null allows only this policy's own destinations (their URLs, and the directories of their files). A bundle with a destination outside is refused, naming it. Only this local policy sets it, never a bundle.
+     */
+    allowed_destinations?: string[] | null;
+    /**
+     * How often the source is to be checked for a new bundle (agents do not fetch bundles yet). Only this local policy sets it, never a bundle.
      */
     poll_interval?: string;
     /**

@@ -4,10 +4,10 @@
  * takes. `telem plan --running` diffs against it and `telem status` shows its hash, so both say
  * what the agent really runs, not what a file on disk says now.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
+import { policyHash } from '../hash/policy-hash.js';
 import { underRoot } from '../paths/root.js';
 
 export const APPLIED_POLICY_FILE = '/run/telem/agent-policy.json';
@@ -16,7 +16,7 @@ export interface AppliedPolicy {
   readonly source: string | null;
   readonly name: string;
   readonly revision: number;
-  /** sha256 of the resolved policy without its source: equal for equal settings, wherever they came from. */
+  /** sha256 of the canonical JSON of the resolved policy without its source: equal for equal settings, wherever they came from. */
   readonly sha256: string;
   readonly appliedAt: string;
   readonly policy: ResolvedPolicy;
@@ -26,10 +26,7 @@ export function appliedPolicyPath(root: string): string {
   return underRoot(root, APPLIED_POLICY_FILE);
 }
 
-export function policyHash(policy: ResolvedPolicy): string {
-  const { source: _source, ...settings } = policy;
-  return createHash('sha256').update(JSON.stringify(settings)).digest('hex');
-}
+export { policyHash };
 
 /** Written atomically (a reader sees the old policy or the new one, never half of one). */
 export function writeAppliedPolicy(root: string, policy: ResolvedPolicy, now = new Date()): AppliedPolicy {

@@ -72,6 +72,10 @@ export const DIAGNOSTIC_CODES = {
   'test-unknown-destination': 'A body or headers expectation names a destination the policy does not define.',
   'test-no-body': 'A body expectation names a destination that sends no v3 JSON body (only http v3 and file ones do).',
   'test-no-v2-headers': 'A headers expectation names a destination that is not http v2.',
+  // A bundle against the local policy (the floor a bundle cannot cross).
+  'floor-consent': 'A bundle would collect without opt-in where the local policy requires it (consent.require_opt_in).',
+  'floor-destination': "A bundle sends to a destination outside fleet.allowed_destinations (by default: the local policy's own destinations).",
+  'floor-local-setting': 'A bundle sets a fleet setting only the local policy sets (source, channel, trusted_keys, allowed_destinations, poll_interval); the local value is kept.',
   // telemetrics.conf: reading the file.
   'conf-crlf': 'The file has CRLF line ends: upstream keeps the CR in every value; telem drops it.',
   'conf-section-unclosed': 'A section header has no closing "]" (upstream refuses the file).',
@@ -88,7 +92,7 @@ export const DIAGNOSTIC_CODES = {
   'legacy-integer-range': 'A number does not fit in 64 bits (upstream refuses the file).',
   'legacy-integer-text': 'A number has trailing text; upstream reads the digits before it.',
   'legacy-not-boolean': 'A boolean key is not true/false/1/0 (upstream refuses the file).',
-  'legacy-clamped': 'A value beyond upstream\'s limit is clamped to it, as upstream does.',
+  'legacy-clamped': "A value beyond upstream's limit is clamped to it, as upstream does.",
   'legacy-window-out-of-range': 'A rate window outside 0..59 minutes (upstream exits at the first record).',
   'legacy-window-zero': 'A rate window of 0 minutes, whose meaning upstream defines oddly.',
   'legacy-empty-value': 'A key that needs a value is empty.',

@@ -1,5 +1,6 @@
 /** Comparing and showing resolved policy values: a leaf is a scalar, an array or a rate; objects are walked. */
 import { formatDuration, formatSize } from '../../schemas/units.js';
+import { canonicalJson } from '../hash/canonical-json.js';
 import type { PlanChange } from './action.js';
 
 type Rate = { readonly limit: number; readonly windowMs: number };
@@ -12,8 +13,10 @@ function isWalked(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !isRate(value);
 }
 
+/** Equal as JSON, whatever the order of object keys (a policy read back from a bundle or a file may list them in another order). */
 export function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (a === undefined || b === undefined) return a === b;
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 /** Every leaf that differs between two values, as paths under `prefix`. */
