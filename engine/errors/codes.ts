@@ -17,7 +17,7 @@ export const ERROR_CODES = {
   'database-unavailable': 'The collector database cannot be opened (unreachable server, refused login, unusable file).',
   'package-missing': 'An optional package this needs is not installed; the message names it.',
   'input-invalid': 'A line of the records given to telem simulate is not a record of the collector\'s NDJSON export.',
-  'collector-unavailable': 'The collector asked for records cannot be reached or does not answer with records.',
+  'collector-unavailable': 'The collector cannot be reached, or does not answer with records (telem simulate) or a fleet (telem fleet status).',
   system: 'The operating system refused an operation (a path that cannot be created, no space, …); the message names it.',
   // Building and sending a record (the probe library, telem record, hprobe).
   'classification-length': 'The classification is empty or longer than 122 characters.',
