@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FleetAnswer, RecordsPage } from '../../../engine/collector/query/answers.js';
 import { STATUS_CLASSIFICATION } from '../../../engine/collector/fleet/states.js';
-import { BACKENDS, UPSTREAM_TID, getJson, postV3, startTestCollector } from '../collector-helpers.js';
+import { startCollector } from '../../../engine/collector/collector.js';
+import { defaultCollectorSettings } from '../../../engine/collector/config/settings.js';
+import { capturingLogger } from '../../helpers/intake.js';
+import { type Backend, BACKENDS, UPSTREAM_TID, freshDatabase, getJson, postV3, startTestCollector } from '../collector-helpers.js';
 import { postStatus, statusBody, statusPayload } from '../status-records.js';
 import { vectorRecord } from './version-1.js';
 
@@ -80,3 +83,21 @@ for (const backend of BACKENDS) {
     assert.equal(other?.invalid_status, undefined);
   });
 }
+
+test('fleet: status records left out of the fleet are counted in one warning, each reason logged at debug level', { timeout: 60_000 }, async (t) => {
+  const { logger, lines } = capturingLogger();
+  const fresh = await freshDatabase(t, BACKENDS[0] as Backend);
+  const collector = await startCollector({ settings: { ...defaultCollectorSettings(), listen: '127.0.0.1:0', database: fresh.database }, logger });
+  t.after(() => collector.close());
+  await postStatus(collector, { machine: 'ffff', created: T }, 'not a status');
+  await postStatus(collector, { machine: 'ffff', created: T + 1 }, '{"format_version": 1}');
+  await collector.close();
+  const logged = lines();
+  const warnings = logged.filter((line) => String(line.msg).startsWith('status records stored but left out of the fleet view'));
+  assert.equal(warnings.reduce((total, line) => total + Number(line.count), 0), 2, JSON.stringify(warnings));
+  assert.ok(warnings.every((line) => line.level === 40 && line.classification === STATUS_CLASSIFICATION));
+  const reasons = logged.filter((line) => line.msg === 'status record left out of the fleet view').map((line) => line.reason);
+  assert.equal(reasons.length, 2);
+  assert.match(String(reasons[0]), /^the payload is not JSON/);
+  assert.match(String(reasons[1]), /^agent_version: /);
+});
