@@ -31,6 +31,13 @@ export const FLEET_COLUMNS = [
   'record_id',
 ] as const;
 
+/**
+ * How far a status's creation time may be ahead of its reception. A later creation time always
+ * wins, so one status from a machine whose clock is years ahead would otherwise stand for that
+ * machine until its clock got there.
+ */
+export const MAX_AHEAD_MS = 24 * 60 * 60 * 1000;
+
 /** What storing a batch's status records does to the fleet table. */
 export interface FleetUpdate {
   /** The upsert, or null when the batch has no valid status record. */
@@ -52,6 +59,10 @@ export function fleetUpdate(stored: readonly Row[]): FleetUpdate {
   for (const row of stored) {
     if (row.classification !== STATUS_CLASSIFICATION) continue;
     const id = Number(row.id);
+    if (Number(row.creation_timestamp) * 1000 > Number(row.received_at) + MAX_AHEAD_MS) {
+      invalid.set(id, 'its creation_timestamp is more than a day after the collector received it (the machine\'s clock is wrong)');
+      continue;
+    }
     const reading = readStatusPayload(String(row.payload));
     if (!reading.ok) {
       invalid.set(id, reading.reason);

@@ -15,7 +15,8 @@ import { postStatus, statusBody, statusPayload } from '../status-records.js';
 import { vectorRecord } from './version-1.js';
 
 const OTHER_TID = 'fleet-test-tenant-b';
-const T = 1_795_000_000;
+// An hour ago: status records created after their reception by more than a day are left out.
+const T = Math.trunc(Date.now() / 1000) - 3600;
 
 const summary = (answer: FleetAnswer) => answer.machines.map(({ machine_id, tenant, active, state, desired }) => ({ machine_id, tenant, active, state, desired }));
 
@@ -66,7 +67,9 @@ for (const backend of BACKENDS) {
     await postStatus(collector, { machine: 'cccc', created: T, active: 5, state: 'healthy' });
     const notJson = await postStatus(collector, { machine: 'cccc', created: T + 10 }, 'state: failed\n');
     const badState = await postStatus(collector, { machine: 'dddd', created: T }, JSON.stringify({ format_version: 1, agent_version: '0.1.0', policy: { channel: 'stable', active: 1, previous: null, desired: null, state: 'exploded', last_failed: null } }));
-    for (const response of [notJson, badState]) {
+    // Created long after it was received: a clock that is wrong would hold the machine's status forever.
+    const ahead = await postStatus(collector, { machine: 'cccc', created: Math.trunc(Date.now() / 1000) + 2 * 86_400, active: 6, state: 'failed' });
+    for (const response of [notJson, badState, ahead]) {
       const stored = (await getJson(collector, `/api/records/${String(response.json().id)}`)).body;
       assert.equal(stored.classification, STATUS_CLASSIFICATION);
     }

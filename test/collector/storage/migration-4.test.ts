@@ -16,7 +16,8 @@ import { postStatus, statusPayload } from '../status-records.js';
 import { rawDatabase, vectorRecord } from './version-1.js';
 
 const T0 = Date.now() - 60_000;
-const T = 1_795_000_000;
+// An hour ago: status records created after their reception by more than a day are left out.
+const T = Math.trunc(Date.now() / 1000) - 3600;
 
 function status(machine: string, created: number, payload: string): IncomingRecord {
   return { ...vectorRecord(T0 + created - T, { classification: STATUS_CLASSIFICATION, machine_id: machine, creation_timestamp: String(created) }, 'v3'), payload };
