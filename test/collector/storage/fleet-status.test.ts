@@ -62,6 +62,16 @@ for (const backend of BACKENDS) {
     assert.equal(records.records.length, 9);
   });
 
+  test(`fleet on ${backend.name}: statuses of a few machines sent all at once (batches written side by side) leave each machine's latest`, options, async (t) => {
+    const collector = await startTestCollector(t, { backend });
+    const machines = ['m0', 'm1', 'm2', 'm3'];
+    // Creation times shuffled so the latest is neither the first nor the last sent.
+    const offsets = Array.from({ length: 15 }, (_, index) => (index * 7) % 15);
+    await Promise.all(machines.flatMap((machine) => offsets.map((offset) => postStatus(collector, { machine, created: T + offset, active: 100 + offset, state: 'healthy' }))));
+    const fleet = (await getJson<FleetAnswer>(collector, '/api/fleet')).body;
+    assert.deepEqual(fleet.machines.map(({ machine_id, active }) => [machine_id, active]), machines.map((machine) => [machine, 114]));
+  });
+
   test(`fleet on ${backend.name}: a status record whose payload is not a status is stored (201) and left out of the fleet`, options, async (t) => {
     const collector = await startTestCollector(t, { backend });
     await postStatus(collector, { machine: 'cccc', created: T, active: 5, state: 'healthy' });
