@@ -404,7 +404,7 @@ async function loadFleet() {
         'tr',
         { 'data-machine': machine.machine_id },
         el('td', { class: 'machine_id' }, machine.machine_id),
-        el('td', {}, machine.tenant.slice(0, 8)),
+        el('td', { title: machine.tenant }, machine.tenant.slice(0, 8)),
         el('td', {}, machine.channel),
         el('td', { class: 'sequence' }, machine.active),
         el('td', { class: 'machine-state' }, stateBadge(machine.state)),
