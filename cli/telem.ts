@@ -24,6 +24,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   explain: async () => (await import('./commands/explain.js')).explainCommand(),
   report: async () => (await import('./commands/report.js')).reportCommand(),
   collector: async () => (await import('./commands/collector.js')).collectorCommand(),
+  fleet: async () => (await import('./commands/fleet.js')).fleetCommand(),
   dev: async () => (await import('./commands/dev.js')).devCommand(),
 };
 

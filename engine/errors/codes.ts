@@ -17,7 +17,7 @@ export const ERROR_CODES = {
   'database-unavailable': 'The collector database cannot be opened (unreachable server, refused login, unusable file).',
   'package-missing': 'An optional package this needs is not installed; the message names it.',
   'input-invalid': "A line of the records given to telem simulate is not a record of the collector's NDJSON export.",
-  'collector-unavailable': 'The collector asked for records cannot be reached or does not answer with records.',
+  'collector-unavailable': 'The collector cannot be reached, or does not answer with records (telem simulate) or a fleet (telem fleet status).',
   system: 'The operating system refused an operation (a path that cannot be created, no space, …); the message names it.',
   'key-invalid': 'A key file or key text is not an Ed25519 key in the form telem keygen writes (PKCS#8 PEM private key, "ed25519:<base64>" public key).',
   'bundle-build': "telem bundle build was given what cannot make a bundle (a channel name, a sequence not above --previous's).",

@@ -27,6 +27,8 @@ export interface IngestContext {
   readonly batcher: Batcher<IncomingRecord, InsertResult>;
   readonly logger: Logger;
   readonly now: () => number;
+  /** A stored status record whose payload is not an agent status (it is kept; the fleet view skips it). */
+  readonly onInvalidStatus: (reason: string, id: number) => void;
 }
 
 export async function ingest(context: IngestContext, req: IncomingMessage, res: ServerResponse, protocol: 'v2' | 'v3'): Promise<void> {
@@ -71,5 +73,7 @@ async function accept(context: IngestContext, req: IncomingMessage, res: ServerR
     throw new HttpError(503, 'the record could not be stored right now; try again later', { 'Retry-After': '5' });
   }
   if (result.duplicate) context.logger.debug({ id: result.record.id }, 'retransmitted record already stored');
+  // Not the client's mistake to answer: the record is a valid record, only its payload is not a status.
+  if (result.invalid_status !== undefined) context.onInvalidStatus(result.invalid_status, result.record.id);
   sendJson(res, 201, recordJson(result.record), result.duplicate ? { 'X-Telem-Duplicate': 'true' } : {});
 }

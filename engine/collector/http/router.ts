@@ -6,7 +6,7 @@
  * So an operator can publish only ingest to the fleet and keep reads on an internal address.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type QueryContext, crashesEndpoint, fieldsEndpoint, recordEndpoint, recordsEndpoint, statsEndpoint } from '../query/api.js';
+import { type QueryContext, crashesEndpoint, fieldsEndpoint, fleetEndpoint, recordEndpoint, recordsEndpoint, statsEndpoint } from '../query/api.js';
 import { HttpError } from '../reply/reply.js';
 import { isAsset, sendAsset } from '../ui/static.js';
 import { healthEndpoint } from './health.js';
@@ -68,12 +68,13 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   }
 
   const recordId = /^\/api\/records\/([^/]+)$/.exec(pathname)?.[1];
-  if (pathname === '/api/records' || pathname === '/api/stats' || pathname === '/api/crashes' || pathname === '/api/fields' || recordId !== undefined) {
+  if (pathname === '/api/records' || pathname === '/api/stats' || pathname === '/api/crashes' || pathname === '/api/fields' || pathname === '/api/fleet' || recordId !== undefined) {
     if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
     if (recordId !== undefined) return recordEndpoint(context.query, recordId, res);
     if (pathname === '/api/fields') return fieldsEndpoint(url.searchParams, res);
     if (pathname === '/api/records') return recordsEndpoint(context.query, url.searchParams, res);
     if (pathname === '/api/stats') return statsEndpoint(context.query, url.searchParams, res);
+    if (pathname === '/api/fleet') return fleetEndpoint(context.query, url.searchParams, res);
     return crashesEndpoint(context.query, url.searchParams, res);
   }
   throw new HttpError(404, `nothing here: ${method} ${pathname}`);

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { formatDuration } from '../../../schemas/units.js';
 import type { Logger } from '../../log/logger.js';
 import type { CollectorSettings } from '../config/settings.js';
+import { STATUS_CLASSIFICATION } from '../fleet/states.js';
 import type { IncomingRecord } from '../record/record.js';
 import { HttpError, rawResponse, sendMessage } from '../reply/reply.js';
 import { createBatcher } from '../storage/batcher.js';
@@ -69,6 +70,11 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
       fields: { max_connections: settings.max_connections },
     }),
     unavailable: countedWarning({ logger, message: 'reads answered 503: the database cannot be reached', fields: {} }),
+    invalidStatus: countedWarning({
+      logger,
+      message: 'status records stored but left out of the fleet view: their payload is not an agent status',
+      fields: { classification: STATUS_CLASSIFICATION },
+    }),
   };
   const ingestContext: IngestContext = {
     tenants: settings.tenants,
@@ -78,6 +84,10 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
     batcher,
     logger,
     now,
+    onInvalidStatus: (reason, id) => {
+      warnings.invalidStatus.note();
+      logger.debug({ id, reason }, 'status record left out of the fleet view');
+    },
   };
   const context: RouterContext = { ingest: ingestContext, query: { store: options.store, now } };
   const hosts = createHostCheck(settings.allowed_hosts);

@@ -4,10 +4,11 @@
  * module must not import anything that needs Node's types.
  */
 import type { RecordJson } from '../record/record.js';
-import type { CrashGroup } from '../storage/store.js';
+import type { CrashGroup, FleetGroup, FleetMachine } from '../storage/store.js';
 
 export type { RecordJson } from '../record/record.js';
-export type { CrashGroup, RecordStats, TimeBucket } from '../storage/store.js';
+export type { CrashGroup, FleetGroup, FleetSequence, RecordStats, TimeBucket } from '../storage/store.js';
+export type { FleetState } from '../fleet/states.js';
 export type { ColumnDescription, FieldDescription, FieldsAnswer, FilterDescription } from '../record/fields.js';
 
 /** GET /api/records (format=json): one page, newest first. */
@@ -22,6 +23,21 @@ export interface CrashesAnswer {
   /** The classification patterns the groups were read with ("*\/crash/*" unless the query named some). */
   readonly classification: readonly string[];
   readonly groups: readonly CrashGroup[];
+}
+
+/** A machine of GET /api/fleet: its latest status, with the record's creation time (seen_at) and reception time, ISO 8601. */
+export interface FleetMachineJson extends Omit<FleetMachine, 'creation_timestamp' | 'received_at'> {
+  readonly seen_at: string;
+  readonly received_at: string;
+}
+
+/** GET /api/fleet: the latest status of each machine, by channel and sequence, and a page of machines. */
+export interface FleetAnswer {
+  readonly format_version: 1;
+  /** Machines matching the filters; `machines` lists at most `limit` of them. */
+  readonly total_machines: number;
+  readonly channels: readonly FleetGroup[];
+  readonly machines: readonly FleetMachineJson[];
 }
 
 /** Every error: a message saying what went wrong. */

@@ -5,6 +5,7 @@
  *   GET /api/records/<id>   one record
  *   GET /api/stats          counts by classification, severity, build, machines, over time
  *   GET /api/crashes        crash records (classification "any/crash/any" by default) grouped by their first backtrace frame
+ *   GET /api/fleet          the latest agent status of each machine, by channel and sequence (channel, state, limit)
  *   GET /api/fields         the fields of a record, the columns of a list and the filters above (fields.ts),
  *                           from which the web UI builds its table and filter form
  */
@@ -13,11 +14,13 @@ import { recordJson } from '../record/record.js';
 import { HttpError, sendJson } from '../reply/reply.js';
 import { QueryError } from '../storage/query-error.js';
 import type { RecordStore } from '../storage/store.js';
-import type { CrashesAnswer, RecordsPage } from './answers.js';
+import { FLEET_STATES, type FleetState } from '../fleet/states.js';
+import type { CrashesAnswer, FleetAnswer, RecordsPage } from './answers.js';
 import { csvHeader, csvRow } from './csv.js';
 import { FIELDS_ANSWER } from '../record/fields.js';
 import {
   FILTER_PARAMETERS,
+  MAX_VALUES,
   checkKnown,
   encodeCursor,
   parseBucket,
@@ -121,6 +124,31 @@ export async function crashesEndpoint(context: QueryContext, params: URLSearchPa
   const limit = parseLimit(params, 100, PAGE_LIMIT) as number;
   const groups = await read(context.store.crashes({ ...filter, classification: filter.classification ?? [CRASH_CLASSIFICATION] }, limit));
   sendJson(res, 200, { classification: filter.classification ?? [CRASH_CLASSIFICATION], groups } satisfies CrashesAnswer);
+}
+
+const MAX_CHANNEL_LENGTH = 200;
+
+export async function fleetEndpoint(context: QueryContext, params: URLSearchParams, res: ServerResponse): Promise<void> {
+  checkKnown(params, ['channel', 'state', 'limit']);
+  const channel = params.getAll('channel');
+  if (channel.length > MAX_VALUES) throw new HttpError(400, `at most ${MAX_VALUES} values of channel per query (this one has ${channel.length})`);
+  if (channel.some((value) => value === '' || value.length > MAX_CHANNEL_LENGTH)) throw new HttpError(400, `channel should be a channel name of 1 to ${MAX_CHANNEL_LENGTH} characters`);
+  const state = [...new Set(params.getAll('state').flatMap((value) => value.split(',')))].map((value) => {
+    if (!(FLEET_STATES as readonly string[]).includes(value)) throw new HttpError(400, `state should be one of: ${FLEET_STATES.join(', ')} (several: state=failed,rolled_back)`);
+    return value as FleetState;
+  });
+  const limit = parseLimit(params, DEFAULT_PAGE, PAGE_LIMIT) as number;
+  const view = await read(context.store.fleet({ limit, ...(channel.length ? { channel } : {}), ...(state.length ? { state } : {}) }));
+  sendJson(res, 200, {
+    format_version: 1,
+    total_machines: view.total_machines,
+    channels: view.channels,
+    machines: view.machines.map(({ creation_timestamp, received_at, ...machine }) => ({
+      ...machine,
+      seen_at: new Date(creation_timestamp * 1000).toISOString(),
+      received_at: new Date(received_at).toISOString(),
+    })),
+  } satisfies FleetAnswer);
 }
 
 export function fieldsEndpoint(params: URLSearchParams, res: ServerResponse): void {

@@ -6,7 +6,9 @@
  * under an advisory lock), so a migration that fails leaves the database as it was.
  */
 import { RECORD_HEADERS } from '../../record/fields.js';
+import { STATUS_CLASSIFICATION } from '../fleet/states.js';
 import type { ColumnType, Dialect } from './dialect.js';
+import { FLEET_TABLE, fleetUpdate } from './fleet-sql.js';
 import { type Row, recordDigest } from './rows.js';
 
 /** What a migration's backfill may do: run statements inside the migration's transaction. */
@@ -109,6 +111,33 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'classification prefix index (PostgreSQL)',
     statements: (dialect) => (dialect.name === 'postgres' ? ['CREATE INDEX IF NOT EXISTS records_classification_prefix ON records (classification text_pattern_ops)'] : []),
   },
+  {
+    // The latest status record (org.telem/agent/status) of each machine, for GET /api/fleet; the
+    // store updates it with every batch (storage/fleet-sql.ts). Filled from the status records
+    // already stored.
+    version: 4,
+    name: 'fleet_status: the latest agent status per machine',
+    statements: (dialect) => [
+      createTable(dialect, FLEET_TABLE, [
+        ['tenant', 'text'],
+        ['machine_id', 'text'],
+        ['channel', 'text'],
+        ['active', 'bigint'],
+        ['previous', 'bigint', 'null'],
+        ['desired', 'bigint', 'null'],
+        ['state', 'text'],
+        ['last_failed_sequence', 'bigint', 'null'],
+        ['last_failed_reason', 'text', 'null'],
+        ['agent_version', 'text'],
+        ['creation_timestamp', 'bigint'],
+        ['received_at', 'bigint'],
+        ['record_id', 'bigint'],
+      ]),
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${FLEET_TABLE}_machine ON ${FLEET_TABLE} (tenant, machine_id)`,
+      `CREATE INDEX IF NOT EXISTS ${FLEET_TABLE}_channel ON ${FLEET_TABLE} (channel, active)`,
+    ],
+    backfill: backfillFleet,
+  },
 ];
 
 /** Rows read and updated per statement by backfills. */
@@ -139,6 +168,18 @@ async function backfillRecordDigests(connection: MigrationConnection): Promise<v
       `${String(equal.count)} stored records (ids ${String(equal.first)} to ${String(equal.last)} among them) are equal in tenant, every header and payload; ` +
         'the unique record key cannot be created until all but one are deleted',
     );
+  }
+}
+
+/** Puts the status records already stored through the store's own fleet update, oldest id first. */
+async function backfillFleet(connection: MigrationConnection): Promise<void> {
+  const select = `SELECT * FROM records WHERE classification = ? AND id > ? ORDER BY id LIMIT ${BACKFILL_BATCH}`;
+  for (let after = 0; ; ) {
+    const rows = await connection.query(select, [STATUS_CLASSIFICATION, after]);
+    if (rows.length === 0) break;
+    const { statement } = fleetUpdate(rows);
+    if (statement) await connection.query(statement.sql, statement.params);
+    after = Number(rows.at(-1)?.id);
   }
 }
 

@@ -7,6 +7,7 @@
 import pg from 'pg';
 import type { IncomingRecord } from '../record/record.js';
 import { numberedPlaceholders, postgresDialect } from './dialect.js';
+import { fleetUpdate, withStatusOutcomes } from './fleet-sql.js';
 import { applyMigrations } from './migrations.js';
 import type { Row } from './rows.js';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryBusy, queryTimeout } from './query-error.js';
@@ -105,10 +106,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async insert(records: readonly IncomingRecord[]): Promise<InsertResult[]> {
       if (records.length === 0) return [];
       const rows = records.map((record) => prepareRow(record, identity));
-      // One statement inserts the batch atomically; the lookup afterwards sees rows other collectors committed.
-      const inserted = (await run(pool, insertStatement(rows))).rows;
-      const lookup = existingStatement(rows, inserted);
-      return matchResults(rows, inserted, lookup ? (await run(pool, lookup)).rows : []);
+      // One transaction stores the batch and updates the fleet table from its status records. Each
+      // statement sees what other collectors committed before it began, so the lookup finds their rows.
+      return transaction(async (client) => {
+        const inserted = (await run(client, insertStatement(rows))).rows;
+        const lookup = existingStatement(rows, inserted);
+        const results = matchResults(rows, inserted, lookup ? (await run(client, lookup)).rows : []);
+        const fleet = fleetUpdate(inserted);
+        if (fleet.statement) await run(client, fleet.statement);
+        return withStatusOutcomes(results, fleet);
+      });
     },
     ...readOps(reader),
     ping: async () => void (await pool.query('SELECT 1')),

@@ -3,14 +3,16 @@
  * run in this thread or in a reader worker (storage/sqlite-read-worker.ts).
  */
 import type { StoredRecord } from '../record/record.js';
+import { fleetView } from './fleet-sql.js';
 import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
-import type { CrashGroup, ListQuery, RecordFilter, RecordStats, StatsQuery } from './store.js';
+import type { CrashGroup, FleetQuery, FleetView, ListQuery, RecordFilter, RecordStats, StatsQuery } from './store.js';
 
 export interface ReadOps {
   get: (id: number) => Promise<StoredRecord | null>;
   list: (query: ListQuery) => Promise<StoredRecord[]>;
   stats: (query: StatsQuery) => Promise<RecordStats>;
   crashes: (filter: RecordFilter, limit: number) => Promise<CrashGroup[]>;
+  fleet: (query: FleetQuery) => Promise<FleetView>;
 }
 
 export type ReadOp = keyof ReadOps;
@@ -22,6 +24,7 @@ export function readOps(reader: SqlReader): ReadOps {
     list: (query) => listRecords(reader, query),
     stats: (query) => recordStats(reader, query),
     crashes: (filter, limit) => crashGroups(reader, filter, limit),
+    fleet: (query) => fleetView(reader, query),
   };
 }
 

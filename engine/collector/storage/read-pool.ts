@@ -73,6 +73,7 @@ export class ReadPool {
       list: (query) => run({ op: 'list', args: [query] }),
       stats: (query) => run({ op: 'stats', args: [query] }),
       crashes: (filter, limit) => run({ op: 'crashes', args: [filter, limit] }),
+      fleet: (query) => run({ op: 'fleet', args: [query] }),
     };
   }
 

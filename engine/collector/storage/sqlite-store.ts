@@ -15,6 +15,7 @@ import { ReadPool } from './read-pool.js';
 import { type ReadOps, readOps } from './read-ops.js';
 import type { Row } from './rows.js';
 import { openSqlite, statementCache } from './sqlite-connection.js';
+import { fleetUpdate, withStatusOutcomes } from './fleet-sql.js';
 import { existingStatement, insertStatement, matchResults, prepareRow, purgeStatements } from './sql-writes.js';
 import type { InsertResult, RecordStore } from './store.js';
 
@@ -53,7 +54,11 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     const insert = insertStatement(rows);
     const inserted = all(insert.sql, insert.params);
     const lookup = existingStatement(rows, inserted);
-    return matchResults(rows, inserted, lookup ? all(lookup.sql, lookup.params) : []);
+    const results = matchResults(rows, inserted, lookup ? all(lookup.sql, lookup.params) : []);
+    // The latest status per machine, in the same transaction as the records it comes from.
+    const fleet = fleetUpdate(inserted);
+    if (fleet.statement) prepared(fleet.statement.sql).run(...fleet.statement.params);
+    return withStatusOutcomes(results, fleet);
   });
 
   const purge = db.transaction((statementsToRun: { sql: string; params: unknown[] }[]) =>

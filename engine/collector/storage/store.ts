@@ -1,4 +1,5 @@
 /** The one storage interface the collector uses; SQLite and PostgreSQL implement it. */
+import type { FleetState } from '../fleet/states.js';
 import type { IncomingRecord, StoredRecord } from '../record/record.js';
 
 /** Filters named like the record fields; each list is "any of these". Times are ms, on reception time. */
@@ -28,6 +29,8 @@ export interface InsertResult {
   readonly record: StoredRecord;
   /** The same record (tenant, every header, payload: storage/rows.ts RECORD_KEY_FIELDS) was already stored. */
   readonly duplicate: boolean;
+  /** A newly stored status record (fleet/states.ts) whose payload is not a status: why. It is stored; the fleet view skips it. */
+  readonly invalid_status?: string;
 }
 
 export interface TimeBucket {
@@ -68,6 +71,53 @@ export interface CrashGroup {
   readonly latest_id: number;
 }
 
+export interface FleetQuery {
+  /** Any of these channels (all when absent). */
+  readonly channel?: readonly string[];
+  /** Any of these states (all when absent). */
+  readonly state?: readonly FleetState[];
+  /** Machines listed at most (the groups count every machine). */
+  readonly limit: number;
+}
+
+/** One machine's latest status (storage/fleet-sql.ts). Times in ms; creation_timestamp in seconds, as the record has it. */
+export interface FleetMachine {
+  readonly machine_id: string;
+  readonly tenant: string;
+  readonly channel: string;
+  readonly active: number;
+  readonly previous: number | null;
+  readonly desired: number | null;
+  readonly state: FleetState;
+  readonly last_failed: { readonly sequence: number; readonly reason: string } | null;
+  readonly agent_version: string;
+  readonly creation_timestamp: number;
+  readonly received_at: number;
+}
+
+export interface FleetSequence {
+  readonly sequence: number;
+  /** Machines running this sequence (active). */
+  readonly machines: number;
+  /** Of those, how many are in each state (states with none are left out). */
+  readonly states: Readonly<Partial<Record<FleetState, number>>>;
+  /** Why this sequence failed, on how many machines (their last_failed), most frequent first. */
+  readonly failures: readonly { readonly reason: string; readonly machines: number }[];
+}
+
+export interface FleetGroup {
+  readonly channel: string;
+  /** Newest sequence first. */
+  readonly sequences: readonly FleetSequence[];
+}
+
+export interface FleetView {
+  /** Machines matching the query (every one, not only those listed). */
+  readonly total_machines: number;
+  readonly channels: readonly FleetGroup[];
+  readonly machines: readonly FleetMachine[];
+}
+
 export interface RetentionRule {
   readonly classification?: string | undefined;
   readonly severity?: number | undefined;
@@ -89,6 +139,8 @@ export interface RecordStore {
   list(query: ListQuery): Promise<StoredRecord[]>;
   stats(query: StatsQuery): Promise<RecordStats>;
   crashes(filter: RecordFilter, limit: number): Promise<CrashGroup[]>;
+  /** The latest status of each machine (status records, migration 4), grouped by channel and sequence. */
+  fleet(query: FleetQuery): Promise<FleetView>;
   /** Reads from the database, for /healthz: resolves when it answers, rejects with why it cannot. */
   ping(): Promise<void>;
   /** Deletes what the plan says is too old at `now` (ms); returns how many records went. */

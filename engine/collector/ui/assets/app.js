@@ -1,6 +1,6 @@
 // @ts-check
 // The collector's web UI: plain DOM and SVG over the query API (/api/records, /api/stats,
-// /api/crashes). Record data is only ever inserted as text, never as HTML. The record's fields,
+// /api/crashes, /api/fleet). Record data is only ever inserted as text, never as HTML. The record's fields,
 // the table's columns and the filter form come from GET /api/fields, the server's own lists.
 // Type-checked from its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are
 // the server's own.
@@ -10,6 +10,8 @@
 /** @typedef {import('../../query/answers.js').RecordStats} RecordStats */
 /** @typedef {import('../../query/answers.js').CrashesAnswer} CrashesAnswer */
 /** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
+/** @typedef {import('../../query/answers.js').FleetAnswer} FleetAnswer */
+/** @typedef {import('../../query/answers.js').FleetState} FleetState */
 /** @typedef {import('../../query/answers.js').FilterDescription} FilterDescription */
 /** @typedef {import('../../query/answers.js').ColumnDescription} ColumnDescription */
 /** @typedef {[label: string, color: string]} Series */
@@ -345,6 +347,81 @@ async function loadCrashes() {
   $('#no-crashes').hidden = answer.groups.length > 0;
 }
 
+/**
+ * The states an agent reports, in the order a change goes through them (fleet/states.ts FLEET_STATES;
+ * typed against FleetState, so a state the server does not know fails the UI's type check).
+ * @type {readonly FleetState[]}
+ */
+const FLEET_STATES = ['downloading', 'verifying', 'applying', 'applied', 'healthy', 'failed', 'rolled_back'];
+const fleetForm = $('#fleet-filters', HTMLFormElement);
+
+/** @param {string} state @param {number} [count] */
+function stateBadge(state, count) {
+  return el('span', { class: `state state-${state}` }, count === undefined ? state : `${state} ${count}`);
+}
+
+/** @param {number | null} value */
+const orDash = (value) => (value === null ? '—' : value);
+
+async function loadFleet() {
+  const params = new URLSearchParams();
+  const data = new FormData(fleetForm);
+  for (const name of ['channel', 'state']) {
+    const value = String(data.get(name) ?? '').trim();
+    if (value) params.set(name, value);
+  }
+  params.set('limit', '500');
+  /** @type {FleetAnswer} */
+  const fleet = await getJson('/api/fleet', params);
+  const groups = $('#fleet-groups tbody');
+  groups.replaceChildren();
+  for (const { channel, sequences } of fleet.channels) {
+    for (const group of sequences) {
+      const states = FLEET_STATES.flatMap((state) => {
+        const count = group.states[state];
+        return count ? [stateBadge(state, count)] : [];
+      });
+      const failures = group.failures.map((failure) => el('div', {}, `${failure.machines} × ${failure.reason}`));
+      groups.append(
+        el(
+          'tr',
+          { 'data-channel': channel, 'data-sequence': group.sequence },
+          el('td', {}, channel),
+          el('td', {}, group.sequence),
+          el('td', {}, group.machines),
+          el('td', { class: 'states' }, ...states),
+          el('td', { class: 'reason' }, ...failures),
+        ),
+      );
+    }
+  }
+  const machines = $('#fleet-table tbody');
+  machines.replaceChildren();
+  for (const machine of fleet.machines) {
+    const failed = machine.last_failed === null ? '—' : `${machine.last_failed.sequence}: ${machine.last_failed.reason}`;
+    machines.append(
+      el(
+        'tr',
+        { 'data-machine': machine.machine_id },
+        el('td', { class: 'machine_id' }, machine.machine_id),
+        el('td', { title: machine.tenant }, machine.tenant.slice(0, 8)),
+        el('td', {}, machine.channel),
+        el('td', { class: 'sequence' }, machine.active),
+        el('td', { class: 'machine-state' }, stateBadge(machine.state)),
+        el('td', {}, orDash(machine.previous)),
+        el('td', {}, orDash(machine.desired)),
+        el('td', { class: 'reason' }, failed),
+        el('td', {}, machine.agent_version),
+        el('td', {}, time(machine.seen_at)),
+        el('td', {}, time(machine.received_at)),
+      ),
+    );
+  }
+  $('#fleet-count').textContent =
+    fleet.machines.length < fleet.total_machines ? `${fleet.machines.length} of ${fleet.total_machines} machines listed` : `${fleet.total_machines} machines`;
+  $('#no-fleet').hidden = fleet.total_machines > 0;
+}
+
 async function loadSummary() {
   /** @type {RecordStats} */
   const stats = await getJson('/api/stats', filterParams());
@@ -367,6 +444,7 @@ async function refresh() {
     if (activeTab === 'records') await loadRecords();
     if (activeTab === 'charts') await loadCharts();
     if (activeTab === 'crashes') await loadCrashes();
+    if (activeTab === 'fleet') await loadFleet();
     await loadSummary();
   } catch (error) {
     showError(messageOf(error));
@@ -378,6 +456,8 @@ function selectTab(name) {
   activeTab = name;
   for (const button of tabButtons()) button.classList.toggle('active', button.dataset.tab === name);
   for (const section of document.querySelectorAll('.tab')) section.classList.toggle('active', section.id === `tab-${name}`);
+  // The record filters do not apply to the fleet, which has its own.
+  form.hidden = name === 'fleet';
   location.hash = name;
   void refresh();
 }
@@ -423,7 +503,7 @@ async function tick() {
   if (/** @type {HTMLInputElement} */ (control('live')).checked && !document.hidden) {
     try {
       if (activeTab === 'records') await refreshRecords();
-      else if (ticks % 5 === 0) await (activeTab === 'charts' ? loadCharts() : loadCrashes());
+      else if (ticks % 5 === 0) await (activeTab === 'charts' ? loadCharts() : activeTab === 'fleet' ? loadFleet() : loadCrashes());
       if (ticks % 5 === 0) await loadSummary();
       showError(null);
     } catch (error) {
@@ -447,13 +527,19 @@ $('#frame-filter button').addEventListener('click', () => {
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') $('#detail').hidden = true;
 });
+const stateSelect = fleetForm.elements.namedItem('state');
+if (stateSelect instanceof HTMLSelectElement) stateSelect.append(...FLEET_STATES.map((state) => el('option', { value: state }, state)));
+fleetForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void refresh();
+});
 for (const button of tabButtons()) button.addEventListener('click', () => selectTab(button.dataset.tab ?? 'records'));
 
 async function start() {
   await describe();
   restoreFilters();
   const initialTab = location.hash.slice(1);
-  selectTab(['records', 'charts', 'crashes'].includes(initialTab) ? initialTab : 'records');
+  selectTab(['records', 'charts', 'crashes', 'fleet'].includes(initialTab) ? initialTab : 'records');
   setTimeout(tick, LIVE_INTERVAL_MS);
 }
 
