@@ -3,9 +3,7 @@ import { readFileSync } from 'node:fs';
 import { type Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE } from './exit-codes.js';
 
-export const packageVersion = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function runProgram(program: Command, argv: readonly string[] = process.argv): Promise<void> {
   try {

@@ -37,13 +37,7 @@ export {
   type FrameRejection,
   type FrameRejectReason,
 } from './record/frame.js';
-export {
-  formatStagedRecord,
-  parseStagedRecord,
-  readStagedRecordFile,
-  writeStagedRecordFile,
-  type StagedRecord,
-} from './record/staged-file.js';
+export { formatStagedRecord, parseStagedRecord, readStagedRecordFile, writeStagedRecordFile, type StagedRecord } from './record/staged-file.js';
 export { createIntakeServer, IntakeServer, type IntakeServerOptions } from './intake/server.js';
 export { intakeOptionsFromPolicy, type IntakeContext } from './intake/from-policy.js';
 export type { AcceptedRecord, ConsentProvider, MachineIdProvider, RecordSink } from './intake/sink.js';
@@ -51,15 +45,7 @@ export { REJECT_REASONS, type IntakeStats, type RejectReason } from './intake/st
 export { MACHINE_ID_FILE, NOT_OPTED_IN_MESSAGE, OPT_IN_FILE, STATIC_MACHINE_ID_FILE } from './consent/files.js';
 export { ConsentGate, isOptedIn, optIn, optOut } from './consent/opt-in.js';
 export { describeMachineId, MachineIdSource, readStaticMachineId, type MachineIdInfo } from './consent/machine-id.js';
-export {
-  checkConfigFile,
-  createRecord,
-  setConfigFile,
-  setEventId,
-  setPayload,
-  type CreateRecordOptions,
-  type ProbeRecord,
-} from './probe/record.js';
+export { checkConfigFile, createRecord, setConfigFile, setEventId, setPayload, type CreateRecordOptions, type ProbeRecord } from './probe/record.js';
 export { send, writeFrame, type SendableRecord, type SendOptions } from './probe/send.js';
 export { loadProbeSettings, type ProbeSettings, type ProbeSettingsOptions } from './probe/settings.js';
 export { compilePolicy } from './compile/compile.js';

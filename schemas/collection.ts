@@ -18,24 +18,11 @@ export const redactionRuleSchema = z
 
 export const collectionSchema = z
   .strictObject({
-    allow: z
-      .array(classificationGlobSchema)
-      .default(['*'])
-      .describe('Classification patterns that may be collected; a record must match at least one.'),
-    deny: z
-      .array(classificationGlobSchema)
-      .default([])
-      .describe('Classification patterns that are never collected, even when allowed.'),
-    min_severity: severitySchema
-      .default(1)
-      .describe('Records below this severity (1 low … 4 critical) are not collected.'),
-    max_payload: sizeSchema
-      .prefault('8KiB')
-      .describe('Largest payload collected; larger records are rejected with a reason, never cut silently.'),
-    redact: z
-      .array(redactionRuleSchema)
-      .default([])
-      .describe('Redaction rules applied in order to every payload before anything is stored.'),
+    allow: z.array(classificationGlobSchema).default(['*']).describe('Classification patterns that may be collected; a record must match at least one.'),
+    deny: z.array(classificationGlobSchema).default([]).describe('Classification patterns that are never collected, even when allowed.'),
+    min_severity: severitySchema.default(1).describe('Records below this severity (1 low … 4 critical) are not collected.'),
+    max_payload: sizeSchema.prefault('8KiB').describe('Largest payload collected; larger records are rejected with a reason, never cut silently.'),
+    redact: z.array(redactionRuleSchema).default([]).describe('Redaction rules applied in order to every payload before anything is stored.'),
   })
   .prefault({})
   .describe('Collection: which records are taken at all and what is removed from them first.');

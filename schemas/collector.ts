@@ -5,9 +5,7 @@ import { durationSchema, sizeSchema } from './units.js';
 
 const keepError = 'expected a duration such as "35d" or "forever"';
 /** A duration, or "forever" (output: null) for records that are never purged. */
-const maxAgeSchema = z
-  .union([durationSchema, z.literal('forever')], { error: keepError })
-  .transform((value) => (value === 'forever' ? null : value));
+const maxAgeSchema = z.union([durationSchema, z.literal('forever')], { error: keepError }).transform((value) => (value === 'forever' ? null : value));
 
 const LISTEN_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const LISTEN_ERROR = 'expected HOST:PORT, such as "127.0.0.1:8080" or "[::1]:8080"';
@@ -27,13 +25,8 @@ export const tenantSchema = z
 
 export const collectorRetentionRuleSchema = z
   .strictObject({
-    classification: classificationGlobSchema
-      .default('*')
-      .describe('Records whose classification matches this pattern; "*" matches every record.'),
-    severity: z
-      .union([severitySchema, z.null()])
-      .default(null)
-      .describe('Records of this severity (1 low … 4 critical); null for any severity.'),
+    classification: classificationGlobSchema.default('*').describe('Records whose classification matches this pattern; "*" matches every record.'),
+    severity: z.union([severitySchema, z.null()]).default(null).describe('Records of this severity (1 low … 4 critical); null for any severity.'),
     max_age: maxAgeSchema.describe('Age (by reception time) after which matching records are purged; "forever" keeps them and exempts them from the global max_age.'),
   })
   .describe('Retention for the records a rule matches (upstream PURGE_FILTERED_RECORDS).');
@@ -89,18 +82,12 @@ export const collectorSchema = z
       .describe('Most connections open at once on each listener; further connections are closed as they arrive (counted in the log).'),
     timeouts: z
       .strictObject({
-        headers: durationSchema
-          .prefault('10s')
-          .describe('Time a client has to send a request head (any client sends it at once); then 408 and the connection is closed. At most `request`.'),
-        request: durationSchema
-          .prefault('30s')
-          .describe('Time a client has to send a whole request, head and body; then 408 and the connection is closed (1MiB in 30s is 35KB/s).'),
+        headers: durationSchema.prefault('10s').describe('Time a client has to send a request head (any client sends it at once); then 408 and the connection is closed. At most `request`.'),
+        request: durationSchema.prefault('30s').describe('Time a client has to send a whole request, head and body; then 408 and the connection is closed (1MiB in 30s is 35KB/s).'),
         idle: durationSchema
           .prefault('60s')
           .describe('A connection moving no bytes either way for this long is closed, also while an answer is being sent to a client that stopped reading.'),
-        keep_alive: durationSchema
-          .prefault('5s')
-          .describe('How long a connection is kept open after an answer, waiting for the next request.'),
+        keep_alive: durationSchema.prefault('5s').describe('How long a connection is kept open after an answer, waiting for the next request.'),
       })
       .prefault({})
       .describe('Deadlines that keep slow, stalled and idle clients from holding connections.'),
@@ -111,9 +98,7 @@ export const collectorSchema = z
     retention: z
       .strictObject({
         interval: durationSchema.prefault('1h').describe('How often old records are purged (also once at start).'),
-        max_age: maxAgeSchema
-          .prefault('35d')
-          .describe('Records matching no rule are purged after this age (upstream MAX_DAYS_KEEP_UNFILTERED_RECORDS: 35 days).'),
+        max_age: maxAgeSchema.prefault('35d').describe('Records matching no rule are purged after this age (upstream MAX_DAYS_KEEP_UNFILTERED_RECORDS: 35 days).'),
         rules: z
           .array(collectorRetentionRuleSchema)
           .prefault([{ classification: 'org.clearlinux/hello/world', max_age: '1d' }])

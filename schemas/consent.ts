@@ -3,10 +3,7 @@ import { durationSchema } from './units.js';
 
 export const consentSchema = z
   .strictObject({
-    require_opt_in: z
-      .boolean()
-      .default(true)
-      .describe('Refuse records unless the machine has opted in (the marker file /etc/telemetrics/opt-in exists), as upstream does since 2.3.0.'),
+    require_opt_in: z.boolean().default(true).describe('Refuse records unless the machine has opted in (the marker file /etc/telemetrics/opt-in exists), as upstream does since 2.3.0.'),
     machine_id: z
       .strictObject({
         rotate_every: durationSchema

@@ -20,35 +20,24 @@ export const httpDestinationSchema = z
     protocol: z
       .enum(['v2', 'v3'])
       .default('v3')
-      .describe('"v3": JSON body with the 15 record fields and the payload (current upstream client); "v2": record fields as HTTP headers, payload as body (upstream ≤ 2.3.5 and the Python backend).'),
-    url: z
-      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-      .describe('Collector URL records are POSTed to (upstream server).'),
-    tid: z
-      .string()
-      .min(1)
-      .default(UPSTREAM_TID)
-      .describe('Tenant id sent in the TID header (upstream tidheader value).'),
+      .describe(
+        '"v3": JSON body with the 15 record fields and the payload (current upstream client); "v2": record fields as HTTP headers, payload as body (upstream ≤ 2.3.5 and the Python backend).',
+      ),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).describe('Collector URL records are POSTed to (upstream server).'),
+    tid: z.string().min(1).default(UPSTREAM_TID).describe('Tenant id sent in the TID header (upstream tidheader value).'),
     tid_header: z
       .string()
       .regex(/^[!#-'*+.0-9A-Z^-z|~-]+$/, { error: 'expected an HTTP header name such as "X-Telemetry-TID"' })
       .default('X-Telemetry-TID')
       .describe('Name of the header carrying the tenant id.'),
-    headers: z
-      .record(z.string(), z.string())
-      .default({})
-      .describe('Extra request headers, for example an Authorization bearer token for a tenant.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, for example an Authorization bearer token for a tenant.'),
     ca_file: z
       .union([z.string().min(1), z.null()])
       .default(null)
       .describe('PEM file of CA certificates trusted for https (upstream cainfo); null uses the system store.'),
     timeout: durationSchema.prefault('10s').describe('Time allowed for one whole request (upstream: 10 s).'),
     connect_timeout: durationSchema.prefault('5s').describe('Time allowed to connect (upstream: 5 s).'),
-    success_status: z
-      .array(z.number().int().min(100).max(599))
-      .min(1)
-      .default([200, 201])
-      .describe('HTTP statuses that mean the collector has stored the record (upstream: 200 and 201).'),
+    success_status: z.array(z.number().int().min(100).max(599)).min(1).default([200, 201]).describe('HTTP statuses that mean the collector has stored the record (upstream: 200 and 201).'),
     on_reject: z
       .enum(['retry', 'drop'])
       .default('retry')
@@ -62,7 +51,9 @@ export const httpDestinationSchema = z
       .int()
       .positive()
       .default(16)
-      .describe('Most requests in flight at once to this destination, over keep-alive connections; the collector commits concurrent records together, so more in flight means fewer disk syncs there.'),
+      .describe(
+        'Most requests in flight at once to this destination, over keep-alive connections; the collector commits concurrent records together, so more in flight means fewer disk syncs there.',
+      ),
   })
   .describe('An HTTP collector.');
 
@@ -70,18 +61,13 @@ export const fileDestinationSchema = z
   .strictObject({
     type: z.literal('file').describe('Append records to a local file as NDJSON, one JSON object per line.'),
     path: z.string().min(1).describe('File records are appended to; created if missing.'),
-    fsync: z
-      .boolean()
-      .default(true)
-      .describe('Sync the file before a record counts as delivered, so a crash cannot lose it.'),
+    fsync: z.boolean().default(true).describe('Sync the file before a record counts as delivered, so a crash cannot lose it.'),
   })
   .describe('A local NDJSON file.');
 
 export const localDestinationSchema = z
   .strictObject({
-    type: z
-      .literal('local')
-      .describe('Keep records on this machine only: the journal notes each one and retention keeps its payload (upstream record_server_delivery_enabled=false).'),
+    type: z.literal('local').describe('Keep records on this machine only: the journal notes each one and retention keeps its payload (upstream record_server_delivery_enabled=false).'),
   })
   .describe('Local only: nothing leaves the machine.');
 
@@ -92,9 +78,6 @@ export const destinationSchema = z
   .describe('A place records are delivered to.');
 
 export const destinationsSchema = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'destination names use letters, digits, ".", "_" and "-"' }),
-    destinationSchema,
-  )
+  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'destination names use letters, digits, ".", "_" and "-"' }), destinationSchema)
   .prefault({})
   .describe('Destinations by name; routes refer to them in `to`.');

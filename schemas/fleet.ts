@@ -9,12 +9,7 @@ export const rolloutStageSchema = z
       .describe('Name of the stage, such as "canary".'),
     percent: z.number().min(0).max(100).describe('Share of the fleet running the new bundle once this stage starts.'),
     soak: durationSchema.prefault('1h').describe('How long the stage runs healthy before the next one starts.'),
-    max_failure_rate: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0.05)
-      .describe('Share of machines in the stage that may fail to apply the bundle before it is rolled back everywhere.'),
+    max_failure_rate: z.number().min(0).max(1).default(0.05).describe('Share of machines in the stage that may fail to apply the bundle before it is rolled back everywhere.'),
   })
   .describe('One stage of a staged rollout.');
 
@@ -54,7 +49,9 @@ export const fleetSchema = z
         "Where a bundle may send records: http(s) URL prefixes (same scheme, host and port, and a path at or below the prefix's) and absolute directories for file destinations. " +
           "null allows only this policy's own destinations (their URLs, and the directories of their files). A bundle with a destination outside is refused, naming it. Only this local policy sets it, never a bundle.",
       ),
-    poll_interval: durationSchema.prefault('1h').describe('How often the source is to be checked for a new bundle (agents do not fetch bundles yet). Only this local policy sets it, never a bundle.'),
+    poll_interval: durationSchema
+      .prefault('1h')
+      .describe('How often the source is to be checked for a new bundle (agents do not fetch bundles yet). Only this local policy sets it, never a bundle.'),
     stages: z
       .array(rolloutStageSchema)
       .prefault([

@@ -25,9 +25,7 @@ export type TestOutcome = (typeof TEST_OUTCOMES)[number];
 
 const outcomeSchema = z.enum(TEST_OUTCOMES);
 
-const headersSchema = z
-  .partialRecord(z.enum(RECORD_HEADERS), z.string())
-  .describe('Header values to use instead of the fixed test ones (machine_id, arch, build, …).');
+const headersSchema = z.partialRecord(z.enum(RECORD_HEADERS), z.string()).describe('Header values to use instead of the fixed test ones (machine_id, arch, build, …).');
 
 export const testRecordSchema = z
   .strictObject({
@@ -57,10 +55,7 @@ export const recordExpectSchema = z
       .record(z.string(), z.union([z.string(), z.record(z.string(), z.string())]))
       .optional()
       .describe('Per destination (http v3 or file): the exact v3 JSON body, as text or as a mapping of its fields.'),
-    headers: z
-      .record(z.string(), z.record(z.string(), z.string()))
-      .optional()
-      .describe('Per http v2 destination: request headers (names in any case) and their exact values.'),
+    headers: z.record(z.string(), z.record(z.string(), z.string())).optional().describe('Per http v2 destination: request headers (names in any case) and their exact values.'),
   })
   .describe('What should become of a record.');
 

@@ -23,12 +23,7 @@ export const metadataSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'policy names use letters, digits, ".", "_" and "-"' })
       .describe('Name of the policy, such as "fleet-default".'),
-    revision: z
-      .number()
-      .int()
-      .nonnegative()
-      .default(0)
-      .describe('Revision number; raise it with every change so journals and fleets can tell versions apart.'),
+    revision: z.number().int().nonnegative().default(0).describe('Revision number; raise it with every change so journals and fleets can tell versions apart.'),
     description: z.string().default('').describe('What this policy is for, in a sentence.'),
   })
   .describe('Identity of the policy.');
@@ -36,9 +31,7 @@ export const metadataSchema = z
 export const policySchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored by telem.'),
-    apiVersion: z
-      .literal(API_VERSION, { error: `expected apiVersion "${API_VERSION}"` })
-      .describe('Version of the policy format.'),
+    apiVersion: z.literal(API_VERSION, { error: `expected apiVersion "${API_VERSION}"` }).describe('Version of the policy format.'),
     kind: z.literal('Policy', { error: 'expected kind "Policy"' }).describe('Kind of document.'),
     metadata: metadataSchema,
     consent: consentSchema,

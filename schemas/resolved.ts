@@ -5,11 +5,7 @@
  */
 import type { ParsedPolicy } from './policy.js';
 
-type DeepReadonly<T> = T extends (infer E)[]
-  ? readonly DeepReadonly<E>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
+type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 type ParsedDestination = ParsedPolicy['destinations'][string];
 type ParsedRoute = ParsedPolicy['routes'][number];

@@ -4,14 +4,8 @@ import { byteRateSchema, recordRateSchema } from './units.js';
 
 export const rateLimitSchema = z
   .strictObject({
-    records: z
-      .union([recordRateSchema, z.null()])
-      .prefault(null)
-      .describe('Most records per window, such as "100/15m"; null for no record limit.'),
-    bytes: z
-      .union([byteRateSchema, z.null()])
-      .prefault(null)
-      .describe('Most payload bytes per window, such as "1MiB/20m" (real bytes); null for no byte limit.'),
+    records: z.union([recordRateSchema, z.null()]).prefault(null).describe('Most records per window, such as "100/15m"; null for no record limit.'),
+    bytes: z.union([byteRateSchema, z.null()]).prefault(null).describe('Most payload bytes per window, such as "1MiB/20m" (real bytes); null for no byte limit.'),
     when_exceeded: z
       .enum(['spool', 'drop'])
       .default('spool')
@@ -31,23 +25,15 @@ export const routeSchema = z
       .describe('Unique name of the route, used in plans, the journal and status.'),
     match: z
       .strictObject({
-        classification: classificationGlobSchema
-          .default('*')
-          .describe('Classification pattern, such as "org.clearlinux/crash/*"; "*" matches every record.'),
+        classification: classificationGlobSchema.default('*').describe('Classification pattern, such as "org.clearlinux/crash/*"; "*" matches every record.'),
         min_severity: severitySchema.default(1).describe('Lowest severity matched (1 low … 4 critical).'),
         max_severity: severitySchema.default(4).describe('Highest severity matched.'),
       })
       .prefault({})
       .describe('Which records take this route.'),
     to: z.array(z.string()).describe('Names of the destinations that receive the records of this route.'),
-    rate_limit: z
-      .union([rateLimitSchema, z.null()])
-      .prefault(null)
-      .describe('Rate limits for this route; null for none.'),
-    continue: z
-      .boolean()
-      .default(false)
-      .describe('Also try the routes after this one when it matches (a record can then take several routes).'),
+    rate_limit: z.union([rateLimitSchema, z.null()]).prefault(null).describe('Rate limits for this route; null for none.'),
+    continue: z.boolean().default(false).describe('Also try the routes after this one when it matches (a record can then take several routes).'),
   })
   .describe('A route: records matching it go to its destinations.');
 

@@ -7,8 +7,16 @@ import { z } from 'zod';
 
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const SIZE_UNITS = {
-  B: 1, K: 1024, KB: 1000, KiB: 1024, M: 1024 ** 2, MB: 1000 ** 2, MiB: 1024 ** 2,
-  G: 1024 ** 3, GB: 1000 ** 3, GiB: 1024 ** 3,
+  B: 1,
+  K: 1024,
+  KB: 1000,
+  KiB: 1024,
+  M: 1024 ** 2,
+  MB: 1000 ** 2,
+  MiB: 1024 ** 2,
+  G: 1024 ** 3,
+  GB: 1000 ** 3,
+  GiB: 1024 ** 3,
 } as const;
 
 const DURATION_PART = String.raw`\d+(?:ms|s|m|h|d|w)`;

@@ -105,10 +105,10 @@ export function convertCommand(): Command {
     .summary('convert a legacy telemetrics.conf to a policy, or a policy to telemetrics.conf')
     .description(
       'Convert a telemetrics.conf into a policy whose settings each name the key they came from. Without FILE, ' +
-        'upstream\'s search order is used: /etc/telemetrics/telemetrics.conf, then ' +
+        "upstream's search order is used: /etc/telemetrics/telemetrics.conf, then " +
         '/usr/share/defaults/telemetrics/telemetrics.conf (under --root), then the compiled defaults.\n' +
         'With --to-conf, convert the policy FILE into a telemetrics.conf and list every setting it cannot express. ' +
-        'Losing redaction, the deny or allow lists, min_severity, the first route\'s match or an http protocol the server URL ' +
+        "Losing redaction, the deny or allow lists, min_severity, the first route's match or an http protocol the server URL " +
         'does not name is an error (the file would send what the policy keeps back, or what its server refuses); --force writes it anyway.\n\n' +
         'Diagnostics go to stderr. Exit status: 0 converted (warnings may be printed), 1 the input has errors ' +
         '(nothing is written), 2 usage error or unreadable file.',

@@ -31,7 +31,14 @@ async function runExplain(recordId: string | undefined, options: ExplainOptions,
   const explanation: Explanation =
     recordId !== undefined
       ? await explainJournaled({ policy, places, root, recordId, applied: options.policy === undefined ? readAppliedPolicy(root) : null })
-      : await explainHypothetical({ policy, places, root, classification: options.class as string, severity: options.severity === undefined ? undefined : Number(options.severity), payload: options.payload });
+      : await explainHypothetical({
+          policy,
+          places,
+          root,
+          classification: options.class as string,
+          severity: options.severity === undefined ? undefined : Number(options.severity),
+          payload: options.payload,
+        });
   process.stdout.write(options.format === 'json' ? formatExplanationJson(explanation) : formatExplanationText(explanation));
   return EXIT_OK;
 }

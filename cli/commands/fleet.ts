@@ -34,7 +34,7 @@ function statusSubcommand(): Command {
         'for each channel and policy sequence, how many machines run it and in which state (downloading, verifying, ' +
         'applying, applied, healthy, failed, rolled_back) and the reasons sequences failed with, then each machine with ' +
         'its sequence, state, the sequence it is moving to, its last failure and when its status was created. ' +
-        '--format json prints the collector\'s GET /api/fleet answer as it is.\n\n' +
+        "--format json prints the collector's GET /api/fleet answer as it is.\n\n" +
         'Exit status: 0 shown, 2 the collector cannot be reached or does not answer with a fleet (or a usage error).',
     )
     .requiredOption('--collector <url>', "the collector's URL (its API listener when it has one), such as http://127.0.0.1:8080/")

@@ -47,7 +47,7 @@ export function journalCommand(): Command {
       'List the journal: one line per record outcome (delivered, dropped, expired, rejected) at each destination, ' +
         'as upstream telem_journal printed it, with the outcome as a last column (outcome[:reason][@destination]). ' +
         'The journal and retained payloads are found through the policy: --policy FILE, else the one "telem run" would ' +
-        "load under the root (/etc/telemetrics/telem.policy.*, then telemetrics.conf, then the defaults).\n\nExit status: 0 (also when nothing matches), 1 the policy has errors, " +
+        'load under the root (/etc/telemetrics/telem.policy.*, then telemetrics.conf, then the defaults).\n\nExit status: 0 (also when nothing matches), 1 the policy has errors, ' +
         '2 usage error or unreadable file.',
     )
     .option('-V, --verbose', 'print a header line and the number of records listed')

@@ -18,7 +18,10 @@ interface PlanOptions {
 
 /** With --detailed-exitcode, 2 means "changes", so every failure is 1. */
 class PlanFailure extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }

@@ -26,7 +26,10 @@ interface SimulateOptions {
 }
 
 class Refused extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -85,7 +88,10 @@ async function source(options: SimulateOptions, root: string): Promise<Source> {
   if (options.records !== undefined) {
     if (options.records === '-') return { records: readExport(process.stdin, 'stdin'), progress: null };
     const file = options.records;
-    const size = await stat(file).then((info) => info.size, () => 0);
+    const size = await stat(file).then(
+      (info) => info.size,
+      () => 0,
+    );
     const stream = createReadStream(file);
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
@@ -122,7 +128,9 @@ async function runSimulate(file: string, options: SimulateOptions, root: string)
   const before = baseline?.finish() ?? null;
   const differences = before && baseline ? compareSimulations(before, result, { before: baseline.leaving(), after: simulation.leaving() }) : null;
   if (options.format === 'json') {
-    process.stdout.write(`${JSON.stringify({ ...result, ...(before ? { from: { policy: before.policy, results: before.results, unrouted: before.unrouted }, differences } : {}) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...result, ...(before ? { from: { policy: before.policy, results: before.results, unrouted: before.unrouted }, differences } : {}) }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(formatSimulationText(result, file, differences ? { label: options.from as string, list: differences } : undefined));
   }
@@ -137,7 +145,7 @@ export function simulateCommand(): Command {
         "on a virtual clock driven by each record's creation_timestamp, and print per route and destination: delivered, " +
         'deferred (waited for the rate limit, then delivered), expired, dropped by reason, bytes; and what no route took. ' +
         'Nothing is sent: every destination is taken to accept every request, and the spool never fills.\n\n' +
-        "Records come from --records FILE (NDJSON as a collector exports it, GET /api/records?format=ndjson; - for stdin), " +
+        'Records come from --records FILE (NDJSON as a collector exports it, GET /api/records?format=ndjson; - for stdin), ' +
         "--collector URL (fetched from a telem collector, --since 7d by default everything), or --journal (this machine's " +
         'journal and retained payloads). With --from OTHER, the same records go through OTHER too and the differences are listed.\n\n' +
         'Exit status: 0 simulated, 1 a policy has errors, 2 usage error, unreadable file or input line, collector unreachable.',

@@ -224,7 +224,19 @@ export class Dispatcher {
   #destination(name: string): DestinationState {
     let state = this.#destinations.get(name);
     if (!state) {
-      state = { queue: new OrderedQueue(), held: [], inFlight: 0, failures: 0, round: 0, backoffUntil: 0, timer: null, heldTimer: null, heldDue: 0, lastRefusalStatus: null, health: new DestinationHealthTracker() };
+      state = {
+        queue: new OrderedQueue(),
+        held: [],
+        inFlight: 0,
+        failures: 0,
+        round: 0,
+        backoffUntil: 0,
+        timer: null,
+        heldTimer: null,
+        heldDue: 0,
+        lastRefusalStatus: null,
+        health: new DestinationHealthTracker(),
+      };
       this.#destinations.set(name, state);
     }
     return state;
@@ -261,10 +273,13 @@ export class Dispatcher {
       // The decision telem simulate makes too (limit/admission.ts), so a simulation counts what this does.
       const decided = admit(limit, { bytes: admission.entry.record.payload.length, acceptedAt: admission.entry.acceptedAt, expiryMs: this.#state.expiryMs }, now);
       if (decided.verdict === 'wait') {
-        state.timer = setLongTimeout(() => {
-          state.timer = null;
-          this.#pumpRoute(name);
-        }, Math.max(1, decided.until - now));
+        state.timer = setLongTimeout(
+          () => {
+            state.timer = null;
+            this.#pumpRoute(name);
+          },
+          Math.max(1, decided.until - now),
+        );
         return;
       }
       state.queue.shift();
@@ -316,10 +331,13 @@ export class Dispatcher {
   }
 
   #wakeAt(state: DestinationState, name: string, at: number): void {
-    state.timer = setLongTimeout(() => {
-      state.timer = null;
-      this.#pumpDestination(name);
-    }, Math.max(1, at - this.#now()));
+    state.timer = setLongTimeout(
+      () => {
+        state.timer = null;
+        this.#pumpDestination(name);
+      },
+      Math.max(1, at - this.#now()),
+    );
   }
 
   #finish(state: DestinationState, delivery: Delivery, result: DeliveryResult, onReject: 'retry' | 'drop'): void {
@@ -365,7 +383,15 @@ export class Dispatcher {
     const first = state.held.length === 1 || state.lastRefusalStatus !== result.status;
     state.lastRefusalStatus = result.status ?? null;
     this.#options.logger[first ? 'warn' : 'debug'](
-      { destination: delivery.destination, id: delivery.entry.id, status: result.status, reason: result.reason, answer: result.answer, retryInMs: delivery.retryAt - now, rejections: delivery.rejections },
+      {
+        destination: delivery.destination,
+        id: delivery.entry.id,
+        status: result.status,
+        reason: result.reason,
+        answer: result.answer,
+        retryInMs: delivery.retryAt - now,
+        rejections: delivery.rejections,
+      },
       'destination refused a record; keeping it and trying again later (on_reject: drop would drop it)',
     );
   }
@@ -378,17 +404,20 @@ export class Dispatcher {
     if (state.heldTimer && state.heldDue <= due) return;
     state.heldTimer?.clear();
     state.heldDue = due;
-    state.heldTimer = setLongTimeout(() => {
-      state.heldTimer = null;
-      const now = this.#now();
-      const waiting: Delivery[] = [];
-      for (const delivery of state.held) {
-        if (delivery.retryAt <= now) state.queue.push(delivery);
-        else waiting.push(delivery);
-      }
-      state.held = waiting;
-      this.#scheduleHeld(state, name);
-      this.#pumpDestination(name);
-    }, Math.max(1, due - this.#now()));
+    state.heldTimer = setLongTimeout(
+      () => {
+        state.heldTimer = null;
+        const now = this.#now();
+        const waiting: Delivery[] = [];
+        for (const delivery of state.held) {
+          if (delivery.retryAt <= now) state.queue.push(delivery);
+          else waiting.push(delivery);
+        }
+        state.held = waiting;
+        this.#scheduleHeld(state, name);
+        this.#pumpDestination(name);
+      },
+      Math.max(1, due - this.#now()),
+    );
   }
 }

@@ -13,7 +13,10 @@ function labelText(labels: Labels): string {
 
 class Counter {
   readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
 
   add(labels: Labels, amount = 1): void {
     // Called for every record: a cheap key here, the exposition text only when rendered.
@@ -137,8 +140,10 @@ function destinationLines(destinations: MetricsGauges['destinations']): string[]
     '# HELP telem_delivery_failures_total Failed delivery requests (retried), by destination and reason.',
     '# TYPE telem_delivery_failures_total counter',
   ];
-  for (const [destination, health] of entries) for (const [reason, count] of Object.entries(health.requests.failedByReason)) lines.push(`telem_delivery_failures_total${labelText({ destination, reason })} ${count}`);
+  for (const [destination, health] of entries)
+    for (const [reason, count] of Object.entries(health.requests.failedByReason)) lines.push(`telem_delivery_failures_total${labelText({ destination, reason })} ${count}`);
   lines.push('# HELP telem_delivery_refusals_total Records the destination refused, by destination and HTTP status.', '# TYPE telem_delivery_refusals_total counter');
-  for (const [destination, health] of entries) for (const [status, count] of Object.entries(health.requests.refusedByStatus)) lines.push(`telem_delivery_refusals_total${labelText({ destination, status })} ${count}`);
+  for (const [destination, health] of entries)
+    for (const [status, count] of Object.entries(health.requests.refusedByStatus)) lines.push(`telem_delivery_refusals_total${labelText({ destination, status })} ${count}`);
   return lines;
 }

@@ -113,7 +113,7 @@ export const DIAGNOSTIC_CODES = {
   'conf-drops-deny': 'The conf would send the records the policy denies.',
   'conf-drops-allow': 'The conf would send records the policy does not allow.',
   'conf-drops-min-severity': "The conf would send records below the policy's min_severity.",
-  'conf-widens-route': "The conf would send every record, not only those the first route matches.",
+  'conf-widens-route': 'The conf would send every record, not only those the first route matches.',
   'conf-protocol-not-expressible': "The conf takes the protocol from the URL's path, which disagrees with the policy's protocol.",
   'conf-byte-count': 'Upstream counts a fixed size per record against byte_burst_limit, so the conf limits differently.',
 } as const satisfies Record<string, string>;

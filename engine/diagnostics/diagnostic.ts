@@ -52,11 +52,6 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return diagnostics
     .map((diagnostic, index) => ({ diagnostic, index }))
-    .sort(
-      (a, b) =>
-        (a.diagnostic.line ?? Infinity) - (b.diagnostic.line ?? Infinity) ||
-        (a.diagnostic.column ?? 0) - (b.diagnostic.column ?? 0) ||
-        a.index - b.index,
-    )
+    .sort((a, b) => (a.diagnostic.line ?? Infinity) - (b.diagnostic.line ?? Infinity) || (a.diagnostic.column ?? 0) - (b.diagnostic.column ?? 0) || a.index - b.index)
     .map(({ diagnostic }) => diagnostic);
 }

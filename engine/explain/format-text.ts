@@ -59,7 +59,9 @@ function routeLines(routes: readonly RouteStep[], unknownSeverity: boolean, unpl
   const lines = [unknownSeverity ? 'Routes, in order (for each severity, as the journal keeps none)' : 'Routes, in order'];
   if (routes.length === 0) lines.push('  none considered');
   for (const step of routes) {
-    lines.push(`  ${step.index + 1}. ${step.name}: ${rule(step.place, `routes[${step.index}]`, step.classification, unplaced)}, severity ${step.minSeverity}-${step.maxSeverity} → ${verdictText(step)}`);
+    lines.push(
+      `  ${step.index + 1}. ${step.name}: ${rule(step.place, `routes[${step.index}]`, step.classification, unplaced)}, severity ${step.minSeverity}-${step.maxSeverity} → ${verdictText(step)}`,
+    );
   }
   return lines;
 }
@@ -68,7 +70,9 @@ function destinationLines(destinations: readonly DestinationStep[], title = 'Des
   const lines = [title];
   if (destinations.length === 0) lines.push('  none');
   for (const { name, route, receives } of destinations) {
-    lines.push(`  ${name} (route ${route}): ${receives.type}${receives.target === null ? '' : ` ${receives.target}`}: ${receives.form}${receives.leavesMachine ? ' — leaves this machine' : ''}`);
+    lines.push(
+      `  ${name} (route ${route}): ${receives.type}${receives.target === null ? '' : ` ${receives.target}`}: ${receives.form}${receives.leavesMachine ? ' — leaves this machine' : ''}`,
+    );
   }
   return lines;
 }
@@ -78,13 +82,21 @@ function hypotheticalLines(explanation: HypotheticalExplanation): string[] {
   const going = explanation.destinations.map((d) => d.name);
   const { routed } = explanation;
   const routedText =
-    routed.outcome === 'spooled' ? `spooled for route ${[...new Set(explanation.destinations.map((d) => d.route))].join(', ')} → ${[...new Set(going)].join(', ')}` : `${routed.outcome}: ${routed.reason ?? ''}`;
+    routed.outcome === 'spooled'
+      ? `spooled for route ${[...new Set(explanation.destinations.map((d) => d.route))].join(', ')} → ${[...new Set(going)].join(', ')}`
+      : `${routed.outcome}: ${routed.reason ?? ''}`;
   const outcome = verdict.outcome === 'refused' ? `refused at intake: ${verdict.reason ?? ''} (once opted in: ${routedText})` : routedText;
-  const lines = [`Record (hypothetical): ${record.classification}, severity ${record.severity}, ${record.payloadBytes} payload bytes`, policyLine(explanation.policy), `Verdict: ${outcome}`, ''];
+  const lines = [
+    `Record (hypothetical): ${record.classification}, severity ${record.severity}, ${record.payloadBytes} payload bytes`,
+    policyLine(explanation.policy),
+    `Verdict: ${outcome}`,
+    '',
+  ];
   lines.push(...consentLines(explanation.consent), ...collectionLines(explanation.collection, record.severity, record.payloadBytes));
   if (explanation.redactions.length > 0) {
     lines.push('Redactions, in order');
-    for (const step of explanation.redactions) lines.push(`  ${rule(step.place, `collection.redact[${step.index}]`, step.pattern)} → ${JSON.stringify(step.replace)}: ${step.matches} match${step.matches === 1 ? '' : 'es'}`);
+    for (const step of explanation.redactions)
+      lines.push(`  ${rule(step.place, `collection.redact[${step.index}]`, step.pattern)} → ${JSON.stringify(step.replace)}: ${step.matches} match${step.matches === 1 ? '' : 'es'}`);
     if (explanation.payloadAfter !== null) lines.push(`  payload sent: ${JSON.stringify(explanation.payloadAfter)}`);
   }
   lines.push(...routeLines(explanation.routes, false));
@@ -98,7 +110,12 @@ function hypotheticalLines(explanation: HypotheticalExplanation): string[] {
 
 function journaledLines(explanation: JournaledExplanation): string[] {
   const { record } = explanation;
-  const lines = [`Record ${record.recordId}: ${record.classification} (event ${record.eventId}, boot ${record.bootId})`, policyLine(explanation.policy), `Journal: ${explanation.journal}`, ''];
+  const lines = [
+    `Record ${record.recordId}: ${record.classification} (event ${record.eventId}, boot ${record.bootId})`,
+    policyLine(explanation.policy),
+    `Journal: ${explanation.journal}`,
+    '',
+  ];
   lines.push('Outcomes (one journal line per destination)');
   for (const step of explanation.outcomes) {
     const what = step.outcome === null ? 'no outcome (upstream line)' : `${step.outcome}${step.reason === null ? '' : `: ${step.reason}`}`;
@@ -112,7 +129,11 @@ function journaledLines(explanation: JournaledExplanation): string[] {
   }
   lines.push(...consentLines(explanation.consent).map((line, index) => (index === 0 ? `${line} (now)` : line)));
   const unplaced = explanation.rulesFrom === 'applied' ? AS_APPLIED : undefined;
-  lines.push(...collectionLines(explanation.collection, null, null, unplaced), ...routeLines(explanation.routes, true, unplaced), ...destinationLines(explanation.destinations, 'Delivered to'));
+  lines.push(
+    ...collectionLines(explanation.collection, null, null, unplaced),
+    ...routeLines(explanation.routes, true, unplaced),
+    ...destinationLines(explanation.destinations, 'Delivered to'),
+  );
   return lines;
 }
 

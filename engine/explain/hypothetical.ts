@@ -46,7 +46,10 @@ export async function explainHypothetical(options: HypotheticalOptions): Promise
   else if (decision.kind === 'unrouted') routed = { outcome: 'dropped', reason: 'no_route' };
   else routed = { outcome: 'spooled', reason: null };
   const verdict: HypotheticalExplanation['verdict'] = consent.allowed ? routed : { outcome: 'refused', reason: 'not_opted_in' };
-  if (!consent.allowed) notes.push('the intake refuses records before they get a record id, so such a refusal is never journaled (telem status counts it); the steps after consent show what happens once this machine opts in');
+  if (!consent.allowed)
+    notes.push(
+      'the intake refuses records before they get a record id, so such a refusal is never journaled (telem status counts it); the steps after consent show what happens once this machine opts in',
+    );
   return {
     kind: 'hypothetical',
     policy: { name: policy.metadata.name, revision: policy.metadata.revision, source: policy.source },

@@ -46,7 +46,9 @@ export async function explainJournaled(options: JournaledOptions): Promise<Journ
   const listing = await listJournal({ root, policy: options.policy, filter: { recordId } });
   const first = listing.entries[0];
   if (first === undefined) {
-    const where = listing.missing ? `nothing is journaled yet (no ${listing.file})` : `the journal ${listing.file} has no line for it (it keeps the last ${options.policy.retention.journal_entries})`;
+    const where = listing.missing
+      ? `nothing is journaled yet (no ${listing.file})`
+      : `the journal ${listing.file} has no line for it (it keeps the last ${options.policy.retention.journal_entries})`;
     throw new TelemError('record-unknown', `no record ${recordId}: ${where}`);
   }
   const ranUnder = new Set(listing.entries.map((entry) => entry.policyRevision));
@@ -89,7 +91,9 @@ export async function explainJournaled(options: JournaledOptions): Promise<Journ
       `the rules shown are those the agent applied (revision ${policy.metadata.revision}, ${policy.source ?? 'built-in defaults'}), which the record ran under; the policy file is now revision ${options.policy.metadata.revision}, so no file:line is given`,
     );
   if (otherRevisions.length > 0)
-    notes.push(`the record ran under policy revision ${otherRevisions.join(', ')}, the policy here is revision ${revision}: the rules shown are revision ${revision}'s and may differ from those it ran under`);
+    notes.push(
+      `the record ran under policy revision ${otherRevisions.join(', ')}, the policy here is revision ${revision}: the rules shown are revision ${revision}'s and may differ from those it ran under`,
+    );
   for (const entry of listing.entries) {
     if (entry.route !== null && !routes.some((step) => step.name === entry.route)) notes.push(`route "${entry.route}" is not in this policy (revision ${revision})`);
   }

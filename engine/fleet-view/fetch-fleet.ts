@@ -61,7 +61,9 @@ export async function fetchFleet(request: FleetRequest): Promise<FleetAnswer> {
     throw new TelemError('collector-unavailable', `cannot get the fleet from ${url.href}: ${failure(error)}`, { cause: error });
   }
   if (!isFleetAnswer(body)) {
-    throw new TelemError('collector-unavailable', `${url.href} did not answer with a fleet (format_version 1)`, { hint: 'is this a telem collector, and its API listener (collector.listen_api)?' });
+    throw new TelemError('collector-unavailable', `${url.href} did not answer with a fleet (format_version 1)`, {
+      hint: 'is this a telem collector, and its API listener (collector.listen_api)?',
+    });
   }
   return body;
 }

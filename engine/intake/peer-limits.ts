@@ -60,8 +60,6 @@ export class PeerLimits {
 
   /** Every uid with open connections, most first (then by uid, unknown last), for status output. */
   counts(): PeerCount[] {
-    return [...this.#open]
-      .map(([uid, open]) => ({ uid, open }))
-      .sort((a, b) => b.open - a.open || (a.uid ?? Infinity) - (b.uid ?? Infinity));
+    return [...this.#open].map(([uid, open]) => ({ uid, open })).sort((a, b) => b.open - a.open || (a.uid ?? Infinity) - (b.uid ?? Infinity));
   }
 }

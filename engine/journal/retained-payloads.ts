@@ -24,9 +24,7 @@ export async function openPayloadStore(options: { dir: string; keep: number }): 
       if (error.code === 'ENOENT') return [] as string[];
       throw error;
     });
-    const aged = await Promise.all(
-      names.filter((name) => SAFE_NAME.test(name)).map(async (name) => ({ name, mtime: (await stat(path.join(dir, name)).catch(() => null))?.mtimeMs })),
-    );
+    const aged = await Promise.all(names.filter((name) => SAFE_NAME.test(name)).map(async (name) => ({ name, mtime: (await stat(path.join(dir, name)).catch(() => null))?.mtimeMs })));
     for (const { name } of aged.filter((file) => file.mtime !== undefined).sort((a, b) => (a.mtime ?? 0) - (b.mtime ?? 0) || a.name.localeCompare(b.name))) {
       kept.push(name);
     }

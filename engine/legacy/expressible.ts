@@ -9,7 +9,20 @@ import { type Diagnostic, type DiagnosticCode, type KeyPath, formatKeyPath } fro
 
 /** Parts of a resolved policy that are bookkeeping, not behaviour. */
 const IGNORED = new Set(['metadata', 'source', 'routeNames', '$schema']);
-const DURATION_KEYS = new Set(['expiry', 'interval', 'max_interval', 'batch_window', 'read_timeout', 'first_byte_timeout', 'recycle_after', 'timeout', 'connect_timeout', 'rotate_every', 'poll_interval', 'soak']);
+const DURATION_KEYS = new Set([
+  'expiry',
+  'interval',
+  'max_interval',
+  'batch_window',
+  'read_timeout',
+  'first_byte_timeout',
+  'recycle_after',
+  'timeout',
+  'connect_timeout',
+  'rotate_every',
+  'poll_interval',
+  'soak',
+]);
 const SIZE_KEYS = new Set(['max_size', 'max_payload']);
 
 type Plain = Record<string, unknown>;

@@ -6,14 +6,7 @@
  */
 import type { ResolvedPolicy, ResolvedRoute } from '../../schemas/resolved.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import {
-  type LegacySettings,
-  MAX_WINDOW_MINUTES,
-  SPOOL_RUN_MAX_S,
-  SPOOL_RUN_MIN_S,
-  UPSTREAM_BYTES_PER_RECORD,
-  compiledDefaults,
-} from './keys.js';
+import { type LegacySettings, MAX_WINDOW_MINUTES, SPOOL_RUN_MAX_S, SPOOL_RUN_MIN_S, UPSTREAM_BYTES_PER_RECORD, compiledDefaults } from './keys.js';
 
 const MINUTE_MS = 60_000;
 

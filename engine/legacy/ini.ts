@@ -107,7 +107,14 @@ export function parseIni(text: string): IniDocument {
 
     if (trimmed.startsWith('[')) {
       if (!trimmed.endsWith(']') || trimmed.length < 2) {
-        problems.push({ code: 'conf-section-unclosed', severity: 'error', message: `section header without a closing "]": ${REJECTED}`, line, column: indent + 1, hint: 'write the section as [settings]' });
+        problems.push({
+          code: 'conf-section-unclosed',
+          severity: 'error',
+          message: `section header without a closing "]": ${REJECTED}`,
+          line,
+          column: indent + 1,
+          hint: 'write the section as [settings]',
+        });
         continue;
       }
       current = { name: trimmed.slice(1, -1), line, entries: [] };
@@ -128,7 +135,14 @@ export function parseIni(text: string): IniDocument {
       continue;
     }
     if (!current) {
-      problems.push({ code: 'conf-key-outside-section', severity: 'error', message: `key=value before any [section]: ${REJECTED}`, line, column: indent + 1, hint: 'put [settings] on a line above it' });
+      problems.push({
+        code: 'conf-key-outside-section',
+        severity: 'error',
+        message: `key=value before any [section]: ${REJECTED}`,
+        line,
+        column: indent + 1,
+        hint: 'put [settings] on a line above it',
+      });
       continue;
     }
     const keyPart = trimmed.slice(0, equals);

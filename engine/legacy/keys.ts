@@ -51,10 +51,7 @@ interface MappingBase<T> {
   readonly zero?: string;
 }
 
-export type KeyMapping =
-  | (MappingBase<string> & { readonly type: 'string' })
-  | (MappingBase<number> & { readonly type: 'integer' })
-  | (MappingBase<boolean> & { readonly type: 'boolean' });
+export type KeyMapping = (MappingBase<string> & { readonly type: 'string' }) | (MappingBase<number> & { readonly type: 'integer' }) | (MappingBase<boolean> & { readonly type: 'boolean' });
 
 // C's LONG_MAX (as the nearest double): upstream clamps minutes and KiB so seconds and bytes fit in it.
 const LONG_MAX = Number(2n ** 63n - 1n);
@@ -151,13 +148,20 @@ const KEYS = {
     type: 'string',
     default: DEFAULTS.server,
     // The URL's path decides the protocol too (see to-policy.ts).
-    policy: [[...DESTINATION, 'url'], [...DESTINATION, 'protocol']],
+    policy: [
+      [...DESTINATION, 'url'],
+      [...DESTINATION, 'protocol'],
+    ],
     about: 'URL records are POSTed to',
     check: (value, report) => {
       const checked = notEmpty('server', 'upstream would POST every record to an empty URL and never deliver one')(value, report);
       if (checked !== value) return checked;
       if (!/^https?:\/\/[^\s]+$/i.test(value) || !URL.canParse(value)) {
-        report.error('legacy-invalid-url', `server=${value} is not an http:// or https:// URL: upstream would fail every delivery and keep retrying`, 'write the collector URL, such as server=https://telemetry.example.org/v3/collector');
+        report.error(
+          'legacy-invalid-url',
+          `server=${value} is not an http:// or https:// URL: upstream would fail every delivery and keep retrying`,
+          'write the collector URL, such as server=https://telemetry.example.org/v3/collector',
+        );
         return DEFAULTS.server;
       }
       return value;
@@ -185,7 +189,11 @@ const KEYS = {
     check: (value, report) => {
       const lower = value.toLowerCase();
       if (lower === 'spool' || lower === 'drop') return lower;
-      report.warn('legacy-strategy-unknown', `rate_limit_strategy=${value} is neither "spool" nor "drop": upstream uses "spool", and so does the policy`, 'write rate_limit_strategy=spool or rate_limit_strategy=drop');
+      report.warn(
+        'legacy-strategy-unknown',
+        `rate_limit_strategy=${value} is neither "spool" nor "drop": upstream uses "spool", and so does the policy`,
+        'write rate_limit_strategy=spool or rate_limit_strategy=drop',
+      );
       return 'spool';
     },
   },
@@ -199,7 +207,10 @@ const KEYS = {
   tidheader: {
     type: 'string',
     default: DEFAULTS.tidheader,
-    policy: [[...DESTINATION, 'tid_header'], [...DESTINATION, 'tid']],
+    policy: [
+      [...DESTINATION, 'tid_header'],
+      [...DESTINATION, 'tid'],
+    ],
     about: 'tenant id header line sent with every record ("\\s" is a space)',
     check: (value, report) => {
       if (splitTidHeader(value)) return value;
@@ -259,7 +270,7 @@ const KEYS = {
     check: (value, report) => {
       const clamped = Math.min(Math.max(value, SPOOL_RUN_MIN_S), SPOOL_RUN_MAX_S);
       if (clamped !== value) {
-        const side = value < SPOOL_RUN_MIN_S ? 'below upstream\'s minimum' : 'above upstream\'s maximum';
+        const side = value < SPOOL_RUN_MIN_S ? "below upstream's minimum" : "above upstream's maximum";
         report.warn(
           'legacy-clamped',
           `spool_process_time=${value} is ${side}: upstream used ${clamped} seconds, and so does the policy`,

@@ -51,11 +51,7 @@ function readBoolean(key: LegacyKey, text: string, report: Reporter): boolean | 
   const lower = text.toLowerCase();
   if (lower === 'true' || lower === '1') return true;
   if (lower === 'false' || lower === '0') return false;
-  report.error(
-    'legacy-not-boolean',
-    `${key}=${text} is not a boolean: upstream refuses the whole file and its daemons exit`,
-    `write ${key}=true or ${key}=false (1 and 0 work too)`,
-  );
+  report.error('legacy-not-boolean', `${key}=${text} is not a boolean: upstream refuses the whole file and its daemons exit`, `write ${key}=true or ${key}=false (1 and 0 work too)`);
   return undefined;
 }
 

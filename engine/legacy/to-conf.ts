@@ -41,7 +41,7 @@ export function policyToConf(policy: ResolvedPolicy, options: PolicyToConfOption
     (LEGACY_KEYS[key].policy[0] ?? []).map((segment) => (segment === HTTP_DESTINATION && choice.destinationName ? choice.destinationName : segment));
   const header = [
     `telemetrics.conf written by telem convert --to-conf from ${options.source ?? 'a policy'}.`,
-    'Every key is set: keys left out would take upstream\'s compiled defaults, not another file\'s.',
+    "Every key is set: keys left out would take upstream's compiled defaults, not another file's.",
     ...(lost.length > 0 ? ['', 'Not expressible in this file (telem convert listed each):', ...lost.map((diagnostic) => `  ${formatKeyPath(diagnostic.path)}`)] : []),
   ];
   const conf = formatConf(choice.settings, {

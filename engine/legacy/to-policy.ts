@@ -8,15 +8,7 @@
 import { protocolInUrl } from '../../schemas/destinations.js';
 import type { PolicyInput } from '../../schemas/policy.js';
 import { formatDuration, formatSize } from '../../schemas/units.js';
-import {
-  DEFAULT_ROUTE,
-  HTTP_DESTINATION,
-  LOCAL_DESTINATION,
-  type LegacyKey,
-  type LegacySettings,
-  UPSTREAM_BYTES_PER_RECORD,
-  splitTidHeader,
-} from './keys.js';
+import { DEFAULT_ROUTE, HTTP_DESTINATION, LOCAL_DESTINATION, type LegacyKey, type LegacySettings, UPSTREAM_BYTES_PER_RECORD, splitTidHeader } from './keys.js';
 import { ignoreReports, type ReportFor } from './report.js';
 
 type Route = NonNullable<PolicyInput['routes']>[number];

@@ -56,9 +56,7 @@ function entryBehind(path: KeyPath, entries: ReadonlyMap<LegacyKey, IniEntry>): 
   for (let length = path.length; length > 0; length -= 1) {
     const prefix = path.slice(0, length);
     const mappedAt = (exact: boolean) =>
-      LEGACY_KEY_NAMES.filter((key) =>
-        LEGACY_KEYS[key].policy.some((mapped) => startsWith(mapped, prefix) && (mapped.length === prefix.length) === exact),
-      );
+      LEGACY_KEY_NAMES.filter((key) => LEGACY_KEYS[key].policy.some((mapped) => startsWith(mapped, prefix) && (mapped.length === prefix.length) === exact));
     const entry = length === path.length ? (earliest(mappedAt(true)) ?? earliest(mappedAt(false))) : (earliest(mappedAt(false)) ?? earliest(mappedAt(true)));
     if (entry) return entry;
   }

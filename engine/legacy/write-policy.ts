@@ -53,7 +53,7 @@ export function policyYaml(translation: Translation, options: PolicyYamlOptions)
     '',
     ` Converted from ${describeSource(translation.file)} by telem convert.`,
     ' Each setting names the telemetrics.conf key it came from; "compiled default" marks keys',
-    ' the file leaves out (upstream then uses its built-in value, never another file\'s).',
+    " the file leaves out (upstream then uses its built-in value, never another file's).",
   ].join('\n');
 
   const described = new Set<LegacyKey>();
@@ -69,7 +69,10 @@ export function policyYaml(translation: Translation, options: PolicyYamlOptions)
     else if (value && (isScalar(value) || isSeq(value))) value.comment = comment;
   }
 
-  for (const flow of [['routes', 0, 'match'], ['routes', 0, 'to']] as const) {
+  for (const flow of [
+    ['routes', 0, 'match'],
+    ['routes', 0, 'to'],
+  ] as const) {
     const node = doc.getIn(flow, true);
     if (isMap(node) || isSeq(node)) node.flow = true;
   }

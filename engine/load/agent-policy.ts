@@ -31,7 +31,12 @@ export async function loadAgentPolicy(options: { policy?: string | undefined; ro
   const policyDir = underRoot(options.root, AGENT_POLICY_DIR);
   for (const name of POLICY_FILE_NAMES) {
     const file = path.join(policyDir, name);
-    if (await access(file).then(() => true, () => false)) {
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    ) {
       return { ...(await checkPolicyFile({ file, cwd })), origin: 'etc-policy', watchPath: file };
     }
   }

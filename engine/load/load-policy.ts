@@ -129,9 +129,7 @@ export async function loadPolicySource(options: LoadOptions = {}): Promise<LoadR
   if (found === null) {
     return {
       source: null,
-      diagnostics: [
-        problem('policy-not-found', `no policy found in ${cwd}`, undefined, `create telem.policy.yaml there or name a file: looked for ${POLICY_SEARCH_PLACES.join(', ')}`),
-      ],
+      diagnostics: [problem('policy-not-found', `no policy found in ${cwd}`, undefined, `create telem.policy.yaml there or name a file: looked for ${POLICY_SEARCH_PLACES.join(', ')}`)],
     };
   }
 

@@ -1,12 +1,5 @@
 /** Where a policy is looked for when no file is named, in this order (cosmiconfig search places). */
-export const POLICY_FILE_NAMES = [
-  'telem.policy.yaml',
-  'telem.policy.yml',
-  'telem.policy.json',
-  'telem.policy.js',
-  'telem.policy.mjs',
-  'telem.policy.ts',
-] as const;
+export const POLICY_FILE_NAMES = ['telem.policy.yaml', 'telem.policy.yml', 'telem.policy.json', 'telem.policy.js', 'telem.policy.mjs', 'telem.policy.ts'] as const;
 
 export const POLICY_SEARCH_PLACES = [
   ...POLICY_FILE_NAMES,

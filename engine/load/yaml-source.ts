@@ -63,7 +63,14 @@ export function parseWithPositions(options: { file: string; text: string; format
       value = JSON.parse(text);
       for (const error of doc.errors) {
         if (error.code === 'DUPLICATE_KEY') {
-          diagnostics.push({ code: 'duplicate-key', severity: 'error', message: 'this key appears twice in the same object; only the last one applies', path: [], file, ...at(error.pos[0]) });
+          diagnostics.push({
+            code: 'duplicate-key',
+            severity: 'error',
+            message: 'this key appears twice in the same object; only the last one applies',
+            path: [],
+            file,
+            ...at(error.pos[0]),
+          });
         }
       }
     } catch (error) {

@@ -87,7 +87,8 @@ function destinationConsequences(name: string, before: ResolvedDestination | und
   const out: Consequence[] = [];
   const target = (destination: ResolvedDestination) => JSON.stringify(['type', 'url', 'path', 'protocol'].map((key) => (destination as Record<string, unknown>)[key]));
   if (target(before) !== target(after) && used) out.push(leak(`records now go to ${where}`));
-  if ('on_reject' in before && 'on_reject' in after && before.on_reject === 'retry' && after.on_reject === 'drop') out.push(loss('records the destination refuses are now dropped instead of retried'));
+  if ('on_reject' in before && 'on_reject' in after && before.on_reject === 'retry' && after.on_reject === 'drop')
+    out.push(loss('records the destination refuses are now dropped instead of retried'));
   return out;
 }
 
@@ -123,7 +124,13 @@ function orderActions(before: ResolvedPolicy, after: ResolvedPolicy): Map<string
   const common = (policy: ResolvedPolicy, other: ResolvedPolicy) => policy.routes.filter((route) => other.routeNames[route.name] !== undefined);
   const [was, now] = [common(before, after), common(after, before)];
   const moved = new Map<string, Consequence[]>();
-  if (sameValue(was.map((route) => route.name), now.map((route) => route.name))) return moved;
+  if (
+    sameValue(
+      was.map((route) => route.name),
+      now.map((route) => route.name),
+    )
+  )
+    return moved;
   // The same compiled router the agent runs, on the old routes in each order.
   const router = (routes: readonly ResolvedRoute[]) =>
     new Router(compilePolicy({ ...before, routes: routes.map((route, index) => ({ ...route, index })), routeNames: Object.fromEntries(routes.map((route, index) => [route.name, index])) }));
@@ -173,7 +180,11 @@ export function diffPolicies(before: ResolvedPolicy, after: ResolvedPolicy, opti
     const next = after.routes[after.routeNames[route.name] ?? -1];
     if (next === undefined) {
       const { index: _index, ...was } = route;
-      actions.push(action('remove', 'route', route.name, leafChanges(was, {}), [loss(`records of "${route.match.classification}" no longer take it: they take the next route that matches, or are dropped (no route)`)]));
+      actions.push(
+        action('remove', 'route', route.name, leafChanges(was, {}), [
+          loss(`records of "${route.match.classification}" no longer take it: they take the next route that matches, or are dropped (no route)`),
+        ]),
+      );
       continue;
     }
     const { index: _before, ...was } = route;

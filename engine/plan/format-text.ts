@@ -30,5 +30,10 @@ export function formatPlanText(actions: readonly PlanAction[], from: PlanSide, t
     .filter((action) => action.impact !== 'neutral')
     .map((action) => `Warning: ${action.impact === 'data-loss' ? 'DATA LOSS' : 'PRIVACY'}: ${action.entity} "${action.name}": ${action.reason}`);
   const { add, change, remove } = summarizePlan(actions);
-  return [header, ...blocks.map((block) => `${block}\n`), ...(warnings.length > 0 ? [`${warnings.join('\n')}\n`] : []), `Plan: ${add} to add, ${change} to change, ${remove} to remove.\n`].join('\n');
+  return [
+    header,
+    ...blocks.map((block) => `${block}\n`),
+    ...(warnings.length > 0 ? [`${warnings.join('\n')}\n`] : []),
+    `Plan: ${add} to add, ${change} to change, ${remove} to remove.\n`,
+  ].join('\n');
 }

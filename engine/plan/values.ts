@@ -30,8 +30,24 @@ export function leafChanges(before: unknown, after: unknown, prefix = ''): PlanC
 
 // Keys whose resolved values are milliseconds or bytes (a test checks this against the schema).
 export const DURATION_KEYS = new Set([
-  'rotate_every', 'read_timeout', 'first_byte_timeout', 'recycle_after', 'expiry', 'batch_window', 'interval', 'max_interval',
-  'timeout', 'connect_timeout', 'max_age', 'query_timeout', 'headers', 'request', 'idle', 'keep_alive', 'poll_interval', 'soak',
+  'rotate_every',
+  'read_timeout',
+  'first_byte_timeout',
+  'recycle_after',
+  'expiry',
+  'batch_window',
+  'interval',
+  'max_interval',
+  'timeout',
+  'connect_timeout',
+  'max_age',
+  'query_timeout',
+  'headers',
+  'request',
+  'idle',
+  'keep_alive',
+  'poll_interval',
+  'soak',
 ]);
 export const SIZE_KEYS = new Set(['max_payload', 'max_size', 'max_body', 'max_body_memory']);
 

@@ -6,8 +6,7 @@ import type { CaseResult, ExpectationFailure, FileResult, TestRun } from './resu
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 function failureLines(failure: ExpectationFailure): string[] {
-  const where =
-    failure.record === undefined ? '' : ` (record ${failure.record} of ${failure.of}${(failure.failing ?? 0) > 1 ? `, and ${(failure.failing as number) - 1} more` : ''})`;
+  const where = failure.record === undefined ? '' : ` (record ${failure.record} of ${failure.of}${(failure.failing ?? 0) > 1 ? `, and ${(failure.failing as number) - 1} more` : ''})`;
   return [`${failure.path}${where}: - expected, + actual`, ...diffValues(failure.expected, failure.actual).map((line) => `  ${line}`)];
 }
 
@@ -18,7 +17,14 @@ function caseLines(file: string, result: CaseResult): string[] {
 }
 
 function fileLines(result: FileResult): string[] {
-  if (result.diagnostics.length > 0) return [`BROKEN ${result.file}`, ...formatText(result.diagnostics).trimEnd().split('\n').map((line) => (line ? `  ${line}` : ''))];
+  if (result.diagnostics.length > 0)
+    return [
+      `BROKEN ${result.file}`,
+      ...formatText(result.diagnostics)
+        .trimEnd()
+        .split('\n')
+        .map((line) => (line ? `  ${line}` : '')),
+    ];
   const failed = result.cases.some((entry) => !entry.passed);
   const policy = result.policy ? ` (policy "${result.policy.name}", revision ${result.policy.revision})` : '';
   return [`${failed ? 'FAIL' : 'PASS'} ${result.file}${policy}`, ...result.cases.flatMap((entry) => caseLines(result.file, entry))];

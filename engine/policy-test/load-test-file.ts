@@ -138,7 +138,11 @@ function checkWireExpectations(
   problem: (code: Diagnostic['code'], message: string, keyPath: readonly (string | number)[], hint?: string) => void,
 ): void {
   const known = Object.keys(policy.destinations).join(', ');
-  for (const [scope, record] of [[[], expect], [['first'], expect.first], [['last'], expect.last]] as const) {
+  for (const [scope, record] of [
+    [[], expect],
+    [['first'], expect.first],
+    [['last'], expect.last],
+  ] as const) {
     for (const name of Object.keys(record?.body ?? {})) {
       const destination = policy.destinations[name];
       const keyPath = [...base, ...scope, 'body', name];

@@ -37,14 +37,7 @@ export const DEFAULT_FRAME_LIMITS: FrameLimits = Object.freeze({
 export const MIN_FRAME_SIZE = 2 * SIZE_FIELD_BYTES;
 
 export function maxFrameSize(limits: FrameLimits): number {
-  return (
-    SIZE_FIELD_BYTES +
-    (CONFIG_TAG.length + limits.maxConfigPathBytes + 1) +
-    SIZE_FIELD_BYTES +
-    limits.maxHeaderBytes +
-    limits.maxPayload +
-    1
-  );
+  return SIZE_FIELD_BYTES + (CONFIG_TAG.length + limits.maxConfigPathBytes + 1) + SIZE_FIELD_BYTES + limits.maxHeaderBytes + limits.maxPayload + 1;
 }
 
 /** Why a frame was refused; these are the intake's counter names. */

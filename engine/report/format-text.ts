@@ -48,7 +48,11 @@ export function formatReportText(report: PolicyReport, since: SinceReport | null
   const optIn = consent.requireOptIn ? `opt-in required, this machine is ${consent.optedIn ? 'opted in' : 'not opted in: nothing is collected'}` : 'no opt-in required';
   lines.push(`Consent: ${optIn}; machine id ${consent.machineId === 'static' ? 'static (never rotated)' : `rotating every ${consent.rotateEvery}`}`);
   if (report.redactions.length === 0) lines.push('Redactions: none, payloads leave as the probes wrote them');
-  else lines.push('Redactions, applied in order to every payload:', ...report.redactions.map((r) => `  ${rule(r.place, `collection.redact[${r.index}]`, r.pattern)} → ${JSON.stringify(r.replace)}`));
+  else
+    lines.push(
+      'Redactions, applied in order to every payload:',
+      ...report.redactions.map((r) => `  ${rule(r.place, `collection.redact[${r.index}]`, r.pattern)} → ${JSON.stringify(r.replace)}`),
+    );
   lines.push(`Largest payload collected: ${formatSize(report.maxPayload)}`);
   const reached = report.destinations.filter((d) => d.routes.some((route) => route.never === null));
   const leaving = reached.filter((d) => d.receives.leavesMachine).map((d) => `${d.name} (${d.receives.target ?? d.receives.type})`);
@@ -56,7 +60,10 @@ export function formatReportText(report: PolicyReport, since: SinceReport | null
   if (report.destinations.length === 0) lines.push('', 'No destinations: nothing leaves.');
   for (const destination of report.destinations) {
     const { receives } = destination;
-    lines.push('', `${destination.name}: ${receives.type}${receives.target === null ? '' : ` ${receives.target}`}${receives.leavesMachine ? ' — leaves this machine' : ' — stays on this machine'}`);
+    lines.push(
+      '',
+      `${destination.name}: ${receives.type}${receives.target === null ? '' : ` ${receives.target}`}${receives.leavesMachine ? ' — leaves this machine' : ' — stays on this machine'}`,
+    );
     lines.push(`  receives: ${receives.form}`);
     if (receives.fields.length > 0) lines.push(`  fields: ${receives.fields.join(', ')} (machine_id ${consent.machineId})`);
     if (destination.routes.length === 0) lines.push('  no route sends to it');
@@ -65,7 +72,10 @@ export function formatReportText(report: PolicyReport, since: SinceReport | null
     lines.push(`  retention: ${destination.retention}`);
   }
   const spool = `records wait in the spool up to ${retention.spoolExpiry}${retention.spoolMaxSize === null ? '' : `, at most ${formatSize(retention.spoolMaxSize)}`}`;
-  lines.push('', `Kept on this machine: the journal ${retention.journal} (last ${retention.journalEntries} lines), payloads in ${retention.payloadDir} (last ${retention.keepPayloads}); ${spool}`);
+  lines.push(
+    '',
+    `Kept on this machine: the journal ${retention.journal} (last ${retention.journalEntries} lines), payloads in ${retention.payloadDir} (last ${retention.keepPayloads}); ${spool}`,
+  );
   if (since !== null) lines.push(...sinceLines(since));
   lines.push('Notes', ...report.notes.map((note) => `  - ${note}`));
   return `${lines.join('\n')}\n`;

@@ -90,7 +90,15 @@ function reach(policy: ResolvedPolicy, places: PolicyPlaces, compiled: RuntimeRo
   // Earlier routes without continue that some of its records meet first; one that covers it all leaves it nothing.
   const earlier = policy.routes
     .slice(0, route.index)
-    .filter((other) => severities !== null && !other.continue && !neverTaken.has(other.name) && other.match.min_severity <= range.max && other.match.max_severity >= range.min && globsMayMeet(other.match.classification, pattern));
+    .filter(
+      (other) =>
+        severities !== null &&
+        !other.continue &&
+        !neverTaken.has(other.name) &&
+        other.match.min_severity <= range.max &&
+        other.match.max_severity >= range.min &&
+        globsMayMeet(other.match.classification, pattern),
+    );
   const shadow = earlier.find((other) => other.match.min_severity <= range.min && other.match.max_severity >= range.max && globCovers(other.match.classification, pattern));
   const denied = deniedBy[0];
   let never: string | null = null;

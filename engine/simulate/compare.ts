@@ -58,7 +58,10 @@ export function compareSimulations(
     for (const [classification, count] of classes) {
       const was = leaving.before.get(destination)?.get(classification) ?? 0;
       if (count <= was) continue;
-      const text = was === 0 ? `${n(count)} records of class ${classification} would newly leave to destination ${destination}` : `${n(count - was)} more records of class ${classification} would leave to destination ${destination}`;
+      const text =
+        was === 0
+          ? `${n(count)} records of class ${classification} would newly leave to destination ${destination}`
+          : `${n(count - was)} more records of class ${classification} would leave to destination ${destination}`;
       differences.push({ route: null, destination, measure: `leaving:${classification}`, before: was, after: count, text });
     }
   }

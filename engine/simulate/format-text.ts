@@ -23,7 +23,15 @@ const reasons = (counts: Readonly<Record<string, number>>) =>
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => `  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()}`).join('\n');
+  return rows
+    .map(
+      (row) =>
+        `  ${row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('  ')
+          .trimEnd()}`,
+    )
+    .join('\n');
 }
 
 /** Differences shown in text, beyond which the JSON has them all. */
@@ -31,7 +39,10 @@ const SHOWN_DIFFERENCES = 40;
 
 export function formatSimulationText(result: SimulationResult, policyLabel: string, differences?: { readonly label: string; readonly list: readonly SimulationDifference[] }): string {
   const lines = [`Simulated ${n(result.records)} records through ${policyLabel} (${result.policy.name} revision ${result.policy.revision}); nothing was sent.`, ''];
-  const rows = [['route', 'destination', 'delivered', 'deferred', 'expired', 'dropped', 'bytes'], ...result.results.map((row) => [row.route, row.destination, n(row.delivered), n(row.deferred), n(row.expired), reasons(row.dropped), bytes(row.bytes)])];
+  const rows = [
+    ['route', 'destination', 'delivered', 'deferred', 'expired', 'dropped', 'bytes'],
+    ...result.results.map((row) => [row.route, row.destination, n(row.delivered), n(row.deferred), n(row.expired), reasons(row.dropped), bytes(row.bytes)]),
+  ];
   lines.push(result.results.length === 0 ? '  (the policy has no routes)' : table(rows));
   lines.push('', `not routed: ${reasons(result.unrouted)}`);
   if (differences) {

@@ -21,7 +21,10 @@ export async function* recordsFromCollector(base: string, options: { since?: str
   try {
     body = await ofetch(url.href, { responseType: 'stream', retry: 0, timeout: 30_000 });
   } catch (error) {
-    const status = error instanceof FetchError && error.status !== undefined ? `HTTP ${error.status}${error.data && typeof error.data === 'object' && 'error' in error.data ? ` ${String((error.data as { error: unknown }).error)}` : ''}` : (error as Error).message;
+    const status =
+      error instanceof FetchError && error.status !== undefined
+        ? `HTTP ${error.status}${error.data && typeof error.data === 'object' && 'error' in error.data ? ` ${String((error.data as { error: unknown }).error)}` : ''}`
+        : (error as Error).message;
     throw new TelemError('collector-unavailable', `cannot fetch records from ${url.href}: ${status}`, { cause: error });
   }
   yield* readExport(Readable.fromWeb(body), url.href);

@@ -26,8 +26,6 @@ export function placeDiagnostics(source: PolicySource, diagnostics: readonly Dia
     if (diagnostic.line !== undefined) return { ...diagnostic, file: diagnostic.file ?? source.file };
     const keyLevel = diagnostic.code === 'schema-unknown-key' || diagnostic.code === 'duplicate-name';
     const position = source.locate(diagnostic.path, { key: keyLevel });
-    return position
-      ? { ...diagnostic, file: source.file, line: position.line, column: position.column }
-      : { ...diagnostic, file: source.file };
+    return position ? { ...diagnostic, file: source.file, line: position.line, column: position.column } : { ...diagnostic, file: source.file };
   });
 }

@@ -61,7 +61,10 @@ interface Tracked {
 
 export class SpoolFullError extends Error {
   readonly code = 'spool-full';
-  constructor(readonly needed: number, readonly limit: number) {
+  constructor(
+    readonly needed: number,
+    readonly limit: number,
+  ) {
     super(`spool is full: ${needed} bytes needed, limit ${limit}`);
   }
 }

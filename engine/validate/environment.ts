@@ -22,7 +22,10 @@ async function unwritableDir(dir: string): Promise<string | null> {
     if (info instanceof Error) return `${current}: ${info.code ?? info.message}`;
     if (info !== null) {
       if (!info.isDirectory()) return `${current} is not a directory`;
-      const ok = await access(current, constants.W_OK | constants.X_OK).then(() => true, () => false);
+      const ok = await access(current, constants.W_OK | constants.X_OK).then(
+        () => true,
+        () => false,
+      );
       return ok ? null : `${current} is not writable${current === dir ? '' : ', so it cannot be created'}`;
     }
     const parent = path.dirname(current);
@@ -39,7 +42,13 @@ async function resolves(host: string): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no answer within ${LOOKUP_TIMEOUT_MS / 1000} s`), LOOKUP_TIMEOUT_MS)));
   try {
-    return await Promise.race([lookup(host).then(() => null, (error: NodeJS.ErrnoException) => error.code ?? error.message), timeout]);
+    return await Promise.race([
+      lookup(host).then(
+        () => null,
+        (error: NodeJS.ErrnoException) => error.code ?? error.message,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -61,12 +70,26 @@ export async function checkEnvironment(policy: ResolvedPolicy, options: { root: 
     if (destination.type === 'http') {
       if (destination.ca_file !== null) {
         const file = at(destination.ca_file);
-        checks.push(access(file, constants.R_OK).then(() => null, (error: NodeJS.ErrnoException) => warning('environment-ca-file', `destination "${name}": cannot read the CA file ${file}: ${error.code ?? error.message}`, ['destinations', name, 'ca_file'])));
+        checks.push(
+          access(file, constants.R_OK).then(
+            () => null,
+            (error: NodeJS.ErrnoException) =>
+              warning('environment-ca-file', `destination "${name}": cannot read the CA file ${file}: ${error.code ?? error.message}`, ['destinations', name, 'ca_file']),
+          ),
+        );
       }
       const host = new URL(destination.url).hostname.replace(/^\[|\]$/g, '');
-      checks.push(resolves(host).then((problem) => (problem === null ? null : warning('environment-unresolvable', `destination "${name}": ${host} does not resolve here (${problem})`, ['destinations', name, 'url']))));
+      checks.push(
+        resolves(host).then((problem) =>
+          problem === null ? null : warning('environment-unresolvable', `destination "${name}": ${host} does not resolve here (${problem})`, ['destinations', name, 'url']),
+        ),
+      );
     } else if (destination.type === 'file') {
-      checks.push(unwritableDir(at(path.dirname(destination.path))).then((problem) => (problem === null ? null : warning('environment-file-destination', `destination "${name}": cannot write its file here: ${problem}`, ['destinations', name, 'path']))));
+      checks.push(
+        unwritableDir(at(path.dirname(destination.path))).then((problem) =>
+          problem === null ? null : warning('environment-file-destination', `destination "${name}": cannot write its file here: ${problem}`, ['destinations', name, 'path']),
+        ),
+      );
     }
   }
   return (await Promise.all(checks)).filter((diagnostic): diagnostic is Diagnostic => diagnostic !== null);

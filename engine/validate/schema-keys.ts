@@ -33,10 +33,7 @@ export function knownKeysAt(path: KeyPath, document: unknown, schema?: object): 
   let value = document;
   for (const segment of path) {
     node = pickBranch(node, value);
-    const next =
-      typeof segment === 'number'
-        ? node.items
-        : (node.properties?.[segment] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined));
+    const next = typeof segment === 'number' ? node.items : (node.properties?.[segment] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined));
     if (!next) return [];
     node = next;
     value = (value as Record<string | number, unknown> | undefined)?.[segment];

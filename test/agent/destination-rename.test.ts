@@ -50,10 +50,22 @@ for (const how of ['restart', 'reload'] as const) {
     }
     await agent.waitForLog((line) => line.msg === 'records spooled for a destination no longer in the policy were re-routed through the current routes' && line.destination === 'central');
     up = true;
-    await waitUntil(() => sent.every((payload) => sink.requests.some((request) => request.head.startsWith('POST') && payloadOf(request.body) === payload)), 10_000, 'every spooled record delivered');
-    const journal = await eventually(() => journalEntries(root), (entries) => entries.length >= sent.length, { timeoutMs: 5000, what: 'the journal' });
+    await waitUntil(
+      () => sent.every((payload) => sink.requests.some((request) => request.head.startsWith('POST') && payloadOf(request.body) === payload)),
+      10_000,
+      'every spooled record delivered',
+    );
+    const journal = await eventually(
+      () => journalEntries(root),
+      (entries) => entries.length >= sent.length,
+      { timeoutMs: 5000, what: 'the journal' },
+    );
     assert.deepEqual(new Set(journal.map((entry) => `${entry.outcome}@${entry.destination}`)), new Set(['delivered@main']), 'delivered to main, nothing journaled as dropped');
-    await eventually(() => agentStatus(agent), (status) => status.spool.records === 0, { timeoutMs: 5000, what: 'an empty spool' });
+    await eventually(
+      () => agentStatus(agent),
+      (status) => status.spool.records === 0,
+      { timeoutMs: 5000, what: 'an empty spool' },
+    );
     assert.equal(await agent.stop(), 0);
   });
 }
@@ -65,10 +77,19 @@ test('agent: records for a destination that is really gone stay spooled until th
   const file = await writePolicy(root, policy({ url: sink.url(), name: 'central', revision: 1, archive: true }));
   const agent = await startAgent(t, { root, policy: file, args: ['--metrics', '127.0.0.1:0'] });
   for (const payload of sent) assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload })]), null);
-  await eventually(() => archivedRecords(root), (records) => records.length === sent.length, { timeoutMs: 5000, what: 'the archive copies' });
+  await eventually(
+    () => archivedRecords(root),
+    (records) => records.length === sent.length,
+    { timeoutMs: 5000, what: 'the archive copies' },
+  );
 
   // Only the archive is left: nothing in the current routes replaces central.
-  await writeFile(file, policy({ url: sink.url(), name: 'central', revision: 2, archive: true }).replace('to: [central, archive]', 'to: [archive]').replace(/ {2}central: .*\n/, ''));
+  await writeFile(
+    file,
+    policy({ url: sink.url(), name: 'central', revision: 2, archive: true })
+      .replace('to: [central, archive]', 'to: [archive]')
+      .replace(/ {2}central: .*\n/, ''),
+  );
   const warning = await agent.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('records are spooled for a destination no longer in the policy'));
   assert.equal(warning.destination, 'central');
   assert.equal(warning.records, sent.length);
@@ -80,10 +101,18 @@ test('agent: records for a destination that is really gone stay spooled until th
   up = true;
   await writeFile(file, policy({ url: sink.url(), name: 'central', revision: 3, archive: true }));
   await agent.waitForLog((line) => line.msg === 'policy reloaded' && line.revision === 3);
-  await waitUntil(() => sent.every((payload) => sink.requests.some((request) => payloadOf(request.body) === payload && request.head.startsWith('POST'))), 10_000, 'delivery once central is back');
+  await waitUntil(
+    () => sent.every((payload) => sink.requests.some((request) => payloadOf(request.body) === payload && request.head.startsWith('POST'))),
+    10_000,
+    'delivery once central is back',
+  );
   assert.ok(requestsWhileGone <= sink.requests.length);
   assert.deepEqual((await archivedRecords(root)).length, sent.length, 'the archive got each record once');
-  const journal = await eventually(() => journalEntries(root), (entries) => entries.length === 2 * sent.length, { timeoutMs: 5000, what: 'the journal' });
+  const journal = await eventually(
+    () => journalEntries(root),
+    (entries) => entries.length === 2 * sent.length,
+    { timeoutMs: 5000, what: 'the journal' },
+  );
   assert.deepEqual(new Set(journal.map((entry) => entry.outcome)), new Set(['delivered']));
 });
 
@@ -99,6 +128,6 @@ test('agent: a reload that replaces a destination closes the old client once its
     await waitUntil(() => sink.requests.length === reload, 5000, `delivery after reload ${reload}`);
   }
   // Each reload made a new client with its own keep-alive connection; only the last one stays.
-  await waitUntil(() => sink.openConnections() <= 1, 5000, 'the old clients\' connections closed');
+  await waitUntil(() => sink.openConnections() <= 1, 5000, "the old clients' connections closed");
   assert.equal(await agent.stop(), 0);
 });

@@ -28,7 +28,10 @@ test('agent: a 30-day read_timeout and HTTP timeouts let every good record throu
   const agent = await startAgent(t, { root, policy, args: ['--metrics', '127.0.0.1:0'] });
   for (let batch = 0; batch < 10; batch += 1) {
     const results = await Promise.all(Array.from({ length: 10 }, (_, index) => sendRaw(agent.socketPath, [testFrame({ payload: `good ${batch}-${index}` })])));
-    assert.deepEqual(results.filter((result) => result !== null), []);
+    assert.deepEqual(
+      results.filter((result) => result !== null),
+      [],
+    );
   }
   await waitUntil(() => sink.requests.length === 100, 10_000, 'all 100 delivered');
   const status = (await agentStatus(agent)) as unknown as { intake: { accepted: number; refused: Record<string, number> }; drops: Record<string, number> };
@@ -55,6 +58,9 @@ test('agent: a 30-day retry interval waits (one attempt, one warning), instead o
   assert.equal(sink.requests.length, 1, 'no second attempt within 1.5 s');
   assert.equal(agent.logs.filter((line) => line.msg === 'delivery failed; will retry').length, 1);
   // A delay Node cannot hold turns into a 1 ms timer loop, each turn printing a TimeoutOverflowWarning.
-  assert.deepEqual(agent.logs.filter((line) => JSON.stringify(line).includes('TimeoutOverflowWarning')), []);
+  assert.deepEqual(
+    agent.logs.filter((line) => JSON.stringify(line).includes('TimeoutOverflowWarning')),
+    [],
+  );
   assert.equal(await agent.stop(), 0);
 });

@@ -49,8 +49,16 @@ test('agent: a record the collector refuses with 400 stays spooled, is retried u
   assert.equal(await metric(agent, 'telem_drops_total'), 0, 'nothing dropped');
 
   fixed = true;
-  await eventually(() => journalEntries(root), (entries) => entries.filter((entry) => entry.outcome === 'delivered').length === 4, { timeoutMs: 5000, what: 'all four delivered' });
-  assert.deepEqual((await journalEntries(root)).filter((entry) => entry.outcome !== 'delivered'), [], 'no record was journaled as rejected');
+  await eventually(
+    () => journalEntries(root),
+    (entries) => entries.filter((entry) => entry.outcome === 'delivered').length === 4,
+    { timeoutMs: 5000, what: 'all four delivered' },
+  );
+  assert.deepEqual(
+    (await journalEntries(root)).filter((entry) => entry.outcome !== 'delivered'),
+    [],
+    'no record was journaled as rejected',
+  );
   assert.equal(((await agentStatus(agent)) as unknown as Held).destinations.central?.held, 0);
 });
 
@@ -59,8 +67,15 @@ test('agent: a refused record is kept until it expires, then journaled as expire
   const sink = await startHttpSink(t, { respond: () => ({ status: 404, body: '{"message":"no such path"}' }) });
   const agent = await startAgent(t, { root, policy: await writePolicy(root, policy(sink.url(), '', '2s')), args: ['--metrics', '127.0.0.1:0'] });
   assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload: 'expires' })]), null);
-  const entries = await eventually(() => journalEntries(root), (lines) => lines.length === 1, { timeoutMs: 10_000, what: 'the expiry in the journal' });
-  assert.deepEqual(entries.map((entry) => `${entry.outcome} ${entry.reason}`), ['expired expired']);
+  const entries = await eventually(
+    () => journalEntries(root),
+    (lines) => lines.length === 1,
+    { timeoutMs: 10_000, what: 'the expiry in the journal' },
+  );
+  assert.deepEqual(
+    entries.map((entry) => `${entry.outcome} ${entry.reason}`),
+    ['expired expired'],
+  );
   assert.ok(sink.requests.length >= 2, 'it was retried while it lived');
   assert.equal(await metric(agent, 'telem_spool_records'), 0);
 });
@@ -70,8 +85,15 @@ test('agent: with on_reject: drop a refused record is journaled as rejected with
   const sink = await startHttpSink(t, { respond: () => ({ status: 400, body: MISMATCH }) });
   const agent = await startAgent(t, { root, policy: await writePolicy(root, policy(sink.url(), ', on_reject: drop')), args: ['--metrics', '127.0.0.1:0'] });
   assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload: 'dropped' })]), null);
-  const entries = await eventually(() => journalEntries(root), (lines) => lines.length === 1, { timeoutMs: 5000, what: 'the rejection in the journal' });
-  assert.deepEqual(entries.map((entry) => `${entry.outcome} ${entry.reason} ${entry.destination}`), ['rejected http_400 central']);
+  const entries = await eventually(
+    () => journalEntries(root),
+    (lines) => lines.length === 1,
+    { timeoutMs: 5000, what: 'the rejection in the journal' },
+  );
+  assert.deepEqual(
+    entries.map((entry) => `${entry.outcome} ${entry.reason} ${entry.destination}`),
+    ['rejected http_400 central'],
+  );
   assert.equal(sink.requests.length, 1, 'sent once, never retried');
   assert.equal(await metric(agent, 'telem_drops_total{reason="http_400"}'), 1);
 });

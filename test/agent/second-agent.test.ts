@@ -28,7 +28,10 @@ test('telem run: a second agent on the same root exits 2 naming the running one,
   const spoolDir = path.join(root, 'var', 'spool', 'telemetry');
   let up = false;
   const sink = await startHttpSink(t, { respond: () => ({ status: up ? 201 : 503 }) });
-  const policyFile = await writePolicy(root, oneRoutePolicy({ name: 'first', destination: `{ type: http, url: "${sink.url()}", concurrency: 1 }`, extra: 'spool: { retry: { interval: 100ms, max_interval: 200ms, jitter: 0 } }\n' }));
+  const policyFile = await writePolicy(
+    root,
+    oneRoutePolicy({ name: 'first', destination: `{ type: http, url: "${sink.url()}", concurrency: 1 }`, extra: 'spool: { retry: { interval: 100ms, max_interval: 200ms, jitter: 0 } }\n' }),
+  );
   const first = await startAgent(t, { root, policy: policyFile });
   for (let index = 0; index < 5; index += 1) assert.equal(await sendRaw(first.socketPath, [testFrame({ payload: `before ${index}` })]), null);
   const spooled = await segments(spoolDir);
@@ -36,7 +39,7 @@ test('telem run: a second agent on the same root exits 2 naming the running one,
   const second = await runCli(['--root', root, 'run', '--policy', policyFile], { env: { TELEM_LOG_LEVEL: 'info' } });
   assert.equal(second.code, 2, second.stderr);
   assert.equal(second.stderr.trim().split('\n').at(-1), `telem run: cannot start: the spool ${spoolDir} is in use by another telem process (held by pid ${first.child.pid})`);
-  assert.deepEqual(await segments(spoolDir), spooled, 'the running agent\'s segments are untouched');
+  assert.deepEqual(await segments(spoolDir), spooled, "the running agent's segments are untouched");
 
   // The running agent keeps spooling into its segment; a crash and restart still finds everything.
   for (let index = 0; index < 5; index += 1) assert.equal(await sendRaw(first.socketPath, [testFrame({ payload: `after ${index}` })]), null);

@@ -69,7 +69,12 @@ async function intakeRate(work: string, policyYaml: string, total: number, load:
   try {
     const started = Date.now();
     await load(agent.socketPath);
-    const finished = await waitForCount(() => agent.counter(/^telem_records_accepted_total/), total, 120_000, () => agent.counter(/^telem_intake_refused_total/));
+    const finished = await waitForCount(
+      () => agent.counter(/^telem_records_accepted_total/),
+      total,
+      120_000,
+      () => agent.counter(/^telem_intake_refused_total/),
+    );
     return total / ((finished - started) / 1000);
   } finally {
     await agent.stop();
@@ -86,7 +91,13 @@ async function intake(work: string, tools: FloodTools | null): Promise<void> {
     for (const durability of ['fsync', 'batch']) {
       progress(`intake, durability ${durability}, concurrency ${concurrency}`);
       const perSecond = await intakeRate(work, agentPolicy(durability), total, load);
-      figures.push({ name: `intake records/s (${durability}, concurrency ${concurrency})`, value: perSecond, unit: 'records/s', target: '≥ 20,000 records/s', baseline: { name: 'bare unix-socket reader', value: bare.perSecond } });
+      figures.push({
+        name: `intake records/s (${durability}, concurrency ${concurrency})`,
+        value: perSecond,
+        unit: 'records/s',
+        target: '≥ 20,000 records/s',
+        baseline: { name: 'bare unix-socket reader', value: bare.perSecond },
+      });
     }
   }
   // One user at its default share: 64 records in flight, so a batch window gathers at most 64 and
@@ -128,7 +139,10 @@ async function bareNodeIdle(settleMs: number, idleSeconds: number): Promise<{ rs
  */
 async function defaultPolicyOffline(): Promise<string> {
   const text = await readFile(fromRoot('policies', 'default.policy.yaml'), 'utf8');
-  const offline = text.replace(/url: https:\/\/\S+/, 'url: http://127.0.0.1:9/v3/collector').replace(/max_size: \S+/, 'max_size: unlimited').replace(/require_opt_in: true/, 'require_opt_in: false');
+  const offline = text
+    .replace(/url: https:\/\/\S+/, 'url: http://127.0.0.1:9/v3/collector')
+    .replace(/max_size: \S+/, 'max_size: unlimited')
+    .replace(/require_opt_in: true/, 'require_opt_in: false');
   if (offline === text) throw new Error('the default policy no longer has the url this benchmark rewrites');
   return offline;
 }
@@ -145,7 +159,13 @@ async function memory(work: string, tools: FloodTools | null): Promise<void> {
     await sleep(idleSeconds * 1000);
     const after = await processFigures(agent.child.pid as number);
     const bare = await bareNodeIdle(quick ? 3000 : 20_000, idleSeconds);
-    figures.push({ name: 'agent RSS idle (default policy, http destination)', value: after.rssMiB, unit: 'MiB', target: '≤ 60 MiB', baseline: { name: 'bare idle Node process', value: bare.rssMiB } });
+    figures.push({
+      name: 'agent RSS idle (default policy, http destination)',
+      value: after.rssMiB,
+      unit: 'MiB',
+      target: '≤ 60 MiB',
+      baseline: { name: 'bare idle Node process', value: bare.rssMiB },
+    });
     figures.push({
       name: 'agent wake-ups per minute idle',
       value: ((after.wakeups - before.wakeups) * 60) / idleSeconds,
@@ -156,7 +176,12 @@ async function memory(work: string, tools: FloodTools | null): Promise<void> {
     const spooled = scale(200_000);
     progress(`agent memory with ${spooled.toLocaleString('en-US')} records spooled`);
     await floodLoad({ tools, work, path: agent.socketPath, frame: testFrame({ payload: 'y'.repeat(200) }), total: spooled, concurrency: 16, inFlight: DEFAULT_POLICY_IN_FLIGHT });
-    await waitForCount(() => agent.counter(/^telem_records_accepted_total/), spooled, 300_000, () => agent.counter(/^telem_intake_refused_total/));
+    await waitForCount(
+      () => agent.counter(/^telem_records_accepted_total/),
+      spooled,
+      300_000,
+      () => agent.counter(/^telem_intake_refused_total/),
+    );
     await sleep(quick ? 1000 : 5000);
     figures.push({
       name: `agent RSS with ${spooled.toLocaleString('en-US')} records spooled (default policy, destination down)`,
@@ -223,12 +248,24 @@ async function collectorFigures(work: string, tools: FloodTools | null): Promise
       progress(`collector ingest, ${protocol}, ${backend}`);
       const root = await mkdtemp(path.join(work, 'collector-'));
       const result = await collectorIngest({ tools, work: root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 16 });
-      figures.push({ name: `collector ingest ${protocol} (${backend}, keep-alive)`, value: result.perSecond, unit: 'records/s', target: backend === 'SQLite' ? '≥ 10,000 records/s' : '', baseline: { name: 'bare HTTP 201 server', value: bare.perSecond } });
+      figures.push({
+        name: `collector ingest ${protocol} (${backend}, keep-alive)`,
+        value: result.perSecond,
+        unit: 'records/s',
+        target: backend === 'SQLite' ? '≥ 10,000 records/s' : '',
+        baseline: { name: 'bare HTTP 201 server', value: bare.perSecond },
+      });
     }
     progress(`collector ingest during the heaviest queries and exports, ${backend}`);
     const root = await mkdtemp(path.join(work, 'collector-'));
     const during = await ingestDuringQueries({ root, db: db(root, 'queries'), count: scale(200) });
-    figures.push({ name: `collector slowest v3 answer during heaviest queries + export (${backend}, 20,000 records)`, value: during.busyMs, unit: 'ms', target: '< 1,000 ms', baseline: { name: 'slowest v3 answer, idle', value: during.idleMs } });
+    figures.push({
+      name: `collector slowest v3 answer during heaviest queries + export (${backend}, 20,000 records)`,
+      value: during.busyMs,
+      unit: 'ms',
+      target: '< 1,000 ms',
+      baseline: { name: 'slowest v3 answer, idle', value: during.idleMs },
+    });
   }
 }
 
@@ -249,8 +286,19 @@ async function endToEnd(work: string, tools: FloodTools | null): Promise<void> {
       const bare = await bareSocketReader({ dir: work, load });
       const started = Date.now();
       await load(agent.socketPath);
-      const finished = await waitForCount(() => agent.counter(/^telem_records_settled_total.*outcome="delivered"/), total, 300_000, () => agent.counter(/^telem_intake_refused_total/));
-      figures.push({ name: 'end to end records/s (socket → collector on SQLite)', value: total / ((finished - started) / 1000), unit: 'records/s', target: '≥ 5,000 records/s', baseline: { name: 'bare unix-socket reader', value: bare.perSecond } });
+      const finished = await waitForCount(
+        () => agent.counter(/^telem_records_settled_total.*outcome="delivered"/),
+        total,
+        300_000,
+        () => agent.counter(/^telem_intake_refused_total/),
+      );
+      figures.push({
+        name: 'end to end records/s (socket → collector on SQLite)',
+        value: total / ((finished - started) / 1000),
+        unit: 'records/s',
+        target: '≥ 5,000 records/s',
+        baseline: { name: 'bare unix-socket reader', value: bare.perSecond },
+      });
     } finally {
       await agent.stop();
     }
@@ -274,7 +322,14 @@ function render(): string {
   const rows = figures.map((figure) => [figure.name, `${formatValue(figure.value)} ${figure.unit}`, figure.target ?? '', baselineCell(figure)]);
   const header = ['figure', 'value', 'target', 'vs raw baseline'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] as number))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'telem-bench-'));

@@ -17,7 +17,7 @@ test('package.json: telemctl, telem-record-gen and hprobe are installed as execu
   }
 });
 
-test('telemctl opt-in / opt-out / is-active: upstream\'s commands and output, paths under TELEM_ROOT', async (t) => {
+test("telemctl opt-in / opt-out / is-active: upstream's commands and output, paths under TELEM_ROOT", async (t) => {
   const { root } = await startIntake(t);
   const env = { TELEM_ROOT: root };
   assert.equal((await runCli(['opt-in'], { entry: bin('telemctl'), env })).code, 0);
@@ -57,13 +57,10 @@ test('hprobe and telem-record-gen: the upstream names send records through TELEM
   const env = { TELEM_ROOT: root };
   assert.deepEqual(await runCli(['-H'], { entry: bin('hprobe'), env }), { code: 0, stdout: 'Successfully sent record to daemon.\n', stderr: '' });
   assert.deepEqual(await runCli(['-c', 'org.example/probe/test', '-p', 'hello'], { entry: bin('telem-record-gen'), env }), { code: 0, stdout: '', stderr: '' });
-  assert.deepEqual(
-    sink.records.map((accepted) => [accepted.record.headers.classification, accepted.record.payload.toString()]).sort(),
-    [
-      ['org.clearlinux/heartbeat/ping', 'hello\n'],
-      ['org.example/probe/test', 'hello'],
-    ],
-  );
+  assert.deepEqual(sink.records.map((accepted) => [accepted.record.headers.classification, accepted.record.payload.toString()]).sort(), [
+    ['org.clearlinux/heartbeat/ping', 'hello\n'],
+    ['org.example/probe/test', 'hello'],
+  ]);
   const version = await runCli(['-V'], { entry: bin('telem-record-gen') });
   assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
 });

@@ -126,7 +126,9 @@ test('telem convert --to-conf --force: writes the file anyway, the lost redactio
   assert.equal(result.code, 0, result.stderr);
   assert.match(
     result.stderr,
-    new RegExp(`${escape(`${policy}:10:5`)} +warning +${escape('collection.redact cannot be expressed in telemetrics.conf and is left out: the converted file would send payloads unredacted (written anyway: --force)')} `),
+    new RegExp(
+      `${escape(`${policy}:10:5`)} +warning +${escape('collection.redact cannot be expressed in telemetrics.conf and is left out: the converted file would send payloads unredacted (written anyway: --force)')} `,
+    ),
   );
   assert.match(result.stderr, /⚠ 4 problems \(0 errors, 4 warnings\)\ntelem convert: wrote telemetrics\.conf to /);
   const written = translateConf({ file: output, text: await readFile(output, 'utf8') });
@@ -185,7 +187,10 @@ test('telem convert --to-conf: a v2 destination whose URL has no /v2/ is an erro
   const result = await runCli(['convert', '--to-conf', policy]);
   assert.equal(result.code, 1);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, new RegExp(`${escape(`${policy}:5:`)}\\d+ +error +${escape('destinations.old.protocol "v2" cannot be expressed in telemetrics.conf: the converted file gives "v3": ')}`));
+  assert.match(
+    result.stderr,
+    new RegExp(`${escape(`${policy}:5:`)}\\d+ +error +${escape('destinations.old.protocol "v2" cannot be expressed in telemetrics.conf: the converted file gives "v3": ')}`),
+  );
 });
 
 test('telem convert: a non-numeric value for a numeric key is an error at file:line, exit 1 and nothing written', async (t) => {
@@ -195,8 +200,16 @@ test('telem convert: a non-numeric value for a numeric key is an error at file:l
   const output = path.join(dir, 'policy.yaml');
   const result = await runCli(['convert', conf, '-o', output]);
   assert.equal(result.code, 1);
-  assert.match(result.stderr, new RegExp(`${escape(`${conf}:2:15`)} +error +${escape('record_expiry=abc is not a number: upstream reads it as 0 (every spooled record expires at once)')} +spool\\.expiry +\\(legacy-not-a-number\\)`));
-  assert.match(result.stderr, new RegExp(`${escape(`${conf}:3:20`)} +error +${escape('record_burst_limit=many is not a number: upstream reads it as 0 (a limit of 0 records: every record is held back)')}`));
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `${escape(`${conf}:2:15`)} +error +${escape('record_expiry=abc is not a number: upstream reads it as 0 (every spooled record expires at once)')} +spool\\.expiry +\\(legacy-not-a-number\\)`,
+    ),
+  );
+  assert.match(
+    result.stderr,
+    new RegExp(`${escape(`${conf}:3:20`)} +error +${escape('record_burst_limit=many is not a number: upstream reads it as 0 (a limit of 0 records: every record is held back)')}`),
+  );
   assert.match(result.stderr, /hint: write a whole number \(the unit is minutes\), or remove the line for the compiled default record_expiry=1200\n/);
   assert.equal(existsSync(output), false);
 });

@@ -57,7 +57,7 @@ test('telem dev: an address in use is a usage error that says what to do', async
   assert.equal(result.stderr, `telem dev: 127.0.0.1:${port} is in use; pick another with --listen 127.0.0.1:PORT\n`);
 });
 
-test('telem dev: a second one on the same directory exits 2 and leaves the running stack\'s policy as it was', async (t) => {
+test("telem dev: a second one on the same directory exits 2 and leaves the running stack's policy as it was", async (t) => {
   const dir = await tempDir(t);
   const { child, exited } = await startDev(t, dir);
   const policyFile = path.join(dir, 'etc', 'telemetrics', 'telem.policy.yaml');

@@ -127,7 +127,13 @@ test('telem explain RECORD_ID: a record a real agent dropped over a rate limit n
     json.outcomes.map((o) => [o.outcome, o.reason, o.route, o.policyRevision, o.limit, o.limitPlace]),
     [['dropped', 'rate_limited', 'limited', 7, 'records: 2/1h, when_exceeded: drop', `${file}:20`]],
   );
-  assert.deepEqual(json.routes.map((r) => [r.name, r.verdict, r.severities]), [['crashes', null, []], ['limited', null, [1, 2, 3, 4]]]);
+  assert.deepEqual(
+    json.routes.map((r) => [r.name, r.verdict, r.severities]),
+    [
+      ['crashes', null, []],
+      ['limited', null, [1, 2, 3, 4]],
+    ],
+  );
   assert.deepEqual(json.otherRevisions, []);
 
   // The policy changed since: the explanation says the record ran under another revision.

@@ -12,52 +12,59 @@ import { runCli } from '../helpers/cli.js';
 const T = Math.trunc(Date.now() / 1000) - 3600;
 const REASON = 'bundle-signature: no trusted key signed bundle 13';
 
-test('telem fleet status: a line per channel and sequence with its machines by state and failure reasons, then the machines; --format json is the collector\'s answer; --channel and --state narrow it', { timeout: 60_000 }, async (t) => {
-  const collector = await startTestCollector(t);
-  const empty = await runCli(['fleet', 'status', '--collector', collector.url]);
-  assert.equal(empty.code, 0, empty.stderr);
-  assert.equal(empty.stdout, `Fleet at ${collector.url}: 0 machines\nNo machine has sent a status record (org.telem/agent/status) yet.\n`);
+test(
+  "telem fleet status: a line per channel and sequence with its machines by state and failure reasons, then the machines; --format json is the collector's answer; --channel and --state narrow it",
+  { timeout: 60_000 },
+  async (t) => {
+    const collector = await startTestCollector(t);
+    const empty = await runCli(['fleet', 'status', '--collector', collector.url]);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.equal(empty.stdout, `Fleet at ${collector.url}: 0 machines\nNo machine has sent a status record (org.telem/agent/status) yet.\n`);
 
-  await postStatus(collector, { machine: 'a1', created: T, active: 13, state: 'healthy' });
-  await postStatus(collector, { machine: 'a2', created: T + 1, active: 13, state: 'healthy' });
-  await postStatus(collector, { machine: 'b1', created: T + 2, active: 12, desired: 13, state: 'failed', lastFailed: { sequence: 13, reason: REASON } });
-  await postStatus(collector, { machine: 'c1', created: T + 3, channel: 'beta', active: 14, desired: 15, state: 'applying' });
+    await postStatus(collector, { machine: 'a1', created: T, active: 13, state: 'healthy' });
+    await postStatus(collector, { machine: 'a2', created: T + 1, active: 13, state: 'healthy' });
+    await postStatus(collector, { machine: 'b1', created: T + 2, active: 12, desired: 13, state: 'failed', lastFailed: { sequence: 13, reason: REASON } });
+    await postStatus(collector, { machine: 'c1', created: T + 3, channel: 'beta', active: 14, desired: 15, state: 'applying' });
 
-  const text = await runCli(['fleet', 'status', '--collector', collector.url]);
-  assert.equal(text.code, 0, text.stderr);
-  const failed = `13: ${REASON}`;
-  const seen = (offset: number) => new Date((T + offset) * 1000).toISOString();
-  assert.equal(
-    text.stdout,
-    [
-      `Fleet at ${collector.url}: 4 machines`,
-      '  beta sequence 14: 1 machine (applying 1)',
-      '  stable sequence 13: 2 machines (healthy 2)',
-      `    failed on 1 machine: ${REASON}`,
-      '  stable sequence 12: 1 machine (failed 1)',
-      '',
-      `MACHINE  CHANNEL  SEQUENCE  STATE     DESIRED  ${'LAST FAILED'.padEnd(failed.length)}  SEEN`,
-      `c1       beta     14        applying  15       ${'-'.padEnd(failed.length)}  ${seen(3)}`,
-      `a1       stable   13        healthy   -        ${'-'.padEnd(failed.length)}  ${seen(0)}`,
-      `a2       stable   13        healthy   -        ${'-'.padEnd(failed.length)}  ${seen(1)}`,
-      `b1       stable   12        failed    13       ${failed}  ${seen(2)}`,
-      '',
-    ].join('\n'),
-  );
+    const text = await runCli(['fleet', 'status', '--collector', collector.url]);
+    assert.equal(text.code, 0, text.stderr);
+    const failed = `13: ${REASON}`;
+    const seen = (offset: number) => new Date((T + offset) * 1000).toISOString();
+    assert.equal(
+      text.stdout,
+      [
+        `Fleet at ${collector.url}: 4 machines`,
+        '  beta sequence 14: 1 machine (applying 1)',
+        '  stable sequence 13: 2 machines (healthy 2)',
+        `    failed on 1 machine: ${REASON}`,
+        '  stable sequence 12: 1 machine (failed 1)',
+        '',
+        `MACHINE  CHANNEL  SEQUENCE  STATE     DESIRED  ${'LAST FAILED'.padEnd(failed.length)}  SEEN`,
+        `c1       beta     14        applying  15       ${'-'.padEnd(failed.length)}  ${seen(3)}`,
+        `a1       stable   13        healthy   -        ${'-'.padEnd(failed.length)}  ${seen(0)}`,
+        `a2       stable   13        healthy   -        ${'-'.padEnd(failed.length)}  ${seen(1)}`,
+        `b1       stable   12        failed    13       ${failed}  ${seen(2)}`,
+        '',
+      ].join('\n'),
+    );
 
-  const json = await runCli(['fleet', 'status', '--collector', collector.url, '--format', 'json']);
-  assert.equal(json.code, 0, json.stderr);
-  assert.deepEqual(JSON.parse(json.stdout), (await getJson<FleetAnswer>(collector, '/api/fleet')).body);
+    const json = await runCli(['fleet', 'status', '--collector', collector.url, '--format', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), (await getJson<FleetAnswer>(collector, '/api/fleet')).body);
 
-  // The URL without a scheme or trailing slash, and filters passed on to the collector.
-  const beta = await runCli(['fleet', 'status', '--collector', collector.url.replace(/^http:\/\//, '').replace(/\/$/, ''), '--channel', 'beta', '--format', 'json']);
-  assert.equal(beta.code, 0, beta.stderr);
-  assert.deepEqual((JSON.parse(beta.stdout) as FleetAnswer).machines.map((machine) => machine.machine_id), ['c1']);
-  const limited = await runCli(['fleet', 'status', '--collector', collector.url, '--state', 'healthy', '--state', 'failed', '--limit', '1']);
-  assert.equal(limited.code, 0, limited.stderr);
-  assert.match(limited.stdout, /^Fleet at .*: 3 machines\n/);
-  assert.match(limited.stdout, /\na1 +stable +13 +healthy .*\n\(1 of 3 machines listed; --limit lists more, up to 1000\)\n$/);
-});
+    // The URL without a scheme or trailing slash, and filters passed on to the collector.
+    const beta = await runCli(['fleet', 'status', '--collector', collector.url.replace(/^http:\/\//, '').replace(/\/$/, ''), '--channel', 'beta', '--format', 'json']);
+    assert.equal(beta.code, 0, beta.stderr);
+    assert.deepEqual(
+      (JSON.parse(beta.stdout) as FleetAnswer).machines.map((machine) => machine.machine_id),
+      ['c1'],
+    );
+    const limited = await runCli(['fleet', 'status', '--collector', collector.url, '--state', 'healthy', '--state', 'failed', '--limit', '1']);
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.match(limited.stdout, /^Fleet at .*: 3 machines\n/);
+    assert.match(limited.stdout, /\na1 +stable +13 +healthy .*\n\(1 of 3 machines listed; --limit lists more, up to 1000\)\n$/);
+  },
+);
 
 test('telem fleet status: exit 2 with one line when the collector cannot be reached, answers an error, or answers something other than a fleet', { timeout: 60_000 }, async (t) => {
   const closed = net.createServer();
@@ -88,7 +95,10 @@ test('telem fleet status: exit 2 with one line when the collector cannot be reac
   for (const path of ['/other/', '/html/']) {
     const other = await runCli(['fleet', 'status', '--collector', `${base}${path}`, '--format', 'json']);
     assert.equal(other.code, 2, path);
-    assert.equal(other.stderr, `telem fleet status: ${base}${path}api/fleet did not answer with a fleet (format_version 1); is this a telem collector, and its API listener (collector.listen_api)?\n`);
+    assert.equal(
+      other.stderr,
+      `telem fleet status: ${base}${path}api/fleet did not answer with a fleet (format_version 1); is this a telem collector, and its API listener (collector.listen_api)?\n`,
+    );
     assert.equal(other.stdout, '');
   }
 

@@ -17,7 +17,7 @@ test('telem hprobe: sends org.clearlinux/hello/world with "hello\\n" and says so
   assert.equal(accepted?.record.payload.toString(), 'hello\n');
 });
 
-test('telem hprobe -Hlu: heartbeat classification, locale and uptime lines as upstream\'s timer sends them', async (t) => {
+test("telem hprobe -Hlu: heartbeat classification, locale and uptime lines as upstream's timer sends them", async (t) => {
   const { sink, root } = await startIntake(t);
   await captureLikeRoot(t, { root });
   const result = await runCli(['--root', root, 'hprobe', '-Hlu'], { env: { LC_ALL: '', LANG: '' } });

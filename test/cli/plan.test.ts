@@ -34,7 +34,10 @@ test('telem plan --detailed-exitcode: rate_limit_strategy=drop exits 2 with a ~ 
   assert.equal(json.code, 0, 'without --detailed-exitcode a plan with changes succeeds');
   const parsed = JSON.parse(json.stdout) as { format_version: number; actions: { kind: string; entity: string; name: string; impact: string }[]; summary: unknown };
   assert.equal(parsed.format_version, 1);
-  assert.deepEqual(parsed.actions.map(({ kind, entity, name, impact }) => ({ kind, entity, name, impact })), [{ kind: 'change', entity: 'route', name: 'default', impact: 'data-loss' }]);
+  assert.deepEqual(
+    parsed.actions.map(({ kind, entity, name, impact }) => ({ kind, entity, name, impact })),
+    [{ kind: 'change', entity: 'route', name: 'default', impact: 'data-loss' }],
+  );
   assert.deepEqual(parsed.summary, { add: 0, change: 1, remove: 0 });
 });
 

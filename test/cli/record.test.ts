@@ -9,7 +9,7 @@ import { captureLikeRoot } from '../helpers/host-root.js';
 import { startIntake, TEST_MACHINE_ID } from '../helpers/intake.js';
 import { tempDir } from '../helpers/tmp.js';
 
-test('telem record -c a/b -p x: upstream\'s message, exit 1', async (t) => {
+test("telem record -c a/b -p x: upstream's message, exit 1", async (t) => {
   const root = await captureLikeRoot(t);
   const result = await runCli(['--root', root, 'record', '-c', 'a/b', '-p', 'x']);
   assert.deepEqual(result, { code: 1, stdout: '', stderr: "Error: Classification needs to be in most/to/least specific format, 2 '/' required.\n" });
@@ -26,7 +26,7 @@ test('telem record: without opt-in, the opt-in message and exit 1; nothing reach
   assert.deepEqual(sink.records, []);
 });
 
-test('telem record: a record sent to the agent has the host\'s full headers, the options and the payload', async (t) => {
+test("telem record: a record sent to the agent has the host's full headers, the options and the payload", async (t) => {
   const { sink, root } = await startIntake(t);
   await captureLikeRoot(t, { root });
   const result = await runCli(['--root', root, 'record', '-c', 'org.example/probe/test', '-s', '3', '-R', '7', '-e', '0123456789abcdef0123456789abcdef', '-p', 'hello']);
@@ -81,7 +81,7 @@ test('telem record: the payload from standard input, with the same 8192-byte lim
   assert.deepEqual(tooLong, { code: 1, stdout: '', stderr: 'Error: payload is 20000 bytes; the limit is 8192 bytes\n' });
 });
 
-test('telem record: a missing --payload-file gives upstream\'s message', async (t) => {
+test("telem record: a missing --payload-file gives upstream's message", async (t) => {
   const root = await captureLikeRoot(t);
   const result = await runCli(['--root', root, 'record', '-c', 'a/b/c', '-P', '/nonexistent/payload']);
   assert.deepEqual(result, { code: 1, stdout: '', stderr: 'Error: file /nonexistent/payload could not be opened for reading\n' });
@@ -131,14 +131,11 @@ test('telem record: the agent not running is a clear error, exit 1', async (t) =
   });
 });
 
-test('telem record: the socket of the machine\'s policy (/etc/telemetrics/telem.policy.yaml) is used', async (t) => {
+test("telem record: the socket of the machine's policy (/etc/telemetrics/telem.policy.yaml) is used", async (t) => {
   const root = await tempDir(t);
   const { sink } = await startIntake(t, { socketPath: path.join(root, 'run/custom.sock') });
   await captureLikeRoot(t, { root });
-  await writeFile(
-    path.join(root, 'etc/telemetrics/telem.policy.yaml'),
-    'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: probe-test }\nintake: { socket: /run/custom.sock }\n',
-  );
+  await writeFile(path.join(root, 'etc/telemetrics/telem.policy.yaml'), 'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: probe-test }\nintake: { socket: /run/custom.sock }\n');
   assert.deepEqual(await runCli(['--root', root, 'record', '-c', 'a/b/c', '-p', 'via policy']), { code: 0, stdout: '', stderr: '' });
   assert.equal(sink.records[0]?.record.payload.toString(), 'via policy');
 });

@@ -20,7 +20,15 @@ interface JsonReport {
   destinations: {
     name: string;
     receives: { type: string; leavesMachine: boolean; fields: string[] };
-    routes: { name: string; severities: { min: number; max: number } | null; never: string | null; takenFirstBy: string[]; except: { pattern: string }[]; limit: string | null; perHour: Bound }[];
+    routes: {
+      name: string;
+      severities: { min: number; max: number } | null;
+      never: string | null;
+      takenFirstBy: string[];
+      except: { pattern: string }[];
+      limit: string | null;
+      perHour: Bound;
+    }[];
     perHour: Bound;
   }[];
   since: { counts: { classification: string; destination: string | null; outcome: string; reason: string | null; count: number }[]; delivered: Record<string, number> } | null;
@@ -44,7 +52,10 @@ test('telem report: every shipped policy reports each destination, in text and i
     for (const destination of json.destinations) assert.match(text.stdout, new RegExp(`\\n${destination.name}: ${destination.receives.type}`), file);
   }
   const local = await reportJson(root, ['--policy', fromRoot('policies/examples/local-only.policy.yaml')]);
-  assert.deepEqual(local.destinations.map((d) => [d.name, d.receives.leavesMachine, d.receives.fields, d.perHour]), [['local', false, [], { records: null, bytes: null }]]);
+  assert.deepEqual(
+    local.destinations.map((d) => [d.name, d.receives.leavesMachine, d.receives.fields, d.perHour]),
+    [['local', false, [], { records: null, bytes: null }]],
+  );
   const localText = await runCli(['--root', root, 'report', '--policy', fromRoot('policies/examples/local-only.policy.yaml')]);
   assert.ok(localText.stdout.includes('\nLeaves this machine: nothing\n'), localText.stdout);
 });
@@ -53,17 +64,23 @@ test('telem report: the crashes example: fields, redaction, worst-case records a
   const root = await tempDir(t);
   const file = fromRoot('policies/examples/crashes-two-destinations.policy.yaml');
   const json = await reportJson(root, ['--policy', file]);
-  assert.deepEqual(json.redactions.map((r) => [r.replace, r.place]), [['<ipv4>', `${file}:17`]]);
+  assert.deepEqual(
+    json.redactions.map((r) => [r.replace, r.place]),
+    [['<ipv4>', `${file}:17`]],
+  );
   const central = json.destinations.find((d) => d.name === 'central');
   assert.ok(central);
   assert.equal(central.receives.leavesMachine, true);
   assert.equal(central.receives.fields.length, 16, 'the 15 record fields and the payload');
   assert.ok(central.receives.fields.includes('machine_id'));
   // crashes: 100/15m → 400 records; 1MiB/20m → 3MiB (less than 400 × 8KiB). default: 500/1h, 500 × 8KiB.
-  assert.deepEqual(central.routes.map((r) => [r.name, r.severities, r.perHour]), [
-    ['crashes', { min: 2, max: 4 }, { records: 400, bytes: 3 * 1024 * 1024 }],
-    ['default', { min: 1, max: 4 }, { records: 500, bytes: 500 * 8192 }],
-  ]);
+  assert.deepEqual(
+    central.routes.map((r) => [r.name, r.severities, r.perHour]),
+    [
+      ['crashes', { min: 2, max: 4 }, { records: 400, bytes: 3 * 1024 * 1024 }],
+      ['default', { min: 1, max: 4 }, { records: 500, bytes: 500 * 8192 }],
+    ],
+  );
   assert.deepEqual(central.perHour, { records: 900, bytes: 3 * 1024 * 1024 + 500 * 8192 });
   const rest = central.routes[1];
   assert.deepEqual([rest?.takenFirstBy, rest?.except.map((d) => d.pattern)], [['crashes'], ['*/journal/*']]);
@@ -108,12 +125,15 @@ test('telem report: bounds from record and byte limits with a small max_payload;
   const json = await reportJson(root, ['--policy', file]);
   const central = json.destinations[0];
   assert.ok(central);
-  assert.deepEqual(central.routes.map((r) => [r.name, r.never, r.perHour]), [
-    ['secrets', 'collection.deny "org.example/secret/*" covers its classification', { records: 0, bytes: 0 }],
-    // 10/15m → 40 records; 40 × 1KiB is more than the 4KiB byte limit allows.
-    ['small', null, { records: 40, bytes: 4096 }],
-    ['never', 'route small before it takes every record it would', { records: 0, bytes: 0 }],
-  ]);
+  assert.deepEqual(
+    central.routes.map((r) => [r.name, r.never, r.perHour]),
+    [
+      ['secrets', 'collection.deny "org.example/secret/*" covers its classification', { records: 0, bytes: 0 }],
+      // 10/15m → 40 records; 40 × 1KiB is more than the 4KiB byte limit allows.
+      ['small', null, { records: 40, bytes: 4096 }],
+      ['never', 'route small before it takes every record it would', { records: 0, bytes: 0 }],
+    ],
+  );
   assert.deepEqual(central.perHour, { records: 40, bytes: 4096 });
   assert.deepEqual(central.routes[1]?.takenFirstBy, [], 'secrets takes nothing (all denied), so nothing goes there first');
   const text = await runCli(['--root', root, 'report', '--policy', file]);
@@ -147,7 +167,10 @@ test('telem report --since: counts per classification, destination and outcome f
   );
   assert.deepEqual(json.since?.delivered, { central: 2 });
   const short = await reportJson(root, ['--policy', file, '--since', '150s']);
-  assert.deepEqual(short.since?.counts.map((c) => [c.classification, c.count]), [['org.example/probe/a', 1]]);
+  assert.deepEqual(
+    short.since?.counts.map((c) => [c.classification, c.count]),
+    [['org.example/probe/a', 1]],
+  );
   const without = await reportJson(root, ['--policy', file]);
   assert.equal(without.since, null);
 

@@ -9,7 +9,10 @@ import { oneRoutePolicy, writePolicy } from '../helpers/agent-process.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const LIMITED = oneRoutePolicy({ name: 'limited', destination: '{ type: local }' }).replace('routes: [{ name: all, to: [central] }]', 'routes: [{ name: all, to: [central], rate_limit: { records: 3/1h, when_exceeded: drop } }]');
+const LIMITED = oneRoutePolicy({ name: 'limited', destination: '{ type: local }' }).replace(
+  'routes: [{ name: all, to: [central] }]',
+  'routes: [{ name: all, to: [central], rate_limit: { records: 3/1h, when_exceeded: drop } }]',
+);
 const OPEN = oneRoutePolicy({ name: 'open', destination: '{ type: local }' });
 
 function line(index: number, classification = 'org.example/probe/test'): string {
@@ -29,10 +32,13 @@ test('telem simulate: prints delivered and dropped per route and destination; --
   assert.equal(compared.code, 0, compared.stderr);
   const json = JSON.parse(compared.stdout) as { format_version: number; differences: { measure: string; before: number; after: number; text: string }[] };
   assert.equal(json.format_version, 1);
-  assert.deepEqual(json.differences.map(({ measure, before, after }) => ({ measure, before, after })), [
-    { measure: 'delivered', before: 5, after: 3 },
-    { measure: 'dropped:rate_limited', before: 0, after: 2 },
-  ]);
+  assert.deepEqual(
+    json.differences.map(({ measure, before, after }) => ({ measure, before, after })),
+    [
+      { measure: 'delivered', before: 5, after: 3 },
+      { measure: 'dropped:rate_limited', before: 0, after: 2 },
+    ],
+  );
   assert.equal(json.differences[1]?.text, 'route all → central would drop 2 more records (rate_limited)');
   const leaving = await runCli(['simulate', open, '--records', records, '--from', limited]);
   assert.match(leaving.stdout, /^ {2}2 more records of class org\.example\/probe\/test would leave to destination central$/m);
@@ -47,7 +53,10 @@ test('telem simulate --collector: replays what a real collector exports', async 
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout) as { records: number; results: { delivered: number; dropped: Record<string, number> }[] };
   assert.equal(json.records, 4);
-  assert.deepEqual(json.results.map(({ delivered, dropped }) => ({ delivered, dropped })), [{ delivered: 3, dropped: { rate_limited: 1 } }]);
+  assert.deepEqual(
+    json.results.map(({ delivered, dropped }) => ({ delivered, dropped })),
+    [{ delivered: 3, dropped: { rate_limited: 1 } }],
+  );
 });
 
 test('telem simulate: bad input is one clear line and exit 2 (missing file, a line that is not a record, no source, a collector that does not answer)', async (t) => {

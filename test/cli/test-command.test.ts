@@ -51,12 +51,18 @@ tests:
   const failed = run.files[0]?.cases[1];
   assert.equal(failed?.passed, false);
   assert.equal(failed?.line, 6);
-  assert.deepEqual(failed?.failures.find((failure) => failure.path === 'last.outcome'), { path: 'last.outcome', expected: 'delivered', actual: 'dropped:expired' });
+  assert.deepEqual(
+    failed?.failures.find((failure) => failure.path === 'last.outcome'),
+    { path: 'last.outcome', expected: 'delivered', actual: 'dropped:expired' },
+  );
 });
 
 test('telem test: a broken test file is reported at file:line and exits 2, even beside passing ones', async (t) => {
   const dir = await tempDir(t);
-  const passing = await writeFixture(dir, 'policy: ./fixture.policy.yaml\ntests:\n  - { name: ok, record: { classification: org.example/metrics/cpu, severity: 2 }, expect: { outcome: delivered } }\n');
+  const passing = await writeFixture(
+    dir,
+    'policy: ./fixture.policy.yaml\ntests:\n  - { name: ok, record: { classification: org.example/metrics/cpu, severity: 2 }, expect: { outcome: delivered } }\n',
+  );
   const broken = path.join(dir, 'broken.policy-test.yaml');
   await writeFile(broken, 'policy: ./fixture.policy.yaml\ntests:\n  - name: typo\n    record: { clasification: org.example/x/y }\n    expect: {}\n');
   const result = await runCli(['test', passing, broken]);
@@ -67,10 +73,13 @@ test('telem test: a broken test file is reported at file:line and exits 2, even 
   assert.match(result.stdout, /^ {2}✓ ok$/m);
   assert.match(result.stdout, /^✖ 1 passed, 0 failed, 1 broken test file \(1 case in 2 files\)$/m);
   const json = JSON.parse((await runCli(['test', broken, '--format', 'json'])).stdout) as { files: { diagnostics: { code: string; line: number; file: string }[] }[] };
-  assert.deepEqual(json.files[0]?.diagnostics.map(({ code, line, file }) => ({ code, line, file })), [
-    { code: 'schema-missing-key', line: 4, file: broken },
-    { code: 'schema-unknown-key', line: 4, file: broken },
-  ]);
+  assert.deepEqual(
+    json.files[0]?.diagnostics.map(({ code, line, file }) => ({ code, line, file })),
+    [
+      { code: 'schema-missing-key', line: 4, file: broken },
+      { code: 'schema-unknown-key', line: 4, file: broken },
+    ],
+  );
 });
 
 test('telem test: a missing policy file, and a path with no test files, exit 2', async (t) => {

@@ -53,7 +53,10 @@ test('telem validate: warnings are printed but the exit status stays 0', async (
   );
   const result = await runCli(['validate'], { cwd: dir });
   assert.equal(result.code, 0);
-  assert.match(result.stdout, /^telem\.policy\.yaml:7:27 +warning +route "never" can never match: route "all" before it takes every record it would +routes\[1\]\.match +\(unreachable-route\)$/m);
+  assert.match(
+    result.stdout,
+    /^telem\.policy\.yaml:7:27 +warning +route "never" can never match: route "all" before it takes every record it would +routes\[1\]\.match +\(unreachable-route\)$/m,
+  );
   assert.match(result.stdout, /⚠ 1 problem \(0 errors, 1 warning\)\ntelem\.policy\.yaml: valid \(policy "w", revision 0\)\n$/);
 });
 
@@ -125,7 +128,10 @@ test('telem validate: relative paths and a zero spool are errors at their lines 
     return { line: lines[index] as string, hint: (lines[index + 1] ?? '').trim() };
   };
   const socket = row('4:19', 'intake.socket "telem.sock" must be an absolute path');
-  assert.match(socket.line, /error +intake\.socket "telem\.sock" must be an absolute path: a relative path would resolve against the agent's working directory, outside --root +intake\.socket +\(relative-path\)$/);
+  assert.match(
+    socket.line,
+    /error +intake\.socket "telem\.sock" must be an absolute path: a relative path would resolve against the agent's working directory, outside --root +intake\.socket +\(relative-path\)$/,
+  );
   assert.equal(socket.hint, 'hint: start it with "/", such as "/run/telem-0"');
   assert.equal(row('5:15', 'spool.dir "spool" must be an absolute path').hint, 'hint: start it with "/", such as "/var/spool/telemetry"');
   const zero = row('5:32', 'spool.max_size 0B leaves the spool no room');
@@ -156,16 +162,31 @@ test('telem validate: a catastrophic redaction the linear engine cannot take ove
   );
   const result = await runCli(['validate', file]);
   assert.equal(result.code, 1);
-  assert.match(result.stdout, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:16 +warning +redaction pattern \\(a\\+\\)\\+\\$ nests a repetition inside a repetition, in \\(a\\+\\)\\+: it would backtrack catastrophically in a backtracking regex engine; telem finishes such matches on a linear-time engine, so it is safe here +collection\\.redact\\[0\\]\\.pattern +\\(redaction-backtracking\\)$`, 'm'));
-  assert.match(result.stdout, /:7:16 +error +redaction pattern \(\(\\w\+\)\+\)=\\1 nests a repetition inside a repetition, in \(\\w\+\)\+, and it uses the backreference \\1: one payload could pin the agent's CPU +collection\.redact\[1\]\.pattern +\(redaction-not-linear\)\n +hint: telem finishes a match that backtracks too much on a linear-time engine/);
-  assert.match(result.stdout, /:8:25 +warning +intake\.read_timeout 2h is over 1 hour: a slow or silent client could hold one of the 256 intake slots that long +intake\.read_timeout +\(intake-timeout-long\)$/m);
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:16 +warning +redaction pattern \\(a\\+\\)\\+\\$ nests a repetition inside a repetition, in \\(a\\+\\)\\+: it would backtrack catastrophically in a backtracking regex engine; telem finishes such matches on a linear-time engine, so it is safe here +collection\\.redact\\[0\\]\\.pattern +\\(redaction-backtracking\\)$`,
+      'm',
+    ),
+  );
+  assert.match(
+    result.stdout,
+    /:7:16 +error +redaction pattern \(\(\\w\+\)\+\)=\\1 nests a repetition inside a repetition, in \(\\w\+\)\+, and it uses the backreference \\1: one payload could pin the agent's CPU +collection\.redact\[1\]\.pattern +\(redaction-not-linear\)\n +hint: telem finishes a match that backtracks too much on a linear-time engine/,
+  );
+  assert.match(
+    result.stdout,
+    /:8:25 +warning +intake\.read_timeout 2h is over 1 hour: a slow or silent client could hold one of the 256 intake slots that long +intake\.read_timeout +\(intake-timeout-long\)$/m,
+  );
   assert.match(result.stdout, /✖ 3 problems \(1 error, 2 warnings\)\n$/);
 });
 
 test('telem validate: a duration of more than 100 years is an error "duration too long"', async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, 'telem.policy.yaml');
-  await writeFile(file, 'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: long }\nspool: { expiry: 99999999999w }\ndestinations: { l: { type: local } }\nroutes: [{ name: all, to: [l] }]\n');
+  await writeFile(
+    file,
+    'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: long }\nspool: { expiry: 99999999999w }\ndestinations: { l: { type: local } }\nroutes: [{ name: all, to: [l] }]\n',
+  );
   const result = await runCli(['validate', file]);
   assert.equal(result.code, 1);
   assert.match(result.stdout, /:4:18 +error +duration too long: at most 100 years \(36500d\), got "99999999999w" +spool\.expiry +\(schema-invalid-value\)$/m);

@@ -150,7 +150,10 @@ const VECTORS: readonly Vector[] = [
 
 test('validation vectors: every vector in validation-vectors.txt is covered', () => {
   const titles = [...conformanceFile('validation-vectors.txt').matchAll(/^### (.*)$/gm)].map((match) => match[1]);
-  assert.deepEqual(VECTORS.map((vector) => vector.title), titles);
+  assert.deepEqual(
+    VECTORS.map((vector) => vector.title),
+    titles,
+  );
 });
 
 test('validation vectors: telem-record-gen gives the expected message, exit status and record for each', async (t) => {

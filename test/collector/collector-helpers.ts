@@ -142,11 +142,7 @@ export async function postV2(collector: CollectorUrl, headers: Record<string, st
   return rawRequest(collector.url, rawHttp({ path: pathname, headers, body }));
 }
 
-export async function postV3(
-  collector: CollectorUrl,
-  body: unknown,
-  headers: Record<string, string> = { 'X-Telemetry-TID': UPSTREAM_TID },
-): Promise<RawResponse> {
+export async function postV3(collector: CollectorUrl, body: unknown, headers: Record<string, string> = { 'X-Telemetry-TID': UPSTREAM_TID }): Promise<RawResponse> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'Content-Type': 'application/json', ...headers }, body: text }));
 }
@@ -167,11 +163,7 @@ export interface StartedProcess {
 }
 
 /** Runs the real `telem` binary until a pattern shows up on its stdout or stderr (for long-running commands). */
-export function startProcess(options: {
-  args: readonly string[];
-  ready: { stream: 'stdout' | 'stderr'; pattern: RegExp };
-  env?: NodeJS.ProcessEnv;
-}): Promise<StartedProcess> {
+export function startProcess(options: { args: readonly string[]; ready: { stream: 'stdout' | 'stderr'; pattern: RegExp }; env?: NodeJS.ProcessEnv }): Promise<StartedProcess> {
   const child = spawn(process.execPath, [cliEntry, ...options.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const output = { stdout: '', stderr: '' };
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -39,7 +39,10 @@ export function statusBody(options: StatusOptions, payload = statusPayload(optio
       classification: STATUS_CLASSIFICATION,
       machine_id: options.machine,
       creation_timestamp: String(options.created),
-      event_id: (options.machine + options.created.toString(16)).replace(/[^0-9a-f]/g, '').padEnd(32, '0').slice(0, 32),
+      event_id: (options.machine + options.created.toString(16))
+        .replace(/[^0-9a-f]/g, '')
+        .padEnd(32, '0')
+        .slice(0, 32),
     },
     payload,
   );

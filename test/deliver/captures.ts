@@ -28,7 +28,10 @@ export function loadCapturedRequests(): CapturedRequest[] {
     const number = /^===== REQUEST #(\d+) /.exec(block);
     if (!number) continue;
     const headLines = /--- raw request head[^\n]*\n([\s\S]*?)\n--- body/.exec(block)?.[1] ?? '';
-    const head = headLines.split('\n').map((line) => line.replace(/\\r\\n$/, '\r\n')).join('');
+    const head = headLines
+      .split('\n')
+      .map((line) => line.replace(/\\r\\n$/, '\r\n'))
+      .join('');
     const size = Number(/--- body \((\d+) bytes/.exec(block)?.[1]);
     const start = block.indexOf('<<<BODY\n') + '<<<BODY\n'.length;
     const body = Buffer.from(block.slice(start, start + size), 'latin1');

@@ -44,7 +44,10 @@ test('file: concurrent deliveries all land, each on its own line, in the order t
   const results = await Promise.all(Array.from({ length: 200 }, (_, index) => client.deliver(sampleRecord({ creation_timestamp: String(index) }, `payload ${index}`))));
   assert.ok(results.every((result) => result.outcome === 'delivered'));
   const written = (await lines(root)).map((line) => (JSON.parse(line) as Record<string, string>).creation_timestamp);
-  assert.deepEqual(written, Array.from({ length: 200 }, (_, index) => String(index)));
+  assert.deepEqual(
+    written,
+    Array.from({ length: 200 }, (_, index) => String(index)),
+  );
 });
 
 test('file: a line torn by a crash is left alone and the next record starts on a fresh line', async (t) => {
@@ -66,7 +69,10 @@ test('file: after the file is rotated away, records go to a new file at the conf
   const file = path.join(root, RECORDS_PATH);
   await rename(file, `${file}.1`);
   await client.deliver(sampleRecord({}, 'after'));
-  assert.deepEqual((await lines(root)).map((line) => (JSON.parse(line) as Record<string, string>).payload), ['after']);
+  assert.deepEqual(
+    (await lines(root)).map((line) => (JSON.parse(line) as Record<string, string>).payload),
+    ['after'],
+  );
   assert.match(await readFile(`${file}.1`, 'utf8'), /"payload":"before"}\n$/);
 });
 

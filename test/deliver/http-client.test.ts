@@ -201,7 +201,10 @@ test('http: queued records do not use up their timeout while waiting for a free 
   const sink = await startHttpSink(t, { respond: () => ({ status: 201, delayMs: 100 }) });
   const client = httpClient(t, { url: sink.url(), concurrency: 1, timeout: '250ms' });
   const results = await Promise.all(Array.from({ length: 4 }, () => client.deliver(sampleRecord())));
-  assert.deepEqual(results.map((result) => result.outcome), ['delivered', 'delivered', 'delivered', 'delivered']);
+  assert.deepEqual(
+    results.map((result) => result.outcome),
+    ['delivered', 'delivered', 'delivered', 'delivered'],
+  );
 });
 
 test('http: close() lets in-flight deliveries finish; later deliveries wait for a new client', async (t) => {

@@ -21,7 +21,16 @@ test('agent to collector: a record sent with telem record through the agent show
   const policy = path.join(root, 'agent.policy.yaml');
   await writeFile(
     policy,
-    ['apiVersion: telem/v1', 'kind: Policy', 'metadata: { name: agent-to-collector }', 'destinations:', `  collector: { type: http, protocol: v3, url: "${url}v3/collector" }`, 'routes:', '  - { name: all, match: { classification: "*" }, to: [collector] }', ''].join('\n'),
+    [
+      'apiVersion: telem/v1',
+      'kind: Policy',
+      'metadata: { name: agent-to-collector }',
+      'destinations:',
+      `  collector: { type: http, protocol: v3, url: "${url}v3/collector" }`,
+      'routes:',
+      '  - { name: all, match: { classification: "*" }, to: [collector] }',
+      '',
+    ].join('\n'),
   );
   assert.equal((await runCli(['--root', root, 'opt-in'])).code, 0);
   const agent = await startProcess({ args: ['--root', root, 'run', '--policy', policy], ready: { stream: 'stderr', pattern: /"msg":"agent ready"/ } });

@@ -31,13 +31,21 @@ test('startRuntime: a policy with errors fails with policy-invalid carrying its 
   const policy = await writePolicy(root, POLICY.replace('to: [central]', 'to: [centrl]'));
   await assert.rejects(
     startRuntime({ policy, root, logger: silentLogger }),
-    coded('policy-invalid', (error) => assert.deepEqual(error.diagnostics.map((d) => d.code), ['unknown-destination', 'unused-destination'])),
+    coded('policy-invalid', (error) =>
+      assert.deepEqual(
+        error.diagnostics.map((d) => d.code),
+        ['unknown-destination', 'unused-destination'],
+      ),
+    ),
   );
 });
 
 test('startRuntime: a policy file that cannot be read fails with policy-unreadable', async (t) => {
   const root = await tempDir(t);
-  await assert.rejects(startRuntime({ policy: path.join(root, 'missing.yaml'), root, logger: silentLogger }), coded('policy-unreadable', (error) => assert.equal(error.diagnostics[0]?.code, 'file-unreadable')));
+  await assert.rejects(
+    startRuntime({ policy: path.join(root, 'missing.yaml'), root, logger: silentLogger }),
+    coded('policy-unreadable', (error) => assert.equal(error.diagnostics[0]?.code, 'file-unreadable')),
+  );
 });
 
 test('startRuntime: a metrics address that is not HOST:PORT fails with metrics-address before anything starts', async (t) => {
@@ -89,8 +97,14 @@ test('asStartError: coded errors pass, a refused system call becomes system (add
   const inUse = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen', errno: -98 });
   assert.equal(asStartError(inUse).code, 'address-in-use');
   const bug = new TypeError('x is undefined');
-  assert.throws(() => asStartError(bug), (error: unknown) => error === bug);
+  assert.throws(
+    () => asStartError(bug),
+    (error: unknown) => error === bug,
+  );
   // An errno-looking code without a system call behind it is not the machine's fault.
   const made = Object.assign(new Error('made up'), { code: 'ENOSPC' });
-  assert.throws(() => asStartError(made), (error: unknown) => error === made);
+  assert.throws(
+    () => asStartError(made),
+    (error: unknown) => error === made,
+  );
 });

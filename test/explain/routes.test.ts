@@ -75,7 +75,11 @@ function checkAgreement(policy: ResolvedPolicy, classifications: readonly string
   for (const classification of classifications) {
     for (const severity of [1, 2, 3, 4]) {
       const explained = takenRoutes(considerRoutes(plan, classification, severity)).map((route) => route.name);
-      assert.deepEqual(explained, router.routesFor(classification, severity).map((route) => route.name), `${label}: ${classification} severity ${severity}`);
+      assert.deepEqual(
+        explained,
+        router.routesFor(classification, severity).map((route) => route.name),
+        `${label}: ${classification} severity ${severity}`,
+      );
       const decision = router.decide(testRecord({ classification, severity }));
       if (decision.kind !== 'routed') continue;
       routed += 1;
@@ -108,7 +112,11 @@ test('explain routes: per-route reasons agree with Router.routesFor, and report 
   for (let seed = 1; seed <= 300; seed += 1) {
     const next = random(seed);
     const policy = randomPolicy(next);
-    routed += checkAgreement(policy, Array.from({ length: 25 }, () => randomClassification(next)), `seed ${seed}`);
+    routed += checkAgreement(
+      policy,
+      Array.from({ length: 25 }, () => randomClassification(next)),
+      `seed ${seed}`,
+    );
   }
   // The generator must produce records that really take routes, or the report half checks nothing.
   assert.ok(routed > 1000, `only ${routed} routed records`);
@@ -118,9 +126,24 @@ test('explain routes: a route after one without continue is "not reached", namin
   const { policy } = await checkPolicyFile({ file: fromRoot('policies/examples/crashes-two-destinations.policy.yaml') });
   assert.ok(policy);
   const steps = considerRoutes(compilePolicy(policy), 'org.clearlinux/crash/kernel', 3);
-  assert.deepEqual(steps.map((step) => [step.route.name, step.verdict, step.stoppedBy]), [['crashes', 'taken', null], ['default', 'not_reached', 'crashes']]);
+  assert.deepEqual(
+    steps.map((step) => [step.route.name, step.verdict, step.stoppedBy]),
+    [
+      ['crashes', 'taken', null],
+      ['default', 'not_reached', 'crashes'],
+    ],
+  );
   const low = considerRoutes(compilePolicy(policy), 'org.clearlinux/crash/kernel', 1);
-  assert.deepEqual(low.map((step) => [step.route.name, step.verdict]), [['crashes', 'severity'], ['default', 'taken']]);
+  assert.deepEqual(
+    low.map((step) => [step.route.name, step.verdict]),
+    [
+      ['crashes', 'severity'],
+      ['default', 'taken'],
+    ],
+  );
   const other = considerRoutes(compilePolicy(policy), 'org.clearlinux/swupd/update', 3);
-  assert.deepEqual(other.map((step) => step.verdict), ['classification', 'taken']);
+  assert.deepEqual(
+    other.map((step) => step.verdict),
+    ['classification', 'taken'],
+  );
 });

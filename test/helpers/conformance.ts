@@ -23,7 +23,13 @@ export function capturedConnections(): CapturedConnection[] {
     const bytes: number[] = [];
     for (const line of dump.split('\n')) {
       const match = /^[0-9a-f]{8} {2}((?:[0-9a-f]{2} {1,2})+)/.exec(line);
-      if (match?.[1]) bytes.push(...match[1].trim().split(/\s+/).map((hex) => Number.parseInt(hex, 16)));
+      if (match?.[1])
+        bytes.push(
+          ...match[1]
+            .trim()
+            .split(/\s+/)
+            .map((hex) => Number.parseInt(hex, 16)),
+        );
     }
     const headerLines = [...decoded.matchAll(/^ {4}'(.*)'$/gm)].map((match) => match[1] ?? '');
     connections.push({ number, bytes: Buffer.from(bytes), headerLines });

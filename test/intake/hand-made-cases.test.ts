@@ -87,7 +87,10 @@ const CASES: Record<number, Case> = {
 test('hand-made cases: every case of captured-socket.txt has an expected outcome here', () => {
   const cases = handMadeCases();
   assert.equal(cases.length, 19);
-  assert.deepEqual(cases.map((entry) => entry.number), Object.keys(CASES).map(Number));
+  assert.deepEqual(
+    cases.map((entry) => entry.number),
+    Object.keys(CASES).map(Number),
+  );
 });
 
 for (const entry of handMadeCases()) {

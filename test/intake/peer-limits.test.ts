@@ -4,7 +4,10 @@ import { PeerLimits } from '../../engine/intake/peer-limits.js';
 
 test('peer limits: a uid is admitted up to maxPerUid, then refused until one of its connections is released', () => {
   const limits = new PeerLimits({ maxPerUid: 3 });
-  assert.deepEqual([1000, 1000, 1000, 1000].map((uid) => limits.admit(uid)), [true, true, true, false]);
+  assert.deepEqual(
+    [1000, 1000, 1000, 1000].map((uid) => limits.admit(uid)),
+    [true, true, true, false],
+  );
   assert.equal(limits.openFor(1000), 3);
   limits.release(1000);
   assert.equal(limits.admit(1000), true);
@@ -23,7 +26,10 @@ test('peer limits: one uid at its limit does not keep other uids out', () => {
 
 test('peer limits: connections without credentials share one budget', () => {
   const limits = new PeerLimits({ maxPerUid: 2 });
-  assert.deepEqual([null, null, null].map((uid) => limits.admit(uid)), [true, true, false]);
+  assert.deepEqual(
+    [null, null, null].map((uid) => limits.admit(uid)),
+    [true, true, false],
+  );
   assert.equal(limits.admit(1000), true, 'a known uid has its own budget');
   limits.release(null);
   assert.equal(limits.admit(null), true);

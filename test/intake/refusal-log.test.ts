@@ -49,15 +49,24 @@ test('refusal log: each reason has its own first line and its own summaries', as
   log.refuse('overloaded');
   log.refuse('too_many_from_uid', { uid: 1000 });
   log.refuse('too_many_from_uid', { uid: 1000 });
-  assert.deepEqual(written(lines()).map((line) => [line.reason, line.msg]), [
-    ['overloaded', 'connection refused'],
-    ['too_many_from_uid', 'connection refused'],
-  ]);
+  assert.deepEqual(
+    written(lines()).map((line) => [line.reason, line.msg]),
+    [
+      ['overloaded', 'connection refused'],
+      ['too_many_from_uid', 'connection refused'],
+    ],
+  );
   await waitUntil(() => lines().length === 4, 5000, 'both summaries');
-  assert.deepEqual(lines().slice(2).map((line) => [line.reason, line.refused]).sort(), [
-    ['overloaded', 1],
-    ['too_many_from_uid', 2],
-  ]);
+  assert.deepEqual(
+    lines()
+      .slice(2)
+      .map((line) => [line.reason, line.refused])
+      .sort(),
+    [
+      ['overloaded', 1],
+      ['too_many_from_uid', 2],
+    ],
+  );
   log.close();
 });
 
@@ -67,10 +76,13 @@ test('refusal log: after a quiet interval the next refusal is logged at once aga
   log.refuse('timeout', { detail: 'one' });
   await sleep(INTERVAL_MS + 20);
   log.refuse('timeout', { detail: 'two' });
-  assert.deepEqual(written(lines()).map((line) => [line.detail, line.msg]), [
-    ['one', 'connection refused'],
-    ['two', 'connection refused'],
-  ]);
+  assert.deepEqual(
+    written(lines()).map((line) => [line.detail, line.msg]),
+    [
+      ['one', 'connection refused'],
+      ['two', 'connection refused'],
+    ],
+  );
   log.close();
   assert.equal(lines().length, 2, 'nothing pending, so close writes nothing');
 });
@@ -97,11 +109,14 @@ test('refusal log: close() writes the pending summaries at once, and nothing lat
   log.refuse('overloaded');
   log.refuse('empty');
   log.close();
-  assert.deepEqual(written(lines()).map(({ sinceMs, ...line }) => line), [
-    { level: 40, reason: 'overloaded', msg: 'connection refused' },
-    { level: 40, reason: 'empty', msg: 'connection refused' },
-    { level: 40, reason: 'overloaded', refused: 2, msg: 'refused connections (rate-limited log)' },
-  ]);
+  assert.deepEqual(
+    written(lines()).map(({ sinceMs, ...line }) => line),
+    [
+      { level: 40, reason: 'overloaded', msg: 'connection refused' },
+      { level: 40, reason: 'empty', msg: 'connection refused' },
+      { level: 40, reason: 'overloaded', refused: 2, msg: 'refused connections (rate-limited log)' },
+    ],
+  );
   log.close();
   assert.equal(lines().length, 3);
 });
@@ -114,8 +129,11 @@ test('refusal log: its level and messages can be chosen, and its timers do not k
   const handles = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo();
   assert.equal(handles.includes('Timeout'), false, `active: ${handles.join(', ')}`);
   log.close();
-  assert.deepEqual(written(lines()).map(({ sinceMs, ...line }) => line), [
-    { level: 50, reason: 'sink_failed', msg: 'record rejected' },
-    { level: 50, reason: 'sink_failed', refused: 1, msg: 'records rejected (rate-limited log)' },
-  ]);
+  assert.deepEqual(
+    written(lines()).map(({ sinceMs, ...line }) => line),
+    [
+      { level: 50, reason: 'sink_failed', msg: 'record rejected' },
+      { level: 50, reason: 'sink_failed', refused: 1, msg: 'records rejected (rate-limited log)' },
+    ],
+  );
 });

@@ -91,9 +91,12 @@ test('intake: a flood of 1,000 garbage, stalled and oversized connections is rej
   );
 });
 
-test('intake: the socket gets the policy\'s mode (default 0666, as upstream)', async (t) => {
+test("intake: the socket gets the policy's mode (default 0666, as upstream)", async (t) => {
   const root = await tempDir(t);
-  for (const [mode, expected] of [[undefined, 0o666], ['0660', 0o660]] as const) {
+  for (const [mode, expected] of [
+    [undefined, 0o666],
+    ['0660', 0o660],
+  ] as const) {
     const options = intakeOptionsFromPolicy(policy(mode ? { intake: { mode } } : {}), { root, sink: new CollectingSink() });
     const server = new IntakeServer(options);
     await server.listen();
@@ -115,7 +118,10 @@ test('intake: intake.max_payload from the policy is the limit; a larger payload 
   await writeFrame(options.socketPath, testFrame({ payload: 'a'.repeat(1025) }));
   await waitUntil(() => server.stats().accepted + totalRejected(server.stats()) === 2);
   assert.equal(server.stats().rejected.payload_too_large, 1);
-  assert.deepEqual(sink.records.map((accepted) => accepted.record.payload.length), [1024]);
+  assert.deepEqual(
+    sink.records.map((accepted) => accepted.record.payload.length),
+    [1024],
+  );
   const logged = lines().find((line) => line.reason === 'payload_too_large');
   assert.equal(logged?.msg, 'record rejected');
   assert.equal(logged?.detail, 'payload is 1025 bytes; the limit is 1024 bytes');
@@ -138,7 +144,7 @@ test('intake: with require_opt_in and no opt-in marker, records are refused as n
   await waitUntil(() => server.stats().accepted === 1);
 });
 
-test('intake: accepted records carry the machine id kept under the root, not the probe\'s placeholder', async (t) => {
+test("intake: accepted records carry the machine id kept under the root, not the probe's placeholder", async (t) => {
   const root = await tempDir(t);
   await optIn({ root });
   const sink = new CollectingSink();
@@ -207,7 +213,10 @@ test('intake: close() drains connections already accepted and removes the socket
   const { server, sink, socketPath } = await startIntake(t);
   await writeFrame(socketPath, testFrame({ payload: 'last' }));
   await server.close();
-  assert.deepEqual(sink.records.map((accepted) => accepted.record.payload.toString()), ['last']);
+  assert.deepEqual(
+    sink.records.map((accepted) => accepted.record.payload.toString()),
+    ['last'],
+  );
   await assert.rejects(stat(socketPath), { code: 'ENOENT' });
 });
 

@@ -83,7 +83,10 @@ test('journal writer: a line torn by a crash is left as one damaged line and the
   journal.append(nthEntry(7));
   await journal.close();
   const contents = await readJournal({ file });
-  assert.deepEqual(contents.entries.map((entry) => entry.recordId), [nthEntry(7).recordId]);
+  assert.deepEqual(
+    contents.entries.map((entry) => entry.recordId),
+    [nthEntry(7).recordId],
+  );
   assert.deepEqual(contents.problems, [{ line: 1, message: '2 fields, expected at least 5' }]);
 });
 
@@ -117,7 +120,10 @@ test('retention: the payloads of the last keep_payloads delivered records are ke
   journal.append(nthEntry(5, { destination: 'archive' }), Buffer.from('payload 5 again'));
   await journal.close();
   const dir = path.join(root, RECORDS);
-  assert.deepEqual((await readdir(dir)).sort(), [3, 4, 5].map((n) => nthEntry(n).recordId));
+  assert.deepEqual(
+    (await readdir(dir)).sort(),
+    [3, 4, 5].map((n) => nthEntry(n).recordId),
+  );
   assert.deepEqual(await readRetainedPayload(dir, nthEntry(5).recordId), Buffer.from('payload 5\n\x00\xff', 'latin1'));
   assert.equal(await readRetainedPayload(dir, nthEntry(1).recordId), null);
   assert.equal(await readRetainedPayload(dir, '../journal'), null);
@@ -127,7 +133,11 @@ test('retention: after a restart the oldest retained files (by time) go first', 
   const root = await tempDir(t);
   const dir = path.join(root, RECORDS);
   await mkdir(dir, { recursive: true });
-  for (const [name, age] of [['old', 300], ['older', 400], ['new', 100]] as const) {
+  for (const [name, age] of [
+    ['old', 300],
+    ['older', 400],
+    ['new', 100],
+  ] as const) {
     await writeFile(path.join(dir, name), name);
     const when = new Date(Date.now() - age * 1000);
     await utimes(path.join(dir, name), when, when);

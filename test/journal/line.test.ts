@@ -18,7 +18,7 @@ function parsed(text: string): JournalLine {
   return result.entry;
 }
 
-test('journal line: upstream\'s five fields and separator first, then outcome, reason, route, destination and revision', () => {
+test("journal line: upstream's five fields and separator first, then outcome, reason, route, destination and revision", () => {
   assert.equal(formatJournalLine(journalEntry({ time: CAPTURED_TIME + 999 })), `${UPSTREAM_LINE}\x1edelivered\x1e\x1edefault\x1ecentral\x1e12\n`);
   assert.equal(
     formatJournalLine(journalEntry({ outcome: 'dropped', reason: 'rate_limited', destination: null, policyRevision: 0 })),
@@ -37,7 +37,7 @@ test('journal line: separators or line breaks inside a value cannot split the li
   assert.equal(parsed(line.slice(0, -1)).classification, 'a/b c');
 });
 
-test('journal line: upstream\'s 5-field lines are read as entries without outcome or revision', () => {
+test("journal line: upstream's 5-field lines are read as entries without outcome or revision", () => {
   assert.deepEqual(parsed(UPSTREAM_LINE), { ...journalEntry(), outcome: null, reason: null, route: null, destination: null, policyRevision: null });
 });
 

@@ -33,7 +33,13 @@ test('checkPolicyFile: translation errors stop validation and keep their file:li
   const file = legacyFixture('upstream-traps.conf');
   const checked = await checkPolicyFile({ file });
   assert.equal(checked.policy, null);
-  assert.deepEqual(brief(checked.diagnostics), ['3 warning legacy-clamped', '4 error legacy-window-out-of-range', '5 error legacy-negative-expiry', '6 error legacy-not-boolean', '7 warning legacy-integer-text']);
+  assert.deepEqual(brief(checked.diagnostics), [
+    '3 warning legacy-clamped',
+    '4 error legacy-window-out-of-range',
+    '5 error legacy-negative-expiry',
+    '6 error legacy-not-boolean',
+    '7 warning legacy-integer-text',
+  ]);
   assert.ok(checked.diagnostics.every((diagnostic) => diagnostic.file === file));
 });
 

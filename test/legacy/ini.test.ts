@@ -54,14 +54,20 @@ test('parseIni: section and key names are case-sensitive and kept as written', (
   const { ini } = settings('[Settings]\nServer=x\n[settings]\nserver=y\n');
   assert.deepEqual(
     ini.sections.map((section) => [section.name, section.entries.map((entry) => entry.key)]),
-    [['Settings', ['Server']], ['settings', ['server']]],
+    [
+      ['Settings', ['Server']],
+      ['settings', ['server']],
+    ],
   );
 });
 
 test('parseIni: CRLF line ends are read without the CR and reported once', () => {
   const { ini, values } = settings('[settings]\r\nserver=http://h\r\nspool_dir=/s\r\n');
   assert.deepEqual(values, { server: 'http://h', spool_dir: '/s' });
-  assert.deepEqual(ini.problems.map((problem) => [problem.code, problem.line]), [['conf-crlf', 1]]);
+  assert.deepEqual(
+    ini.problems.map((problem) => [problem.code, problem.line]),
+    [['conf-crlf', 1]],
+  );
 });
 
 test('parseIni: positions point at the key and at the value', () => {

@@ -44,7 +44,10 @@ test('property: any text translates without throwing, and every diagnostic point
 
 /** A conf that upstream reads: a `[settings]` section of key lines, each value taken from the interesting cases of every key type. */
 const settingsConfText = fc
-  .array(fc.tuple(fc.constantFrom(...LEGACY_KEY_NAMES), fc.constantFrom('=', ' = '), value).map(([key, equals, text]) => `${key}${equals}${text}`), { minLength: 1, maxLength: 6 })
+  .array(
+    fc.tuple(fc.constantFrom(...LEGACY_KEY_NAMES), fc.constantFrom('=', ' = '), value).map(([key, equals, text]) => `${key}${equals}${text}`),
+    { minLength: 1, maxLength: 6 },
+  )
   .map((lines) => ['[settings]', ...lines].join('\n'));
 
 const defaults = compiledDefaults();
@@ -59,7 +62,10 @@ test('property: a translation without errors is always a valid policy, and the p
       validated += 1;
       if (LEGACY_KEY_NAMES.some((key) => translation.settings[key] !== defaults[key])) nonDefault += 1;
       const { diagnostics } = validatePolicyValue(translation.value);
-      assert.deepEqual(diagnostics.filter((diagnostic) => diagnostic.severity === 'error'), []);
+      assert.deepEqual(
+        diagnostics.filter((diagnostic) => diagnostic.severity === 'error'),
+        [],
+      );
     }),
     RUNS,
   );
@@ -71,27 +77,29 @@ test('property: a translation without errors is always a valid policy, and the p
 const pathText = fc.stringMatching(/^\/[A-Za-z0-9_. /-]{1,30}$/).filter((text) => !text.endsWith(' '));
 
 /** Settings a policy can carry exactly: delivery on, rate limiting on with at least the record limit. */
-const canonicalSettings: fc.Arbitrary<LegacySettings> = fc.record({
-  server: fc.webUrl({ validSchemes: ['http', 'https'] }).filter((url) => !/[\\\s]/.test(url)),
-  socket_path: pathText,
-  spool_dir: pathText,
-  rate_limit_strategy: fc.constantFrom('spool', 'drop'),
-  cainfo: fc.oneof(fc.constant(''), pathText),
-  tidheader: fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/), fc.stringMatching(/^[a-z0-9-]{1,36}$/)).map(([name, tid]) => `${name}: ${tid}`),
-  record_expiry: fc.integer({ min: 0, max: 1_000_000 }),
-  // 0 is refused: a spool with no room would drop every record.
-  spool_max_size: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 10_000_000 })),
-  spool_process_time: fc.integer({ min: 120, max: 300 }),
-  record_burst_limit: fc.integer({ min: 0, max: 1_000_000 }),
-  record_window_length: fc.integer({ min: 1, max: 59 }),
-  byte_burst_limit: fc.integer({ min: -1, max: 100_000_000 }),
-  byte_window_length: fc.integer({ min: 1, max: 59 }),
-  rate_limit_enabled: fc.constant(true),
-  daemon_recycling_enabled: fc.boolean(),
-  record_retention_enabled: fc.boolean(),
-  record_server_delivery_enabled: fc.constant(true),
-  // A disabled byte limit carries no window in a policy, so the canonical one is the default.
-}).map((settings) => ({ ...settings, byte_window_length: settings.byte_burst_limit < 0 ? 20 : settings.byte_window_length }));
+const canonicalSettings: fc.Arbitrary<LegacySettings> = fc
+  .record({
+    server: fc.webUrl({ validSchemes: ['http', 'https'] }).filter((url) => !/[\\\s]/.test(url)),
+    socket_path: pathText,
+    spool_dir: pathText,
+    rate_limit_strategy: fc.constantFrom('spool', 'drop'),
+    cainfo: fc.oneof(fc.constant(''), pathText),
+    tidheader: fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/), fc.stringMatching(/^[a-z0-9-]{1,36}$/)).map(([name, tid]) => `${name}: ${tid}`),
+    record_expiry: fc.integer({ min: 0, max: 1_000_000 }),
+    // 0 is refused: a spool with no room would drop every record.
+    spool_max_size: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 10_000_000 })),
+    spool_process_time: fc.integer({ min: 120, max: 300 }),
+    record_burst_limit: fc.integer({ min: 0, max: 1_000_000 }),
+    record_window_length: fc.integer({ min: 1, max: 59 }),
+    byte_burst_limit: fc.integer({ min: -1, max: 100_000_000 }),
+    byte_window_length: fc.integer({ min: 1, max: 59 }),
+    rate_limit_enabled: fc.constant(true),
+    daemon_recycling_enabled: fc.boolean(),
+    record_retention_enabled: fc.boolean(),
+    record_server_delivery_enabled: fc.constant(true),
+    // A disabled byte limit carries no window in a policy, so the canonical one is the default.
+  })
+  .map((settings) => ({ ...settings, byte_window_length: settings.byte_burst_limit < 0 ? 20 : settings.byte_window_length }));
 
 test('property: settings written as telemetrics.conf read back as the same settings', () => {
   fc.assert(

@@ -20,10 +20,13 @@ test('round trip: every-key.conf → policy → telemetrics.conf gives the same 
   const { original, conf, again } = confToPolicyToConf('every-key.conf');
   assert.deepEqual(again.settings, original.settings);
   assert.deepEqual(brief(conf.diagnostics), ['- warning conf-byte-count']);
-  assert.deepEqual(again.diagnostics.map((diagnostic) => diagnostic.code), ['legacy-drop-on-failure', 'legacy-byte-count']);
+  assert.deepEqual(
+    again.diagnostics.map((diagnostic) => diagnostic.code),
+    ['legacy-drop-on-failure', 'legacy-byte-count'],
+  );
 });
 
-test('round trip: upstream\'s example.conf comes back with the same settings', () => {
+test("round trip: upstream's example.conf comes back with the same settings", () => {
   const { original, again } = confToPolicyToConf('example.conf');
   assert.deepEqual(again.settings, original.settings);
 });
@@ -32,7 +35,16 @@ test('round trip: example.1.conf keeps what upstream uses without server deliver
   const { original, conf, again } = confToPolicyToConf('example.1.conf');
   assert.deepEqual(brief(conf.diagnostics), []);
   assert.ok(!/^server=/m.test(conf.text), 'no server line for a local-only policy');
-  for (const key of ['socket_path', 'spool_dir', 'record_expiry', 'spool_max_size', 'spool_process_time', 'daemon_recycling_enabled', 'record_retention_enabled', 'record_server_delivery_enabled'] as const) {
+  for (const key of [
+    'socket_path',
+    'spool_dir',
+    'record_expiry',
+    'spool_max_size',
+    'spool_process_time',
+    'daemon_recycling_enabled',
+    'record_retention_enabled',
+    'record_server_delivery_enabled',
+  ] as const) {
     assert.equal(again.settings[key], original.settings[key], key);
   }
 });
@@ -64,12 +76,15 @@ test('to-conf: several destinations, per-route limits, a sliding window and reda
       'warning conf-not-expressible routes[1]',
     ],
   );
-  assert.deepEqual(conf.diagnostics.map((diagnostic) => diagnostic.message), [
-    'collection.redact cannot be expressed in telemetrics.conf and is left out: the converted file would send payloads unredacted',
-    'destinations.archive cannot be expressed in telemetrics.conf and is left out',
-    'routes[0].rate_limit.algorithm "sliding" cannot be expressed in telemetrics.conf: the converted file gives "minute-slots"',
-    'routes[1] (route "crashes") cannot be expressed in telemetrics.conf and is left out',
-  ]);
+  assert.deepEqual(
+    conf.diagnostics.map((diagnostic) => diagnostic.message),
+    [
+      'collection.redact cannot be expressed in telemetrics.conf and is left out: the converted file would send payloads unredacted',
+      'destinations.archive cannot be expressed in telemetrics.conf and is left out',
+      'routes[0].rate_limit.algorithm "sliding" cannot be expressed in telemetrics.conf: the converted file gives "minute-slots"',
+      'routes[1] (route "crashes") cannot be expressed in telemetrics.conf and is left out',
+    ],
+  );
   assert.equal(conf.diagnostics[0]?.hint, 'change the policy so a telemetrics.conf can say it, or pass --force to write the file anyway');
   assert.match(conf.text, /^# Not expressible in this file \(telem convert listed each\):\n# {3}collection\.redact\n/m);
   assert.match(conf.text, /^server=https:\/\/telemetry\.example\.org\/v3\/collector$/m);
@@ -100,7 +115,7 @@ function policyWith(extra: Record<string, unknown>) {
   return policy;
 }
 
-test('to-conf: losing what keeps records back (deny, allow, min_severity, the first route\'s match) is an error, each with its consequence', () => {
+test("to-conf: losing what keeps records back (deny, allow, min_severity, the first route's match) is an error, each with its consequence", () => {
   const conf = policyToConf(
     policyWith({
       collection: { allow: ['org.clearlinux/*/*'], deny: ['*/journal/*'], min_severity: 2 },
@@ -151,12 +166,15 @@ test('to-conf: values the file cannot hold exactly are rounded up or clamped, an
   assert.match(conf.text, /^record_expiry=2$/m);
   assert.match(conf.text, /^spool_process_time=300$/m);
   assert.match(conf.text, /^rate_limit_enabled=false$/m);
-  assert.deepEqual(conf.diagnostics.map((diagnostic) => diagnostic.message), [
-    'spool.max_size 1000B cannot be expressed in telemetrics.conf: the converted file gives 1KiB',
-    'spool.expiry 1m30s cannot be expressed in telemetrics.conf: the converted file gives 2m',
-    'spool.retry.interval 10m cannot be expressed in telemetrics.conf: the converted file gives 5m',
-    'routes[0].rate_limit cannot be expressed in telemetrics.conf and is left out',
-  ]);
+  assert.deepEqual(
+    conf.diagnostics.map((diagnostic) => diagnostic.message),
+    [
+      'spool.max_size 1000B cannot be expressed in telemetrics.conf: the converted file gives 1KiB',
+      'spool.expiry 1m30s cannot be expressed in telemetrics.conf: the converted file gives 2m',
+      'spool.retry.interval 10m cannot be expressed in telemetrics.conf: the converted file gives 5m',
+      'routes[0].rate_limit cannot be expressed in telemetrics.conf and is left out',
+    ],
+  );
 });
 
 test('to-conf: a value the dialect cannot hold is an error, not a wrong file', () => {

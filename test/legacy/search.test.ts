@@ -52,7 +52,7 @@ test('search order: a named file wins over both system files, and the search sto
   assert.equal(loaded.translation?.settings.server, compiledDefaults().server, 'no layering: /etc is not read');
 });
 
-test('search order: no layering between files, a key missing from /etc takes the compiled default, not /usr/share\'s', async (t) => {
+test("search order: no layering between files, a key missing from /etc takes the compiled default, not /usr/share's", async (t) => {
   const root = await tempDir(t);
   await place(root, ETC_CONF, '[settings]\nserver=http://etc.example\n');
   await place(root, SHARE_CONF, '[settings]\nspool_dir=/from/share\n');
@@ -71,7 +71,7 @@ async function foundByUnprivileged(root: string): Promise<string | null> {
   return JSON.parse(stdout) as string | null;
 }
 
-test('search order: an /etc file that cannot be read is skipped, as upstream\'s access(R_OK) does', async (t) => {
+test("search order: an /etc file that cannot be read is skipped, as upstream's access(R_OK) does", async (t) => {
   const root = await tempDir(t);
   await chmod(root, 0o755);
   const etc = await place(root, ETC_CONF, '[settings]\nserver=http://etc.example\n');
@@ -87,11 +87,17 @@ test('search order: a named file that does not exist is a clear error, nothing e
   await place(root, ETC_CONF, '[settings]\n');
   const loaded = await loadTelemetricsConf({ root, file: path.join(root, 'missing.conf') });
   assert.equal(loaded.translation, null);
-  assert.deepEqual(loaded.diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.message]), [['file-unreadable', 'cannot read telemetrics.conf: no such file']]);
+  assert.deepEqual(
+    loaded.diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.message]),
+    [['file-unreadable', 'cannot read telemetrics.conf: no such file']],
+  );
 });
 
 test('search order: a named directory is refused', async (t) => {
   const root = await tempDir(t);
   const loaded = await loadTelemetricsConf({ root, file: root });
-  assert.deepEqual(loaded.diagnostics.map((diagnostic) => diagnostic.message), ['cannot read telemetrics.conf: not a regular file']);
+  assert.deepEqual(
+    loaded.diagnostics.map((diagnostic) => diagnostic.message),
+    ['cannot read telemetrics.conf: not a regular file'],
+  );
 });

@@ -67,7 +67,7 @@ test('upstream traps: a value upstream would fail on keeps the compiled default,
   assert.deepEqual(brief(validatePolicyValue(translation.value).diagnostics), []);
 });
 
-test('spool_process_time: above 300 seconds is clamped to 300 with a warning (upstream\'s own example.conf says 900)', () => {
+test("spool_process_time: above 300 seconds is clamped to 300 with a warning (upstream's own example.conf says 900)", () => {
   const { translation, policy } = parsed('spool_process_time=900');
   assert.deepEqual(brief(translation.diagnostics), ['2 warning legacy-clamped']);
   assert.match(translation.diagnostics[0]?.message ?? '', /spool_process_time=900 is above upstream's maximum: upstream used 300 seconds/);
@@ -108,7 +108,7 @@ test('rate_limit_strategy: case does not matter, and anything else is "spool" wi
   assert.equal(policy.routes[0]?.rate_limit?.when_exceeded, 'spool');
 });
 
-test('integers: text without digits is an error at file:line naming what upstream\'s 0 would do, and keeps the compiled default', () => {
+test("integers: text without digits is an error at file:line naming what upstream's 0 would do, and keeps the compiled default", () => {
   const translation = translateLines('record_expiry=abc');
   assert.deepEqual(
     translation.diagnostics.map(({ file, line, column, severity, code, message, hint }) => ({ where: `${file}:${line}:${column}`, severity, code, message, hint })),
@@ -251,7 +251,12 @@ test('file layout: unknown keys, other sections and a missing [settings] are war
 test('every-key.conf: converts to a valid policy, with the duplicate and the unknown key reported', () => {
   const translation = translateFixture('every-key.conf');
   assert.equal(hasErrors(translation.diagnostics), false);
-  assert.deepEqual(brief(translation.diagnostics).sort(), ['12 warning conf-duplicate-key', '18 warning legacy-byte-count', '24 warning conf-unknown-key', '9 warning legacy-drop-on-failure']);
+  assert.deepEqual(brief(translation.diagnostics).sort(), [
+    '12 warning conf-duplicate-key',
+    '18 warning legacy-byte-count',
+    '24 warning conf-unknown-key',
+    '9 warning legacy-drop-on-failure',
+  ]);
   const duplicate = translation.diagnostics.find((diagnostic) => diagnostic.code === 'conf-duplicate-key');
   assert.equal(duplicate?.message, 'record_expiry is set again on line 23: the last one wins, as upstream, so this one is ignored');
   const { policy, diagnostics } = validatePolicyValue(translation.value);

@@ -30,7 +30,7 @@ const EXAMPLE_SETTINGS = {
   record_server_delivery_enabled: true,
 };
 
-test('example.conf: reads the values upstream\'s check_config_initialised expects', () => {
+test("example.conf: reads the values upstream's check_config_initialised expects", () => {
   assert.deepEqual(translateFixture('example.conf').settings, EXAMPLE_SETTINGS);
 });
 
@@ -73,10 +73,7 @@ test('example.conf: the byte limit is converted to real bytes with a warning tha
   const [warning] = translateFixture('example.conf').diagnostics;
   assert.equal(warning?.code, 'legacy-byte-count');
   assert.equal(warning?.line, 30);
-  assert.equal(
-    warning?.message,
-    'byte_burst_limit=1000 counted 4 bytes per record upstream (at most 250 records per 20 minutes); the policy counts real payload bytes (1000B/20m)',
-  );
+  assert.equal(warning?.message, 'byte_burst_limit=1000 counted 4 bytes per record upstream (at most 250 records per 20 minutes); the policy counts real payload bytes (1000B/20m)');
 });
 
 test('example.1.conf: retention on and server delivery off give a local destination and kept payloads', () => {
@@ -107,7 +104,7 @@ test('example.1.conf: keys that have no effect without server delivery are named
   );
 });
 
-test('example.2.conf: keys the file leaves out take the compiled defaults, not another file\'s values', () => {
+test("example.2.conf: keys the file leaves out take the compiled defaults, not another file's values", () => {
   const translation = translateFixture('example.2.conf');
   assert.deepEqual(translation.settings, { ...compiledDefaults(), server: 'http://127.0.0.1', cainfo: '/tmp/cacert.crt' });
   assert.deepEqual(translation.diagnostics, []);
@@ -122,7 +119,10 @@ test('compiled defaults: converting them gives the settings of policies/default.
   assert.deepEqual(converted.intake, shipped.intake);
   assert.deepEqual(converted.spool, shipped.spool);
   assert.deepEqual(converted.retention, shipped.retention);
-  assert.deepEqual(converted.routes.map(({ match, rate_limit }) => ({ match, rate_limit })), shipped.routes.map(({ match, rate_limit }) => ({ match, rate_limit })));
+  assert.deepEqual(
+    converted.routes.map(({ match, rate_limit }) => ({ match, rate_limit })),
+    shipped.routes.map(({ match, rate_limit }) => ({ match, rate_limit })),
+  );
   const { name: _converted, ...convertedDestination } = converted.destinations.collector ?? {};
   const { name: _shipped, ...shippedDestination } = shipped.destinations.collector ?? {};
   assert.deepEqual(convertedDestination, shippedDestination);

@@ -14,7 +14,13 @@ test('optional package: a missing package is named with the command that install
 });
 
 test('optional package: another package missing, or any other failure, is not blamed on the optional one', async () => {
-  await assert.rejects(importOptional('pg', 'a postgres:// database', () => import('telem-test-no-such-package' as string)), (error: unknown) => !(error instanceof TelemError));
-  await assert.rejects(importOptional('pg', 'a postgres:// database', () => Promise.reject(new Error('boom'))), /^Error: boom$/);
+  await assert.rejects(
+    importOptional('pg', 'a postgres:// database', () => import('telem-test-no-such-package' as string)),
+    (error: unknown) => !(error instanceof TelemError),
+  );
+  await assert.rejects(
+    importOptional('pg', 'a postgres:// database', () => Promise.reject(new Error('boom'))),
+    /^Error: boom$/,
+  );
   assert.equal(typeof (await importOptional('pg', 'a postgres:// database', () => import('pg'))).default.Pool, 'function', 'an installed package loads');
 });

@@ -40,7 +40,7 @@ test('redaction regexp: compiled global, on the usual engine with the linear-tim
   assert.deepEqual(tryCompileRedaction('[0-9a-f]{32}').ok, true, 'JavaScript syntax the linear engine lacks still runs');
 });
 
-test('redaction regexp: (a+)+$ against 32 a\'s and a b answers at once instead of backtracking for hours', async (t) => {
+test("redaction regexp: (a+)+$ against 32 a's and a b answers at once instead of backtracking for hours", async (t) => {
   const output = await runIsolated(
     t,
     `import { compileRedaction } from ${moduleUrl('pattern/linear-regexp.js')};
@@ -50,7 +50,7 @@ test('redaction regexp: (a+)+$ against 32 a\'s and a b answers at once instead o
     10_000,
   );
   const { result, ms } = JSON.parse(output) as { result: string; ms: number };
-  assert.equal(result, CATASTROPHIC_INPUT, 'no match: the a\'s are followed by a b, not the end');
+  assert.equal(result, CATASTROPHIC_INPUT, "no match: the a's are followed by a b, not the end");
   assert.ok(ms < 1000, `${ms} ms`);
 });
 

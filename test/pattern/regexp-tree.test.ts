@@ -15,14 +15,7 @@ function shape(sequences: readonly Sequence[]): unknown {
 
 test('regexp tree: groups, alternatives and every quantifier form', () => {
   assert.deepEqual(shape(parseRegexp('^(a+|b*?)?c{2}d{1,}e{0,3}$')), [
-    [
-      'assertion ^',
-      { 'group{0,1}': [['char{1,} a+'], ['char{0,} b*?']] },
-      'char{2,2} c{2}',
-      'char{1,} d{1,}',
-      'char{0,3} e{0,3}',
-      'assertion $',
-    ],
+    ['assertion ^', { 'group{0,1}': [['char{1,} a+'], ['char{0,} b*?']] }, 'char{2,2} c{2}', 'char{1,} d{1,}', 'char{0,3} e{0,3}', 'assertion $'],
   ]);
 });
 

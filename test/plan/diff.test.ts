@@ -33,24 +33,38 @@ const brief = (actions: readonly PlanAction[]) => actions.map((a) => `${a.kind} 
 
 test('plan diff: identical policies, and a policy that only changes its name and revision, make no actions', () => {
   assert.deepEqual(diffPolicies(resolve(), resolve()), []);
-  assert.deepEqual(diffPolicies(resolve(), resolve((doc) => (doc.metadata = { name: 'renamed', revision: 7 } as typeof doc.metadata))), []);
+  assert.deepEqual(
+    diffPolicies(
+      resolve(),
+      resolve((doc) => (doc.metadata = { name: 'renamed', revision: 7 } as typeof doc.metadata)),
+    ),
+    [],
+  );
 });
 
 test('plan diff: a route that now drops over its limit is a data-loss change naming the setting', () => {
-  const actions = diffPolicies(resolve(), resolve((doc) => ((doc.routes[0] as { rate_limit: { when_exceeded: string } }).rate_limit.when_exceeded = 'drop')));
+  const actions = diffPolicies(
+    resolve(),
+    resolve((doc) => ((doc.routes[0] as { rate_limit: { when_exceeded: string } }).rate_limit.when_exceeded = 'drop')),
+  );
   assert.deepEqual(brief(actions), ['change route crashes data-loss']);
   assert.deepEqual(actions[0]?.changes, [{ path: 'rate_limit.when_exceeded', before: 'spool', after: 'drop' }]);
   assert.match(actions[0]?.reason ?? '', /now dropped instead of waiting in the spool/);
 });
 
 test('plan diff: a lower limit is neutral while records wait in the spool', () => {
-  const actions = diffPolicies(resolve(), resolve((doc) => ((doc.routes[0] as { rate_limit: { records: string } }).rate_limit.records = '10/15m')));
+  const actions = diffPolicies(
+    resolve(),
+    resolve((doc) => ((doc.routes[0] as { rate_limit: { records: string } }).rate_limit.records = '10/15m')),
+  );
   assert.deepEqual(brief(actions), ['change route crashes neutral']);
   assert.deepEqual(actions[0]?.changes, [{ path: 'rate_limit.records', before: { limit: 100, windowMs: 900_000 }, after: { limit: 10, windowMs: 900_000 } }]);
 });
 
 test('plan diff: a narrower allow, a wider deny and a higher min_severity lose records; the reverse lets more leave', () => {
-  const narrower = resolve((doc) => (doc.collection = { allow: ['org.example/crash/*'], deny: ['org.example/secret/*', 'org.example/crash/private'], min_severity: 2 } as typeof doc.collection));
+  const narrower = resolve(
+    (doc) => (doc.collection = { allow: ['org.example/crash/*'], deny: ['org.example/secret/*', 'org.example/crash/private'], min_severity: 2 } as typeof doc.collection),
+  );
   const loss = diffPolicies(resolve(), narrower);
   assert.deepEqual(brief(loss), ['change collection collection data-loss']);
   assert.match(loss[0]?.reason ?? '', /"org\.example\/\*" are no longer allowed.*"org\.example\/crash\/private" are now denied.*severity 1–1 are now rejected/);
@@ -62,7 +76,15 @@ test('plan diff: a removed redaction and opt-in no longer required let more leav
   const redacted = resolve((doc) => ((doc.collection as Record<string, unknown>).redact = [{ pattern: '\\d+\\.\\d+\\.\\d+\\.\\d+', replace: '<ipv4>' }]));
   assert.deepEqual(brief(diffPolicies(redacted, resolve())), ['change collection collection privacy']);
   assert.deepEqual(brief(diffPolicies(resolve(), redacted)), ['change collection collection neutral']);
-  assert.deepEqual(brief(diffPolicies(resolve(), resolve((doc) => (doc.consent = { require_opt_in: false })))), ['change consent consent privacy']);
+  assert.deepEqual(
+    brief(
+      diffPolicies(
+        resolve(),
+        resolve((doc) => (doc.consent = { require_opt_in: false })),
+      ),
+    ),
+    ['change consent consent privacy'],
+  );
 });
 
 test('plan diff: a new destination a route sends to lets records leave; a removed one strands what it has waiting', () => {
@@ -78,7 +100,10 @@ test('plan diff: a new destination a route sends to lets records leave; a remove
 });
 
 test('plan diff: a smaller spool and a shorter expiry lose records while a destination is down', () => {
-  const actions = diffPolicies(resolve(), resolve((doc) => (doc.spool = { max_size: '1MiB', expiry: '1h' })));
+  const actions = diffPolicies(
+    resolve(),
+    resolve((doc) => (doc.spool = { max_size: '1MiB', expiry: '1h' })),
+  );
   assert.deepEqual(brief(actions), ['change spool spool data-loss']);
   assert.deepEqual(actions[0]?.changes.map((change) => change.path).sort(), ['expiry', 'max_size']);
 });
@@ -95,15 +120,27 @@ test('plan diff: a reorder of routes that never take the same records is no chan
   const disjoint = (doc: Doc) => {
     (doc.routes[1] as Record<string, unknown>).match = { classification: 'org.example/boot/*' };
   };
-  assert.deepEqual(diffPolicies(resolve(disjoint), resolve((doc) => {
-    disjoint(doc);
-    doc.routes.reverse();
-  })), []);
+  assert.deepEqual(
+    diffPolicies(
+      resolve(disjoint),
+      resolve((doc) => {
+        disjoint(doc);
+        doc.routes.reverse();
+      }),
+    ),
+    [],
+  );
 });
 
 test('plan diff: a wider route match lets more records take it; removing a route drops what only it took', () => {
-  const wider = diffPolicies(resolve(), resolve((doc) => ((doc.routes[0] as Record<string, unknown>).match = { classification: 'org.example/*' })));
+  const wider = diffPolicies(
+    resolve(),
+    resolve((doc) => ((doc.routes[0] as Record<string, unknown>).match = { classification: 'org.example/*' })),
+  );
   assert.deepEqual(brief(wider), ['change route crashes privacy']);
-  const removed = diffPolicies(resolve(), resolve((doc) => doc.routes.shift()));
+  const removed = diffPolicies(
+    resolve(),
+    resolve((doc) => doc.routes.shift()),
+  );
   assert.deepEqual(brief(removed), ['remove route crashes data-loss']);
 });

@@ -12,7 +12,7 @@ import { writeFixture } from './fixture.js';
 
 const header = 'policy: ./fixture.policy.yaml\ntests:\n';
 
-test('policy tests: outcomes of collection, redaction and routing are the router\'s', async (t) => {
+test("policy tests: outcomes of collection, redaction and routing are the router's", async (t) => {
   const file = await writeFixture(
     await tempDir(t),
     `${header}
@@ -120,7 +120,10 @@ tests:
   assert.deepEqual(result.diagnostics, []);
   const failures = result.cases[0]?.failures ?? [];
   // The archive mapping lists two of the seventeen fields: the body is exact, so it fails with every field in `actual`.
-  assert.deepEqual(failures.map((failure) => failure.path), ['body']);
+  assert.deepEqual(
+    failures.map((failure) => failure.path),
+    ['body'],
+  );
   const actual = failures[0]?.actual as { v3: string; archive: Record<string, string> };
   assert.equal(actual.v3, body);
   assert.deepEqual(actual.archive, JSON.parse(body));
@@ -161,7 +164,11 @@ test('policy tests: a raw libtelemetry frame file is decoded as the intake does 
   assert.deepEqual(result.diagnostics, []);
   assert.deepEqual(result.cases[0]?.failures, []);
 
-  const broken = await writeFixture(dir, `${header}  - { name: bad frame, frame: ./garbage.bin, expect: {} }\n  - { name: no frame, frame: ./missing.bin, expect: {} }\n`, 'broken.policy-test.yaml');
+  const broken = await writeFixture(
+    dir,
+    `${header}  - { name: bad frame, frame: ./garbage.bin, expect: {} }\n  - { name: no frame, frame: ./missing.bin, expect: {} }\n`,
+    'broken.policy-test.yaml',
+  );
   const brokenResult = await runTestFile(broken);
   assert.deepEqual(
     brokenResult.diagnostics.map(({ code, line }) => ({ code, line })),
@@ -229,12 +236,15 @@ test('policy tests: wire expectations must name a destination that sends that fo
   );
 });
 
-test('policy tests: a missing or invalid policy breaks the file, with the policy\'s own diagnostics', async (t) => {
+test("policy tests: a missing or invalid policy breaks the file, with the policy's own diagnostics", async (t) => {
   const dir = await tempDir(t);
   await writeFile(path.join(dir, 'bad.policy.yaml'), 'apiVersion: telem/v1\nkind: Policy\nmetadata: { name: bad }\nroutes:\n  - { name: r, to: [nowhere] }\n');
   const missing = await writeFixture(dir, 'policy: ./absent.policy.yaml\ntests:\n  - { name: x, record: { classification: a/b/c }, expect: {} }\n', 'missing.policy-test.yaml');
   const invalid = await writeFixture(dir, 'policy: ./bad.policy.yaml\ntests:\n  - { name: x, record: { classification: a/b/c }, expect: {} }\n', 'invalid.policy-test.yaml');
-  assert.deepEqual((await runTestFile(missing)).diagnostics.map(({ code, line }) => ({ code, line })), [{ code: 'test-policy-unreadable', line: 1 }]);
+  assert.deepEqual(
+    (await runTestFile(missing)).diagnostics.map(({ code, line }) => ({ code, line })),
+    [{ code: 'test-policy-unreadable', line: 1 }],
+  );
   const invalidResult = await runTestFile(invalid);
   assert.deepEqual(
     invalidResult.diagnostics.map(({ code, file, line }) => ({ code, file: path.basename(file ?? ''), line })),
@@ -256,7 +266,10 @@ test('policy tests: folders are searched recursively (node_modules and hidden fo
   await writeFixture(dir, '');
   // The fixture's own test file is empty: broken, at line 1.
   const run = await runPolicyTests([dir]);
-  assert.deepEqual(run.files.map((file) => path.relative(dir, file.file)), ['a/x.policy-test.yaml', 'fixture.policy-test.yaml']);
+  assert.deepEqual(
+    run.files.map((file) => path.relative(dir, file.file)),
+    ['a/x.policy-test.yaml', 'fixture.policy-test.yaml'],
+  );
   assert.equal(run.files[0]?.cases[0]?.passed, true);
   assert.equal(run.files[1]?.diagnostics[0]?.code, 'schema-invalid-type');
   assert.equal(testExitStatus(run), 2);
@@ -264,10 +277,13 @@ test('policy tests: folders are searched recursively (node_modules and hidden fo
   assert.equal(testExitStatus(only), 0);
   const none = await runPolicyTests([path.join(dir, 'a'), path.join(dir, 'node_modules', 'nothing-here'), path.join(dir, 'a', 'x.policy-test.yaml')]);
   // In the order given, each file once.
-  assert.deepEqual(none.files.map((file) => [path.relative(dir, file.file), file.diagnostics[0]?.code ?? 'ran']), [
-    ['a/x.policy-test.yaml', 'ran'],
-    ['node_modules/nothing-here', 'test-file-not-found'],
-  ]);
+  assert.deepEqual(
+    none.files.map((file) => [path.relative(dir, file.file), file.diagnostics[0]?.code ?? 'ran']),
+    [
+      ['a/x.policy-test.yaml', 'ran'],
+      ['node_modules/nothing-here', 'test-file-not-found'],
+    ],
+  );
   assert.equal(testExitStatus(none), 2);
 });
 

@@ -43,7 +43,7 @@ test('probe library: setEventId and setConfigFile travel with the record', async
   assert.equal(sink.records[0]?.configPath, conf);
 });
 
-test('probe library: without opt-in, send refuses with upstream\'s message and nothing leaves the process', async (t) => {
+test("probe library: without opt-in, send refuses with upstream's message and nothing leaves the process", async (t) => {
   const { server, root } = await startIntake(t);
   await captureLikeRoot(t, { root, optedIn: false });
   const record = setPayload(await createRecord({ classification: 'a/b/c', root }), 'secret');
@@ -69,8 +69,5 @@ test('probe library: invalid values throw RecordError with a code instead of bei
 test('probe library: an unreachable agent is a RecordError naming the socket', async (t) => {
   const root = await captureLikeRoot(t);
   const record = setPayload(await createRecord({ classification: 'a/b/c', root }), 'x');
-  await assert.rejects(
-    send(record, { root }),
-    rejectsWith('agent-unreachable', `could not send the record to ${root}/run/telem-0: ENOENT (is the telem agent running?)`),
-  );
+  await assert.rejects(send(record, { root }), rejectsWith('agent-unreachable', `could not send the record to ${root}/run/telem-0: ENOENT (is the telem agent running?)`));
 });

@@ -36,15 +36,15 @@ test('checkReceivedClassification: what libtelemetry lets through (41-char part,
 });
 
 test('checkSeverity: 1..4 only', () => {
-  assert.deepEqual([0, 1, 4, 5, 2.5, -1].map((value) => checkSeverity(value) === null), [false, true, true, false, false, false]);
+  assert.deepEqual(
+    [0, 1, 4, 5, 2.5, -1].map((value) => checkSeverity(value) === null),
+    [false, true, true, false, false, false],
+  );
 });
 
 test('checkEventId: upstream vectors (libtelemetry check suite and telem-record-gen messages)', () => {
   assert.equal(checkEventId('aaaaaa00000033333344444466666622'), null);
-  assert.equal(
-    message(checkEventId('aaaaaa000000333333444444666666ZZ')),
-    "event_id contains invalid character 'Z' at position 30, valid characters are 0123456789abcdef",
-  );
+  assert.equal(message(checkEventId('aaaaaa000000333333444444666666ZZ')), "event_id contains invalid character 'Z' at position 30, valid characters are 0123456789abcdef");
   assert.equal(message(checkEventId('aaaa')), 'event_id length 4 it should have 32 characters');
   assert.equal(message(checkEventId('0'.repeat(43))), 'event_id length 43 it should have 32 characters');
 });

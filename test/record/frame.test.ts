@@ -46,7 +46,10 @@ test('encodeFrame: a record built here has the layout of capture #1 (sizes, head
   assert.equal(frame.length, capture.bytes.length);
   const header = frame.subarray(8, 8 + frame.readUInt32LE(4)).toString();
   assert.deepEqual(
-    header.split('\n').slice(0, 15).map((line) => line.slice(0, line.indexOf(':'))),
+    header
+      .split('\n')
+      .slice(0, 15)
+      .map((line) => line.slice(0, line.indexOf(':'))),
     [...RECORD_HEADERS],
   );
   assert.equal(frame.at(-1), 0);

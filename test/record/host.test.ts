@@ -12,7 +12,7 @@ async function put(root: string, file: string, content: string): Promise<void> {
   await writeFile(path.join(root, file), content);
 }
 
-test('readHostHeaders: a machine without DMI, os-release or cpuinfo gets upstream\'s markers', async (t) => {
+test("readHostHeaders: a machine without DMI, os-release or cpuinfo gets upstream's markers", async (t) => {
   const root = await tempDir(t);
   assert.deepEqual(await readHostHeaders({ root, uname: UNAME }), {
     arch: 'x86_64',

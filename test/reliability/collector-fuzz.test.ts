@@ -58,7 +58,10 @@ for (const backend of BACKENDS) {
     const collector = await startTestCollector(t, { backend });
     const fieldValue = fc.oneof(text, fc.integer(), fc.double(), fc.constant(null), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }));
     // Any UTF-16 code units, lone surrogates included, in the fields that take free text: these get stored.
-    const anyText = fc.oneof(fc.string({ maxLength: 30, unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)) }), fc.string({ maxLength: 20, unit: 'grapheme' }));
+    const anyText = fc.oneof(
+      fc.string({ maxLength: 30, unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)) }),
+      fc.string({ maxLength: 20, unit: 'grapheme' }),
+    );
     const body = fc.oneof(
       fc
         .record({
@@ -126,69 +129,78 @@ for (const backend of BACKENDS) {
     t.diagnostic(`${stored} of the random requests were stored`);
   });
 
-  test(`collector fuzz (${backend.name}): random query parameters get 200 or 400 (never 500), never widen a filter, and leave the table intact`, { skip: backend.skip, timeout: 60_000 }, async (t) => {
-    const collector = await startTestCollector(t, { backend });
-    const seeded = [
-      v3Body({ machine_id: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', classification: 'org.example/crash/one', severity: '4', event_id: '11111111111111111111111111111111' }, 'sentinel one'),
-      v3Body({ machine_id: "'; DROP TABLE records; --", classification: 'org.example/other/two', severity: '1', event_id: '22222222222222222222222222222222' }, 'sentinel two'),
-      v3Body({ machine_id: 'cccccccccccccccccccccccccccccccc', classification: 'x.y/z/w', severity: '2', system_name: '%', event_id: '33333333333333333333333333333333' }, 'sentinel three'),
-    ];
-    const ids: number[] = [];
-    for (const record of seeded) {
-      const response = await postV3(collector, record, { 'X-Telemetry-TID': UPSTREAM_TID });
-      assert.equal(response.status, 201, response.body.toString());
-      ids.push(response.json<{ id: number }>().id);
-    }
-    const storedValues = seeded.flatMap((record) => Object.values(record));
-    const value = fc.oneof(
-      text,
-      fc.constantFrom(...storedValues),
-      fc.constantFrom('org.example/*', '*', '*/crash/*', 'x.y/?/w', '1,4', '15m', '2025-01-01T00:00:00Z', '0', 'json', 'ndjson', 'csv', '1h'),
-    );
-    const parameter = fc.constantFrom(...FILTER_PARAMETERS, 'limit', 'cursor', 'format', 'bucket', 'unknown', 'machine_id', 'classification');
-    const query = fc.record({
-      endpoint: fc.constantFrom('/api/records', '/api/records', '/api/stats', '/api/crashes'),
-      params: fc.array(fc.tuple(parameter, value), { maxLength: 4 }),
-      // Now and then bytes the way a careless client sends them: unencoded or bad escapes.
-      raw: fc.option(fc.constantFrom("machine_id='%20OR%201=1", 'build=%E0%A4', 'event_id=%zz', 'classification=%2F%2F', 'severity=%00', 'system_name=%', 'since=%2B', '&&==&'), { freq: 5 }),
-    });
-    await fc.assert(
-      fc.asyncProperty(query, async ({ endpoint, params, raw }) => {
-        const search = raw ?? new URLSearchParams(params).toString();
-        const path = `${endpoint}?${search}`;
-        const response = await rawRequest(collector.url, rawHttp({ method: 'GET', path, headers: {} }));
-        assert.ok(response.status === 200 || response.status === 400, `${path}: ${response.status} ${response.body.toString('utf8').slice(0, 200)}`);
-        assertAnswered(response, path);
-        if (response.status !== 200 || endpoint !== '/api/records' || raw !== null) return;
-        const format = params.find(([name]) => name === 'format')?.[1];
-        if (format !== undefined && format !== 'json') return;
-        // Whatever the values hold, a filter only ever narrows: each record returned matches every filter given.
-        const records = response.json<{ records: Record<string, unknown>[] }>().records;
-        for (const record of records) {
-          for (const name of TEXT_FILTERS) {
-            const wanted = params.filter(([parameterName]) => parameterName === name).map(([, given]) => given);
-            if (wanted.length > 0) assert.ok(wanted.includes(String(record[name])), `${path} returned ${name}=${String(record[name])}`);
+  test(
+    `collector fuzz (${backend.name}): random query parameters get 200 or 400 (never 500), never widen a filter, and leave the table intact`,
+    { skip: backend.skip, timeout: 60_000 },
+    async (t) => {
+      const collector = await startTestCollector(t, { backend });
+      const seeded = [
+        v3Body({ machine_id: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', classification: 'org.example/crash/one', severity: '4', event_id: '11111111111111111111111111111111' }, 'sentinel one'),
+        v3Body({ machine_id: "'; DROP TABLE records; --", classification: 'org.example/other/two', severity: '1', event_id: '22222222222222222222222222222222' }, 'sentinel two'),
+        v3Body(
+          { machine_id: 'cccccccccccccccccccccccccccccccc', classification: 'x.y/z/w', severity: '2', system_name: '%', event_id: '33333333333333333333333333333333' },
+          'sentinel three',
+        ),
+      ];
+      const ids: number[] = [];
+      for (const record of seeded) {
+        const response = await postV3(collector, record, { 'X-Telemetry-TID': UPSTREAM_TID });
+        assert.equal(response.status, 201, response.body.toString());
+        ids.push(response.json<{ id: number }>().id);
+      }
+      const storedValues = seeded.flatMap((record) => Object.values(record));
+      const value = fc.oneof(
+        text,
+        fc.constantFrom(...storedValues),
+        fc.constantFrom('org.example/*', '*', '*/crash/*', 'x.y/?/w', '1,4', '15m', '2025-01-01T00:00:00Z', '0', 'json', 'ndjson', 'csv', '1h'),
+      );
+      const parameter = fc.constantFrom(...FILTER_PARAMETERS, 'limit', 'cursor', 'format', 'bucket', 'unknown', 'machine_id', 'classification');
+      const query = fc.record({
+        endpoint: fc.constantFrom('/api/records', '/api/records', '/api/stats', '/api/crashes'),
+        params: fc.array(fc.tuple(parameter, value), { maxLength: 4 }),
+        // Now and then bytes the way a careless client sends them: unencoded or bad escapes.
+        raw: fc.option(fc.constantFrom("machine_id='%20OR%201=1", 'build=%E0%A4', 'event_id=%zz', 'classification=%2F%2F', 'severity=%00', 'system_name=%', 'since=%2B', '&&==&'), {
+          freq: 5,
+        }),
+      });
+      await fc.assert(
+        fc.asyncProperty(query, async ({ endpoint, params, raw }) => {
+          const search = raw ?? new URLSearchParams(params).toString();
+          const path = `${endpoint}?${search}`;
+          const response = await rawRequest(collector.url, rawHttp({ method: 'GET', path, headers: {} }));
+          assert.ok(response.status === 200 || response.status === 400, `${path}: ${response.status} ${response.body.toString('utf8').slice(0, 200)}`);
+          assertAnswered(response, path);
+          if (response.status !== 200 || endpoint !== '/api/records' || raw !== null) return;
+          const format = params.find(([name]) => name === 'format')?.[1];
+          if (format !== undefined && format !== 'json') return;
+          // Whatever the values hold, a filter only ever narrows: each record returned matches every filter given.
+          const records = response.json<{ records: Record<string, unknown>[] }>().records;
+          for (const record of records) {
+            for (const name of TEXT_FILTERS) {
+              const wanted = params.filter(([parameterName]) => parameterName === name).map(([, given]) => given);
+              if (wanted.length > 0) assert.ok(wanted.includes(String(record[name])), `${path} returned ${name}=${String(record[name])}`);
+            }
+            const patterns = params.filter(([name]) => name === 'classification').map(([, given]) => given);
+            if (patterns.length > 0)
+              assert.ok(
+                patterns.some((pattern) => classificationMatches(pattern, String(record.classification))),
+                `${path} returned ${String(record.classification)}`,
+              );
           }
-          const patterns = params.filter(([name]) => name === 'classification').map(([, given]) => given);
-          if (patterns.length > 0)
-            assert.ok(
-              patterns.some((pattern) => classificationMatches(pattern, String(record.classification))),
-              `${path} returned ${String(record.classification)}`,
-            );
-        }
-      }),
-      fuzzRuns(`query ${backend.name}`, 400),
-    );
-    const all = await rawRequest(collector.url, rawHttp({ method: 'GET', path: '/api/records?format=json&limit=1000', headers: {} }));
-    assert.deepEqual(
-      all
-        .json<{ records: { id: number; payload: string }[] }>()
-        .records.map((record) => [record.id, record.payload])
-        .sort(),
-      ids.map((id, index) => [id, `sentinel ${['one', 'two', 'three'][index]}`]).sort(),
-      'the table still holds exactly the seeded records',
-    );
-  });
+        }),
+        fuzzRuns(`query ${backend.name}`, 400),
+      );
+      const all = await rawRequest(collector.url, rawHttp({ method: 'GET', path: '/api/records?format=json&limit=1000', headers: {} }));
+      assert.deepEqual(
+        all
+          .json<{ records: { id: number; payload: string }[] }>()
+          .records.map((record) => [record.id, record.payload])
+          .sort(),
+        ids.map((id, index) => [id, `sentinel ${['one', 'two', 'three'][index]}`]).sort(),
+        'the table still holds exactly the seeded records',
+      );
+    },
+  );
 }
 
 test('collector: an Expect header other than 100-continue gets a 417 with a JSON message (found by the v2 fuzz)', async (t) => {

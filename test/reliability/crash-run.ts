@@ -206,7 +206,10 @@ export async function runCrashScenario(t: TestContext, options: CrashRunOptions)
   const proxy = await startDeliveryProxy(t, { target: collector.url });
   const names = options.renameDestination === true ? ['central', 'main'] : ['central'];
   const writeRunPolicy = (run: number) =>
-    writePolicy(root, policyYaml({ url: `${proxy.url}v3/collector`, durability: options.durability, maxSpool: options.maxSpool ?? 'unlimited', destination: names[run % names.length] as string }));
+    writePolicy(
+      root,
+      policyYaml({ url: `${proxy.url}v3/collector`, durability: options.durability, maxSpool: options.maxSpool ?? 'unlimited', destination: names[run % names.length] as string }),
+    );
   const policy = await writeRunPolicy(0);
   const start = () => startAgent(t, { root, policy, args: ['--metrics', '127.0.0.1:0'], env: { TELEM_LOG_LEVEL: 'info' } });
   const delivered = (eventId: string) => (proxy.records.get(eventId)?.stored ?? 0) > 0;
@@ -332,7 +335,8 @@ export async function runCrashScenario(t: TestContext, options: CrashRunOptions)
     else lost.push(seq);
   }
   const eventOf = (seq: number) => (stream.records.get(seq) as { eventId: string }).eventId;
-  const describe = (seq: number) => `rel-${seq} (${dropReason.has(seq) ? `journaled ${dropReason.get(seq)}` : spooled.has(eventOf(seq)) ? 'was in a segment at a kill' : 'in no segment at any kill'})`;
+  const describe = (seq: number) =>
+    `rel-${seq} (${dropReason.has(seq) ? `journaled ${dropReason.get(seq)}` : spooled.has(eventOf(seq)) ? 'was in a segment at a kill' : 'in no segment at any kill'})`;
 
   // Requests the agent gave up on while it ran (its timeout): it may send those again, legitimately.
   const gaveUp = proxy.abandoned().filter(({ request }) => !inFlightRequests.has(request));
@@ -354,7 +358,10 @@ export async function runCrashScenario(t: TestContext, options: CrashRunOptions)
   const accepted = stream.accepted;
   const secondAgentExamples = attempts
     .filter((attempt) => !refusedToStart(attempt) || attempt.currentSegmentGone || attempt.recordsGone.length > 0 || attempt.socketLost)
-    .map((attempt) => `${attempt.stillRunning ? 'still running' : `exit ${attempt.exitCode}`}, segment gone ${attempt.currentSegmentGone}, ${attempt.recordsGone.length} records gone, socket lost ${attempt.socketLost}: ${attempt.stderrTail.slice(-300)}`);
+    .map(
+      (attempt) =>
+        `${attempt.stillRunning ? 'still running' : `exit ${attempt.exitCode}`}, segment gone ${attempt.currentSegmentGone}, ${attempt.recordsGone.length} records gone, socket lost ${attempt.socketLost}: ${attempt.stderrTail.slice(-300)}`,
+    );
   return {
     seed: options.seed,
     kills: options.kills,

@@ -60,14 +60,26 @@ test(
     t.after(() => flood.child.kill('SIGKILL'));
     // Cut tricklers reconnect, so how many are open at once varies (less on a busy machine); half is a flood.
     await waitUntil(() => flood.open() >= ATTACK_CONNECTIONS / 2, 60_000, 'the flood connections open');
-    await eventually(() => agentStatus(agent), (status) => (status as unknown as { intake: { waiting: number } }).intake.waiting > 500, { timeoutMs: 20_000, what: 'the flood waiting for slots' });
+    await eventually(
+      () => agentStatus(agent),
+      (status) => (status as unknown as { intake: { waiting: number } }).intake.waiting > 500,
+      { timeoutMs: 20_000, what: 'the flood waiting for slots' },
+    );
 
     const results: (string | null)[] = [];
     for (let batch = 0; batch < GOOD_RECORDS / 10; batch += 1) {
       results.push(...(await Promise.all(Array.from({ length: 10 }, (_, index) => sendRaw(agent.socketPath, [testFrame({ payload: `good ${batch * 10 + index}` })])))));
     }
-    assert.deepEqual(results.filter((result) => result !== null), [], 'no good probe saw an error');
-    await eventually(() => metric(agent, 'telem_records_accepted_total'), (accepted) => accepted === GOOD_RECORDS, { timeoutMs: 10_000, what: `all ${GOOD_RECORDS} good records accepted` });
+    assert.deepEqual(
+      results.filter((result) => result !== null),
+      [],
+      'no good probe saw an error',
+    );
+    await eventually(
+      () => metric(agent, 'telem_records_accepted_total'),
+      (accepted) => accepted === GOOD_RECORDS,
+      { timeoutMs: 10_000, what: `all ${GOOD_RECORDS} good records accepted` },
+    );
     // Which rule cuts a trickler depends on how long it waited for a slot: bytes it sent meanwhile
     // are already there (a record_size of 0x01010101 is out of range); a fresh one is slow to start.
     const cut = async () => {

@@ -79,7 +79,12 @@ function mutate(document: Json, steps: readonly { pick: number; action: number; 
 }
 
 const mutation = fc.array(
-  fc.record({ pick: fc.nat(), action: fc.nat(), key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('to', 'match', 'rate_limit', 'type', '__proto__', 'constructor')), value: suspicious }),
+  fc.record({
+    pick: fc.nat(),
+    action: fc.nat(),
+    key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('to', 'match', 'rate_limit', 'type', '__proto__', 'constructor')),
+    value: suspicious,
+  }),
   { minLength: 1, maxLength: 3 },
 );
 const damagedPolicy = mutation.map((steps) => mutate(example as Json, steps));
@@ -122,7 +127,11 @@ const assembledPolicy: fc.Arbitrary<Json> = fc
         apiVersion: 'telem/v1',
         kind: 'Policy',
         metadata: { name: 'assembled' },
-        destinations: { central: { type: 'http', url: 'https://telemetry.example.org/v3/collector' }, archive: { type: 'file', path: '/var/log/telemetry/a.ndjson' }, local: { type: 'local' } },
+        destinations: {
+          central: { type: 'http', url: 'https://telemetry.example.org/v3/collector' },
+          archive: { type: 'file', path: '/var/log/telemetry/a.ndjson' },
+          local: { type: 'local' },
+        },
         ...parts,
       }) as unknown as Json,
   );

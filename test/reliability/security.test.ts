@@ -77,40 +77,44 @@ retention: { keep_payloads: 5 }
   await agent.stop();
 });
 
-test('security: symlinks, a FIFO and a directory planted in the spool directory are never read, followed or written through; the agent starts and delivers', { timeout: 20_000 }, async (t) => {
-  const root = await tempDir(t);
-  const outside = path.join(root, 'outside');
-  const spoolDir = path.join(root, 'var/spool/telemetry');
-  await mkdir(outside, { recursive: true });
-  await mkdir(spoolDir, { recursive: true });
-  // Targets that would be delivered if they were followed: a valid segment, an ack file, a staged record.
-  const plantedEntry = { id: 'f'.repeat(32), acceptedAt: Date.now(), record: testRecord({ payload: 'planted segment' }), routes: [{ route: 'all', to: ['central'] }], revision: 1 };
-  const targets: Record<string, Buffer> = {
-    'victim.seg': encodeEntry(plantedEntry),
-    'victim.ack': Buffer.from('not an ack file\n'),
-    staged: formatStagedRecord({ record: testRecord({ payload: 'planted staged record' }), configPath: null }),
-  };
-  for (const [name, contents] of Object.entries(targets)) await writeFile(path.join(outside, name), contents);
-  await symlink(path.join(outside, 'victim.seg'), path.join(spoolDir, '0000000001.seg'));
-  await symlink(path.join(outside, 'victim.ack'), path.join(spoolDir, '0000000001.ack'));
-  await symlink(path.join(outside, 'staged'), path.join(spoolDir, 'LINK01'));
-  await promisify(execFile)('mkfifo', [path.join(spoolDir, 'FIFO01')]);
-  await mkdir(path.join(spoolDir, 'DIRE01'));
-  await writeStagedRecordFile({ dir: spoolDir, record: testRecord({ payload: 'real staged record' }), configPath: null });
+test(
+  'security: symlinks, a FIFO and a directory planted in the spool directory are never read, followed or written through; the agent starts and delivers',
+  { timeout: 20_000 },
+  async (t) => {
+    const root = await tempDir(t);
+    const outside = path.join(root, 'outside');
+    const spoolDir = path.join(root, 'var/spool/telemetry');
+    await mkdir(outside, { recursive: true });
+    await mkdir(spoolDir, { recursive: true });
+    // Targets that would be delivered if they were followed: a valid segment, an ack file, a staged record.
+    const plantedEntry = { id: 'f'.repeat(32), acceptedAt: Date.now(), record: testRecord({ payload: 'planted segment' }), routes: [{ route: 'all', to: ['central'] }], revision: 1 };
+    const targets: Record<string, Buffer> = {
+      'victim.seg': encodeEntry(plantedEntry),
+      'victim.ack': Buffer.from('not an ack file\n'),
+      staged: formatStagedRecord({ record: testRecord({ payload: 'planted staged record' }), configPath: null }),
+    };
+    for (const [name, contents] of Object.entries(targets)) await writeFile(path.join(outside, name), contents);
+    await symlink(path.join(outside, 'victim.seg'), path.join(spoolDir, '0000000001.seg'));
+    await symlink(path.join(outside, 'victim.ack'), path.join(spoolDir, '0000000001.ack'));
+    await symlink(path.join(outside, 'staged'), path.join(spoolDir, 'LINK01'));
+    await promisify(execFile)('mkfifo', [path.join(spoolDir, 'FIFO01')]);
+    await mkdir(path.join(spoolDir, 'DIRE01'));
+    await writeStagedRecordFile({ dir: spoolDir, record: testRecord({ payload: 'real staged record' }), configPath: null });
 
-  const sink = await startHttpSink(t);
-  const policy = await writePolicy(root, oneRoutePolicy({ name: 'planted', destination: `{ type: http, url: "${sink.url()}" }` }));
-  const agent = await startAgent(t, { root, policy });
-  for (const payload of ['sent 1', 'sent 2']) assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload })]), null);
-  await waitUntil(() => sink.requests.length >= 3, 5000, 'the real staged record and the two sent');
-  assert.equal(await agent.stop(), 0);
+    const sink = await startHttpSink(t);
+    const policy = await writePolicy(root, oneRoutePolicy({ name: 'planted', destination: `{ type: http, url: "${sink.url()}" }` }));
+    const agent = await startAgent(t, { root, policy });
+    for (const payload of ['sent 1', 'sent 2']) assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload })]), null);
+    await waitUntil(() => sink.requests.length >= 3, 5000, 'the real staged record and the two sent');
+    assert.equal(await agent.stop(), 0);
 
-  assert.deepEqual(sink.requests.map((request) => v3Payload(request.body)).sort(), ['real staged record', 'sent 1', 'sent 2']);
-  for (const [name, contents] of Object.entries(targets)) assert.deepEqual(await readFile(path.join(outside, name)), contents, `${name} is untouched`);
-  for (const name of ['0000000001.seg', '0000000001.ack', 'LINK01']) assert.ok((await lstat(path.join(spoolDir, name))).isSymbolicLink(), `${name} is left as it was`);
-  const leftAlone = agent.logs.filter((line) => line.msg === 'not an upstream staged record; left alone').map((line) => `${path.basename(String(line.file))}: ${String(line.reason)}`);
-  assert.deepEqual(leftAlone.sort(), ['DIRE01: not a regular file', 'FIFO01: not a regular file', 'LINK01: a symbolic link (not followed)']);
-});
+    assert.deepEqual(sink.requests.map((request) => v3Payload(request.body)).sort(), ['real staged record', 'sent 1', 'sent 2']);
+    for (const [name, contents] of Object.entries(targets)) assert.deepEqual(await readFile(path.join(outside, name)), contents, `${name} is untouched`);
+    for (const name of ['0000000001.seg', '0000000001.ack', 'LINK01']) assert.ok((await lstat(path.join(spoolDir, name))).isSymbolicLink(), `${name} is left as it was`);
+    const leftAlone = agent.logs.filter((line) => line.msg === 'not an upstream staged record; left alone').map((line) => `${path.basename(String(line.file))}: ${String(line.reason)}`);
+    assert.deepEqual(leftAlone.sort(), ['DIRE01: not a regular file', 'FIFO01: not a regular file', 'LINK01: a symbolic link (not followed)']);
+  },
+);
 
 /** A frame written by hand, so header values can hold what encodeFrame refuses (line breaks, NUL). */
 function handMadeFrame(options: { headers: Record<string, string>; configPath?: string; payload: string }): Buffer {
@@ -128,12 +132,15 @@ function handMadeFrame(options: { headers: Record<string, string>; configPath?: 
   return frame;
 }
 
-test('security: classifications, CFG paths and header values naming "../" paths, with NUL or line breaks, never make the agent write outside its directories', { timeout: 20_000 }, async (t) => {
-  const root = await tempDir(t);
-  const tag = `telem-escape-${path.basename(root)}`;
-  const policy = await writePolicy(
-    root,
-    `apiVersion: telem/v1
+test(
+  'security: classifications, CFG paths and header values naming "../" paths, with NUL or line breaks, never make the agent write outside its directories',
+  { timeout: 20_000 },
+  async (t) => {
+    const root = await tempDir(t);
+    const tag = `telem-escape-${path.basename(root)}`;
+    const policy = await writePolicy(
+      root,
+      `apiVersion: telem/v1
 kind: Policy
 metadata: { name: escape }
 consent: { require_opt_in: false }
@@ -143,42 +150,43 @@ destinations:
 routes: [{ name: all, to: [archive, here] }]
 retention: { keep_payloads: 50 }
 `,
-  );
-  const agent = await startAgent(t, { root, policy, args: ['--metrics', '127.0.0.1:0'] });
-  const before = await tree(root);
-  const escape = `../../../../../../../../tmp/${tag}`;
-  const attempts: { headers: Record<string, string>; configPath?: string; payload: string }[] = [
-    { headers: { classification: `../${tag}/x` }, payload: 'dot-dot classification' },
-    { headers: { classification: `org/../../${tag}` }, payload: 'deep classification' },
-    { headers: { classification: `/tmp/${tag}` }, payload: 'absolute classification' },
-    { headers: {}, configPath: escape, payload: 'dot-dot CFG path' },
-    { headers: {}, configPath: `/tmp/${tag}`, payload: 'absolute CFG path' },
-    { headers: { event_id: escape, machine_id: escape, build: `${escape}\u0000x`, kernel_version: `a\rb/../${tag}`, board_name: `${escape}\u001b[2J` }, payload: 'header values' },
-    { headers: { classification: `a/b/${tag}\u0000` }, payload: 'NUL in classification' },
-    { headers: {}, payload: `${escape}\nline two` },
-  ];
-  for (const attempt of attempts) await sendRaw(agent.socketPath, [handMadeFrame(attempt)]);
-  await eventually(
-    async () => (await archivedRecords(root)).length + (await metric(agent, 'telem_intake_refused_total')),
-    (count) => count === attempts.length,
-    { timeoutMs: 5000, what: 'every record archived or rejected' },
-  );
-  assert.equal(await agent.stop(), 0);
+    );
+    const agent = await startAgent(t, { root, policy, args: ['--metrics', '127.0.0.1:0'] });
+    const before = await tree(root);
+    const escape = `../../../../../../../../tmp/${tag}`;
+    const attempts: { headers: Record<string, string>; configPath?: string; payload: string }[] = [
+      { headers: { classification: `../${tag}/x` }, payload: 'dot-dot classification' },
+      { headers: { classification: `org/../../${tag}` }, payload: 'deep classification' },
+      { headers: { classification: `/tmp/${tag}` }, payload: 'absolute classification' },
+      { headers: {}, configPath: escape, payload: 'dot-dot CFG path' },
+      { headers: {}, configPath: `/tmp/${tag}`, payload: 'absolute CFG path' },
+      { headers: { event_id: escape, machine_id: escape, build: `${escape}\u0000x`, kernel_version: `a\rb/../${tag}`, board_name: `${escape}\u001b[2J` }, payload: 'header values' },
+      { headers: { classification: `a/b/${tag}\u0000` }, payload: 'NUL in classification' },
+      { headers: {}, payload: `${escape}\nline two` },
+    ];
+    for (const attempt of attempts) await sendRaw(agent.socketPath, [handMadeFrame(attempt)]);
+    await eventually(
+      async () => (await archivedRecords(root)).length + (await metric(agent, 'telem_intake_refused_total')),
+      (count) => count === attempts.length,
+      { timeoutMs: 5000, what: 'every record archived or rejected' },
+    );
+    assert.equal(await agent.stop(), 0);
 
-  // Nothing new outside the agent's own places.
-  const allowed = ['run', 'var/spool/telemetry', 'var/log/telemetry', 'var/lib/telemetry', 'var/lib/telem'];
-  const added = (await tree(root)).filter((file) => !before.includes(file));
-  const stray = added.filter((file) => !allowed.some((place) => file === place || file.startsWith(`${place}/`) || place.startsWith(`${file}/`)));
-  assert.deepEqual(stray, []);
-  assert.ok(
-    added.every((file) => !file.includes(tag)),
-    `no file is named after a record: ${added.join(', ')}`,
-  );
-  for (const place of [path.join('/tmp', tag), path.resolve(root, '..', tag), path.resolve(root, tag)]) {
-    await assert.rejects(lstat(place), { code: 'ENOENT' }, `${place} was not created`);
-  }
-  // The records that were accepted kept their text as data.
-  const lines = await archivedRecords(root);
-  assert.ok(lines.some((line) => line.classification === `../${tag}/x`));
-  assert.ok(lines.some((line) => line.event_id === escape));
-});
+    // Nothing new outside the agent's own places.
+    const allowed = ['run', 'var/spool/telemetry', 'var/log/telemetry', 'var/lib/telemetry', 'var/lib/telem'];
+    const added = (await tree(root)).filter((file) => !before.includes(file));
+    const stray = added.filter((file) => !allowed.some((place) => file === place || file.startsWith(`${place}/`) || place.startsWith(`${file}/`)));
+    assert.deepEqual(stray, []);
+    assert.ok(
+      added.every((file) => !file.includes(tag)),
+      `no file is named after a record: ${added.join(', ')}`,
+    );
+    for (const place of [path.join('/tmp', tag), path.resolve(root, '..', tag), path.resolve(root, tag)]) {
+      await assert.rejects(lstat(place), { code: 'ENOENT' }, `${place} was not created`);
+    }
+    // The records that were accepted kept their text as data.
+    const lines = await archivedRecords(root);
+    assert.ok(lines.some((line) => line.classification === `../${tag}/x`));
+    assert.ok(lines.some((line) => line.event_id === escape));
+  },
+);

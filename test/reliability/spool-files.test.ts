@@ -19,13 +19,17 @@ async function openFilesIn(dir: string): Promise<string[]> {
   return targets.filter((target) => target.startsWith(`${dir}${path.sep}`));
 }
 
-test("spool: settlements of one segment share one descriptor of its ack file, and close() leaves none open", { skip: skipUnlessRequired(process.platform === 'linux' ? false : 'reads /proc/self/fd') }, async (t) => {
-  const dir = await tempDir(t);
-  const { spool } = await Spool.open({ dir, durability: 'fsync', batchWindowMs: 0, maxBytes: null });
-  const entries = Array.from({ length: 20 }, (_, index) => entry(index));
-  for (const item of entries) await spool.append(item);
-  for (const item of entries) spool.settle({ id: item.id, route: 'all', destination: 'central', outcome: 'delivered' });
-  assert.equal(spool.liveRecords, 0);
-  await spool.close();
-  assert.deepEqual(await openFilesIn(dir), []);
-});
+test(
+  'spool: settlements of one segment share one descriptor of its ack file, and close() leaves none open',
+  { skip: skipUnlessRequired(process.platform === 'linux' ? false : 'reads /proc/self/fd') },
+  async (t) => {
+    const dir = await tempDir(t);
+    const { spool } = await Spool.open({ dir, durability: 'fsync', batchWindowMs: 0, maxBytes: null });
+    const entries = Array.from({ length: 20 }, (_, index) => entry(index));
+    for (const item of entries) await spool.append(item);
+    for (const item of entries) spool.settle({ id: item.id, route: 'all', destination: 'central', outcome: 'delivered' });
+    assert.equal(spool.liveRecords, 0);
+    await spool.close();
+    assert.deepEqual(await openFilesIn(dir), []);
+  },
+);

@@ -67,8 +67,16 @@ for (const restart of [false, true]) {
       const delivered = () => new Set(sink.requests.filter((request) => request.head.startsWith('POST')).map((request) => labelOf(v3Payload(request.body))));
       await waitUntil(() => spooled.every((label) => delivered().has(label)), 30_000, 'every spooled record delivered');
       // The segments that held them are gone (at most the fresh, empty current one is left).
-      await eventually(() => segmentFiles(spoolDir), (files) => files.filter((name) => name.endsWith('.seg')).length <= 1, { timeoutMs: 10_000, what: 'the delivered segments removed' });
-      await eventually(() => metric(agent, 'telem_spool_records'), (records) => records === 0, { timeoutMs: 10_000, what: 'an empty spool' });
+      await eventually(
+        () => segmentFiles(spoolDir),
+        (files) => files.filter((name) => name.endsWith('.seg')).length <= 1,
+        { timeoutMs: 10_000, what: 'the delivered segments removed' },
+      );
+      await eventually(
+        () => metric(agent, 'telem_spool_records'),
+        (records) => records === 0,
+        { timeoutMs: 10_000, what: 'an empty spool' },
+      );
 
       // New records are accepted and delivered again: the filesystem has room once more.
       const before = await metric(agent, 'telem_drops_total{reason="spool_unwritable"}');

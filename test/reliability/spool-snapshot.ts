@@ -75,9 +75,7 @@ export async function readSpoolSnapshot(dir: string): Promise<SpoolSnapshot> {
     const acks = await readIfPresent(path.join(dir, name.replace(/\.seg$/, '.ack')));
     const settled = settledKeys(acks === null ? '' : acks.toString('utf8'));
     for (const { entry } of decoded.entries) {
-      const pending = entry.routes
-        .flatMap((target) => target.to.map((destination) => `${target.route}\u0000${destination}`))
-        .filter((key) => !settled.has(`${entry.id}\u0000${key}`));
+      const pending = entry.routes.flatMap((target) => target.to.map((destination) => `${target.route}\u0000${destination}`)).filter((key) => !settled.has(`${entry.id}\u0000${key}`));
       entries.push({ id: entry.id, eventId: entry.record.headers.event_id, payload: entry.record.payload.toString('utf8'), segment: name, pending });
     }
   }

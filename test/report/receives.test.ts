@@ -42,7 +42,10 @@ test('report receives: a v2 destination gets the record fields as request header
   const request = createRequestBuilder(get('v2') as HttpDestinationConfig)(testRecord({ payload: 'the payload' }));
   const names = request.headers.map(([name]) => name);
   const fields = receivesOf(get('v2')).fields;
-  assert.deepEqual(fields.filter((field) => field !== 'payload').filter((field) => !names.includes(field)), []);
+  assert.deepEqual(
+    fields.filter((field) => field !== 'payload').filter((field) => !names.includes(field)),
+    [],
+  );
   assert.equal(request.body.toString('utf8'), 'the payload');
   assert.deepEqual(receivesOf(get('local')).fields, []);
 });

@@ -43,7 +43,12 @@ test('report bound: records per hour from a sliding window is the limit times th
 });
 
 test('report bound: the real sliding limiter, sent to as fast as it admits, reaches the bound and no more', () => {
-  for (const [limit, windowMs] of [[100, 15 * 60_000], [10, 7 * 60_000], [3, 20 * 60_000], [7, 2 * HOUR]] as const) {
+  for (const [limit, windowMs] of [
+    [100, 15 * 60_000],
+    [10, 7 * 60_000],
+    [3, 20 * 60_000],
+    [7, 2 * HOUR],
+  ] as const) {
     const limit_ = settings([limit, windowMs]);
     assert.equal(greedyHour(limit_, 10, 1_000_000_000_000), hourlyBound(limit_, 8192).records, `${limit}/${windowMs}ms`);
   }
@@ -67,7 +72,19 @@ test('report bound: payload bytes come from the byte limit, or records times the
 });
 
 test('report bound: routes to one destination add up; one unlimited route makes the destination unlimited', () => {
-  assert.deepEqual(sumBounds([{ records: 400, bytes: 10 }, { records: 500, bytes: 20 }]), { records: 900, bytes: 30 });
-  assert.deepEqual(sumBounds([{ records: 400, bytes: 10 }, { records: null, bytes: null }]), { records: null, bytes: null });
+  assert.deepEqual(
+    sumBounds([
+      { records: 400, bytes: 10 },
+      { records: 500, bytes: 20 },
+    ]),
+    { records: 900, bytes: 30 },
+  );
+  assert.deepEqual(
+    sumBounds([
+      { records: 400, bytes: 10 },
+      { records: null, bytes: null },
+    ]),
+    { records: null, bytes: null },
+  );
   assert.deepEqual(sumBounds([]), { records: 0, bytes: 0 });
 });

@@ -7,7 +7,7 @@ import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
 
-test('agent: a (a+)+$ redaction on 32 a\'s and a b delivers within seconds, the next record too, and SIGTERM still exits 0', async (t) => {
+test("agent: a (a+)+$ redaction on 32 a's and a b delivers within seconds, the next record too, and SIGTERM still exits 0", async (t) => {
   const root = await tempDir(t);
   const sink = await startHttpSink(t);
   const policy = oneRoutePolicy({
@@ -31,6 +31,6 @@ test('agent: a (a+)+$ redaction on 32 a\'s and a b delivers within seconds, the 
   }
 
   const payloads = sink.requests.map((request) => (JSON.parse(request.body.toString('utf8')) as { payload: string }).payload);
-  assert.deepEqual(payloads, [catastrophic, 'tail: <a-run>'], 'no match in the first (a b ends it), the run of a\'s at the end of the second is redacted');
+  assert.deepEqual(payloads, [catastrophic, 'tail: <a-run>'], "no match in the first (a b ends it), the run of a's at the end of the second is redacted");
   assert.equal(await agent.stop(), 0);
 });

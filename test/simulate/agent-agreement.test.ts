@@ -36,16 +36,28 @@ const PER_BURST = { drop: 60, wait: 50, crash: 10, secret: 2, other: 3 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function record(kind: string, index: number, second: number): TelemetryRecord {
-  return buildRecord({ classification: `org.test/${kind}/x`, severity: 2, payloadVersion: 1, host: CAPTURE_HOST, payload: Buffer.from(`${kind} ${index}`), createdAt: new Date(second * 1000) });
+  return buildRecord({
+    classification: `org.test/${kind}/x`,
+    severity: 2,
+    payloadVersion: 1,
+    host: CAPTURE_HOST,
+    payload: Buffer.from(`${kind} ${index}`),
+    createdAt: new Date(second * 1000),
+  });
 }
 
 function exportLine(record: TelemetryRecord): string {
-  return JSON.stringify({ ...record.headers, severity: Number(record.headers.severity), creation_timestamp: Number(record.headers.creation_timestamp), payload: record.payload.toString('utf8') });
+  return JSON.stringify({
+    ...record.headers,
+    severity: Number(record.headers.severity),
+    creation_timestamp: Number(record.headers.creation_timestamp),
+    payload: record.payload.toString('utf8'),
+  });
 }
 
 type Counts = Record<string, number>;
 
-test('telem simulate: the counts per route, destination and outcome are the journal\'s for the same 500 records sent to a real agent', { timeout: 240_000 }, async (t) => {
+test("telem simulate: the counts per route, destination and outcome are the journal's for the same 500 records sent to a real agent", { timeout: 240_000 }, async (t) => {
   const root = await tempDir(t);
   const policy = await writePolicy(root, POLICY);
   const agent = await startAgent(t, { root, policy });
@@ -67,7 +79,10 @@ test('telem simulate: the counts per route, destination and outcome are the jour
 
   // Every record settled at every destination: 2 per drop record, 1 per other routed or refused one.
   const expectedLines = BURSTS * (PER_BURST.drop * 2 + PER_BURST.wait + PER_BURST.crash + PER_BURST.secret + PER_BURST.other);
-  const journal = async () => JSON.parse((await runCli(['--root', root, 'journal', '--policy', policy, '--format', 'json'])).stdout) as { entries: { outcome: string; reason: string | null; route: string | null; destination: string | null }[] };
+  const journal = async () =>
+    JSON.parse((await runCli(['--root', root, 'journal', '--policy', policy, '--format', 'json'])).stdout) as {
+      entries: { outcome: string; reason: string | null; route: string | null; destination: string | null }[];
+    };
   let entries: Awaited<ReturnType<typeof journal>>['entries'] = [];
   await waitUntil(() => entries.length >= expectedLines, 60_000, 'every record settled').catch(() => undefined);
   for (let attempt = 0; attempt < 120 && entries.length < expectedLines; attempt += 1) {
@@ -86,7 +101,11 @@ test('telem simulate: the counts per route, destination and outcome are the jour
   await writeFile(file, `${sent.map(exportLine).join('\n')}\n`);
   const result = await runCli(['simulate', policy, '--records', file, '--format', 'json']);
   assert.equal(result.code, 0, result.stderr);
-  const simulated = JSON.parse(result.stdout) as { records: number; results: { route: string; destination: string; delivered: number; deferred: number; expired: number; dropped: Counts }[]; unrouted: Counts };
+  const simulated = JSON.parse(result.stdout) as {
+    records: number;
+    results: { route: string; destination: string; delivered: number; deferred: number; expired: number; dropped: Counts }[];
+    unrouted: Counts;
+  };
   assert.equal(simulated.records, 500);
   const counted: Counts = {};
   const add = (key: string, count: number) => {

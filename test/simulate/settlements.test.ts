@@ -22,7 +22,10 @@ test('Simulation onSettled: one settlement per record and destination; records b
   assert.equal(simulation.add({ record: testRecord({ classification: 'org.example/secret/x' }), at: 2_000 }).kind, 'rejected');
   assert.equal(simulation.add({ record: testRecord({ classification: 'org.example/other/x' }), at: 3_000 }).kind, 'unrouted');
   const result = simulation.finish();
-  assert.deepEqual(decisions.map((decision) => decision.kind), ['routed', 'routed', 'routed', 'routed']);
+  assert.deepEqual(
+    decisions.map((decision) => decision.kind),
+    ['routed', 'routed', 'routed', 'routed'],
+  );
   assert.deepEqual(
     // Unrouted records are settled as they are added, routed ones while finish() runs the clock: in time order here.
     settled.map(({ index, route, outcome, reason, at }) => ({ index, route, outcome, reason, at })).sort((a, b) => a.at - b.at || a.index - b.index),

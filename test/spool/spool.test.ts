@@ -49,14 +49,20 @@ test('spool: settled destinations are not recovered; fully settled records and s
   assert.equal(spool.liveRecords, 1);
   await spool.close();
   const { spool: reopened, recovery } = await Spool.open(options(dir));
-  assert.deepEqual(recovery.entries.map((recovered) => [recovered.entry.id, recovered.pending]), [[entry(2).id, ['default\u0000archive']]]);
+  assert.deepEqual(
+    recovery.entries.map((recovered) => [recovered.entry.id, recovered.pending]),
+    [[entry(2).id, ['default\u0000archive']]],
+  );
   reopened.settle({ id: entry(2).id, route: 'default', destination: 'archive', outcome: 'dropped' });
   await reopened.close();
   const { spool: empty, recovery: none } = await Spool.open(options(dir));
   await empty.close();
   assert.equal(none.entries.length, 0);
   // Only the fresh, empty segment of the last open remains.
-  assert.deepEqual((await readdir(dir)).filter((name) => name.endsWith('.ack')), []);
+  assert.deepEqual(
+    (await readdir(dir)).filter((name) => name.endsWith('.ack')),
+    [],
+  );
 });
 
 test('spool: a torn tail left by a crash is skipped and counted, never delivered', async (t) => {
@@ -70,7 +76,10 @@ test('spool: a torn tail left by a crash is skipped and counted, never delivered
   await appendFile(path.join(dir, segment), Buffer.from([0xf4, 0x01, 0, 0, 1, 2, 3, 4, 0x7b, 0x22]));
   const { spool: reopened, recovery } = await Spool.open(options(dir));
   t.after(() => reopened.close());
-  assert.deepEqual(recovery.entries.map((recovered) => recovered.entry.id), [entry(1).id, entry(2).id]);
+  assert.deepEqual(
+    recovery.entries.map((recovered) => recovered.entry.id),
+    [entry(1).id, entry(2).id],
+  );
   assert.equal(recovery.discardedBytes, 10);
 });
 
@@ -104,7 +113,10 @@ test('spool: the size quota is enforced on every append, and refused records are
   await spool.close();
   const { spool: reopened, recovery } = await Spool.open(options(dir));
   await reopened.close();
-  assert.deepEqual(recovery.entries.map((recovered) => recovered.entry.id), [entry(2).id, entry(3).id]);
+  assert.deepEqual(
+    recovery.entries.map((recovered) => recovered.entry.id),
+    [entry(2).id, entry(3).id],
+  );
 });
 
 test('spool: every durability mode stores records that a reopen finds', async (t) => {

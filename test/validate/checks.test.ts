@@ -39,7 +39,12 @@ test('semantic checks: an empty `to` is an error', () => {
 
 test('semantic checks: duplicate route names are an error at the second name', () => {
   const { diagnostics } = validatePolicyValue(
-    policy({ routes: [{ name: 'r', match: { classification: 'a/b/*' }, to: ['central'] }, { name: 'r', match: { classification: 'c/d/*' }, to: ['central'] }] }),
+    policy({
+      routes: [
+        { name: 'r', match: { classification: 'a/b/*' }, to: ['central'] },
+        { name: 'r', match: { classification: 'c/d/*' }, to: ['central'] },
+      ],
+    }),
   );
   assert.deepEqual(codes(diagnostics), ['error:duplicate-name']);
   assert.deepEqual(diagnostics[0]?.path, ['routes', 1, 'name']);
@@ -75,10 +80,7 @@ test('semantic checks: a zero rate window is an error, one longer than the spool
   assert.deepEqual(codes(zero.diagnostics), ['error:rate-window-zero']);
   const long = validatePolicyValue(policy({ spool: { expiry: '1h' }, routes: [{ name: 'r', to: ['central'], rate_limit: { bytes: '1MiB/2h' } }] }));
   assert.deepEqual(codes(long.diagnostics), ['warning:rate-window-exceeds-expiry']);
-  assert.equal(
-    long.diagnostics[0]?.message,
-    'route "r" has a bytes rate window of 2h, longer than the spool expiry of 1h: deferred records can expire before the window frees up',
-  );
+  assert.equal(long.diagnostics[0]?.message, 'route "r" has a bytes rate window of 2h, longer than the spool expiry of 1h: deferred records can expire before the window frees up');
 });
 
 test('semantic checks: minute-slots rate limits need whole minutes under an hour', () => {
@@ -152,9 +154,7 @@ test('semantic checks: a redaction pattern that does not compile is an error nam
 });
 
 test('semantic checks: a v2 destination pointed at a v3 URL is a warning', () => {
-  const { diagnostics } = validatePolicyValue(
-    policy({ destinations: { central: { type: 'http', protocol: 'v2', url: 'http://127.0.0.1/v3/collector' } } }),
-  );
+  const { diagnostics } = validatePolicyValue(policy({ destinations: { central: { type: 'http', protocol: 'v2', url: 'http://127.0.0.1/v3/collector' } } }));
   assert.deepEqual(codes(diagnostics), ['warning:protocol-url-mismatch']);
 });
 
@@ -167,7 +167,15 @@ test('semantic checks: the default v3 at a URL ending in /v2 is a mismatch; v3 a
 
 test('semantic checks: fleet bundles need trusted keys and stages that grow to 100%', () => {
   const { diagnostics } = validatePolicyValue(
-    policy({ fleet: { source: 'https://policies.example/', stages: [{ name: 'a', percent: 50 }, { name: 'a', percent: 10 }] } }),
+    policy({
+      fleet: {
+        source: 'https://policies.example/',
+        stages: [
+          { name: 'a', percent: 50 },
+          { name: 'a', percent: 10 },
+        ],
+      },
+    }),
   );
   assert.deepEqual(codes(diagnostics), ['error:fleet-untrusted-source', 'error:duplicate-name', 'error:rollout-shrinks', 'warning:rollout-incomplete']);
 });
@@ -216,7 +224,9 @@ test('schema checks: a broken destination does not also show up as unknown', () 
 
 test('semantic checks: collector deadlines the HTTP server cannot honour, a body memory below max_body and listen_api on the listen address are errors', () => {
   const { diagnostics, policy: resolved } = validatePolicyValue(
-    policy({ collector: { listen: '127.0.0.1:8080', listen_api: '127.0.0.1:8080', max_body: '2MiB', max_body_memory: '1MiB', timeouts: { headers: '40s', request: '30s', keep_alive: '0s' } } }),
+    policy({
+      collector: { listen: '127.0.0.1:8080', listen_api: '127.0.0.1:8080', max_body: '2MiB', max_body_memory: '1MiB', timeouts: { headers: '40s', request: '30s', keep_alive: '0s' } },
+    }),
   );
   assert.equal(resolved, null);
   assert.deepEqual(codes(diagnostics), [

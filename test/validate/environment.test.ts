@@ -46,7 +46,10 @@ test('validate --environment: directories that cannot be created, an unreadable 
   const ready = await tempDir(t);
   await mkdir(path.join(ready, 'etc/telem'), { recursive: true });
   await writeFile(path.join(ready, 'etc/telem/ca.pem'), 'ca');
-  assert.deepEqual((await checkEnvironment(policy, { root: ready })).map((d) => d.code), ['environment-unresolvable']);
+  assert.deepEqual(
+    (await checkEnvironment(policy, { root: ready })).map((d) => d.code),
+    ['environment-unresolvable'],
+  );
 });
 
 test('telem validate --environment: warnings keep exit 0; without the flag the machine is not looked at', async (t) => {
@@ -60,13 +63,16 @@ test('telem validate --environment: warnings keep exit 0; without the flag the m
   assert.doesNotMatch(plain.stdout, /environment-dir/);
 });
 
-test('validation runs the agent\'s compile step: a resolved policy the router cannot compile is an error, a valid one passes', () => {
+test("validation runs the agent's compile step: a resolved policy the router cannot compile is an error, a valid one passes", () => {
   const { policy } = validatePolicyValue(POLICY);
   assert.ok(policy);
   assert.deepEqual(compileCheck(policy), []);
   // Past the schema and the checks (as a hand-built policy could get): the router refuses a pattern that could backtrack without end.
   const broken = { ...policy, collection: { ...policy.collection, redact: [{ pattern: '(a+)+\\1$', replace: 'x' }] } };
   const found = compileCheck(broken);
-  assert.deepEqual(found.map((d) => d.code), ['compile-failed']);
+  assert.deepEqual(
+    found.map((d) => d.code),
+    ['compile-failed'],
+  );
   assert.match(found[0]?.message ?? '', /^the agent could not compile this policy: redaction pattern .* cannot run safely/);
 });

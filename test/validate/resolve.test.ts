@@ -57,8 +57,7 @@ test('resolved policy: on_reject "drop" is taken, anything else is a schema erro
 });
 
 test('resolved policy: max_connections_per_uid must be a positive whole number', () => {
-  const problems = (value: unknown) =>
-    validatePolicyValue({ ...written, intake: { max_connections_per_uid: value } }).diagnostics.map((d) => `${d.code} ${d.path.join('.')}: ${d.message}`);
+  const problems = (value: unknown) => validatePolicyValue({ ...written, intake: { max_connections_per_uid: value } }).diagnostics.map((d) => `${d.code} ${d.path.join('.')}: ${d.message}`);
   assert.deepEqual(problems(0), ['schema-out-of-range intake.max_connections_per_uid: must be more than 0, got 0']);
   assert.deepEqual(problems(2.5), ['schema-invalid-type intake.max_connections_per_uid: expected a whole number, got 2.5']);
 });

@@ -135,11 +135,7 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
       },
       (req, res) => {
         if (!hosts.allows(req.headers.host)) {
-          answerError(
-            req,
-            res,
-            new HttpError(421, `this collector does not answer to Host ${JSON.stringify(req.headers.host)}; add the name to collector.allowed_hosts`),
-          );
+          answerError(req, res, new HttpError(421, `this collector does not answer to Host ${JSON.stringify(req.headers.host)}; add the name to collector.allowed_hosts`));
           return;
         }
         route(context, role, req, res).catch((error: unknown) => answerError(req, res, error));

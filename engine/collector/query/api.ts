@@ -18,17 +18,7 @@ import { FLEET_STATES, type FleetState } from '../fleet/states.js';
 import type { CrashesAnswer, FleetAnswer, RecordsPage } from './answers.js';
 import { csvHeader, csvRow } from './csv.js';
 import { FIELDS_ANSWER } from '../record/fields.js';
-import {
-  FILTER_PARAMETERS,
-  MAX_VALUES,
-  checkKnown,
-  encodeCursor,
-  parseBucket,
-  parseChoice,
-  parseCursor,
-  parseFilter,
-  parseLimit,
-} from './params.js';
+import { FILTER_PARAMETERS, MAX_VALUES, checkKnown, encodeCursor, parseBucket, parseChoice, parseCursor, parseFilter, parseLimit } from './params.js';
 
 export const PAGE_LIMIT = 1000;
 const DEFAULT_PAGE = 100;

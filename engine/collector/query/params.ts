@@ -39,13 +39,7 @@ export function checkKnown(params: URLSearchParams, known: readonly string[]): v
 /** A time as ISO 8601, unix seconds, or a duration before now ("15m", "7d"). */
 export function parseTime(name: string, text: string, now: number): number {
   const ago = parseDuration(text);
-  const parsed = /^\d+$/.test(text)
-    ? Number(text) * 1000
-    : ago !== undefined
-      ? now - ago
-      : /^\d{4}-\d{2}-\d{2}/.test(text)
-        ? Date.parse(text)
-        : NaN;
+  const parsed = /^\d+$/.test(text) ? Number(text) * 1000 : ago !== undefined ? now - ago : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
   if (!Number.isSafeInteger(parsed)) {
     throw invalid(`${name} should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"`);
   }

@@ -60,7 +60,7 @@ export function fleetUpdate(stored: readonly Row[]): FleetUpdate {
     if (row.classification !== STATUS_CLASSIFICATION) continue;
     const id = Number(row.id);
     if (Number(row.creation_timestamp) * 1000 > Number(row.received_at) + MAX_AHEAD_MS) {
-      invalid.set(id, 'its creation_timestamp is more than a day after the collector received it (the machine\'s clock is wrong)');
+      invalid.set(id, "its creation_timestamp is more than a day after the collector received it (the machine's clock is wrong)");
       continue;
     }
     const reading = readStatusPayload(String(row.payload));
@@ -87,9 +87,7 @@ export function fleetUpdate(stored: readonly Row[]): FleetUpdate {
     const key = JSON.stringify([row.tenant, row.machine_id]);
     const seen = latest.get(key);
     const newer =
-      !seen ||
-      at(values, 'creation_timestamp') > at(seen, 'creation_timestamp') ||
-      (at(values, 'creation_timestamp') === at(seen, 'creation_timestamp') && id > at(seen, 'record_id'));
+      !seen || at(values, 'creation_timestamp') > at(seen, 'creation_timestamp') || (at(values, 'creation_timestamp') === at(seen, 'creation_timestamp') && id > at(seen, 'record_id'));
     if (newer) latest.set(key, values);
   }
   if (latest.size === 0) return { statement: null, invalid };
@@ -156,7 +154,10 @@ export async function fleetView(db: SqlReader, query: FleetQuery): Promise<Fleet
   const where = fleetWhere(query);
   const failedWhere = `${where.sql ? `${where.sql} AND` : 'WHERE'} last_failed_sequence IS NOT NULL`;
   const [states, failures, machines] = await Promise.all([
-    db.all(`SELECT channel, active, state, COUNT(*) AS n FROM ${FLEET_TABLE} ${where.sql} GROUP BY channel, active, state ORDER BY channel, active DESC, state LIMIT ${GROUP_LIMIT}`, where.params),
+    db.all(
+      `SELECT channel, active, state, COUNT(*) AS n FROM ${FLEET_TABLE} ${where.sql} GROUP BY channel, active, state ORDER BY channel, active DESC, state LIMIT ${GROUP_LIMIT}`,
+      where.params,
+    ),
     db.all(
       `SELECT channel, last_failed_sequence AS sequence, last_failed_reason AS reason, COUNT(*) AS n FROM ${FLEET_TABLE} ${failedWhere} ` +
         `GROUP BY channel, last_failed_sequence, last_failed_reason ORDER BY n DESC, reason LIMIT ${GROUP_LIMIT}`,

@@ -146,14 +146,13 @@ export const BACKFILL_BATCH = 500;
 /** Fills record_sha256 (rows.ts recordDigest) for every stored row, walking ids upwards in batches. */
 async function backfillRecordDigests(connection: MigrationConnection): Promise<void> {
   const select = `SELECT id, tenant, ${RECORD_HEADERS.join(', ')}, payload FROM records WHERE id > ? ORDER BY id LIMIT ${BACKFILL_BATCH}`;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const rows = await connection.query(select, [after]);
     if (rows.length === 0) break;
     const ids = rows.map((row) => Number(row.id));
     const params: unknown[] = rows.flatMap((row, index) => [ids[index], recordDigest(row)]);
     const updated = await connection.query(
-      `UPDATE records SET record_sha256 = CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END ` +
-        `WHERE id IN (${ids.map(() => '?').join(', ')}) RETURNING id`,
+      `UPDATE records SET record_sha256 = CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END ` + `WHERE id IN (${ids.map(() => '?').join(', ')}) RETURNING id`,
       [...params, ...ids],
     );
     if (updated.length !== rows.length) throw new Error(`record_sha256 backfill updated ${updated.length} of ${rows.length} rows after id ${after}`);
@@ -174,7 +173,7 @@ async function backfillRecordDigests(connection: MigrationConnection): Promise<v
 /** Puts the status records already stored through the store's own fleet update, oldest id first. */
 async function backfillFleet(connection: MigrationConnection): Promise<void> {
   const select = `SELECT * FROM records WHERE classification = ? AND id > ? ORDER BY id LIMIT ${BACKFILL_BATCH}`;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const rows = await connection.query(select, [STATUS_CLASSIFICATION, after]);
     if (rows.length === 0) break;
     const { statement } = fleetUpdate(rows);

@@ -5,16 +5,7 @@ import { firstFrame } from '../crash/first-frame.js';
 import { INTEGER_FIELDS, type IncomingRecord, type StoredRecord } from '../record/record.js';
 
 /** Columns written on insert, in order (id is assigned by the database). */
-export const INSERT_COLUMNS = [
-  'received_at',
-  'tenant',
-  'protocol',
-  'external',
-  ...RECORD_HEADERS,
-  'payload',
-  'record_sha256',
-  'first_frame',
-] as const;
+export const INSERT_COLUMNS = ['received_at', 'tenant', 'protocol', 'external', ...RECORD_HEADERS, 'payload', 'record_sha256', 'first_frame'] as const;
 
 /**
  * What makes a record itself: its tenant, its fifteen headers and its payload. Two records

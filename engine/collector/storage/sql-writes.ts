@@ -29,9 +29,7 @@ const rowKey = (row: Row) => row[KEY_COLUMN] as string;
 export function insertStatement(rows: readonly PreparedRow[]): SqlStatement {
   const placeholders = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
   return {
-    sql:
-      `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES ${rows.map(() => placeholders).join(', ')} ` +
-      `ON CONFLICT (${KEY_COLUMN}) DO NOTHING RETURNING *`,
+    sql: `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES ${rows.map(() => placeholders).join(', ')} ` + `ON CONFLICT (${KEY_COLUMN}) DO NOTHING RETURNING *`,
     params: rows.flatMap((row) => row.values),
   };
 }

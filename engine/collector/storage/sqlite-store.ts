@@ -45,9 +45,7 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
   const { prepared, all } = statementCache(db);
   // A ":memory:" database exists only on this connection, so its reads stay here.
   const pool = file === ':memory:' ? null : new ReadPool({ file, workers: READ_WORKERS, timeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, maxQueued: MAX_QUEUED_READS });
-  const reads: ReadOps = pool
-    ? pool.ops()
-    : readOps({ dialect: sqliteDialect, all: async (sql, params) => all(sql, params) });
+  const reads: ReadOps = pool ? pool.ops() : readOps({ dialect: sqliteDialect, all: async (sql, params) => all(sql, params) });
 
   const insertBatch = db.transaction((records: readonly IncomingRecord[]): InsertResult[] => {
     const rows = records.map((record) => prepareRow(record, toInteger));

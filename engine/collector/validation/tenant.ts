@@ -10,9 +10,7 @@ export interface Tenant {
   readonly tokens: readonly string[];
 }
 
-export type TenantVerdict =
-  | { readonly ok: true; readonly tenant: Tenant }
-  | { readonly ok: false; readonly status: 400 | 401; readonly message: string };
+export type TenantVerdict = { readonly ok: true; readonly tenant: Tenant } | { readonly ok: false; readonly status: 400 | 401; readonly message: string };
 
 export const TOKEN_REQUIRED_MESSAGE = 'this tenant requires "Authorization: Bearer <token>" with a valid token';
 
@@ -31,11 +29,7 @@ function digestMatches(digest: string, accepted: readonly string[]): boolean {
   return found;
 }
 
-export function checkTenant(options: {
-  readonly tid: string | undefined;
-  readonly authorization: string | undefined;
-  readonly tenants: readonly Tenant[];
-}): TenantVerdict {
+export function checkTenant(options: { readonly tid: string | undefined; readonly authorization: string | undefined; readonly tenants: readonly Tenant[] }): TenantVerdict {
   const tenant = options.tenants.find((candidate) => candidate.tid === options.tid);
   if (!tenant) return { ok: false, status: 400, message: 'Telemetry ID mismatch' };
   if (tenant.tokens.length === 0) return { ok: true, tenant };

@@ -19,7 +19,12 @@ export const checkFleet: Check = (policy) => {
     const first = names.get(stage.name);
     if (first === undefined) names.set(stage.name, index);
     else {
-      diagnostics.push({ code: 'duplicate-name', severity: 'error', message: `stage name "${stage.name}" is already used by fleet.stages[${first}]`, path: ['fleet', 'stages', index, 'name'] });
+      diagnostics.push({
+        code: 'duplicate-name',
+        severity: 'error',
+        message: `stage name "${stage.name}" is already used by fleet.stages[${first}]`,
+        path: ['fleet', 'stages', index, 'name'],
+      });
     }
     const previous = fleet.stages[index - 1];
     if (previous && stage.percent < previous.percent) {

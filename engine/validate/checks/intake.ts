@@ -25,7 +25,7 @@ export const checkIntake: Check = (policy) => {
       severity: 'warning',
       message: `intake.max_connections_per_uid ${intake.max_connections_per_uid} is not below max_connections ${intake.max_connections}: one local user can take every intake slot`,
       path: ['intake', 'max_connections_per_uid'],
-      hint: 'keep it a share of max_connections (the defaults are 64 of 256), so other users\' probes always find a slot',
+      hint: "keep it a share of max_connections (the defaults are 64 of 256), so other users' probes always find a slot",
     });
   }
   return diagnostics;

@@ -7,18 +7,7 @@ import { type TestContext, test } from 'node:test';
 import { tokenDigest } from '../../../engine/collector/validation/tenant.js';
 import { runCli } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/tmp.js';
-import {
-  BACKENDS,
-  type Backend,
-  type StartedProcess,
-  UPSTREAM_TID,
-  freshDatabase,
-  rawHttp,
-  rawRequest,
-  startProcess,
-  v2Headers,
-  v3Body,
-} from '../../collector/collector-helpers.js';
+import { BACKENDS, type Backend, type StartedProcess, UPSTREAM_TID, freshDatabase, rawHttp, rawRequest, startProcess, v2Headers, v3Body } from '../../collector/collector-helpers.js';
 import { createVersion1Database, rawDatabase, vectorRecord } from '../../collector/storage/version-1.js';
 
 /** Starts the real binary and waits for the URL it prints on stdout. */
@@ -44,7 +33,7 @@ test('telem collector: prints its URL, accepts records into sqlite under --root,
   assert.ok(existsSync(path.join(root, 'var', 'lib', 'telem', 'collector.db')), 'the default database lives under --root');
 });
 
-test('telem collector --policy: tenants and tokens come from the policy\'s collector section', async (t) => {
+test("telem collector --policy: tenants and tokens come from the policy's collector section", async (t) => {
   const dir = await tempDir(t);
   const policy = path.join(dir, 'collector.policy.yaml');
   await writeFile(
@@ -124,7 +113,10 @@ test('telem collector: a second collector on the same SQLite file exits 2 naming
     const second = await runCli(['--root', root, 'collector', '--listen', '127.0.0.1:0']);
     assert.equal(second.code, 2);
     const db = path.join(root, 'var', 'lib', 'telem', 'collector.db');
-    assert.match(second.stderr, new RegExp(`^telem collector: the database sqlite:${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is in use by another telem process \\(held by pid \\d+\\)\\n$`));
+    assert.match(
+      second.stderr,
+      new RegExp(`^telem collector: the database sqlite:${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is in use by another telem process \\(held by pid \\d+\\)\\n$`),
+    );
   } finally {
     assert.equal((await first.stop()).code, 0);
   }
@@ -145,51 +137,73 @@ async function cliDatabase(t: TestContext, backend: Backend, prepare?: (fresh: {
 const OTHER_CLASSIFICATION = 'org.clearlinux/hello/again';
 
 for (const backend of BACKENDS) {
-  test(`telem collector on ${backend.name}: two records of one event differing only in classification are both stored, each resend answered 201 with its own row`, { skip: backend.skip }, async (t) => {
-    const database = await cliDatabase(t, backend);
-    const collector = await startCli(['collector', '--listen', '127.0.0.1:0', '--db', database]);
-    try {
-      const v3 = (body: Record<string, string>) => rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(body) }));
-      const v2 = (headers: Record<string, string>) => rawRequest(collector.url, rawHttp({ path: '/v2/collector', headers, body: 'hello\n' }));
-      const responses = [
-        await v3(v3Body()),
-        await v3(v3Body({ classification: OTHER_CLASSIFICATION })),
-        await v2(v2Headers({ severity: '3' })),
-        await v3(v3Body()),
-        await v3(v3Body({ classification: OTHER_CLASSIFICATION })),
-        await v2(v2Headers({ severity: '3' })),
-      ];
-      assert.deepEqual(responses.map((response) => response.status), [201, 201, 201, 201, 201, 201]);
-      const answers = responses.map((response) => response.json());
-      assert.deepEqual(answers.map((answer) => [answer.classification, answer.severity]), Array.from({ length: 2 }, () => [['org.clearlinux/hello/world', 1], [OTHER_CLASSIFICATION, 1], ['org.clearlinux/hello/world', 3]]).flat());
-      assert.deepEqual(responses.map((response) => response.headers['x-telem-duplicate'] ?? 'new'), ['new', 'new', 'new', 'true', 'true', 'true']);
-      const ids = answers.map((answer) => answer.id);
-      assert.equal(new Set(ids.slice(0, 3)).size, 3);
-      assert.deepEqual(ids.slice(3), ids.slice(0, 3));
-      const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: { id: number }[] };
-      assert.deepEqual(listed.records.map((record) => record.id).sort(), [...ids.slice(0, 3)].sort());
-    } finally {
-      const stopped = await collector.stop();
-      assert.equal(stopped.code, 0, stopped.stderr);
-    }
-  });
+  test(
+    `telem collector on ${backend.name}: two records of one event differing only in classification are both stored, each resend answered 201 with its own row`,
+    { skip: backend.skip },
+    async (t) => {
+      const database = await cliDatabase(t, backend);
+      const collector = await startCli(['collector', '--listen', '127.0.0.1:0', '--db', database]);
+      try {
+        const v3 = (body: Record<string, string>) => rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(body) }));
+        const v2 = (headers: Record<string, string>) => rawRequest(collector.url, rawHttp({ path: '/v2/collector', headers, body: 'hello\n' }));
+        const responses = [
+          await v3(v3Body()),
+          await v3(v3Body({ classification: OTHER_CLASSIFICATION })),
+          await v2(v2Headers({ severity: '3' })),
+          await v3(v3Body()),
+          await v3(v3Body({ classification: OTHER_CLASSIFICATION })),
+          await v2(v2Headers({ severity: '3' })),
+        ];
+        assert.deepEqual(
+          responses.map((response) => response.status),
+          [201, 201, 201, 201, 201, 201],
+        );
+        const answers = responses.map((response) => response.json());
+        assert.deepEqual(
+          answers.map((answer) => [answer.classification, answer.severity]),
+          Array.from({ length: 2 }, () => [
+            ['org.clearlinux/hello/world', 1],
+            [OTHER_CLASSIFICATION, 1],
+            ['org.clearlinux/hello/world', 3],
+          ]).flat(),
+        );
+        assert.deepEqual(
+          responses.map((response) => response.headers['x-telem-duplicate'] ?? 'new'),
+          ['new', 'new', 'new', 'true', 'true', 'true'],
+        );
+        const ids = answers.map((answer) => answer.id);
+        assert.equal(new Set(ids.slice(0, 3)).size, 3);
+        assert.deepEqual(ids.slice(3), ids.slice(0, 3));
+        const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: { id: number }[] };
+        assert.deepEqual(listed.records.map((record) => record.id).sort(), [...ids.slice(0, 3)].sort());
+      } finally {
+        const stopped = await collector.stop();
+        assert.equal(stopped.code, 0, stopped.stderr);
+      }
+    },
+  );
 
-  test(`telem collector on ${backend.name}: a version-1 database is migrated at start, a resend of an old row is a duplicate and its classification variant is stored`, { skip: backend.skip }, async (t) => {
-    const receivedAt = Date.now() - 60_000;
-    const database = await cliDatabase(t, backend, (fresh) => createVersion1Database(fresh, [vectorRecord(receivedAt, {}, 'v3')]));
-    const collector = await startCli(['collector', '--listen', '127.0.0.1:0', '--db', database]);
-    try {
-      const send = (body: Record<string, string>) => rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(body) }));
-      const resend = await send(v3Body());
-      assert.deepEqual([resend.status, resend.headers['x-telem-duplicate'], resend.json().id, resend.json().received_at], [201, 'true', 1, new Date(receivedAt).toISOString()]);
-      const variant = await send(v3Body({ classification: OTHER_CLASSIFICATION }));
-      assert.deepEqual([variant.status, variant.headers['x-telem-duplicate'], variant.json().classification], [201, undefined, OTHER_CLASSIFICATION]);
-      assert.notEqual(variant.json().id, 1);
-      const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: unknown[] };
-      assert.equal(listed.records.length, 2);
-    } finally {
-      const stopped = await collector.stop();
-      assert.equal(stopped.code, 0, stopped.stderr);
-    }
-  });
+  test(
+    `telem collector on ${backend.name}: a version-1 database is migrated at start, a resend of an old row is a duplicate and its classification variant is stored`,
+    { skip: backend.skip },
+    async (t) => {
+      const receivedAt = Date.now() - 60_000;
+      const database = await cliDatabase(t, backend, (fresh) => createVersion1Database(fresh, [vectorRecord(receivedAt, {}, 'v3')]));
+      const collector = await startCli(['collector', '--listen', '127.0.0.1:0', '--db', database]);
+      try {
+        const send = (body: Record<string, string>) =>
+          rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(body) }));
+        const resend = await send(v3Body());
+        assert.deepEqual([resend.status, resend.headers['x-telem-duplicate'], resend.json().id, resend.json().received_at], [201, 'true', 1, new Date(receivedAt).toISOString()]);
+        const variant = await send(v3Body({ classification: OTHER_CLASSIFICATION }));
+        assert.deepEqual([variant.status, variant.headers['x-telem-duplicate'], variant.json().classification], [201, undefined, OTHER_CLASSIFICATION]);
+        assert.notEqual(variant.json().id, 1);
+        const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: unknown[] };
+        assert.equal(listed.records.length, 2);
+      } finally {
+        const stopped = await collector.stop();
+        assert.equal(stopped.code, 0, stopped.stderr);
+      }
+    },
+  );
 }

@@ -19,17 +19,21 @@ test('first frame: payloads without frames have none', () => {
   assert.equal(firstFrame('issue #42 is fixed'), null);
 });
 
-test('first frame: kernel-oops payloads (upstream parser test vectors) group by their first call-trace function', { skip: skipUnlessRequired(existsSync(OOPS) ? false : `${OOPS} is missing`) }, () => {
-  const vectors = JSON.parse(readFileSync(OOPS, 'utf8')) as { input: string; reason: string; payload_contains: string[] }[];
-  let checked = 0;
-  for (const vector of vectors) {
-    const frames = vector.payload_contains.filter((line) => /^#\d+ /.test(line));
-    if (frames.length === 0) continue;
-    // The probe's payload layout (kernel-oops/README.md): headers, then "#N [? ]function - [kernel]" lines.
-    const payload = `Crash Report:\nReason: ${vector.reason}\nBacktrace :\n${frames.map((frame) => `${frame} - [kernel]`).join('\n')}\n`;
-    const expected = `${(frames[0] as string).replace(/^#\d+ (\? )?/, '')} - [kernel]`;
-    assert.equal(firstFrame(payload), expected, vector.input);
-    checked += 1;
-  }
-  assert.ok(checked >= 3, `${checked} vectors with frames`);
-});
+test(
+  'first frame: kernel-oops payloads (upstream parser test vectors) group by their first call-trace function',
+  { skip: skipUnlessRequired(existsSync(OOPS) ? false : `${OOPS} is missing`) },
+  () => {
+    const vectors = JSON.parse(readFileSync(OOPS, 'utf8')) as { input: string; reason: string; payload_contains: string[] }[];
+    let checked = 0;
+    for (const vector of vectors) {
+      const frames = vector.payload_contains.filter((line) => /^#\d+ /.test(line));
+      if (frames.length === 0) continue;
+      // The probe's payload layout (kernel-oops/README.md): headers, then "#N [? ]function - [kernel]" lines.
+      const payload = `Crash Report:\nReason: ${vector.reason}\nBacktrace :\n${frames.map((frame) => `${frame} - [kernel]`).join('\n')}\n`;
+      const expected = `${(frames[0] as string).replace(/^#\d+ (\? )?/, '')} - [kernel]`;
+      assert.equal(firstFrame(payload), expected, vector.input);
+      checked += 1;
+    }
+    assert.ok(checked >= 3, `${checked} vectors with frames`);
+  },
+);

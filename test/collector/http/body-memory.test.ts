@@ -80,14 +80,19 @@ test('body memory: sixteen 1 MB bodies sent at once as a million one-byte chunks
     if (peak > bound) {
       for (const socket of sockets) socket.destroy();
       await done.catch(() => undefined);
-      assert.fail(`the collector's resident memory peaked at ${Math.round(peak / MiB)} MiB, ${Math.round((peak - before.rss) / MiB)} MiB over the ${Math.round(before.rss / MiB)} MiB before`);
+      assert.fail(
+        `the collector's resident memory peaked at ${Math.round(peak / MiB)} MiB, ${Math.round((peak - before.rss) / MiB)} MiB over the ${Math.round(before.rss / MiB)} MiB before`,
+      );
     }
     await Promise.race([done.catch(() => undefined), sleep(100)]);
   }
   assert.ok(settled, 'the sixteen bodies were sent within three minutes');
   const answers = await sending;
   // Each body was read to its end and judged (a million X is not a v3 JSON record), none refused for size or memory.
-  assert.deepEqual(answers.map((answer) => answer.status), Array<number>(16).fill(400));
+  assert.deepEqual(
+    answers.map((answer) => answer.status),
+    Array<number>(16).fill(400),
+  );
   const after = collector.memory();
   assert.ok(after.peak - before.rss < 200 * MiB, `peak ${Math.round(after.peak / MiB)} MiB, ${Math.round(before.rss / MiB)} MiB before`);
 });

@@ -182,18 +182,20 @@ test('aborted uploads: clients hanging up mid-body are logged at debug, never as
   const { port } = new URL(collector.url);
   const clients = 40;
   await Promise.all(
-    Array.from({ length: clients }, (_, index) =>
-      new Promise<void>((resolve, reject) => {
-        const socket = net.connect({ host: '127.0.0.1', port: Number(port) });
-        socket.on('error', () => undefined);
-        socket.once('close', () => resolve());
-        socket.once('data', (data: Buffer) => {
-          if (!data.toString('latin1').startsWith('HTTP/1.1 100 Continue')) return reject(new Error(data.toString('latin1')));
-          // The handler is reading the body now: send part of it and hang up, half with FIN, half with RST.
-          socket.write('{"classification": "org.example/cut/short", ', () => (index % 2 === 0 ? socket.destroy() : socket.resetAndDestroy()));
-        });
-        socket.write(`POST /v3/collector HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Telemetry-TID: ${UPSTREAM_TID}\r\nExpect: 100-continue\r\nContent-Length: 10000\r\n\r\n`);
-      }),
+    Array.from(
+      { length: clients },
+      (_, index) =>
+        new Promise<void>((resolve, reject) => {
+          const socket = net.connect({ host: '127.0.0.1', port: Number(port) });
+          socket.on('error', () => undefined);
+          socket.once('close', () => resolve());
+          socket.once('data', (data: Buffer) => {
+            if (!data.toString('latin1').startsWith('HTTP/1.1 100 Continue')) return reject(new Error(data.toString('latin1')));
+            // The handler is reading the body now: send part of it and hang up, half with FIN, half with RST.
+            socket.write('{"classification": "org.example/cut/short", ', () => (index % 2 === 0 ? socket.destroy() : socket.resetAndDestroy()));
+          });
+          socket.write(`POST /v3/collector HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Telemetry-TID: ${UPSTREAM_TID}\r\nExpect: 100-continue\r\nContent-Length: 10000\r\n\r\n`);
+        }),
     ),
   );
   const cut = () => collector.logs().filter((line) => line.msg === 'client closed the connection before its body was complete');

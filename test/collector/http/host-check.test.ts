@@ -27,7 +27,13 @@ test('host check: a DNS name the collector is not known by gets 421 naming colle
   const { port } = new URL(collector.url);
   // A rebinding page's requests carry its own name, also when that name resolves to loopback.
   for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.nip.io:${port}`, 'example.org', 'org']) {
-    for (const [method, path] of [['GET', '/api/records'], ['GET', '/api/stats'], ['GET', '/'], ['GET', '/healthz'], ['POST', '/v3/collector']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/records'],
+      ['GET', '/api/stats'],
+      ['GET', '/'],
+      ['GET', '/healthz'],
+      ['POST', '/v3/collector'],
+    ] as const) {
       const response = await request(collector.url, { host, method, path, ...(method === 'POST' ? { body: JSON.stringify(v3Body()) } : {}) });
       assert.equal(response.status, 421, `${method} ${path} with Host ${host}`);
       assert.deepEqual(response.json(), { message: `this collector does not answer to Host ${JSON.stringify(host)}; add the name to collector.allowed_hosts` });
@@ -37,7 +43,7 @@ test('host check: a DNS name the collector is not known by gets 421 naming colle
   assert.deepEqual(listed.json().records, []);
 });
 
-test('host check: IP literals, localhost, this machine\'s hostname, allowed_hosts (any case, any port, trailing dot) and HTTP/1.0 without Host are answered', async (t) => {
+test("host check: IP literals, localhost, this machine's hostname, allowed_hosts (any case, any port, trailing dot) and HTTP/1.0 without Host are answered", async (t) => {
   const collector = await startCollectorProcess(t, { collector: { allowed_hosts: ['telemetry.example.org', 'Collector.Lab'] } });
   const { port } = new URL(collector.url);
   const hosts = [

@@ -10,8 +10,14 @@ for (const backend of BACKENDS) {
     const answers = [];
     for (let attempt = 0; attempt < 3; attempt += 1) answers.push(await postV3(collector, v3Body()));
     for (let attempt = 0; attempt < 3; attempt += 1) answers.push(await postV2(collector, v2Headers({ classification: 'org.example/v2/resend', event_id: 'aa'.repeat(16) })));
-    assert.deepEqual(answers.map((answer) => answer.status), [201, 201, 201, 201, 201, 201]);
-    assert.deepEqual(answers.map((answer) => answer.headers['x-telem-duplicate'] ?? 'new'), ['new', 'true', 'true', 'new', 'true', 'true']);
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [201, 201, 201, 201, 201, 201],
+    );
+    assert.deepEqual(
+      answers.map((answer) => answer.headers['x-telem-duplicate'] ?? 'new'),
+      ['new', 'true', 'true', 'new', 'true', 'true'],
+    );
     assert.equal(answers[1]?.json().id, answers[0]?.json().id);
     const stored = await collector.store.list({ filter: {}, limit: 10 });
     assert.deepEqual(stored.map((record) => record.classification).sort(), ['org.clearlinux/hello/world', 'org.example/v2/resend']);
@@ -21,7 +27,10 @@ for (const backend of BACKENDS) {
     const collector = await startTestCollector(t, { backend });
     const bodies = [v3Body(), v3Body(), v3Body({}, 'other payload'), v3Body()];
     const answers = await Promise.all(bodies.map((body) => postV3(collector, body)));
-    assert.deepEqual(answers.map((answer) => answer.status), [201, 201, 201, 201]);
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [201, 201, 201, 201],
+    );
     assert.equal(new Set(answers.map((answer) => answer.json().id)).size, 2);
     assert.equal((await collector.store.list({ filter: {}, limit: 10 })).length, 2);
   });

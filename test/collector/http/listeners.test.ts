@@ -29,7 +29,17 @@ test('listeners: with --listen-api the main listener serves only ingest POSTs an
   assert.equal((await rawRequest(ingest, rawHttp({ path: '/', headers: v2Headers({ event_id: 'b'.repeat(32) }), body: 'root\n' }))).status, 201);
   assert.deepEqual((await get(ingest, '/healthz')).json(), { status: 'ok', backend: 'sqlite' });
 
-  for (const [method, pathname] of [['GET', '/'], ['GET', '/api/records'], ['GET', '/api/stats'], ['GET', '/api/crashes'], ['GET', '/api/fleet'], ['GET', '/api/records/1'], ['GET', '/app.js'], ['GET', '/v3/collector'], ['PUT', '/v3/collector']]) {
+  for (const [method, pathname] of [
+    ['GET', '/'],
+    ['GET', '/api/records'],
+    ['GET', '/api/stats'],
+    ['GET', '/api/crashes'],
+    ['GET', '/api/fleet'],
+    ['GET', '/api/records/1'],
+    ['GET', '/app.js'],
+    ['GET', '/v3/collector'],
+    ['PUT', '/v3/collector'],
+  ]) {
     const response = await get(ingest, pathname as string, method);
     assert.equal(response.status, 404, `${method} ${pathname}`);
     assert.deepEqual(response.json(), { message: `nothing here: ${method} ${pathname}; ${API_ELSEWHERE}` });
@@ -48,7 +58,10 @@ test('listeners: the API listener serves the UI, /api/* and /healthz, and refuse
   assert.equal(ui.status, 200);
   assert.match(ui.headers['content-type'] ?? '', /^text\/html/);
   const records = await get(api, '/api/records');
-  assert.deepEqual((records.json().records as { payload: string }[]).map((record) => record.payload), ['stored\n']);
+  assert.deepEqual(
+    (records.json().records as { payload: string }[]).map((record) => record.payload),
+    ['stored\n'],
+  );
   assert.equal((await get(api, '/api/stats')).status, 200);
   assert.equal((await get(api, '/api/crashes')).status, 200);
   assert.equal((await get(api, '/api/fleet')).status, 200);

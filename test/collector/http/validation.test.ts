@@ -23,7 +23,13 @@ const v1 = (extra: Record<string, string | undefined> = {}) =>
 const NA = { board_name: 'N/A', cpu_model: 'N/A', bios_version: 'N/A', event_id: 'N/A' };
 
 const cases: Case[] = [
-  { name: 'the v4 base record (underscore names, as the v2 client sends) is stored', headers: v2Headers(), body: 'hello\n', status: 201, stored: { build: '39000', payload: 'hello\n', protocol: 'v2', record_format_version: 4 } },
+  {
+    name: 'the v4 base record (underscore names, as the v2 client sends) is stored',
+    headers: v2Headers(),
+    body: 'hello\n',
+    status: 201,
+    stored: { build: '39000', payload: 'hello\n', protocol: 'v2', record_format_version: 4 },
+  },
   {
     name: 'header names match case-insensitively with "-" and "_" equal',
     headers: Object.fromEntries(Object.entries(v2Headers()).map(([name, value]) => [name.includes('_') ? name.toUpperCase().replaceAll('_', '-') : name, value])),
@@ -32,32 +38,77 @@ const cases: Case[] = [
   },
   { name: 'a header sent twice under two spellings: the last one wins', headers: { ...v2Headers({ severity: '1' }), Severity: '3' }, status: 201, stored: { severity: 3 } },
   { name: 'a v2 record without board, cpu, bios and event id stores N/A for them', headers: v2Headers({ ...NO_V3_V4, record_format_version: '2' }), status: 201, stored: NA },
-  { name: 'a v3 record without event id stores event id N/A', headers: v2Headers({ record_format_version: '3', event_id: undefined }), status: 201, stored: { event_id: 'N/A', cpu_model: 'Intel(R) Core(TM) i5-7260U CPU @ 2.20GHz' } },
+  {
+    name: 'a v3 record without event id stores event id N/A',
+    headers: v2Headers({ record_format_version: '3', event_id: undefined }),
+    status: 201,
+    stored: { event_id: 'N/A', cpu_model: 'Intel(R) Core(TM) i5-7260U CPU @ 2.20GHz' },
+  },
   { name: 'a v2 record carrying v3 and v4 headers ignores them', headers: v2Headers({ record_format_version: '2' }), status: 201, stored: NA },
 
   // 1. tenant id
   { name: 'v1 without a TID: Telemetry ID mismatch (checked for every version)', headers: v1(), status: 400, message: 'Telemetry ID mismatch' },
   { name: 'missing TID: Telemetry ID mismatch', headers: v2Headers({ 'X-Telemetry-TID': undefined }), status: 400, message: 'Telemetry ID mismatch' },
   { name: 'another TID: Telemetry ID mismatch', headers: v2Headers({ 'X-Telemetry-TID': 'alt-tid-0000' }), status: 400, message: 'Telemetry ID mismatch' },
-  { name: 'an upper-cased TID: Telemetry ID mismatch (exact comparison)', headers: v2Headers({ 'X-Telemetry-TID': UPSTREAM_TID.toUpperCase() }), status: 400, message: 'Telemetry ID mismatch' },
+  {
+    name: 'an upper-cased TID: Telemetry ID mismatch (exact comparison)',
+    headers: v2Headers({ 'X-Telemetry-TID': UPSTREAM_TID.toUpperCase() }),
+    status: 400,
+    message: 'Telemetry ID mismatch',
+  },
 
   // 2. record format version
   { name: 'record_format_version 5 is invalid', headers: v2Headers({ record_format_version: '5' }), status: 400, message: 'Record-Format-Version is invalid' },
   { name: 'a missing record_format_version is invalid', headers: v2Headers({ record_format_version: undefined }), status: 400, message: 'Record-Format-Version is invalid' },
   { name: 'a non-numeric record_format_version is invalid', headers: v2Headers({ record_format_version: 'four' }), status: 400, message: 'Record-Format-Version is invalid' },
-  { name: 'record_format_version "04" counts as 4, with the full v4 check (upstream skipped it)', headers: v2Headers({ record_format_version: '04' }), status: 201, stored: { record_format_version: 4, event_id: '39cc109a1079df96376693ebc7a0f632' } },
-  { name: 'record_format_version "04" without build: Build missing (upstream: 500)', headers: v2Headers({ record_format_version: '04', build: undefined }), status: 400, message: 'Record-Format-Version headers are invalid, Build missing' },
+  {
+    name: 'record_format_version "04" counts as 4, with the full v4 check (upstream skipped it)',
+    headers: v2Headers({ record_format_version: '04' }),
+    status: 201,
+    stored: { record_format_version: 4, event_id: '39cc109a1079df96376693ebc7a0f632' },
+  },
+  {
+    name: 'record_format_version "04" without build: Build missing (upstream: 500)',
+    headers: v2Headers({ record_format_version: '04', build: undefined }),
+    status: 400,
+    message: 'Record-Format-Version headers are invalid, Build missing',
+  },
 
   // 3. required headers per version
   { name: 'v4 without event_id: Event-Id missing', headers: v2Headers({ event_id: undefined }), status: 400, message: 'Record-Format-Version headers are invalid, Event-Id missing' },
   { name: 'v4 without cpu_model: Cpu-Model missing', headers: v2Headers({ cpu_model: undefined }), status: 400, message: 'Record-Format-Version headers are invalid, Cpu-Model missing' },
-  { name: 'v4 without kernel_version: Kernel-Version missing', headers: v2Headers({ kernel_version: undefined }), status: 400, message: 'Record-Format-Version headers are invalid, Kernel-Version missing' },
-  { name: 'v3 with only v2 headers: Board-Name missing', headers: v2Headers({ ...NO_V3_V4, record_format_version: '3' }), status: 400, message: 'Record-Format-Version headers are invalid, Board-Name missing' },
-  { name: 'v2 without severity: Severity missing', headers: v2Headers({ record_format_version: '2', severity: undefined }), status: 400, message: 'Record-Format-Version headers are invalid, Severity missing' },
-  { name: 'v2 without system_name: System-Name missing', headers: v2Headers({ record_format_version: '2', system_name: undefined }), status: 400, message: 'Record-Format-Version headers are invalid, System-Name missing' },
+  {
+    name: 'v4 without kernel_version: Kernel-Version missing',
+    headers: v2Headers({ kernel_version: undefined }),
+    status: 400,
+    message: 'Record-Format-Version headers are invalid, Kernel-Version missing',
+  },
+  {
+    name: 'v3 with only v2 headers: Board-Name missing',
+    headers: v2Headers({ ...NO_V3_V4, record_format_version: '3' }),
+    status: 400,
+    message: 'Record-Format-Version headers are invalid, Board-Name missing',
+  },
+  {
+    name: 'v2 without severity: Severity missing',
+    headers: v2Headers({ record_format_version: '2', severity: undefined }),
+    status: 400,
+    message: 'Record-Format-Version headers are invalid, Severity missing',
+  },
+  {
+    name: 'v2 without system_name: System-Name missing',
+    headers: v2Headers({ record_format_version: '2', system_name: undefined }),
+    status: 400,
+    message: 'Record-Format-Version headers are invalid, System-Name missing',
+  },
 
   // 4. severity
-  ...['0', '5', 'x', '-1', ''].map((severity): Case => ({ name: `severity "${severity}" is out of range`, headers: v2Headers({ severity }), status: 400, message: 'severity value is out of range' })),
+  ...['0', '5', 'x', '-1', ''].map((severity): Case => ({
+    name: `severity "${severity}" is out of range`,
+    headers: v2Headers({ severity }),
+    status: 400,
+    message: 'severity value is out of range',
+  })),
   { name: 'severity 4 is accepted', headers: v2Headers({ severity: '4' }), status: 201, stored: { severity: 4 } },
 
   // 5. classification
@@ -110,18 +161,33 @@ const cases: Case[] = [
   // 14. build
   { name: 'a clear-linux-os build with letters is invalid', headers: v2Headers({ build: '39000a' }), status: 400, message: 'Clear Linux OS build version has invalid characters' },
   { name: 'quotes are removed from build', headers: v2Headers({ build: '"39010"' }), status: 201, stored: { build: '39010' } },
-  { name: 'another system\'s build with a space is invalid', headers: v2Headers({ system_name: 'ubuntu', build: '22 04' }), status: 400, message: 'Build version has invalid characters' },
+  { name: "another system's build with a space is invalid", headers: v2Headers({ system_name: 'ubuntu', build: '22 04' }), status: 400, message: 'Build version has invalid characters' },
 
   // 15. payload format version
   {
-    name: 'v1 with TID and system_name but no payload_format_version: upstream\'s int() message',
+    name: "v1 with TID and system_name but no payload_format_version: upstream's int() message",
     headers: v1({ 'X-Telemetry-TID': UPSTREAM_TID, system_name: 'clear-linux-os' }),
     status: 400,
     message: "Error parsing payload_format_version, int() argument must be a string, a bytes-like object or a real number, not 'NoneType'",
   },
-  { name: 'payload_format_version abc: upstream\'s int() message', headers: v2Headers({ payload_format_version: 'abc' }), status: 400, message: "Error parsing payload_format_version, invalid literal for int() with base 10: 'abc'" },
-  { name: 'payload_format_version 2147483647 is out of range', headers: v2Headers({ payload_format_version: '2147483647' }), status: 400, message: 'Payload format version outside of range supported' },
-  { name: 'payload_format_version below int32 is out of range (upstream: 500)', headers: v2Headers({ payload_format_version: '-2147483649' }), status: 400, message: 'Payload format version outside of range supported' },
+  {
+    name: "payload_format_version abc: upstream's int() message",
+    headers: v2Headers({ payload_format_version: 'abc' }),
+    status: 400,
+    message: "Error parsing payload_format_version, invalid literal for int() with base 10: 'abc'",
+  },
+  {
+    name: 'payload_format_version 2147483647 is out of range',
+    headers: v2Headers({ payload_format_version: '2147483647' }),
+    status: 400,
+    message: 'Payload format version outside of range supported',
+  },
+  {
+    name: 'payload_format_version below int32 is out of range (upstream: 500)',
+    headers: v2Headers({ payload_format_version: '-2147483649' }),
+    status: 400,
+    message: 'Payload format version outside of range supported',
+  },
   { name: 'payload_format_version -7 is accepted', headers: v2Headers({ payload_format_version: '-7' }), status: 201, stored: { payload_format_version: -7 } },
   { name: 'payload_format_version +5 is accepted', headers: v2Headers({ payload_format_version: '+5' }), status: 201, stored: { payload_format_version: 5 } },
 
@@ -132,11 +198,23 @@ const cases: Case[] = [
   // Body
   { name: 'a latin-1 body is stored decoded', headers: v2Headers(), body: Buffer.from('caf\xe9 \xff', 'latin1'), status: 201, stored: { payload: 'café ÿ' } },
   { name: 'a UTF-8 body is stored as is', headers: v2Headers(), body: 'café ✓', status: 201, stored: { payload: 'café ✓' } },
-  { name: 'a form-encoded body is stored, not dropped (upstream stored "")', headers: v2Headers({ 'Content-Type': undefined }), body: 'a=b&c=d', status: 201, stored: { payload: 'a=b&c=d' } },
+  {
+    name: 'a form-encoded body is stored, not dropped (upstream stored "")',
+    headers: v2Headers({ 'Content-Type': undefined }),
+    body: 'a=b&c=d',
+    status: 201,
+    stored: { payload: 'a=b&c=d' },
+  },
   { name: 'an empty body is accepted', headers: v2Headers(), body: '', status: 201, stored: { payload: '' } },
   { name: 'a 400 KiB body is accepted', headers: v2Headers(), body: 'x'.repeat(400 * 1024), status: 201 },
   { name: 'a NUL byte in the body is a 400 (upstream: 500)', headers: v2Headers(), body: Buffer.from('a\0b'), status: 400, message: 'payload contains a NUL byte, which cannot be stored' },
-  { name: 'a v3 JSON body on the v2 endpoint has no headers: Record-Format-Version is invalid', headers: { 'X-Telemetry-TID': UPSTREAM_TID, 'Content-Type': 'application/json' }, body: JSON.stringify(v3Body()), status: 400, message: 'Record-Format-Version is invalid' },
+  {
+    name: 'a v3 JSON body on the v2 endpoint has no headers: Record-Format-Version is invalid',
+    headers: { 'X-Telemetry-TID': UPSTREAM_TID, 'Content-Type': 'application/json' },
+    body: JSON.stringify(v3Body()),
+    status: 400,
+    message: 'Record-Format-Version is invalid',
+  },
 ];
 
 for (const backend of BACKENDS) {

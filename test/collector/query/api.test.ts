@@ -19,11 +19,13 @@ test('GET /api/records: newest first, filtered by fields named like the record, 
   const collector = await startTestCollector(t);
   await seed(collector);
   const all = await getJson<{ records: { classification: string; id: number }[]; next_cursor: string | null }>(collector, '/api/records');
-  assert.deepEqual(all.body.records.map((record) => record.classification), ['org.example/probe/test', 'org.clearlinux/hello/world', 'org.clearlinux/crash/clr']);
+  assert.deepEqual(
+    all.body.records.map((record) => record.classification),
+    ['org.example/probe/test', 'org.clearlinux/hello/world', 'org.clearlinux/crash/clr'],
+  );
   assert.equal(all.body.next_cursor, null);
 
-  const query = async (search: string) =>
-    (await getJson<{ records: { classification: string }[] }>(collector, `/api/records?${search}`)).body.records.map((record) => record.classification);
+  const query = async (search: string) => (await getJson<{ records: { classification: string }[] }>(collector, `/api/records?${search}`)).body.records.map((record) => record.classification);
   assert.deepEqual(await query('classification=org.clearlinux/*'), ['org.clearlinux/hello/world', 'org.clearlinux/crash/clr']);
   assert.deepEqual(await query('severity=4'), ['org.clearlinux/crash/clr']);
   assert.deepEqual(await query('severity=1,2'), ['org.example/probe/test', 'org.clearlinux/hello/world']);
@@ -34,7 +36,10 @@ test('GET /api/records: newest first, filtered by fields named like the record, 
   const first = await getJson<{ records: { id: number }[]; next_cursor: string }>(collector, '/api/records?limit=2');
   assert.equal(first.body.records.length, 2);
   const second = await getJson<{ records: { id: number }[]; next_cursor: null }>(collector, `/api/records?limit=2&cursor=${first.body.next_cursor}`);
-  assert.deepEqual(second.body.records.map((record) => record.id), [all.body.records[2]?.id]);
+  assert.deepEqual(
+    second.body.records.map((record) => record.id),
+    [all.body.records[2]?.id],
+  );
   assert.equal(second.body.next_cursor, null);
 
   const one = await getJson(collector, `/api/records/${all.body.records[1]?.id}`);
@@ -64,8 +69,14 @@ test('GET /api/records: NDJSON and CSV export every matching record', async (t) 
   await seed(collector);
   const ndjson = await fetch(new URL('/api/records?format=ndjson&classification=org.clearlinux/*', collector.url));
   assert.equal(ndjson.headers.get('content-type'), 'application/x-ndjson');
-  const lines = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line) as { classification: string });
-  assert.deepEqual(lines.map((line) => line.classification), ['org.clearlinux/hello/world', 'org.clearlinux/crash/clr']);
+  const lines = (await ndjson.text())
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { classification: string });
+  assert.deepEqual(
+    lines.map((line) => line.classification),
+    ['org.clearlinux/hello/world', 'org.clearlinux/crash/clr'],
+  );
 
   const csv = await fetch(new URL('/api/records?format=csv&machine_id=m2', collector.url));
   assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
@@ -89,12 +100,18 @@ test('GET /api/stats and /api/crashes: counts for the charts and crash groups', 
   const stats = await getJson<{ total: number; machines: number; by_build: unknown[]; over_time: { bucket_ms: number } }>(collector, '/api/stats?bucket=1h');
   assert.equal(stats.body.total, 3);
   assert.equal(stats.body.machines, 2);
-  assert.deepEqual(stats.body.by_build, [{ build: '200', count: 2, machines: 1 }, { build: '100', count: 1, machines: 1 }]);
+  assert.deepEqual(stats.body.by_build, [
+    { build: '200', count: 2, machines: 1 },
+    { build: '100', count: 1, machines: 1 },
+  ]);
   assert.equal(stats.body.over_time.bucket_ms, 3_600_000);
 
   const crashes = await getJson<{ classification: string[]; groups: { first_frame: string; count: number }[] }>(collector, '/api/crashes');
   assert.deepEqual(crashes.body.classification, ['*/crash/*']);
-  assert.deepEqual(crashes.body.groups.map((group) => [group.first_frame, group.count]), [['boom() - [/lib/x.so]', 1]]);
+  assert.deepEqual(
+    crashes.body.groups.map((group) => [group.first_frame, group.count]),
+    [['boom() - [/lib/x.so]', 1]],
+  );
 });
 
 test('query API: bad parameters get a 400 naming the parameter, never an empty or full answer', async (t) => {
@@ -107,7 +124,10 @@ test('query API: bad parameters get a 400 naming the parameter, never an empty o
     ['/api/records?cursor=bogus', 'cursor is invalid: pass back the next_cursor of a previous answer unchanged'],
     ['/api/records?format=xml', 'format should be one of: json, ndjson, csv'],
     ['/api/records?since=yesterday', 'since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
-    ['/api/records?sevrity=1', 'unknown query parameter "sevrity"; known parameters: classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, limit, cursor, format'],
+    [
+      '/api/records?sevrity=1',
+      'unknown query parameter "sevrity"; known parameters: classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, limit, cursor, format',
+    ],
     ['/api/stats?bucket=10s', 'bucket should be a duration of at least a minute, such as "1h"'],
     ['/api/records?since=99999999999999999999', 'since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
     ['/api/records?machine_id=a%00b', 'machine_id contains a NUL character'],

@@ -43,37 +43,50 @@ async function postRecord(url: string, index: number): Promise<{ status: number;
 }
 
 for (const backend of BACKENDS) {
-  test(`collector [${backend.name}]: v3 records are answered while the heaviest allowed query and a full export run on ${RECORDS} records`, { skip: backend.skip, timeout: 180_000 }, async (t) => {
-    const { processDatabase } = await seededDatabase(t, backend);
-    const collector = await startProcess({ args: ['collector', '--listen', '127.0.0.1:0', '--db', processDatabase], ready: { stream: 'stdout', pattern: /^(http:\/\/\S+\/)\n/ } });
-    t.after(() => collector.stop());
-    const url = collector.match[1] as string;
+  test(
+    `collector [${backend.name}]: v3 records are answered while the heaviest allowed query and a full export run on ${RECORDS} records`,
+    { skip: backend.skip, timeout: 180_000 },
+    async (t) => {
+      const { processDatabase } = await seededDatabase(t, backend);
+      const collector = await startProcess({ args: ['collector', '--listen', '127.0.0.1:0', '--db', processDatabase], ready: { stream: 'stdout', pattern: /^(http:\/\/\S+\/)\n/ } });
+      t.after(() => collector.stop());
+      const url = collector.match[1] as string;
 
-    const idle = await postRecord(url, 0);
-    assert.equal(idle.status, 201);
+      const idle = await postRecord(url, 0);
+      assert.equal(idle.status, 201);
 
-    let queryDone = false;
-    const queryStarted = performance.now();
-    const heavy = fetch(new URL(`/api/stats?${heaviestPatterns()}`, url)).then(async (response) => {
-      const body = (await response.json()) as { message?: string };
-      queryDone = true;
-      return { status: response.status, body, ms: performance.now() - queryStarted };
-    });
-    const exported = fetch(new URL('/api/records?format=ndjson', url)).then(async (response) => (await response.text()).split('\n').filter(Boolean).length);
-    // A head start, so that the query is running when the records arrive.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+      let queryDone = false;
+      const queryStarted = performance.now();
+      const heavy = fetch(new URL(`/api/stats?${heaviestPatterns()}`, url)).then(async (response) => {
+        const body = (await response.json()) as { message?: string };
+        queryDone = true;
+        return { status: response.status, body, ms: performance.now() - queryStarted };
+      });
+      const exported = fetch(new URL('/api/records?format=ndjson', url)).then(async (response) => (await response.text()).split('\n').filter(Boolean).length);
+      // A head start, so that the query is running when the records arrive.
+      await new Promise((resolve) => setTimeout(resolve, 300));
 
-    const during: { status: number; ms: number }[] = [];
-    for (let index = 1; !queryDone && index <= 40; index += 1) during.push(await postRecord(url, index));
-    const query = await heavy;
-    t.diagnostic(`idle ingest ${idle.ms.toFixed(0)} ms; ${during.length} records answered while the query ran, slowest ${Math.max(0, ...during.map((answer) => answer.ms)).toFixed(0)} ms; the query answered ${query.status} after ${query.ms.toFixed(0)} ms`);
+      const during: { status: number; ms: number }[] = [];
+      for (let index = 1; !queryDone && index <= 40; index += 1) during.push(await postRecord(url, index));
+      const query = await heavy;
+      t.diagnostic(
+        `idle ingest ${idle.ms.toFixed(0)} ms; ${during.length} records answered while the query ran, slowest ${Math.max(0, ...during.map((answer) => answer.ms)).toFixed(0)} ms; the query answered ${query.status} after ${query.ms.toFixed(0)} ms`,
+      );
 
-    assert.ok(query.status === 200 || (query.status === 503 && /query_timeout/.test(query.body.message ?? '')), `the query is answered or stopped at its budget: ${query.status} ${JSON.stringify(query.body)}`);
-    assert.equal(during.length, 40, 'records were answered while the query still ran');
-    assert.deepEqual(during.filter((answer) => answer.status !== 201), [], 'every record sent during the query got 201');
-    const lines = await exported;
-    assert.ok(lines >= RECORDS, `the export streamed every record (${lines})`);
-  });
+      assert.ok(
+        query.status === 200 || (query.status === 503 && /query_timeout/.test(query.body.message ?? '')),
+        `the query is answered or stopped at its budget: ${query.status} ${JSON.stringify(query.body)}`,
+      );
+      assert.equal(during.length, 40, 'records were answered while the query still ran');
+      assert.deepEqual(
+        during.filter((answer) => answer.status !== 201),
+        [],
+        'every record sent during the query got 201',
+      );
+      const lines = await exported;
+      assert.ok(lines >= RECORDS, `the export streamed every record (${lines})`);
+    },
+  );
 
   test(`collector [${backend.name}]: a query running past query_timeout is answered 503 and the next read is served`, { skip: backend.skip, timeout: 120_000 }, async (t) => {
     const fresh = await seededDatabase(t, backend);

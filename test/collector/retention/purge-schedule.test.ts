@@ -31,14 +31,34 @@ test('retention: a collector purges what the policy says is too old as soon as i
     await new Promise((resolve) => setTimeout(resolve, 20));
     left = await second.store.list({ filter: {}, limit: 10 });
   }
-  assert.deepEqual(left.map((record) => record.id), [recent.json().id]);
+  assert.deepEqual(
+    left.map((record) => record.id),
+    [recent.json().id],
+  );
 });
 
 test('retention: each run applies per-classification ages (hello/world after a day by default)', async (t) => {
   const { database } = await freshDatabase(t, sqlite);
   const { store } = await openStore({ database });
   t.after(() => store.close());
-  const base = { tenant: 't', protocol: 'v3', external: false, record_format_version: 4, severity: 1, machine_id: 'm', arch: 'x86_64', host_type: 'h', build: '1', kernel_version: '6.1.0', payload_format_version: 1, system_name: 's', board_name: 'b', cpu_model: 'c', bios_version: 'b', event_id: 'N/A' } as const;
+  const base = {
+    tenant: 't',
+    protocol: 'v3',
+    external: false,
+    record_format_version: 4,
+    severity: 1,
+    machine_id: 'm',
+    arch: 'x86_64',
+    host_type: 'h',
+    build: '1',
+    kernel_version: '6.1.0',
+    payload_format_version: 1,
+    system_name: 's',
+    board_name: 'b',
+    cpu_model: 'c',
+    bios_version: 'b',
+    event_id: 'N/A',
+  } as const;
   await store.insert([
     { ...base, received_at: Date.now(), classification: 'org.clearlinux/hello/world', creation_timestamp: 1, payload: 'hello' },
     { ...base, received_at: Date.now(), classification: 'org.example/probe/test', creation_timestamp: 2, payload: 'kept' },
@@ -50,12 +70,21 @@ test('retention: each run applies per-classification ages (hello/world after a d
   assert.equal(await schedule.runNow(), 0);
   now += 2 * DAY;
   assert.equal(await schedule.runNow(), 1);
-  assert.deepEqual((await store.list({ filter: {}, limit: 10 })).map((record) => record.payload), ['kept']);
+  assert.deepEqual(
+    (await store.list({ filter: {}, limit: 10 })).map((record) => record.payload),
+    ['kept'],
+  );
 });
 
-test('retention: the policy\'s collector.retention section becomes the purge plan', () => {
+test("retention: the policy's collector.retention section becomes the purge plan", () => {
   const settings = collectorSchema.parse({
-    retention: { max_age: 'forever', rules: [{ severity: 4, max_age: 'forever' }, { classification: 'org.example/*', max_age: '2d' }] },
+    retention: {
+      max_age: 'forever',
+      rules: [
+        { severity: 4, max_age: 'forever' },
+        { classification: 'org.example/*', max_age: '2d' },
+      ],
+    },
   });
   assert.deepEqual(purgePlan(settings.retention), {
     maxAgeMs: null,

@@ -52,8 +52,7 @@ for (const backend of BACKENDS) {
     };
     for (let index = 0; index < 300; index += 1) {
       // One in four is open-ended after literal segments ("a_b/*"): a prefix with no full test.
-      const segments =
-        index % 4 === 0 ? [...Array.from({ length: index % 8 === 0 ? 2 : 1 }, () => pick(SEGMENTS)), '*'] : Array.from({ length: 1 + Math.floor(next() * 3) }, patternSegment);
+      const segments = index % 4 === 0 ? [...Array.from({ length: index % 8 === 0 ? 2 : 1 }, () => pick(SEGMENTS)), '*'] : Array.from({ length: 1 + Math.floor(next() * 3) }, patternSegment);
       const pattern = segments.join('/');
       const found = (await store.list({ filter: { classification: [pattern] }, limit: 1000 })).map((row) => row.classification).sort();
       const expected = all.filter((classification) => classificationMatches(pattern, classification)).sort();

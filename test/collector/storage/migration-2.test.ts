@@ -30,51 +30,63 @@ function eventRecords(count: number): IncomingRecord[] {
 for (const backend of BACKENDS) {
   const options = { skip: backend.skip };
 
-  test(`migration 2 on ${backend.name}: a version-1 database keeps its rows with their digests filled, and a collector on it answers an old row's resend as a duplicate and stores its classification variant`, options, async (t) => {
-    const fresh = await freshDatabase(t, backend);
-    const bulk = eventRecords(2 * BACKFILL_BATCH + 7);
-    await createVersion1Database(fresh, [vectorRecord(T0), ...bulk]);
-    const before = await rawDatabase(fresh);
-    // Purged rows leave gaps in the ids, and the highest id is gone too (ids are never reused).
-    await before.query('DELETE FROM records WHERE id BETWEEN ? AND ?', [300, 420]);
-    const [{ highest } = {}] = await before.query('SELECT MAX(id) AS highest FROM records');
-    await before.query('DELETE FROM records WHERE id = ?', [highest]);
-    const keptIds = (await before.query('SELECT id FROM records ORDER BY id')).map((row) => Number(row.id));
-    await before.close();
-    assert.equal(keptIds.length, 1 + bulk.length - 121 - 1);
+  test(
+    `migration 2 on ${backend.name}: a version-1 database keeps its rows with their digests filled, and a collector on it answers an old row's resend as a duplicate and stores its classification variant`,
+    options,
+    async (t) => {
+      const fresh = await freshDatabase(t, backend);
+      const bulk = eventRecords(2 * BACKFILL_BATCH + 7);
+      await createVersion1Database(fresh, [vectorRecord(T0), ...bulk]);
+      const before = await rawDatabase(fresh);
+      // Purged rows leave gaps in the ids, and the highest id is gone too (ids are never reused).
+      await before.query('DELETE FROM records WHERE id BETWEEN ? AND ?', [300, 420]);
+      const [{ highest } = {}] = await before.query('SELECT MAX(id) AS highest FROM records');
+      await before.query('DELETE FROM records WHERE id = ?', [highest]);
+      const keptIds = (await before.query('SELECT id FROM records ORDER BY id')).map((row) => Number(row.id));
+      await before.close();
+      assert.equal(keptIds.length, 1 + bulk.length - 121 - 1);
 
-    const collector = await startTestCollector(t, { backend, database: fresh });
+      const collector = await startTestCollector(t, { backend, database: fresh });
 
-    const db = await rawDatabase(fresh);
-    t.after(() => db.close());
-    const versions = await db.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`);
-    assert.deepEqual(versions.map((row) => Number(row.version)), MIGRATIONS.map((migration) => migration.version), 'every migration from 2 on is applied');
-    const columns = await recordColumns(db, backend.name);
-    assert.ok(columns.includes('record_sha256') && !columns.includes('payload_sha256'), columns.join(', '));
-    const indexes = await recordIndexes(db, backend.name);
-    assert.ok(indexes.includes('records_record_sha256') && !indexes.includes('records_dedup'), indexes.join(', '));
-    const rows = await db.query('SELECT * FROM records ORDER BY id');
-    assert.deepEqual(rows.map((row) => Number(row.id)), keptIds, 'every row is kept, with its id');
-    for (const row of rows) assert.equal(row.record_sha256, recordDigest(row), `row ${String(row.id)}'s digest`);
-    assert.equal(new Set(rows.map((row) => row.record_sha256)).size, rows.length);
+      const db = await rawDatabase(fresh);
+      t.after(() => db.close());
+      const versions = await db.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`);
+      assert.deepEqual(
+        versions.map((row) => Number(row.version)),
+        MIGRATIONS.map((migration) => migration.version),
+        'every migration from 2 on is applied',
+      );
+      const columns = await recordColumns(db, backend.name);
+      assert.ok(columns.includes('record_sha256') && !columns.includes('payload_sha256'), columns.join(', '));
+      const indexes = await recordIndexes(db, backend.name);
+      assert.ok(indexes.includes('records_record_sha256') && !indexes.includes('records_dedup'), indexes.join(', '));
+      const rows = await db.query('SELECT * FROM records ORDER BY id');
+      assert.deepEqual(
+        rows.map((row) => Number(row.id)),
+        keptIds,
+        'every row is kept, with its id',
+      );
+      for (const row of rows) assert.equal(row.record_sha256, recordDigest(row), `row ${String(row.id)}'s digest`);
+      assert.equal(new Set(rows.map((row) => row.record_sha256)).size, rows.length);
 
-    const resend = await postV2(collector, v2Headers());
-    assert.equal(resend.status, 201);
-    assert.equal(resend.headers['x-telem-duplicate'], 'true', 'a retransmission of a version-1 row is recognised');
-    assert.equal(resend.json().id, keptIds[0]);
-    assert.equal(resend.json().received_at, new Date(T0).toISOString(), 'answered with the stored row');
+      const resend = await postV2(collector, v2Headers());
+      assert.equal(resend.status, 201);
+      assert.equal(resend.headers['x-telem-duplicate'], 'true', 'a retransmission of a version-1 row is recognised');
+      assert.equal(resend.json().id, keptIds[0]);
+      assert.equal(resend.json().received_at, new Date(T0).toISOString(), 'answered with the stored row');
 
-    const variant = await postV2(collector, v2Headers({ classification: 'org.clearlinux/hello/again' }));
-    assert.equal(variant.status, 201);
-    assert.equal(variant.headers['x-telem-duplicate'], undefined);
-    assert.equal(variant.json().classification, 'org.clearlinux/hello/again');
-    assert.ok((variant.json().id as number) > Number(highest), 'a new row gets an id above every id ever used');
+      const variant = await postV2(collector, v2Headers({ classification: 'org.clearlinux/hello/again' }));
+      assert.equal(variant.status, 201);
+      assert.equal(variant.headers['x-telem-duplicate'], undefined);
+      assert.equal(variant.json().classification, 'org.clearlinux/hello/again');
+      assert.ok((variant.json().id as number) > Number(highest), 'a new row gets an id above every id ever used');
 
-    const bulkResend = await postV2(collector, v2Headers({ classification: 'org.clearlinux/bulk/record', severity: '2', creation_timestamp: '1700000002' }));
-    assert.equal(bulkResend.headers['x-telem-duplicate'], 'true');
-    assert.equal(bulkResend.json().id, keptIds[2]);
-    assert.equal((await collector.store.list({ filter: {}, limit: 5000 })).length, keptIds.length + 1);
-  });
+      const bulkResend = await postV2(collector, v2Headers({ classification: 'org.clearlinux/bulk/record', severity: '2', creation_timestamp: '1700000002' }));
+      assert.equal(bulkResend.headers['x-telem-duplicate'], 'true');
+      assert.equal(bulkResend.json().id, keptIds[2]);
+      assert.equal((await collector.store.list({ filter: {}, limit: 5000 })).length, keptIds.length + 1);
+    },
+  );
 
   test(`migration 2 on ${backend.name}: version-1 rows equal in every field fail the migration with a message, and the database stays at version 1 with both rows`, options, async (t) => {
     const fresh = await freshDatabase(t, backend);
@@ -89,7 +101,10 @@ for (const backend of BACKENDS) {
 
     const db = await rawDatabase(fresh);
     t.after(() => db.close());
-    assert.deepEqual((await db.query(`SELECT version FROM ${MIGRATIONS_TABLE}`)).map((row) => Number(row.version)), [1]);
+    assert.deepEqual(
+      (await db.query(`SELECT version FROM ${MIGRATIONS_TABLE}`)).map((row) => Number(row.version)),
+      [1],
+    );
     const columns = await recordColumns(db, backend.name);
     assert.ok(columns.includes('payload_sha256') && !columns.includes('record_sha256'), columns.join(', '));
     assert.ok((await recordIndexes(db, backend.name)).includes('records_dedup'));

@@ -24,45 +24,67 @@ function status(machine: string, created: number, payload: string): IncomingReco
 }
 
 for (const backend of BACKENDS) {
-  test(`migration 4 on ${backend.name}: a version-3 database gets the fleet table, filled from the status records it holds, and a collector on it keeps it up to date`, { skip: backend.skip, timeout: 60_000 }, async (t) => {
-    const fresh = await freshDatabase(t, backend);
-    const sqlite = backend.name === 'sqlite';
-    const db = await rawDatabase(fresh);
-    await db.query('BEGIN');
-    await applyMigrations({ dialect: sqlite ? sqliteDialect : postgresDialect, query: db.query }, MIGRATIONS.filter((migration) => migration.version <= 3));
-    const records = [
-      status('m1', T + 20, statusPayload({ active: 13, state: 'healthy' })),
-      // Stored after, created before: not the latest.
-      status('m1', T + 10, statusPayload({ active: 12, desired: 13, state: 'applying' })),
-      status('m2', T, statusPayload({ active: 12, state: 'failed', lastFailed: { sequence: 13, reason: 'bundle-signature: bad' } })),
-      status('m3', T, 'not a status'),
-      vectorRecord(T0),
-    ];
-    for (const record of records) {
-      await db.query(`INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`, insertValues(record, (value) => (sqlite ? Number(value) : value)));
-    }
-    await db.query('COMMIT');
-    assert.deepEqual((await db.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)), [1, 2, 3]);
-    await db.close();
+  test(
+    `migration 4 on ${backend.name}: a version-3 database gets the fleet table, filled from the status records it holds, and a collector on it keeps it up to date`,
+    { skip: backend.skip, timeout: 60_000 },
+    async (t) => {
+      const fresh = await freshDatabase(t, backend);
+      const sqlite = backend.name === 'sqlite';
+      const db = await rawDatabase(fresh);
+      await db.query('BEGIN');
+      await applyMigrations(
+        { dialect: sqlite ? sqliteDialect : postgresDialect, query: db.query },
+        MIGRATIONS.filter((migration) => migration.version <= 3),
+      );
+      const records = [
+        status('m1', T + 20, statusPayload({ active: 13, state: 'healthy' })),
+        // Stored after, created before: not the latest.
+        status('m1', T + 10, statusPayload({ active: 12, desired: 13, state: 'applying' })),
+        status('m2', T, statusPayload({ active: 12, state: 'failed', lastFailed: { sequence: 13, reason: 'bundle-signature: bad' } })),
+        status('m3', T, 'not a status'),
+        vectorRecord(T0),
+      ];
+      for (const record of records) {
+        await db.query(
+          `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
+          insertValues(record, (value) => (sqlite ? Number(value) : value)),
+        );
+      }
+      await db.query('COMMIT');
+      assert.deepEqual(
+        (await db.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)),
+        [1, 2, 3],
+      );
+      await db.close();
 
-    const collector = await startTestCollector(t, { backend, database: fresh });
-    const after = await rawDatabase(fresh);
-    t.after(() => after.close());
-    assert.deepEqual((await after.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)), [1, 2, 3, 4]);
-    assert.equal((await collector.store.list({ filter: {}, limit: 100 })).length, records.length, 'every record is kept');
+      const collector = await startTestCollector(t, { backend, database: fresh });
+      const after = await rawDatabase(fresh);
+      t.after(() => after.close());
+      assert.deepEqual(
+        (await after.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)),
+        [1, 2, 3, 4],
+      );
+      assert.equal((await collector.store.list({ filter: {}, limit: 100 })).length, records.length, 'every record is kept');
 
-    const fleet = (await getJson<FleetAnswer>(collector, '/api/fleet')).body;
-    assert.deepEqual(
-      fleet.machines.map(({ machine_id, active, state, last_failed }) => ({ machine_id, active, state, last_failed })),
-      [
-        { machine_id: 'm1', active: 13, state: 'healthy', last_failed: null },
-        { machine_id: 'm2', active: 12, state: 'failed', last_failed: { sequence: 13, reason: 'bundle-signature: bad' } },
-      ],
-    );
+      const fleet = (await getJson<FleetAnswer>(collector, '/api/fleet')).body;
+      assert.deepEqual(
+        fleet.machines.map(({ machine_id, active, state, last_failed }) => ({ machine_id, active, state, last_failed })),
+        [
+          { machine_id: 'm1', active: 13, state: 'healthy', last_failed: null },
+          { machine_id: 'm2', active: 12, state: 'failed', last_failed: { sequence: 13, reason: 'bundle-signature: bad' } },
+        ],
+      );
 
-    await postStatus(collector, { machine: 'm1', created: T + 15, active: 11, state: 'healthy' });
-    await postStatus(collector, { machine: 'm2', created: T + 30, active: 13, state: 'healthy' });
-    const updated = (await getJson<FleetAnswer>(collector, '/api/fleet')).body;
-    assert.deepEqual(updated.machines.map(({ machine_id, active }) => [machine_id, active]), [['m1', 13], ['m2', 13]]);
-  });
+      await postStatus(collector, { machine: 'm1', created: T + 15, active: 11, state: 'healthy' });
+      await postStatus(collector, { machine: 'm2', created: T + 30, active: 13, state: 'healthy' });
+      const updated = (await getJson<FleetAnswer>(collector, '/api/fleet')).body;
+      assert.deepEqual(
+        updated.machines.map(({ machine_id, active }) => [machine_id, active]),
+        [
+          ['m1', 13],
+          ['m2', 13],
+        ],
+      );
+    },
+  );
 }

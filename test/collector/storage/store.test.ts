@@ -42,7 +42,10 @@ function suite(backend: Backend): void {
     assert.deepEqual(await store.get(id), result?.record);
     assert.equal(await store.get(id + 1000), null);
     const ids = await insertAll(store, [incoming(), incoming(), incoming()]);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
     assert.ok((ids[0] as number) > id);
   });
 
@@ -51,7 +54,10 @@ function suite(backend: Backend): void {
     const record = incoming();
     // Reception facts are not part of the record: a copy received later, over v2, as external, is the same record.
     const first = await store.insert([record, { ...record, received_at: T0 + 5, protocol: 'v2', external: true }]);
-    assert.deepEqual(first.map((result) => result.duplicate), [false, true]);
+    assert.deepEqual(
+      first.map((result) => result.duplicate),
+      [false, true],
+    );
     assert.deepEqual(first[1]?.record, first[0]?.record, 'the stored row is returned unchanged');
 
     // The records of one event share its event id; each field changed alone makes another record.
@@ -60,7 +66,10 @@ function suite(backend: Backend): void {
       return { ...record, [field]: typeof value === 'number' ? value + 1 : `${value}-other` } as IncomingRecord;
     });
     const second = await store.insert([...variants, record]);
-    assert.deepEqual(second.map((result) => result.duplicate), [...variants.map(() => false), true]);
+    assert.deepEqual(
+      second.map((result) => result.duplicate),
+      [...variants.map(() => false), true],
+    );
     assert.deepEqual(
       second.slice(0, -1).map((result, index) => result.record[RECORD_KEY_FIELDS[index] as keyof IncomingRecord]),
       variants.map((variant, index) => variant[RECORD_KEY_FIELDS[index] as keyof IncomingRecord]),
@@ -71,7 +80,10 @@ function suite(backend: Backend): void {
 
     const again = await store.insert(variants);
     assert.ok(again.every((result) => result.duplicate));
-    assert.deepEqual(again.map((result) => result.record.id), second.slice(0, -1).map((result) => result.record.id));
+    assert.deepEqual(
+      again.map((result) => result.record.id),
+      second.slice(0, -1).map((result) => result.record.id),
+    );
     assert.equal((await store.list({ filter: {}, limit: 100 })).length, variants.length + 1);
   });
 
@@ -104,16 +116,15 @@ function suite(backend: Backend): void {
     assert.deepEqual(await classificationsOf(store, { build: ['200'], machine_id: ['m1'] }), ['org.clearlinux/hello/world']);
     assert.deepEqual(await classificationsOf(store, { system_name: ['debian'] }), ['org.clearlinux/hello/world']);
     assert.deepEqual(await classificationsOf(store, { event_id: ['e'.repeat(32)] }), ['org.example/a.b/c']);
-    assert.deepEqual(await classificationsOf(store, { since: T0 - DAY, until: T0 + DAY }), [
-      'org.clearlinux/crash/python',
-      'org.clearlinux/hello/world',
-      'org.example/a.b/c',
-    ]);
+    assert.deepEqual(await classificationsOf(store, { since: T0 - DAY, until: T0 + DAY }), ['org.clearlinux/crash/python', 'org.clearlinux/hello/world', 'org.example/a.b/c']);
   });
 
   test(named('pages walk newest first from a cursor without gaps or repeats'), options, async (t) => {
     const store = await openTestStore(t, backend);
-    const ids = await insertAll(store, Array.from({ length: 23 }, () => incoming()));
+    const ids = await insertAll(
+      store,
+      Array.from({ length: 23 }, () => incoming()),
+    );
     const seen: number[] = [];
     let beforeId: number | undefined;
     for (;;) {
@@ -139,9 +150,19 @@ function suite(backend: Backend): void {
     assert.equal(stats.machines, 2);
     assert.equal(stats.first_received, T0);
     assert.equal(stats.last_received, T0 + 3 * hour);
-    assert.deepEqual(stats.by_classification, [{ classification: 'a/b/c', count: 3 }, { classification: 'x/y/z', count: 1 }]);
-    assert.deepEqual(stats.by_severity, [{ severity: 1, count: 1 }, { severity: 2, count: 2 }, { severity: 4, count: 1 }]);
-    assert.deepEqual(stats.by_build, [{ build: '1', count: 3, machines: 2 }, { build: '2', count: 1, machines: 1 }]);
+    assert.deepEqual(stats.by_classification, [
+      { classification: 'a/b/c', count: 3 },
+      { classification: 'x/y/z', count: 1 },
+    ]);
+    assert.deepEqual(stats.by_severity, [
+      { severity: 1, count: 1 },
+      { severity: 2, count: 2 },
+      { severity: 4, count: 1 },
+    ]);
+    assert.deepEqual(stats.by_build, [
+      { build: '1', count: 3, machines: 2 },
+      { build: '2', count: 1, machines: 1 },
+    ]);
     assert.equal(stats.over_time.bucket_ms, hour);
     assert.deepEqual(stats.over_time.buckets, [
       { start: T0, count: 2, by_severity: { 1: 1, 2: 1 }, by_classification: { 'a/b/c': 2 } },
@@ -192,18 +213,34 @@ function suite(backend: Backend): void {
         { classification: 'test/discard/*', maxAgeMs: DAY },
       ],
     };
-    const aged = (rows: [number, number, string][]) =>
-      rows.map(([days, severity, classification]) => incoming({ received_at: T0 - days * DAY - 1000, severity, classification }));
+    const aged = (rows: [number, number, string][]) => rows.map(([days, severity, classification]) => incoming({ received_at: T0 - days * DAY - 1000, severity, classification }));
 
     const deleteCase = await openTestStore(t, backend);
     await deleteCase.insert(
-      aged([[2, 1, 'test/discard/one'], [2, 2, 'test/discard/two'], [2, 2, 'test/discard/three'], [2, 4, 'test/discard/two'], [2, 4, 'test/discard/three'], [6, 2, 'test/test/one'], [2, 1, 'test/keep/one']]),
+      aged([
+        [2, 1, 'test/discard/one'],
+        [2, 2, 'test/discard/two'],
+        [2, 2, 'test/discard/three'],
+        [2, 4, 'test/discard/two'],
+        [2, 4, 'test/discard/three'],
+        [6, 2, 'test/test/one'],
+        [2, 1, 'test/keep/one'],
+      ]),
     );
     assert.equal(await deleteCase.purge(plan, T0), 7);
     assert.equal((await deleteCase.list({ filter: {}, limit: 10 })).length, 0);
 
     const keepCase = await openTestStore(t, backend);
-    await keepCase.insert(aged([[6, 2, 'test/keep/one'], [3, 2, 'test/test/one'], [6, 4, 'test/test/one'], [2, 4, 'test/discard/three'], [6, 2, 'test/test/one'], [2, 1, 'test/keep/one']]));
+    await keepCase.insert(
+      aged([
+        [6, 2, 'test/keep/one'],
+        [3, 2, 'test/test/one'],
+        [6, 4, 'test/test/one'],
+        [2, 4, 'test/discard/three'],
+        [6, 2, 'test/test/one'],
+        [2, 1, 'test/keep/one'],
+      ]),
+    );
     assert.equal(await keepCase.purge(plan, T0), 3);
     const left = (await keepCase.list({ filter: {}, limit: 10 })).map((record) => `${record.classification},${record.severity}`).sort();
     assert.deepEqual(left, ['test/keep/one,2', 'test/test/one,2', 'test/test/one,4']);

@@ -65,10 +65,7 @@ const V1_COLUMNS = ['received_at', 'tenant', 'protocol', 'external', ...RECORD_H
  * holding these records, each as version 1 stored it; payloadSha256 replaces a record's
  * payload digest (to forge rows version 1's key allowed and version 2's does not).
  */
-export async function createVersion1Database(
-  fresh: { database: string; schema?: string },
-  records: readonly (IncomingRecord & { payloadSha256?: string })[],
-): Promise<void> {
+export async function createVersion1Database(fresh: { database: string; schema?: string }, records: readonly (IncomingRecord & { payloadSha256?: string })[]): Promise<void> {
   const sqlite = fresh.database.startsWith('sqlite:');
   const dialect = sqlite ? sqliteDialect : postgresDialect;
   const db = await rawDatabase(fresh);

@@ -36,8 +36,14 @@ test('web UI: a delivered record appears in the live list within two seconds and
   // The filter form and the list's headings are the ones GET /api/fields lists (index.html names none).
   const described = (await getJson<FieldsAnswer>(collector, '/api/fields')).body;
   const controls = await page.locator('#filters [name]:not([name="live"])').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('name')));
-  assert.deepEqual(controls, described.filters.map((filter) => filter.name));
-  assert.deepEqual(await page.locator('#record-table thead th').allInnerTexts(), described.columns.map((column) => column.label));
+  assert.deepEqual(
+    controls,
+    described.filters.map((filter) => filter.name),
+  );
+  assert.deepEqual(
+    await page.locator('#record-table thead th').allInnerTexts(),
+    described.columns.map((column) => column.label),
+  );
 
   const sentAt = Date.now();
   const delivered = await postV3(collector, v3Body({ classification: 'org.example/ui/visible', severity: '3' }, 'seen in the browser\n'));

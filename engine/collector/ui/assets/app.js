@@ -171,11 +171,7 @@ function cell(column, record) {
  * @param {boolean} fresh
  */
 function recordRow(record, fresh) {
-  const row = el(
-    'tr',
-    { 'data-id': record.id, ...(fresh ? { class: 'fresh' } : {}) },
-    ...described.columns.map((column) => cell(column, record)),
-  );
+  const row = el('tr', { 'data-id': record.id, ...(fresh ? { class: 'fresh' } : {}) }, ...described.columns.map((column) => cell(column, record)));
   row.addEventListener('click', () => showDetail(record.id).catch((error) => showError(messageOf(error))));
   return row;
 }
@@ -316,13 +312,31 @@ async function loadCharts() {
   const stats = await getJson('/api/stats', filterParams());
   const { buckets, bucket_ms: bucketMs } = stats.over_time;
   const severitySeries = severities().map(({ value }) => /** @type {Series} */ ([String(value), SEVERITY_COLORS[value] ?? PALETTE.at(-1) ?? '']));
-  stackedChart($('#chart-severity'), buckets.map((b) => ({ start: b.start, values: b.by_severity })), severitySeries, bucketMs);
+  stackedChart(
+    $('#chart-severity'),
+    buckets.map((b) => ({ start: b.start, values: b.by_severity })),
+    severitySeries,
+    bucketMs,
+  );
   const names = [...new Set(buckets.flatMap((b) => Object.keys(b.by_classification)))];
   const classSeries = names.map((name, index) => /** @type {Series} */ ([name, PALETTE[index % PALETTE.length] ?? '']));
-  stackedChart($('#chart-classification'), buckets.map((b) => ({ start: b.start, values: b.by_classification })), classSeries, bucketMs);
-  barChart($('#chart-builds'), stats.by_build.map((b) => ({ label: b.build, value: b.count })), '#2463c7');
+  stackedChart(
+    $('#chart-classification'),
+    buckets.map((b) => ({ start: b.start, values: b.by_classification })),
+    classSeries,
+    bucketMs,
+  );
+  barChart(
+    $('#chart-builds'),
+    stats.by_build.map((b) => ({ label: b.build, value: b.count })),
+    '#2463c7',
+  );
   const population = [...stats.by_build].sort((a, b) => b.machines - a.machines);
-  barChart($('#chart-population'), population.map((b) => ({ label: b.build, value: b.machines })), '#2f9e6e');
+  barChart(
+    $('#chart-population'),
+    population.map((b) => ({ label: b.build, value: b.machines })),
+    '#2f9e6e',
+  );
 }
 
 async function loadCrashes() {
@@ -334,7 +348,15 @@ async function loadCrashes() {
   body.replaceChildren();
   for (const group of answer.groups) {
     const frame = group.first_frame ?? '(no backtrace frame)';
-    const row = el('tr', {}, el('td', {}, el('code', {}, frame)), el('td', {}, group.count), el('td', {}, group.machines), el('td', {}, group.builds), el('td', {}, time(group.last_received)));
+    const row = el(
+      'tr',
+      {},
+      el('td', {}, el('code', {}, frame)),
+      el('td', {}, group.count),
+      el('td', {}, group.machines),
+      el('td', {}, group.builds),
+      el('td', {}, time(group.last_received)),
+    );
     if (group.first_frame !== null) {
       row.addEventListener('click', () => {
         control('first_frame').value = frame;
@@ -417,8 +439,7 @@ async function loadFleet() {
       ),
     );
   }
-  $('#fleet-count').textContent =
-    fleet.machines.length < fleet.total_machines ? `${fleet.machines.length} of ${fleet.total_machines} machines listed` : `${fleet.total_machines} machines`;
+  $('#fleet-count').textContent = fleet.machines.length < fleet.total_machines ? `${fleet.machines.length} of ${fleet.total_machines} machines listed` : `${fleet.total_machines} machines`;
   $('#no-fleet').hidden = fleet.total_machines > 0;
 }
 
