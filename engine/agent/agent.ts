@@ -87,6 +87,9 @@ export class Agent {
   #intake: () => IntakeStats = () => NO_INTAKE;
   /** The error code the spool last failed with, while it keeps failing; null when it takes records. */
   #spoolFailure: string | null = null;
+  /** Records spooled, and deliveries made, since this start (for the status record's counters). */
+  #acceptedTotal = 0;
+  #deliveredTotal = 0;
 
   private constructor(options: AgentOptions, spool: Spool, plan: RuntimePlan) {
     this.#options = options;
@@ -186,6 +189,7 @@ export class Agent {
       return Promise.resolve({ status: 'dropped', id, reason });
     }
     this.#spoolWritable();
+    this.#acceptedTotal += 1;
     for (const route of decision.routes) this.#metrics.accepted.add({ route: route.name });
     // No destination sees a record before it is synced.
     return durable.then(() => {
@@ -218,6 +222,15 @@ export class Agent {
       drops: this.#metrics.dropLedger(),
       intake: { accepted: intake.accepted, refused: this.#metrics.refusals(), empty: intake.rejected.empty ?? 0, active: intake.active, waiting: intake.waiting },
     };
+  }
+
+  /**
+   * Running totals the status record reports the change of: records spooled and deliveries made
+   * since this start, drops by reason (kept across restarts), the spool's size, and whether the
+   * spool takes records.
+   */
+  totals(): { readonly accepted: number; readonly delivered: number; readonly dropped: Readonly<Record<string, number>>; readonly spoolBytes: number; readonly spoolFailing: boolean } {
+    return { accepted: this.#acceptedTotal, delivered: this.#deliveredTotal, dropped: this.#metrics.dropLedger(), spoolBytes: this.#spool.liveBytes, spoolFailing: this.#spoolFailure !== null };
   }
 
   renderMetrics(): string {
@@ -330,7 +343,10 @@ export class Agent {
   #onSettle(settlement: Settlement): void {
     this.#spool.settle({ id: settlement.entry.id, route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
     this.#metrics.settled.add({ route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
-    if (settlement.outcome === 'delivered') this.#metrics.observeLatency(settlement.destination, settlement.latencyMs);
+    if (settlement.outcome === 'delivered') {
+      this.#deliveredTotal += 1;
+      this.#metrics.observeLatency(settlement.destination, settlement.latencyMs);
+    }
     this.#journal({
       id: settlement.entry.id,
       record: settlement.entry.record,
