@@ -193,7 +193,20 @@ export class Agent {
     for (const route of decision.routes) this.#metrics.accepted.add({ route: route.name });
     // No destination sees a record before it is synced.
     return durable.then(() => {
-      this.#dispatcher.enqueue(entry);
+      // A reload while the record was being synced may have removed one of its destinations.
+      const gone: WithdrawnTarget[] = [];
+      const keep = new Set<string>();
+      for (const target of entry.routes) {
+        for (const destination of target.to) {
+          if (this.#state.destinations.has(destination)) keep.add(targetKey(target.route, destination));
+          else gone.push({ entry, route: target.route, destination });
+        }
+      }
+      if (gone.length === 0) this.#dispatcher.enqueue(entry);
+      else {
+        if (keep.size > 0) this.#dispatcher.enqueue(entry, keep);
+        this.#reroute(gone);
+      }
       return { status: 'spooled', id, routes: entry.routes.map((target) => target.route) };
     });
   }

@@ -69,7 +69,7 @@ export class StatusReporter {
   #last: ReturnType<Agent['totals']>;
   #timer: LongTimeout | null = null;
   #stopped = false;
-  /** Records are emitted one at a time, in order. */
+  /** Records on their way to the spool (stop waits for them). */
   #queue: Promise<void> = Promise.resolve();
 
   constructor(options: StatusReporterOptions) {
@@ -122,20 +122,27 @@ export class StatusReporter {
     return payload;
   }
 
-  /** Emits one status record now (after any still on its way); never throws. */
+  /**
+   * Emits one status record now; never throws. The record is routed and spooled before this
+   * returns (the intake hands it to the agent at once), so records keep the order of the changes
+   * they tell, and each takes the routes in force when it was made.
+   */
   emit(): Promise<void> {
     if (this.#stopped) return this.#queue;
-    this.#queue = this.#queue.then(async () => {
-      if (this.#stopped) return;
-      const payload = this.payload(true);
-      const record = buildRecord({ classification: STATUS_CLASSIFICATION, severity: 1, payloadVersion: STATUS_FORMAT_VERSION, host: this.#options.host, payload: Buffer.from(JSON.stringify(payload)) });
-      try {
-        const taken = await this.#options.submit(record);
-        this.#options.logger.debug({ state: payload.policy.state, active: payload.policy.active, sent: taken }, taken ? 'status record emitted' : 'status record not emitted: this machine has not opted in');
-      } catch (error) {
-        this.#options.logger.warn({ err: error }, 'cannot emit the status record');
-      }
-    });
+    const payload = this.payload(true);
+    const record = buildRecord({ classification: STATUS_CLASSIFICATION, severity: 1, payloadVersion: STATUS_FORMAT_VERSION, host: this.#options.host, payload: Buffer.from(JSON.stringify(payload)) });
+    const logger = this.#options.logger;
+    let submitted: Promise<boolean>;
+    try {
+      submitted = this.#options.submit(record);
+    } catch (error) {
+      submitted = Promise.reject(error as Error);
+    }
+    const done = submitted.then(
+      (taken) => logger.debug({ state: payload.policy.state, active: payload.policy.active }, taken ? 'status record emitted' : 'status record not emitted: this machine has not opted in'),
+      (error: unknown) => logger.warn({ err: error }, 'cannot emit the status record'),
+    );
+    this.#queue = Promise.all([this.#queue, done]).then(() => undefined);
     this.#arm();
     return this.#queue;
   }
