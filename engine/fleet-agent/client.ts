@@ -182,9 +182,15 @@ export class FleetClient {
     if (this.#state.state === 'applied') this.#scheduleSettle();
   }
 
-  /** After a local change: polls again at once when there is a source. */
+  /**
+   * After a local change: polls again at once when there is a source, downloading the bundle again
+   * and checking even one refused before (the new local policy may allow it now).
+   */
   restart(): void {
     if (this.#stopped) return;
+    // Not a bundle the local policy just rolled back: that one comes back only as a new, higher sequence.
+    this.#recheck = this.#state.state !== 'rolled_back';
+    this.#update({ etag: null });
     this.#schedule(0);
   }
 
@@ -216,6 +222,8 @@ export class FleetClient {
   }
 
   #retryAfterMs: number | undefined;
+  /** The next bundle downloaded is checked even when it is the one refused last (after a local change). */
+  #recheck = false;
 
   /** Between poll_interval and twice it, or what the server asked for when that is longer. */
   #nextDelay(): number {
@@ -236,8 +244,8 @@ export class FleetClient {
       result = await this.#fetch(source, {
         etag: this.#state.etag,
         onDownload: () => {
-          // Only what is new is announced; a server without ETags downloads every time, quietly.
-          if (this.#state.etag !== null || source.startsWith('/')) this.#setState('downloading');
+          // Only what is new is announced: a server without ETags downloads every time, quietly (after the first).
+          if (this.#state.etag !== null || this.#state.lastDownloadAt === null || source.startsWith('/')) this.#setState('downloading');
         },
       });
     } catch (error) {
@@ -257,7 +265,9 @@ export class FleetClient {
     }
     this.#update({ lastPollAt: this.#iso(), lastDownloadAt: this.#iso(), etag: result.etag });
     const hash = sha256(result.bytes);
-    if (hash === this.#state.active?.sha256 || hash === this.#state.lastFailed?.sha256) {
+    const recheck = this.#recheck;
+    this.#recheck = false;
+    if (hash === this.#state.active?.sha256 || (hash === this.#state.lastFailed?.sha256 && !recheck)) {
       // Already running it, or already refused it: nothing to do again.
       if (this.#state.state === 'downloading') this.#setState(before);
       this.#checkHealth();

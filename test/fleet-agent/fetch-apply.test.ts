@@ -171,12 +171,13 @@ test('fleet: a newly published signed bundle is applied without a restart; 304s 
   await deliveredTo(agent.socketPath, root, 'var/log/telemetry/bundle-1.ndjson', 'rolled back by bundle four');
 });
 
-test('fleet: a bundle that lifts opt-in or adds a destination outside fleet.allowed_destinations is refused, and telem status names the field', async (t) => {
+test('fleet: a bundle that lifts opt-in or adds a destination outside fleet.allowed_destinations is refused, and telem status names the field; a wider local floor lets it in', async (t) => {
   const root = await tempDir(t);
   const work = await tempDir(t);
   const server = await startBundleServer(t);
   await server.publish(await makeBundle(work, 'lift', bundlePolicy(1, { optIn: false }), 1));
-  await startAgent(t, { root, policy: await writePolicy(root, localPolicy(server.url, { optIn: true })) });
+  const policyFile = await writePolicy(root, localPolicy(server.url, { optIn: true }));
+  await startAgent(t, { root, policy: policyFile });
   const refused = await waitForStatus(root, (s) => s.fleet?.state === 'failed', 'the opt-in lifting bundle refused');
   assert.equal(refused.fleet?.active, null);
   assert.deepEqual(refused.fleet?.lastError?.fields, ['consent.require_opt_in']);
@@ -192,6 +193,11 @@ test('fleet: a bundle that lifts opt-in or adds a destination outside fleet.allo
   assert.equal(json.fleet.state, 'failed');
   assert.deepEqual(json.fleet.lastError?.fields, ['destinations.out.url']);
   assert.equal(json.policy.name, 'local');
+
+  // The local policy widens its floor: the bundle refused before is checked again, and applied.
+  await writeFile(policyFile, localPolicy(server.url, { optIn: true }).replace('allowed_destinations: ["/var/log/telemetry"]', 'allowed_destinations: ["/var/log/telemetry", "https://evil.example/v3/"]'));
+  const applied = await waitForStatus(root, (s) => s.fleet?.active?.sequence === 2, 'the bundle allowed by the new local floor');
+  assert.equal(applied.policy.name, 'fleet-x');
 });
 
 test('fleet: after a restart with the source down, the agent runs the persisted active bundle', async (t) => {
