@@ -356,7 +356,10 @@ export class FleetClient {
   }
 
   #update(changes: Partial<PersistedFleetState>): void {
-    this.#state = { ...this.#state, ...changes };
+    const next = { ...this.#state, ...changes };
+    // An agent without a fleet source writes nothing under /var/lib/telem/fleet/.
+    if (JSON.stringify(next) === JSON.stringify(this.#state)) return;
+    this.#state = next;
     try {
       this.#store.writeState(this.#state);
     } catch (error) {
