@@ -273,7 +273,13 @@ export class FleetClient {
       this.#checkHealth();
       return;
     }
-    this.#apply(local, result.bytes, hash);
+    // Checked against the local policy in force now: a local change may have come during the download.
+    const current = this.#options.host.local();
+    if (current.fleet.source !== source) {
+      if (this.#state.state === 'downloading') this.#setState(before);
+      return;
+    }
+    this.#apply(current, result.bytes, hash);
   }
 
   #apply(local: ResolvedPolicy, bytes: Buffer, hash: string): void {
