@@ -89,6 +89,8 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   const initial = await loadAgentPolicy({ policy: options.policy, root });
   if (!initial.policy) throw policyError(initial);
   if (initial.diagnostics.length > 0) logger.warn({ diagnostics: summarize(initial.diagnostics) }, 'policy has warnings');
+  // The headers of the agent's own status records, read once (missing files give upstream's markers).
+  const hostHeaders = await readHostHeaders({ root });
   /** The local policy: the floor, and where the fleet settings come from. */
   let local: ResolvedPolicy = initial.policy;
   // Assigned before the fleet client calls back (it only does once started).
@@ -223,8 +225,14 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
         local = next.policy;
         // The active bundle again on top of the new local floor, or the local policy when it refuses it (rolled_back).
         const rebased = fleet.rebase(local);
-        applyPolicy(rebased.policy, rebased.bundle ? `the local policy with fleet bundle ${rebased.bundle.manifest.sequence}` : 'the local policy');
-        fleet.restart();
+        try {
+          applyPolicy(rebased.policy, rebased.bundle ? `the local policy with fleet bundle ${rebased.bundle.manifest.sequence}` : 'the local policy');
+        } catch (error) {
+          logger.error({ err: error }, 'the new policy cannot be applied; still running the previous one');
+          return { applied: false, diagnostics: next.diagnostics };
+        } finally {
+          fleet.restart();
+        }
         if (hadSource || local.fleet.source !== null) void reporter?.emit();
         return { applied: true, diagnostics: next.diagnostics };
       } finally {
@@ -259,7 +267,7 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   recordApplied(policy);
   reporter = new StatusReporter({
     agent,
-    host: await readHostHeaders({ root }),
+    host: hostHeaders,
     logger,
     policy: () => policy,
     fleet: fleetStatus,
