@@ -137,6 +137,8 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
 
   const fd = inheritedSocket(env);
   let lastRecordAt = Date.now();
+  /** True while the agent hands in its own status record: that is no probe's record, and keeps no socket-activated agent up. */
+  let ownRecord = false;
   const intake = createIntakeServer({
     ...intakeOptionsFromPolicy(policy, {
       root,
@@ -144,7 +146,7 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
       sink: {
         // Not async up to agent.accept: the record is in the spool before this returns (see RecordSink).
         accept: (accepted) => {
-          lastRecordAt = Date.now();
+          if (!ownRecord) lastRecordAt = Date.now();
           return agent.accept(accepted.record).then(() => undefined);
         },
       },
@@ -272,7 +274,15 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     policy: () => policy,
     fleet: fleetStatus,
     healthy: () => healthy(),
-    submit: (record) => intake.submit(record),
+    // intake.submit calls the sink before its first await, so the flag covers exactly that call.
+    submit: (record) => {
+      ownRecord = true;
+      try {
+        return intake.submit(record);
+      } finally {
+        ownRecord = false;
+      }
+    },
   });
   reporter.start();
   fleet.start();
