@@ -9,12 +9,7 @@ export const rolloutStageSchema = z
       .describe('Name of the stage, such as "canary".'),
     percent: z.number().min(0).max(100).describe('Share of the fleet running the new bundle once this stage starts.'),
     soak: durationSchema.prefault('1h').describe('How long the stage runs healthy before the next one starts.'),
-    max_failure_rate: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0.05)
-      .describe('Share of machines in the stage that may fail to apply the bundle before it is rolled back everywhere.'),
+    max_failure_rate: z.number().min(0).max(1).default(0.05).describe('Share of machines in the stage that may fail to apply the bundle before it is rolled back everywhere.'),
   })
   .describe('One stage of a staged rollout.');
 
@@ -27,7 +22,7 @@ export const fleetSchema = z
       .describe(
         "Where this machine's channel's signed bundle is: the http(s) URL or the local absolute path of the bundle file; null manages the policy locally only. " +
           'The agent polls it (an http(s) source with If-None-Match, so an unchanged bundle costs a 304), verifies each new bundle against fleet.trusted_keys and the local floor, and applies it without a restart; it keeps the active, previous and last failed bundles under /var/lib/telem/fleet/ and starts from the active one when the source cannot be reached. ' +
-            'Only this local policy sets it, never a bundle.',
+          'Only this local policy sets it, never a bundle.',
       ),
     channel: z
       .string()
@@ -57,7 +52,9 @@ export const fleetSchema = z
       ),
     poll_interval: durationSchema
       .prefault('1h')
-      .describe('How often the agent checks fleet.source for a new bundle: each wait is drawn between this and twice this (jitter), or longer when the server answers with Retry-After. Only this local policy sets it, never a bundle.'),
+      .describe(
+        'How often the agent checks fleet.source for a new bundle: each wait is drawn between this and twice this (jitter), or longer when the server answers with Retry-After. Only this local policy sets it, never a bundle.',
+      ),
     status_interval: durationSchema
       .prefault('1h')
       .describe(

@@ -44,8 +44,7 @@ export interface AgentOptions {
 }
 
 export type AcceptResult =
-  | { readonly status: 'spooled'; readonly id: string; readonly routes: readonly string[] }
-  | { readonly status: 'rejected' | 'dropped'; readonly id: string; readonly reason: string };
+  { readonly status: 'spooled'; readonly id: string; readonly routes: readonly string[] } | { readonly status: 'rejected' | 'dropped'; readonly id: string; readonly reason: string };
 
 /** What /status serves and the status file holds (telem status reads it). */
 export interface AgentStatus {
@@ -243,7 +242,13 @@ export class Agent {
    * spool takes records.
    */
   totals(): { readonly accepted: number; readonly delivered: number; readonly dropped: Readonly<Record<string, number>>; readonly spoolBytes: number; readonly spoolFailing: boolean } {
-    return { accepted: this.#acceptedTotal, delivered: this.#deliveredTotal, dropped: this.#metrics.dropLedger(), spoolBytes: this.#spool.liveBytes, spoolFailing: this.#spoolFailure !== null };
+    return {
+      accepted: this.#acceptedTotal,
+      delivered: this.#deliveredTotal,
+      dropped: this.#metrics.dropLedger(),
+      spoolBytes: this.#spool.liveBytes,
+      spoolFailing: this.#spoolFailure !== null,
+    };
   }
 
   renderMetrics(): string {
@@ -331,7 +336,10 @@ export class Agent {
       });
     }
     for (const [destination, summary] of moved) {
-      this.#options.logger.info({ destination, to: [...summary.to], records: summary.records }, 'records spooled for a destination no longer in the policy were re-routed through the current routes');
+      this.#options.logger.info(
+        { destination, to: [...summary.to], records: summary.records },
+        'records spooled for a destination no longer in the policy were re-routed through the current routes',
+      );
     }
     for (const [destination, records] of kept) {
       this.#options.logger.warn(

@@ -251,13 +251,16 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   const onIdle = options.onIdle;
   const idleTimer =
     fd !== undefined && recycleAfter !== null && onIdle
-      ? setInterval(() => {
-          if (Date.now() - lastRecordAt >= recycleAfter && Object.values(agent.status().backlog).every((count) => count === 0)) {
-            logger.info({ idleMs: Date.now() - lastRecordAt }, 'idle under socket activation; stopping');
-            clearInterval(idleTimer as NodeJS.Timeout);
-            onIdle();
-          }
-        }, Math.min(recycleAfter, 60_000))
+      ? setInterval(
+          () => {
+            if (Date.now() - lastRecordAt >= recycleAfter && Object.values(agent.status().backlog).every((count) => count === 0)) {
+              logger.info({ idleMs: Date.now() - lastRecordAt }, 'idle under socket activation; stopping');
+              clearInterval(idleTimer as NodeJS.Timeout);
+              onIdle();
+            }
+          },
+          Math.min(recycleAfter, 60_000),
+        )
       : null;
 
   const statusFile = keepStatusFile({
@@ -287,7 +290,10 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   reporter.start();
   fleet.start();
   if (local.fleet.source !== null) void reporter.emit();
-  logger.info({ policy: policy.metadata.name, revision: policy.metadata.revision, from: initial.file ?? initial.origin, socket: intake.socketPath, metrics: metrics?.url ?? null }, 'agent ready');
+  logger.info(
+    { policy: policy.metadata.name, revision: policy.metadata.revision, from: initial.file ?? initial.origin, socket: intake.socketPath, metrics: metrics?.url ?? null },
+    'agent ready',
+  );
 
   let stopping: Promise<void> | null = null;
   return {

@@ -130,7 +130,13 @@ export class StatusReporter {
   emit(): Promise<void> {
     if (this.#stopped) return this.#queue;
     const payload = this.payload(true);
-    const record = buildRecord({ classification: STATUS_CLASSIFICATION, severity: 1, payloadVersion: STATUS_FORMAT_VERSION, host: this.#options.host, payload: Buffer.from(JSON.stringify(payload)) });
+    const record = buildRecord({
+      classification: STATUS_CLASSIFICATION,
+      severity: 1,
+      payloadVersion: STATUS_FORMAT_VERSION,
+      host: this.#options.host,
+      payload: Buffer.from(JSON.stringify(payload)),
+    });
     const logger = this.#options.logger;
     let submitted: Promise<boolean>;
     try {

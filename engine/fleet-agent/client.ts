@@ -161,7 +161,10 @@ export class FleetClient {
       return { policy, bundle };
     } catch (error) {
       const reason = reasonOf(error);
-      this.#options.logger.error({ code: reason.code, fields: reason.fields, sequence: this.#state.active.sequence }, `the active bundle cannot run under the local policy; running the local policy: ${reason.message}`);
+      this.#options.logger.error(
+        { code: reason.code, fields: reason.fields, sequence: this.#state.active.sequence },
+        `the active bundle cannot run under the local policy; running the local policy: ${reason.message}`,
+      );
       const failed = this.#state.active;
       this.#store.write('last_failed', bytes);
       this.#store.demote();
@@ -251,7 +254,8 @@ export class FleetClient {
     } catch (error) {
       const reason = reasonOf(error);
       this.#retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
-      if (this.#state.lastError?.message !== reason.message) this.#options.logger.warn({ source, code: reason.code }, `cannot fetch the fleet bundle; keeping the running policy: ${reason.message}`);
+      if (this.#state.lastError?.message !== reason.message)
+        this.#options.logger.warn({ source, code: reason.code }, `cannot fetch the fleet bundle; keeping the running policy: ${reason.message}`);
       this.#update({ lastPollAt: this.#iso(), lastError: { at: this.#iso(), ...reason } });
       // A download that broke off changes nothing: back to the state before it.
       if (this.#state.state === 'downloading') this.#setState(before);

@@ -23,7 +23,8 @@ function formatDestination(name: string, health: DestinationHealth, now: number)
   const parts: string[] = [];
   if (health.state === 'removed') parts.push('not in the policy any more: its records stay until they expire');
   else if (health.state === 'failing') parts.push(`failing since ${health.failingSince} (${health.lastError ? problemText(health.lastError) : 'unknown'})`);
-  else if (health.state === 'refusing') parts.push(`refusing: ${health.held} held back after ${health.lastRefusal ? problemText(health.lastRefusal) : 'a refusal'} at ${health.lastRefusal?.at ?? '?'}`);
+  else if (health.state === 'refusing')
+    parts.push(`refusing: ${health.held} held back after ${health.lastRefusal ? problemText(health.lastRefusal) : 'a refusal'} at ${health.lastRefusal?.at ?? '?'}`);
   else parts.push('ok');
   if (health.nextRetryAt) parts.push(`next retry ${health.nextRetryAt} (${inTime(health.nextRetryAt, now)})`);
   parts.push(waiting);
@@ -51,9 +52,13 @@ const seq = (ref: { sequence: number | null } | null) => (ref === null ? 'none' 
 function formatFleet(fleet: NonNullable<StatusReport['fleet']>, running: boolean): string[] {
   const from = fleet.source === null ? '' : ` from ${fleet.source}`;
   const desired = fleet.desired !== null && fleet.desired !== fleet.active?.sequence ? `, source offers ${fleet.desired}` : '';
-  const lines = [`fleet:      channel ${fleet.channel ?? '?'}${from}; active ${seq(fleet.active)}, previous ${seq(fleet.previous)}${desired}; state ${fleet.state ?? 'none yet'}${running ? '' : ' (saved)'}`];
+  const lines = [
+    `fleet:      channel ${fleet.channel ?? '?'}${from}; active ${seq(fleet.active)}, previous ${seq(fleet.previous)}${desired}; state ${fleet.state ?? 'none yet'}${running ? '' : ' (saved)'}`,
+  ];
   const when = (iso: string | null) => iso ?? 'never';
-  lines.push(`fleet poll: last poll ${when(fleet.lastPollAt)}, last download ${when(fleet.lastDownloadAt)}, last activation ${when(fleet.lastActivationAt)}${fleet.nextPollAt ? `, next poll ${fleet.nextPollAt}` : ''}`);
+  lines.push(
+    `fleet poll: last poll ${when(fleet.lastPollAt)}, last download ${when(fleet.lastDownloadAt)}, last activation ${when(fleet.lastActivationAt)}${fleet.nextPollAt ? `, next poll ${fleet.nextPollAt}` : ''}`,
+  );
   if (fleet.lastError) {
     const fields = fleet.lastError.fields.length > 0 ? ` (field${fleet.lastError.fields.length > 1 ? 's' : ''} ${fleet.lastError.fields.join(', ')})` : '';
     lines.push(`fleet error: ${fleet.lastError.at} ${fleet.lastError.code}${fields}: ${fleet.lastError.message}`);
@@ -72,7 +77,8 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
         ? `none yet (the agent assigns one at its first record; rotated every ${machineId.rotateEvery})`
         : `${machineId.id} (assigned ${machineId.assignedAt}, rotated every ${machineId.rotateEvery})`;
   const origin = policy?.source ? (policy.source.startsWith('/') ? `from ${policy.source}` : policy.source) : 'built-in defaults';
-  const policyText = policy === null ? 'none usable (see telem validate)' : `${policy.name} revision ${policy.revision}, ${origin}${policy.sha256 === null ? '' : `, sha256 ${policy.sha256.slice(0, 12)}`}`;
+  const policyText =
+    policy === null ? 'none usable (see telem validate)' : `${policy.name} revision ${policy.revision}, ${origin}${policy.sha256 === null ? '' : `, sha256 ${policy.sha256.slice(0, 12)}`}`;
   const lines = [
     `opt-in:     ${report.optedIn ? 'yes' : 'no'} (${report.optInFile} ${report.optedIn ? 'exists' : 'is missing; run "telem opt-in"'})`,
     `machine id: ${identity}`,

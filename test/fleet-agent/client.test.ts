@@ -48,7 +48,14 @@ function client(root: string, local: ResolvedPolicy, random: number, applied: Re
 test('fleet client: waits between poll_interval and twice it (jitter), sends If-None-Match, and applies a verified bundle once', async (t) => {
   const root = await tempDir(t);
   const server = await startBundleServer(t);
-  const bundle = buildBundle({ policy: await resolved(root, 'b', yaml('fleet-x', '')), sources: new Map(), keys: [parsePrivateKey(pair.privatePem, 'k')], channel: 'stable', sequence: 1, expiresMs: 3_600_000 });
+  const bundle = buildBundle({
+    policy: await resolved(root, 'b', yaml('fleet-x', '')),
+    sources: new Map(),
+    keys: [parsePrivateKey(pair.privatePem, 'k')],
+    channel: 'stable',
+    sequence: 1,
+    expiresMs: 3_600_000,
+  });
   await writeFile(path.join(root, 'b.bundle'), bundle);
   await server.publish(path.join(root, 'b.bundle'));
   const local = await resolved(root, 'local', yaml('local', `source: "${server.url}", trusted_keys: ["${pair.publicKey}"], poll_interval: 150ms`));
@@ -61,12 +68,21 @@ test('fleet client: waits between poll_interval and twice it (jitter), sends If-
   await server.waitFor(() => server.log.length >= 4, 5000);
   await fleet.stop();
   const gaps = server.log.slice(1, 4).map((entry, index) => entry.at - (server.log[index] as { at: number }).at);
-  assert.ok(gaps.every((gap) => gap >= 280 && gap < 600), `waits of about 297 ms: ${gaps.join(', ')}`);
-  assert.deepEqual(server.log.slice(0, 4).map((entry) => entry.status), [200, 304, 304, 304]);
+  assert.ok(
+    gaps.every((gap) => gap >= 280 && gap < 600),
+    `waits of about 297 ms: ${gaps.join(', ')}`,
+  );
+  assert.deepEqual(
+    server.log.slice(0, 4).map((entry) => entry.status),
+    [200, 304, 304, 304],
+  );
   assert.equal(applied.length, 1);
   assert.equal(applied[0]?.metadata.name, 'fleet-x');
   assert.deepEqual(applied[0]?.fleet.trusted_keys, [pair.publicKey], 'the local fleet settings are put back');
-  assert.deepEqual(changes.map((status) => status.state), ['downloading', 'verifying', 'applying', 'applied', 'healthy']);
+  assert.deepEqual(
+    changes.map((status) => status.state),
+    ['downloading', 'verifying', 'applying', 'applied', 'healthy'],
+  );
   assert.equal(fleet.status().active?.sequence, 1);
 });
 
@@ -93,7 +109,10 @@ test('fetchBundle: a body larger than the limit is refused, with or without Cont
   const big = path.join(root, 'big.bundle');
   await writeFile(big, Buffer.alloc(5000, 0x20));
   await server.publish(big);
-  await assert.rejects(fetchBundle(server.url, { etag: null, maxBytes: 4096 }), (error: Error & { code?: string }) => error.code === 'bundle-fetch' && /more than the 4096/.test(error.message));
+  await assert.rejects(
+    fetchBundle(server.url, { etag: null, maxBytes: 4096 }),
+    (error: Error & { code?: string }) => error.code === 'bundle-fetch' && /more than the 4096/.test(error.message),
+  );
   await assert.rejects(fetchBundle(big, { etag: null, maxBytes: 4096 }), /more than the 4096/);
   // Chunked, without Content-Length: counted as it comes.
   const chunked = http.createServer((_request, response) => {

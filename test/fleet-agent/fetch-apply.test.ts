@@ -118,7 +118,10 @@ test('fleet: a newly published signed bundle is applied without a restart; 304s 
   await sleep(1500);
   const quiet = server.log.slice(mark);
   assert.ok(quiet.length >= 2 && quiet.length <= 9, `polls in 1.5 s at 200-400 ms each: ${quiet.length}`);
-  assert.ok(quiet.every((entry) => entry.status === 304), JSON.stringify(quiet));
+  assert.ok(
+    quiet.every((entry) => entry.status === 304),
+    JSON.stringify(quiet),
+  );
 
   await server.publish(await makeBundle(work, 'b2', bundlePolicy(2), 2));
   const applied = await waitForStatus(root, (s) => s.fleet?.active?.sequence === 2 && s.fleet.state === 'healthy', 'bundle 2 applied and healthy');
@@ -195,7 +198,10 @@ test('fleet: a bundle that lifts opt-in or adds a destination outside fleet.allo
   assert.equal(json.policy.name, 'local');
 
   // The local policy widens its floor: the bundle refused before is checked again, and applied.
-  await writeFile(policyFile, localPolicy(server.url, { optIn: true }).replace('allowed_destinations: ["/var/log/telemetry"]', 'allowed_destinations: ["/var/log/telemetry", "https://evil.example/v3/"]'));
+  await writeFile(
+    policyFile,
+    localPolicy(server.url, { optIn: true }).replace('allowed_destinations: ["/var/log/telemetry"]', 'allowed_destinations: ["/var/log/telemetry", "https://evil.example/v3/"]'),
+  );
   const applied = await waitForStatus(root, (s) => s.fleet?.active?.sequence === 2, 'the bundle allowed by the new local floor');
   assert.equal(applied.policy.name, 'fleet-x');
 });

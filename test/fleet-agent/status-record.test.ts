@@ -82,7 +82,12 @@ test('status records: every fleet state change and every status_interval, throug
   const agent = await startAgent(t, { root, policy: await writePolicy(root, policyYaml({ name: 'local', fleet, file: 'local.ndjson' })) });
   const files = ['local.ndjson', 'bundle.ndjson'];
 
-  const changes = await waitForRecords(root, files, (records) => records.some((record) => record.payload.policy.state === 'healthy' && record.payload.policy.active === 5), 'a status record saying bundle 5 is healthy');
+  const changes = await waitForRecords(
+    root,
+    files,
+    (records) => records.some((record) => record.payload.policy.state === 'healthy' && record.payload.policy.active === 5),
+    'a status record saying bundle 5 is healthy',
+  );
   const states = changes.map((record) => record.payload.policy.state);
   for (const state of ['downloading', 'verifying', 'applying', 'applied', 'healthy']) assert.ok(states.includes(state), `a record for ${state}: ${states.join(', ')}`);
   // Records made before the bundle ran took the local policy's route to "out"; the bundle removed
@@ -120,10 +125,23 @@ test('status records: every fleet state change and every status_interval, throug
   assert.ok(accepted >= 3 && accepted <= 3 + later.length + 1, `accepted across the periodic records: ${accepted}`);
   assert.ok(later.some((record) => record.payload.counters.delivered > 0));
   const gaps = later.slice(1).map((record, index) => Number(record.headers.creation_timestamp) - Number(later[index]?.headers.creation_timestamp));
-  assert.ok(gaps.every((gap) => gap <= 2), `about one every 400 ms: gaps ${gaps.join(', ')} s`);
+  assert.ok(
+    gaps.every((gap) => gap <= 2),
+    `about one every 400 ms: gaps ${gaps.join(', ')} s`,
+  );
 
   // A refused bundle: failed, with last_failed naming it and the reason.
-  await writeFile(source, await makeBundle(work, 6, policyYaml({ name: 'fleet-x', revision: 6, optIn: false, fleet: 'status_interval: 400ms', file: 'bundle.ndjson', destination: 'fleet_out' }).replace('/var/log/telemetry/bundle.ndjson', '/srv/elsewhere/x.ndjson')));
+  await writeFile(
+    source,
+    await makeBundle(
+      work,
+      6,
+      policyYaml({ name: 'fleet-x', revision: 6, optIn: false, fleet: 'status_interval: 400ms', file: 'bundle.ndjson', destination: 'fleet_out' }).replace(
+        '/var/log/telemetry/bundle.ndjson',
+        '/srv/elsewhere/x.ndjson',
+      ),
+    ),
+  );
   const failed = await waitForRecords(root, ['bundle.ndjson'], (records) => records.some((record) => record.payload.policy.state === 'failed'), 'a status record saying failed');
   const failure = failed.find((record) => record.payload.policy.state === 'failed') as (typeof failed)[number];
   assert.equal(failure.payload.policy.active, 5);
@@ -146,7 +164,17 @@ test('status records: consent and routes apply to them like any record', async (
   assert.deepEqual((records[0] as (typeof records)[number]).payload.policy, { channel: 'stable', active: null, previous: null, desired: null, state: 'healthy', last_failed: null });
 
   // A policy whose routes do not take org.telem/* does not send it.
-  await writeFile(policy, policyYaml({ name: 'local', revision: 2, optIn: true, fleet: 'status_interval: 200ms', file: 'local.ndjson', routes: '[{ name: probes, match: { classification: "org.clearlinux/*" }, to: [out] }]' }));
+  await writeFile(
+    policy,
+    policyYaml({
+      name: 'local',
+      revision: 2,
+      optIn: true,
+      fleet: 'status_interval: 200ms',
+      file: 'local.ndjson',
+      routes: '[{ name: probes, match: { classification: "org.clearlinux/*" }, to: [out] }]',
+    }),
+  );
   await agent.waitForLog((line) => line.msg === 'policy reloaded' && line.revision === 2);
   await sleep(300);
   const settled = (await statusRecords(root, ['local.ndjson'])).length;
