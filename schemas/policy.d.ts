@@ -332,7 +332,7 @@ export interface TelemPolicy {
    */
   fleet?: {
     /**
-     * Where this machine's channel's signed bundle is: the http(s) URL or the local absolute path of the bundle file; null manages the policy locally only. Only this local policy sets it, never a bundle. Agents do not fetch bundles yet, so nothing reads this setting today (`telem bundle verify FILE --policy` checks a bundle file against this policy).
+     * Where this machine's channel's signed bundle is: the http(s) URL or the local absolute path of the bundle file; null manages the policy locally only. The agent polls it (an http(s) source with If-None-Match, so an unchanged bundle costs a 304), verifies each new bundle against fleet.trusted_keys and the local floor, and applies it without a restart; it keeps the active, previous and last failed bundles under /var/lib/telem/fleet/ and starts from the active one when the source cannot be reached. Only this local policy sets it, never a bundle.
      */
     source?: string | null;
     /**
@@ -348,9 +348,13 @@ export interface TelemPolicy {
      */
     allowed_destinations?: string[] | null;
     /**
-     * How often the source is to be checked for a new bundle (agents do not fetch bundles yet). Only this local policy sets it, never a bundle.
+     * How often the agent checks fleet.source for a new bundle: each wait is drawn between this and twice this (jitter), or longer when the server answers with Retry-After. Only this local policy sets it, never a bundle.
      */
     poll_interval?: string;
+    /**
+     * How often the agent emits its org.telem/agent/status record (policy state, counters since the last one, health), besides one at every change of the fleet state; the record goes through collection, consent and routes like any other.
+     */
+    status_interval?: string;
     /**
      * Rollout stages in order, with growing percentages ending at 100.
      *

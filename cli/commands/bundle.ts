@@ -239,7 +239,8 @@ export function bundleCommand(): Command {
       "A bundle is one file: a manifest (format telem-bundle/1, channel, sequence, the policy's name and revision, created, " +
         'not_after, min_agent_version, the sha256 of each file, the plan against the previous bundle, the rollout), the resolved ' +
         'policy, the source it was built from, and Ed25519 signatures over the canonical JSON of the manifest. Build and sign ' +
-        'offline; machines accept only bundles signed by keys in their local fleet.trusted_keys. Agents do not fetch bundles yet.',
+        'offline, then publish the file at fleet.source (a URL or a path): agents poll it and apply a bundle signed by a key in their local ' +
+        'fleet.trusted_keys that passes every check of telem bundle verify --policy, without a restart.',
     );
   bundle.addCommand(
     new Command('build')

@@ -12,7 +12,9 @@ export function statusCommand(): Command {
       'Show whether this machine has opted in and its machine id, then what the running agent reports about itself: the ' +
         'policy and revision it runs, its spool, each destination (ok, failing since when and why, records held back ' +
         'because the destination refused them, the next retry), records dropped by reason and connections refused by ' +
-        'reason (both counted across restarts). When no agent runs it says so, and shows the policy a start would load.\n\n' +
+        'reason (both counted across restarts), and with fleet.source the fleet bundles: channel, active and previous ' +
+        'sequence, state, the last poll, download and activation, and the last error (naming the field a floor refusal is ' +
+        'about). When no agent runs it says so, and shows the policy a start would load.\n\n' +
         'Exit status: 0.',
     )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))

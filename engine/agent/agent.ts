@@ -86,6 +86,9 @@ export class Agent {
   #intake: () => IntakeStats = () => NO_INTAKE;
   /** The error code the spool last failed with, while it keeps failing; null when it takes records. */
   #spoolFailure: string | null = null;
+  /** Records spooled, and deliveries made, since this start (for the status record's counters). */
+  #acceptedTotal = 0;
+  #deliveredTotal = 0;
 
   private constructor(options: AgentOptions, spool: Spool, plan: RuntimePlan) {
     this.#options = options;
@@ -185,10 +188,24 @@ export class Agent {
       return Promise.resolve({ status: 'dropped', id, reason });
     }
     this.#spoolWritable();
+    this.#acceptedTotal += 1;
     for (const route of decision.routes) this.#metrics.accepted.add({ route: route.name });
     // No destination sees a record before it is synced.
     return durable.then(() => {
-      this.#dispatcher.enqueue(entry);
+      // A reload while the record was being synced may have removed one of its destinations.
+      const gone: WithdrawnTarget[] = [];
+      const keep = new Set<string>();
+      for (const target of entry.routes) {
+        for (const destination of target.to) {
+          if (this.#state.destinations.has(destination)) keep.add(targetKey(target.route, destination));
+          else gone.push({ entry, route: target.route, destination });
+        }
+      }
+      if (gone.length === 0) this.#dispatcher.enqueue(entry);
+      else {
+        if (keep.size > 0) this.#dispatcher.enqueue(entry, keep);
+        this.#reroute(gone);
+      }
       return { status: 'spooled', id, routes: entry.routes.map((target) => target.route) };
     });
   }
@@ -216,6 +233,21 @@ export class Agent {
       destinations: this.#dispatcher.health(),
       drops: this.#metrics.dropLedger(),
       intake: { accepted: intake.accepted, refused: this.#metrics.refusals(), empty: intake.rejected.empty ?? 0, active: intake.active, waiting: intake.waiting },
+    };
+  }
+
+  /**
+   * Running totals the status record reports the change of: records spooled and deliveries made
+   * since this start, drops by reason (kept across restarts), the spool's size, and whether the
+   * spool takes records.
+   */
+  totals(): { readonly accepted: number; readonly delivered: number; readonly dropped: Readonly<Record<string, number>>; readonly spoolBytes: number; readonly spoolFailing: boolean } {
+    return {
+      accepted: this.#acceptedTotal,
+      delivered: this.#deliveredTotal,
+      dropped: this.#metrics.dropLedger(),
+      spoolBytes: this.#spool.liveBytes,
+      spoolFailing: this.#spoolFailure !== null,
     };
   }
 
@@ -332,7 +364,10 @@ export class Agent {
   #onSettle(settlement: Settlement): void {
     this.#spool.settle({ id: settlement.entry.id, route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
     this.#metrics.settled.add({ route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
-    if (settlement.outcome === 'delivered') this.#metrics.observeLatency(settlement.destination, settlement.latencyMs);
+    if (settlement.outcome === 'delivered') {
+      this.#deliveredTotal += 1;
+      this.#metrics.observeLatency(settlement.destination, settlement.latencyMs);
+    }
     this.#journal({
       id: settlement.entry.id,
       record: settlement.entry.record,

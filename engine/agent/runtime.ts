@@ -23,6 +23,9 @@ import { startMetricsServer } from './metrics-server.js';
 import { keepStatusFile, statusFilePath } from './status-file.js';
 import { type PolicyWatcher, watchPolicyFile } from './policy-watcher.js';
 import { importUpstreamSpool } from './upstream-import.js';
+import { FleetClient, RolledBackError, type FleetStatus } from '../fleet-agent/client.js';
+import { readHostHeaders } from '../record/host.js';
+import { StatusReporter } from './status-record.js';
 
 export interface RuntimeOptions {
   /** --policy: used as given; when absent the machine's policy is searched under the root. */
@@ -41,6 +44,8 @@ export interface Runtime {
   readonly agent: Agent;
   readonly intake: IntakeServer;
   readonly policySource: AgentPolicy;
+  /** The fleet client (idle while the local policy has no fleet.source). */
+  readonly fleet: FleetClient;
   readonly metricsUrl: string | null;
   /** Re-reads the policy; keeps the running one (and returns its diagnostics) when the new one has errors. */
   reload(): Promise<{ readonly applied: boolean; readonly diagnostics: readonly Diagnostic[] }>;
@@ -83,8 +88,30 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   const metricsAddress = options.metrics ? parseHostPort(options.metrics) : null;
   const initial = await loadAgentPolicy({ policy: options.policy, root });
   if (!initial.policy) throw policyError(initial);
-  let policy: ResolvedPolicy = initial.policy;
   if (initial.diagnostics.length > 0) logger.warn({ diagnostics: summarize(initial.diagnostics) }, 'policy has warnings');
+  // The headers of the agent's own status records, read once (missing files give upstream's markers).
+  const hostHeaders = await readHostHeaders({ root });
+  /** The local policy: the floor, and where the fleet settings come from. */
+  let local: ResolvedPolicy = initial.policy;
+  // Assigned before the fleet client calls back (it only does once started).
+  let applyPolicy: (next: ResolvedPolicy, what: string) => void = () => undefined;
+  let healthy: () => boolean = () => false;
+  let reporter: StatusReporter | null = null;
+  const fleet = new FleetClient({
+    root,
+    logger,
+    host: {
+      local: () => local,
+      apply: (next, bundle) => applyPolicy(next, `fleet bundle ${bundle.manifest.channel} ${bundle.manifest.sequence}`),
+      healthy: () => healthy(),
+      onChange: () => void reporter?.emit(),
+    },
+  });
+  // The persisted active bundle (checked against the local policy) when there is one: the agent
+  // runs it from the start, whether the source can be reached or not.
+  const base = fleet.rebase(local);
+  let policy: ResolvedPolicy = base.policy;
+  if (base.bundle) logger.info({ channel: base.bundle.manifest.channel, sequence: base.bundle.manifest.sequence, policy: policy.metadata.name }, 'starting from the active fleet bundle');
 
   // Before anything of the spool, the journal or the socket is touched: a second agent started on
   // the same root by mistake stops here, and the running one keeps everything it has.
@@ -110,6 +137,8 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
 
   const fd = inheritedSocket(env);
   let lastRecordAt = Date.now();
+  /** True while the agent hands in its own status record: that is no probe's record, and keeps no socket-activated agent up. */
+  let ownRecord = false;
   const intake = createIntakeServer({
     ...intakeOptionsFromPolicy(policy, {
       root,
@@ -117,7 +146,7 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
       sink: {
         // Not async up to agent.accept: the record is in the spool before this returns (see RecordSink).
         accept: (accepted) => {
-          lastRecordAt = Date.now();
+          if (!ownRecord) lastRecordAt = Date.now();
           return agent.accept(accepted.record).then(() => undefined);
         },
       },
@@ -135,8 +164,9 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   });
 
   let metricsUrl: string | null = null;
+  const fleetStatus = (): FleetStatus | null => (local.fleet.source === null ? null : fleet.status());
   function runtimeStatus() {
-    return { ...agent.status(), socket: intake.socketPath, metrics: metricsUrl };
+    return { ...agent.status(), socket: intake.socketPath, metrics: metricsUrl, fleet: fleetStatus() };
   }
   const metrics = metricsAddress
     ? await startMetricsServer({ metrics: () => agent.renderMetrics(), status: () => runtimeStatus(), ...metricsAddress }).catch(async (error: unknown) => {
@@ -157,6 +187,33 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     }
   }
 
+  healthy = () => {
+    const { destinations } = agent.status();
+    return !agent.totals().spoolFailing && Object.values(destinations).every((health) => health.state === 'ok' || health.state === 'removed');
+  };
+
+  /** The one path every policy change takes, local or from a bundle: plan logged, agent reloaded, applied file written. */
+  applyPolicy = (next: ResolvedPolicy, what: string): void => {
+    if (JSON.stringify(next.intake) !== JSON.stringify(policy.intake) || JSON.stringify(next.spool) !== JSON.stringify(policy.spool)) {
+      logger.warn({ from: what }, 'intake and spool settings take effect at the next start; routing, limits and destinations apply now');
+    }
+    logPlan(logger, diffPolicies(policy, next, { waiting: waitingByDestination(agent) }));
+    const before = policy;
+    try {
+      agent.reload(next);
+    } catch (error) {
+      // Half applied: put the running policy back, so the agent never runs a mix.
+      try {
+        agent.reload(before);
+      } catch (again) {
+        logger.error({ err: again }, 'cannot put the previous policy back');
+      }
+      throw new RolledBackError(`applying ${what} failed, the previous policy was put back: ${(error as Error).message}`);
+    }
+    policy = next;
+    recordApplied(policy);
+  };
+
   let reloading: Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> | null = null;
   const reload = (): Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> => {
     reloading ??= (async () => {
@@ -166,13 +223,19 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
           logger.error({ diagnostics: summarize(next.diagnostics) }, 'new policy has errors; still running the previous one');
           return { applied: false, diagnostics: next.diagnostics };
         }
-        if (JSON.stringify(next.policy.intake) !== JSON.stringify(policy.intake) || JSON.stringify(next.policy.spool) !== JSON.stringify(policy.spool)) {
-          logger.warn('intake and spool settings take effect at the next start; routing, limits and destinations apply now');
+        const hadSource = local.fleet.source !== null;
+        local = next.policy;
+        // The active bundle again on top of the new local floor, or the local policy when it refuses it (rolled_back).
+        const rebased = fleet.rebase(local);
+        try {
+          applyPolicy(rebased.policy, rebased.bundle ? `the local policy with fleet bundle ${rebased.bundle.manifest.sequence}` : 'the local policy');
+        } catch (error) {
+          logger.error({ err: error }, 'the new policy cannot be applied; still running the previous one');
+          return { applied: false, diagnostics: next.diagnostics };
+        } finally {
+          fleet.restart();
         }
-        logPlan(logger, diffPolicies(policy, next.policy, { waiting: waitingByDestination(agent) }));
-        policy = next.policy;
-        agent.reload(policy);
-        recordApplied(policy);
+        if (hadSource || local.fleet.source !== null) void reporter?.emit();
         return { applied: true, diagnostics: next.diagnostics };
       } finally {
         reloading = null;
@@ -207,6 +270,26 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   });
 
   recordApplied(policy);
+  reporter = new StatusReporter({
+    agent,
+    host: hostHeaders,
+    logger,
+    policy: () => policy,
+    fleet: fleetStatus,
+    healthy: () => healthy(),
+    // intake.submit calls the sink before its first await, so the flag covers exactly that call.
+    submit: (record) => {
+      ownRecord = true;
+      try {
+        return intake.submit(record);
+      } finally {
+        ownRecord = false;
+      }
+    },
+  });
+  reporter.start();
+  fleet.start();
+  if (local.fleet.source !== null) void reporter.emit();
   logger.info(
     { policy: policy.metadata.name, revision: policy.metadata.revision, from: initial.file ?? initial.origin, socket: intake.socketPath, metrics: metrics?.url ?? null },
     'agent ready',
@@ -217,12 +300,15 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     agent,
     intake,
     policySource: initial,
+    fleet,
     metricsUrl: metrics?.url ?? null,
     reload,
     stop() {
       stopping ??= (async () => {
         watcher?.close();
         if (idleTimer) clearInterval(idleTimer);
+        await fleet.stop();
+        await reporter?.stop();
         await intake.close({ drain: true });
         await agent.stop();
         statusFile.stop();

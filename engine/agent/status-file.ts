@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { underRoot } from '../paths/root.js';
+import type { FleetStatus } from '../fleet-agent/client.js';
 import type { AgentStatus } from './agent.js';
 
 export const STATUS_FILE = '/run/telem/agent-status.json';
@@ -17,6 +18,8 @@ export interface RuntimeStatus extends AgentStatus {
   readonly updatedAt: string;
   readonly socket: string;
   readonly metrics: string | null;
+  /** The fleet client's state; null when the local policy has no fleet.source. */
+  readonly fleet: FleetStatus | null;
 }
 
 export function statusFilePath(root: string): string {

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   'bundle-channel': 'The bundle is for another channel than the one expected.',
   'bundle-sequence': "The bundle's sequence is not above the sequence already applied.",
   'bundle-agent-version': 'The bundle needs a newer telem than this one (min_agent_version).',
+  'bundle-fetch': 'The fleet source cannot be read: unreachable, an HTTP error, a missing file, or a bundle larger than the agent downloads.',
   'bundle-floor': "The bundle crosses the local policy's floor (lifts opt-in, or sends outside fleet.allowed_destinations); its diagnostics say where.",
   // Building and sending a record (the probe library, telem record, hprobe).
   'classification-length': 'The classification is empty or longer than 122 characters.',

@@ -18,7 +18,7 @@ function machineRow(machine: FleetMachineJson): string[] {
   return [
     machine.machine_id,
     machine.channel,
-    String(machine.active),
+    machine.active === null ? 'local' : String(machine.active),
     machine.state,
     machine.desired === null ? '-' : String(machine.desired),
     machine.last_failed === null ? '-' : `${machine.last_failed.sequence}: ${machine.last_failed.reason}`,
@@ -35,7 +35,9 @@ export function formatFleet(answer: FleetAnswer, collector: string): string {
   for (const { channel, sequences } of answer.channels) {
     for (const group of sequences) {
       const states = FLEET_STATES.filter((state) => group.states[state]).map((state) => `${state} ${group.states[state]}`);
-      lines.push(`  ${channel} sequence ${group.sequence}: ${plural(group.machines, 'machine')}${states.length ? ` (${states.join(', ')})` : ''}`);
+      lines.push(
+        `  ${channel} ${group.sequence === null ? 'local policy' : `sequence ${group.sequence}`}: ${plural(group.machines, 'machine')}${states.length ? ` (${states.join(', ')})` : ''}`,
+      );
       for (const failure of group.failures) lines.push(`    failed on ${plural(failure.machines, 'machine')}: ${failure.reason}`);
     }
   }

@@ -14,6 +14,7 @@ import net, { type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { peerCredentials } from '../native/peer-cred.js';
 import { withHeader } from '../record/build.js';
+import type { TelemetryRecord } from '../record/fields.js';
 import { decodeFrame, DEFAULT_FRAME_LIMITS, type FrameLimits } from '../record/frame.js';
 import { type FrameRead, peekFrame, readFrame } from './read-frame.js';
 import type { ConsentProvider, MachineIdProvider, RecordSink } from './sink.js';
@@ -230,6 +231,17 @@ export class IntakeServer {
       this.#reject('sink_failed', error instanceof Error ? error.message : String(error), 'error');
       return null;
     }
+  }
+
+  /**
+   * A record the agent makes itself (its status record): the same consent gate and machine id as a
+   * probe's record, then the sink. False when consent keeps it (nothing is counted: no connection
+   * was refused).
+   */
+  async submit(record: TelemetryRecord): Promise<boolean> {
+    if (this.#options.consent && !this.#options.consent.isOptedIn()) return false;
+    await this.#options.sink.accept({ record: withHeader(record, 'machine_id', this.#options.machineId.current()), configPath: null, receivedAt: Date.now() });
+    return true;
   }
 
   #reject(reason: RejectReason, detail: string, level: 'warn' | 'error' = 'warn', fields: Record<string, unknown> = {}): void {

@@ -12,6 +12,8 @@ import { describeMachineId } from '../consent/machine-id.js';
 import { isOptedIn, optInPath } from '../consent/opt-in.js';
 import { isListening } from '../intake/socket-file.js';
 import { loadProbeSettings } from '../probe/settings.js';
+import type { FleetStatus } from '../fleet-agent/client.js';
+import { FleetStore } from '../fleet-agent/store.js';
 
 export interface StatusReport {
   readonly optedIn: boolean;
@@ -50,6 +52,18 @@ export interface StatusReport {
   readonly drops: Readonly<Record<string, number>>;
   /** Connections the intake refused, by reason, likewise. */
   readonly refused: Readonly<Record<string, number>>;
+  /**
+   * Fleet bundles: the running agent's fleet client; when none runs, what it saved under
+   * /var/lib/telem/fleet/ (nextPollAt null). Null when no fleet source was ever followed here.
+   */
+  readonly fleet: FleetStatus | null;
+}
+
+function savedFleet(root: string): FleetStatus | null {
+  const saved = new FleetStore(root).readState();
+  if (saved.channel === null && saved.active === null && saved.lastPollAt === null) return null;
+  const { channel, state, active, previous, desired, lastFailed, lastPollAt, lastDownloadAt, lastActivationAt, lastError } = saved;
+  return { source: null, channel, state, active, previous, desired, lastFailed, lastPollAt, lastDownloadAt, lastActivationAt, lastError, nextPollAt: null };
 }
 
 function processExists(pid: number): boolean {
@@ -103,5 +117,6 @@ export async function collectStatus(root: string): Promise<StatusReport> {
     destinations: running ? file.destinations : {},
     drops: totals.drops,
     refused: totals.refusals,
+    fleet: running ? (file.fleet ?? null) : savedFleet(root),
   };
 }

@@ -47,6 +47,26 @@ function formatAgent(report: StatusReport): string {
   }
 }
 
+const seq = (ref: { sequence: number | null } | null) => (ref === null ? 'none' : ref.sequence === null ? '?' : String(ref.sequence));
+
+function formatFleet(fleet: NonNullable<StatusReport['fleet']>, running: boolean): string[] {
+  const from = fleet.source === null ? '' : ` from ${fleet.source}`;
+  const desired = fleet.desired !== null && fleet.desired !== fleet.active?.sequence ? `, source offers ${fleet.desired}` : '';
+  const lines = [
+    `fleet:      channel ${fleet.channel ?? '?'}${from}; active ${seq(fleet.active)}, previous ${seq(fleet.previous)}${desired}; state ${fleet.state ?? 'none yet'}${running ? '' : ' (saved)'}`,
+  ];
+  const when = (iso: string | null) => iso ?? 'never';
+  lines.push(
+    `fleet poll: last poll ${when(fleet.lastPollAt)}, last download ${when(fleet.lastDownloadAt)}, last activation ${when(fleet.lastActivationAt)}${fleet.nextPollAt ? `, next poll ${fleet.nextPollAt}` : ''}`,
+  );
+  if (fleet.lastError) {
+    const fields = fleet.lastError.fields.length > 0 ? ` (field${fleet.lastError.fields.length > 1 ? 's' : ''} ${fleet.lastError.fields.join(', ')})` : '';
+    lines.push(`fleet error: ${fleet.lastError.at} ${fleet.lastError.code}${fields}: ${fleet.lastError.message}`);
+  }
+  if (fleet.lastFailed) lines.push(`fleet failed: bundle ${seq(fleet.lastFailed)} at ${fleet.lastFailed.at}: ${fleet.lastFailed.reason}`);
+  return lines;
+}
+
 /** The report as `telem status` prints it, one line per subject. */
 export function formatStatus(report: StatusReport, now = Date.now()): string {
   const { machineId, agent, policy, spool } = report;
@@ -69,5 +89,6 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   for (const [name, health] of Object.entries(report.destinations).sort(([a], [b]) => a.localeCompare(b))) lines.push(formatDestination(name, health, now));
   lines.push(`drops:      ${formatCounts(report.drops)}`);
   lines.push(`refused:    ${formatCounts(report.refused)}`);
+  if (report.fleet) lines.push(...formatFleet(report.fleet, agent.running));
   return lines.join('\n');
 }

@@ -15,8 +15,8 @@ export type FleetState = (typeof FLEET_STATES)[number];
 export interface AgentStatus {
   readonly agent_version: string;
   readonly channel: string;
-  /** The policy sequence the agent runs. */
-  readonly active: number;
+  /** The bundle sequence the agent runs; null when it runs its local policy only (no fleet.source, or no bundle yet). */
+  readonly active: number | null;
   readonly previous: number | null;
   /** The sequence it is moving to, if any. */
   readonly desired: number | null;

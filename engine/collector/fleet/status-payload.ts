@@ -15,7 +15,7 @@ const statusPayloadSchema = z.object({
   agent_version: z.string().max(200),
   policy: z.object({
     channel: z.string().min(1).max(200),
-    active: sequence,
+    active: sequence.nullable(),
     previous: sequence.nullable(),
     desired: sequence.nullable(),
     state: z.enum(FLEET_STATES),

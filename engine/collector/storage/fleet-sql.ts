@@ -134,7 +134,7 @@ function rowToMachine(row: Row): FleetMachine {
     machine_id: row.machine_id as string,
     tenant: row.tenant as string,
     channel: row.channel as string,
-    active: Number(row.active),
+    active: nullableNumber(row.active),
     previous: nullableNumber(row.previous),
     desired: nullableNumber(row.desired),
     state: row.state as FleetState,
@@ -155,7 +155,7 @@ export async function fleetView(db: SqlReader, query: FleetQuery): Promise<Fleet
   const failedWhere = `${where.sql ? `${where.sql} AND` : 'WHERE'} last_failed_sequence IS NOT NULL`;
   const [states, failures, machines] = await Promise.all([
     db.all(
-      `SELECT channel, active, state, COUNT(*) AS n FROM ${FLEET_TABLE} ${where.sql} GROUP BY channel, active, state ORDER BY channel, active DESC, state LIMIT ${GROUP_LIMIT}`,
+      `SELECT channel, active, state, COUNT(*) AS n FROM ${FLEET_TABLE} ${where.sql} GROUP BY channel, active, state ORDER BY channel, COALESCE(active, -1) DESC, state LIMIT ${GROUP_LIMIT}`,
       where.params,
     ),
     db.all(
@@ -163,11 +163,11 @@ export async function fleetView(db: SqlReader, query: FleetQuery): Promise<Fleet
         `GROUP BY channel, last_failed_sequence, last_failed_reason ORDER BY n DESC, reason LIMIT ${GROUP_LIMIT}`,
       where.params,
     ),
-    db.all(`SELECT * FROM ${FLEET_TABLE} ${where.sql} ORDER BY channel, active DESC, machine_id, tenant LIMIT ?`, [...where.params, query.limit]),
+    db.all(`SELECT * FROM ${FLEET_TABLE} ${where.sql} ORDER BY channel, COALESCE(active, -1) DESC, machine_id, tenant LIMIT ?`, [...where.params, query.limit]),
   ]);
 
-  const channels = new Map<string, Map<number, { machines: number; states: Partial<Record<FleetState, number>>; failures: { reason: string; machines: number }[] }>>();
-  const group = (channel: string, sequence: number) => {
+  const channels = new Map<string, Map<number | null, { machines: number; states: Partial<Record<FleetState, number>>; failures: { reason: string; machines: number }[] }>>();
+  const group = (channel: string, sequence: number | null) => {
     let sequences = channels.get(channel);
     if (!sequences) channels.set(channel, (sequences = new Map()));
     let entry = sequences.get(sequence);
@@ -176,7 +176,7 @@ export async function fleetView(db: SqlReader, query: FleetQuery): Promise<Fleet
   };
   let total = 0;
   for (const row of states) {
-    const entry = group(row.channel as string, Number(row.active));
+    const entry = group(row.channel as string, nullableNumber(row.active));
     const count = Number(row.n);
     entry.machines += count;
     entry.states[row.state as FleetState] = count;
@@ -190,7 +190,8 @@ export async function fleetView(db: SqlReader, query: FleetQuery): Promise<Fleet
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([channel, sequences]) => ({
       channel,
-      sequences: [...sequences.entries()].sort(([a], [b]) => b - a).map(([sequence, entry]) => ({ sequence, ...entry })),
+      // Newest sequence first; machines on their local policy only (null) last.
+      sequences: [...sequences.entries()].sort(([a], [b]) => (b ?? -1) - (a ?? -1)).map(([sequence, entry]) => ({ sequence, ...entry })),
     }));
   return { total_machines: total, channels: groups, machines: machines.map(rowToMachine) };
 }

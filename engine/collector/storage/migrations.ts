@@ -122,7 +122,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ['tenant', 'text'],
         ['machine_id', 'text'],
         ['channel', 'text'],
-        ['active', 'bigint'],
+        ['active', 'bigint', 'null'],
         ['previous', 'bigint', 'null'],
         ['desired', 'bigint', 'null'],
         ['state', 'text'],

@@ -85,7 +85,8 @@ export interface FleetMachine {
   readonly machine_id: string;
   readonly tenant: string;
   readonly channel: string;
-  readonly active: number;
+  /** null: it runs its local policy only. */
+  readonly active: number | null;
   readonly previous: number | null;
   readonly desired: number | null;
   readonly state: FleetState;
@@ -96,7 +97,8 @@ export interface FleetMachine {
 }
 
 export interface FleetSequence {
-  readonly sequence: number;
+  /** null: machines running their local policy only. */
+  readonly sequence: number | null;
   /** Machines running this sequence (active). */
   readonly machines: number;
   /** Of those, how many are in each state (states with none are left out). */

@@ -407,9 +407,9 @@ async function loadFleet() {
       groups.append(
         el(
           'tr',
-          { 'data-channel': channel, 'data-sequence': group.sequence },
+          { 'data-channel': channel, 'data-sequence': group.sequence ?? 'local' },
           el('td', {}, channel),
-          el('td', {}, group.sequence),
+          el('td', {}, group.sequence ?? 'local policy'),
           el('td', {}, group.machines),
           el('td', { class: 'states' }, ...states),
           el('td', { class: 'reason' }, ...failures),
@@ -428,7 +428,7 @@ async function loadFleet() {
         el('td', { class: 'machine_id' }, machine.machine_id),
         el('td', { title: machine.tenant }, machine.tenant.slice(0, 8)),
         el('td', {}, machine.channel),
-        el('td', { class: 'sequence' }, machine.active),
+        el('td', { class: 'sequence' }, machine.active ?? 'local policy'),
         el('td', { class: 'machine-state' }, stateBadge(machine.state)),
         el('td', {}, orDash(machine.previous)),
         el('td', {}, orDash(machine.desired)),

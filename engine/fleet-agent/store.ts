@@ -1,0 +1,133 @@
+/**
+ * What the agent keeps of its fleet bundles, under /var/lib/telem/fleet/: the bundle running now
+ * (active.bundle), the one before it (previous.bundle), the last one refused (last_failed.bundle),
+ * and state.json with their sequences, the reasons and the times of the last poll, download and
+ * activation. Every file is written atomically (temp file, fsync, rename), so a crash leaves the
+ * old file or the new one; the agent starts from active.bundle when the source cannot be reached.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { underRoot } from '../paths/root.js';
+
+export const FLEET_DIR = '/var/lib/telem/fleet';
+
+export type BundleSlot = 'active' | 'previous' | 'last_failed';
+
+export type FleetState = 'downloading' | 'verifying' | 'applying' | 'applied' | 'healthy' | 'failed' | 'rolled_back';
+
+export interface BundleRef {
+  readonly sequence: number | null;
+  /** sha256 of the bundle file. */
+  readonly sha256: string;
+  readonly policy: { readonly name: string; readonly revision: number } | null;
+  readonly at: string;
+}
+
+export interface FleetError {
+  readonly at: string;
+  /** A TelemError code: bundle-signature, bundle-floor, bundle-fetch, … */
+  readonly code: string;
+  readonly message: string;
+  /** The policy fields a floor refusal names (consent.require_opt_in, destinations.evil.url). */
+  readonly fields: readonly string[];
+}
+
+export interface PersistedFleetState {
+  readonly format_version: 1;
+  readonly channel: string | null;
+  readonly state: FleetState | null;
+  readonly active: BundleRef | null;
+  readonly previous: BundleRef | null;
+  readonly lastFailed: (BundleRef & { readonly reason: string }) | null;
+  /** The sequence the source offers (the last bundle downloaded, whether it was applied or not). */
+  readonly desired: number | null;
+  readonly etag: string | null;
+  readonly lastPollAt: string | null;
+  readonly lastDownloadAt: string | null;
+  readonly lastActivationAt: string | null;
+  readonly lastError: FleetError | null;
+}
+
+export const EMPTY_STATE: PersistedFleetState = {
+  format_version: 1,
+  channel: null,
+  state: null,
+  active: null,
+  previous: null,
+  lastFailed: null,
+  desired: null,
+  etag: null,
+  lastPollAt: null,
+  lastDownloadAt: null,
+  lastActivationAt: null,
+  lastError: null,
+};
+
+function writeAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  const temporary = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(temporary, 'w', 0o644);
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, file);
+}
+
+export class FleetStore {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = underRoot(root, FLEET_DIR);
+  }
+
+  file(slot: BundleSlot): string {
+    return path.join(this.dir, `${slot}.bundle`);
+  }
+
+  get stateFile(): string {
+    return path.join(this.dir, 'state.json');
+  }
+
+  read(slot: BundleSlot): Buffer | null {
+    try {
+      return fs.readFileSync(this.file(slot));
+    } catch {
+      return null;
+    }
+  }
+
+  write(slot: BundleSlot, bytes: Uint8Array): void {
+    writeAtomic(this.file(slot), bytes);
+  }
+
+  /** active → previous (the old previous goes), then the new active. */
+  promote(bytes: Uint8Array): void {
+    const active = this.read('active');
+    if (active !== null) writeAtomic(this.file('previous'), active);
+    writeAtomic(this.file('active'), bytes);
+  }
+
+  /** Forgets the active bundle (the agent runs its local policy): it becomes previous. */
+  demote(): void {
+    const active = this.read('active');
+    if (active === null) return;
+    writeAtomic(this.file('previous'), active);
+    fs.rmSync(this.file('active'), { force: true });
+  }
+
+  readState(): PersistedFleetState {
+    try {
+      const value = JSON.parse(fs.readFileSync(this.stateFile, 'utf8')) as Partial<PersistedFleetState>;
+      return value.format_version === 1 ? { ...EMPTY_STATE, ...value } : EMPTY_STATE;
+    } catch {
+      return EMPTY_STATE;
+    }
+  }
+
+  writeState(state: PersistedFleetState): void {
+    writeAtomic(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  }
+}
