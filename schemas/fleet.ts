@@ -66,7 +66,9 @@ export const fleetSchema = z
         { name: 'canary', percent: 5, soak: '1h', max_failure_rate: 0.05 },
         { name: 'fleet', percent: 100, soak: '0s', max_failure_rate: 0.05 },
       ])
-      .describe('Rollout stages in order, with growing percentages ending at 100.'),
+      .describe(
+        'Rollout stages in order, with growing percentages ending at 100. Checked, but not acted on yet: an agent applies a verified bundle at its next poll, whatever stage; staged rollout is still to be built.',
+      ),
   })
   .prefault({})
-  .describe('Fleet: how new policies reach machines as signed, staged bundles.');
+  .describe('Fleet: how new policies reach machines as signed bundles, fetched from fleet.source and applied within the local floor.');

@@ -328,7 +328,7 @@ export interface TelemPolicy {
     payload_dir?: string;
   };
   /**
-   * Fleet: how new policies reach machines as signed, staged bundles.
+   * Fleet: how new policies reach machines as signed bundles, fetched from fleet.source and applied within the local floor.
    */
   fleet?: {
     /**
@@ -356,7 +356,7 @@ export interface TelemPolicy {
      */
     status_interval?: string;
     /**
-     * Rollout stages in order, with growing percentages ending at 100.
+     * Rollout stages in order, with growing percentages ending at 100. Checked, but not acted on yet: an agent applies a verified bundle at its next poll, whatever stage; staged rollout is still to be built.
      *
      * Items: One stage of a staged rollout.
      */
