@@ -3,27 +3,15 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { formatDuration, parseDuration } from '../../schemas/units.js';
 import { formatKeyPath, type Diagnostic } from '../../engine/diagnostics/diagnostic.js';
-import { formatText } from '../../engine/diagnostics/format-text.js';
 import { TelemError } from '../../engine/errors/telem-error.js';
 import { type BundleManifest, type ParsedBundle, buildBundle, fileStates, parseBundle, parseRollout, signatureStates, unverifiedPolicy, verifyBundle } from '../../engine/fleet/bundle.js';
 import { enforceFloor } from '../../engine/fleet/floor.js';
 import { parsePrivateKey } from '../../engine/fleet/keys.js';
-import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, exitStatusOf } from '../exit-codes.js';
+import { CommandFailure, loadPolicyOrFail } from '../command-failure.js';
 import { reportError } from '../report-error.js';
-
-/** A failure already worded for the user, with its exit status. */
-class Failure extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -42,20 +30,8 @@ function readFile(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new Failure(`cannot read ${what} ${file}: ${(error as Error).message}`, EXIT_USAGE);
+    throw new CommandFailure(`cannot read ${what} ${file}: ${(error as Error).message}`, EXIT_USAGE);
   }
-}
-
-/** A policy file, validated and resolved; its diagnostics printed when it has errors. */
-async function loadPolicy(file: string): Promise<{ policy: ResolvedPolicy; file: string }> {
-  const checked = await checkPolicyFile({ file });
-  if (checked.policy) {
-    if (checked.diagnostics.length > 0) process.stderr.write(formatText(checked.diagnostics));
-    return { policy: checked.policy, file: checked.file ?? file };
-  }
-  if (checked.unreadable) throw new Failure(checked.diagnostics.map((d) => `${d.file ?? file}: ${d.message}`).join('; '), EXIT_USAGE);
-  process.stderr.write(formatText(checked.diagnostics));
-  throw new Failure(`${file} has errors`, EXIT_INVALID);
 }
 
 const showKey = (key: string) => (key.length > 24 ? `${key.slice(0, 20)}…` : key);
@@ -73,7 +49,7 @@ interface BuildOptions {
 }
 
 async function runBuild(policyFile: string, options: BuildOptions): Promise<number> {
-  const { policy, file } = await loadPolicy(policyFile);
+  const { policy, file } = await loadPolicyOrFail(policyFile, { warnings: true });
   const keys = options.key.map((keyFile) => {
     const key = parsePrivateKey(readFile(keyFile, 'key file').toString('utf8'), keyFile);
     const mode = statSync(keyFile).mode & 0o777;
@@ -87,11 +63,11 @@ async function runBuild(policyFile: string, options: BuildOptions): Promise<numb
     try {
       value = parseYaml(readFile(options.rollout, 'rollout file').toString('utf8')) as unknown;
     } catch (error) {
-      if (error instanceof Failure) throw error;
-      throw new Failure(`${options.rollout}: not YAML or JSON: ${(error as Error).message}`, EXIT_USAGE);
+      if (error instanceof CommandFailure) throw error;
+      throw new CommandFailure(`${options.rollout}: not YAML or JSON: ${(error as Error).message}`, EXIT_USAGE);
     }
     const stages = parseRollout(value);
-    if (typeof stages === 'string') throw new Failure(`${options.rollout}: ${stages}`, EXIT_INVALID);
+    if (typeof stages === 'string') throw new CommandFailure(`${options.rollout}: ${stages}`, EXIT_INVALID);
     rollout = stages;
   }
   let previous;
@@ -112,7 +88,7 @@ async function runBuild(policyFile: string, options: BuildOptions): Promise<numb
   try {
     writeFileSync(options.output, bytes, { mode: 0o644 });
   } catch (error) {
-    throw new Failure(`cannot write ${options.output}: ${(error as Error).message}`, EXIT_USAGE);
+    throw new CommandFailure(`cannot write ${options.output}: ${(error as Error).message}`, EXIT_USAGE);
   }
   const { manifest } = parseBundle(bytes);
   process.stdout.write(`${options.output}: ${identity(manifest)}, valid until ${manifest.not_after}\n`);
@@ -131,10 +107,10 @@ interface VerifyOptions {
 }
 
 async function runVerify(file: string, options: VerifyOptions): Promise<number> {
-  const local = options.policy === undefined ? undefined : (await loadPolicy(options.policy)).policy;
+  const local = options.policy === undefined ? undefined : (await loadPolicyOrFail(options.policy, { warnings: true })).policy;
   const trustedKeys = [...(options.trustedKey ?? []), ...(local?.fleet.trusted_keys ?? [])];
   if (trustedKeys.length === 0) {
-    throw new Failure(
+    throw new CommandFailure(
       local === undefined ? 'give --trusted-key ed25519:… (or --policy P to take fleet.trusted_keys from a policy)' : `${options.policy} has no fleet.trusted_keys`,
       EXIT_USAGE,
     );
@@ -218,12 +194,12 @@ function runInspect(file: string, options: InspectOptions): number {
   return EXIT_OK;
 }
 
-/** Runs one subcommand: TelemErrors and Failures become one line on stderr and their exit status. */
+/** Runs one subcommand: TelemErrors and CommandFailures become one line on stderr and their exit status. */
 async function run(name: string, file: string, action: () => Promise<number> | number): Promise<void> {
   try {
     process.exitCode = await action();
   } catch (error) {
-    if (error instanceof Failure) {
+    if (error instanceof CommandFailure) {
       process.stderr.write(`telem bundle ${name}: ${error.message}\n`);
       process.exitCode = error.status;
     } else if (error instanceof TelemError) {

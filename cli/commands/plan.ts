@@ -2,11 +2,10 @@
 import { Command, Option } from 'commander';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { readAppliedPolicy, appliedPolicyPath } from '../../engine/agent/applied-policy.js';
-import { formatText } from '../../engine/diagnostics/format-text.js';
 import { diffPolicies } from '../../engine/plan/diff.js';
 import { type PlanSide, formatPlanText, summarizePlan } from '../../engine/plan/format-text.js';
-import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { CommandFailure, loadPolicyOrFail } from '../command-failure.js';
 import { rootOf } from '../root-option.js';
 
 interface PlanOptions {
@@ -16,47 +15,26 @@ interface PlanOptions {
   format: 'text' | 'json';
 }
 
-/** With --detailed-exitcode, 2 means "changes", so every failure is 1. */
-class PlanFailure extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-async function load(file: string): Promise<ResolvedPolicy> {
-  const checked = await checkPolicyFile({ file });
-  if (checked.policy) {
-    if (checked.diagnostics.length > 0) process.stderr.write(formatText(checked.diagnostics));
-    return checked.policy;
-  }
-  if (checked.unreadable) throw new PlanFailure(checked.diagnostics.map((d) => `${d.file ?? file}: ${d.message}`).join('; '), EXIT_USAGE);
-  process.stderr.write(formatText(checked.diagnostics));
-  throw new PlanFailure(`${file} has errors; nothing planned`, EXIT_INVALID);
-}
-
 const side = (label: string, policy: ResolvedPolicy): PlanSide => ({ label, name: policy.metadata.name, revision: policy.metadata.revision });
 
 async function runPlan(file: string, options: PlanOptions, root: string): Promise<number> {
-  if ((options.from === undefined) === !options.running) throw new PlanFailure('give exactly one of --from OLD and --running', EXIT_USAGE);
+  if ((options.from === undefined) === !options.running) throw new CommandFailure('give exactly one of --from OLD and --running', EXIT_USAGE);
   let before: ResolvedPolicy;
   let fromLabel: string;
   let waiting: Record<string, number> | undefined;
   if (options.from !== undefined) {
-    before = await load(options.from);
+    before = (await loadPolicyOrFail(options.from, { consequence: '; nothing planned', warnings: true })).policy;
     fromLabel = options.from;
   } else {
     const applied = readAppliedPolicy(root);
-    if (applied === null) throw new PlanFailure(`no agent has applied a policy under ${root} (no ${appliedPolicyPath(root)}); plan against a file with --from OLD`, EXIT_USAGE);
+    if (applied === null) throw new CommandFailure(`no agent has applied a policy under ${root} (no ${appliedPolicyPath(root)}); plan against a file with --from OLD`, EXIT_USAGE);
     before = applied.policy;
     fromLabel = `the running agent (${applied.source ?? 'built-in defaults'})`;
     const { readStatusFile } = await import('../../engine/agent/status-file.js');
     const status = readStatusFile(root);
     if (status?.state === 'running') waiting = Object.fromEntries(Object.entries(status.destinations).map(([name, h]) => [name, h.queued + h.held + h.inFlight]));
   }
-  const after = await load(file);
+  const after = (await loadPolicyOrFail(file, { consequence: '; nothing planned', warnings: true })).policy;
   const actions = diffPolicies(before, after, waiting === undefined ? {} : { waiting });
   if (options.format === 'json') {
     const summary = summarizePlan(actions);
@@ -89,7 +67,8 @@ export function planCommand(): Command {
       try {
         process.exitCode = await runPlan(file, options, rootOf(command));
       } catch (error) {
-        if (!(error instanceof PlanFailure)) throw error;
+        // With --detailed-exitcode, 2 means "changes", so every failure is 1.
+        if (!(error instanceof CommandFailure)) throw error;
         process.stderr.write(`telem plan: ${error.message}\n`);
         process.exitCode = options.detailedExitcode ? EXIT_INVALID : error.status;
       }

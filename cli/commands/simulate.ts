@@ -2,8 +2,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import type { ResolvedPolicy } from '../../schemas/resolved.js';
-import { formatText } from '../../engine/diagnostics/format-text.js';
 import { TelemError } from '../../engine/errors/telem-error.js';
 import { loadAgentPolicy } from '../../engine/load/agent-policy.js';
 import { compareSimulations } from '../../engine/simulate/compare.js';
@@ -11,9 +9,9 @@ import { formatSimulationText } from '../../engine/simulate/format-text.js';
 import { readExport } from '../../engine/simulate/input.js';
 import { Simulation, type SimulatedRecord } from '../../engine/simulate/simulate.js';
 import { recordsFromCollector, recordsFromJournal } from '../../engine/simulate/sources.js';
-import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { reportError } from '../report-error.js';
+import { CommandFailure, loadPolicyOrFail } from '../command-failure.js';
 import { rootOf } from '../root-option.js';
 
 interface SimulateOptions {
@@ -23,23 +21,6 @@ interface SimulateOptions {
   since?: string;
   from?: string;
   format: 'text' | 'json';
-}
-
-class Refused extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-async function load(file: string): Promise<ResolvedPolicy> {
-  const checked = await checkPolicyFile({ file });
-  if (checked.policy) return checked.policy;
-  if (checked.unreadable) throw new Refused(checked.diagnostics.map((d) => `${d.file ?? file}: ${d.message}`).join('; '), EXIT_USAGE);
-  process.stderr.write(formatText(checked.diagnostics));
-  throw new Refused(`${file} has errors; nothing simulated`, EXIT_INVALID);
 }
 
 /** How far the read is, for the progress bar: bytes read of the file's size, when it is a file. */
@@ -82,8 +63,8 @@ interface Source {
 
 async function source(options: SimulateOptions, root: string): Promise<Source> {
   const chosen = [options.records !== undefined, options.journal === true, options.collector !== undefined].filter(Boolean).length;
-  if (chosen !== 1) throw new Refused('give exactly one of --records FILE, --journal and --collector URL', EXIT_USAGE);
-  if (options.since !== undefined && options.collector === undefined) throw new Refused('--since only applies with --collector', EXIT_USAGE);
+  if (chosen !== 1) throw new CommandFailure('give exactly one of --records FILE, --journal and --collector URL', EXIT_USAGE);
+  if (options.since !== undefined && options.collector === undefined) throw new CommandFailure('--since only applies with --collector', EXIT_USAGE);
   if (options.collector !== undefined) return { records: recordsFromCollector(options.collector, { since: options.since }), progress: null };
   if (options.records !== undefined) {
     if (options.records === '-') return { records: readExport(process.stdin, 'stdin'), progress: null };
@@ -95,12 +76,12 @@ async function source(options: SimulateOptions, root: string): Promise<Source> {
     const stream = createReadStream(file);
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
-      stream.once('error', (error: NodeJS.ErrnoException) => reject(new Refused(`cannot read ${file}: ${error.code ?? error.message}`, EXIT_USAGE)));
+      stream.once('error', (error: NodeJS.ErrnoException) => reject(new CommandFailure(`cannot read ${file}: ${error.code ?? error.message}`, EXIT_USAGE)));
     });
     return { records: readExport(stream, file), progress: { read: () => stream.bytesRead, total: size } };
   }
   const running = await loadAgentPolicy({ root });
-  if (!running.policy) throw new Refused("this machine's policy has errors, so its journal cannot be found (see telem validate)", EXIT_INVALID);
+  if (!running.policy) throw new CommandFailure("this machine's policy has errors, so its journal cannot be found (see telem validate)", EXIT_INVALID);
   const journal = await recordsFromJournal(root, running.policy);
   process.stderr.write(
     `telem simulate: ${journal.records.length} records from ${journal.file}; the journal keeps no severity, so they are replayed at severity 1${journal.withoutPayload > 0 ? `, ${journal.withoutPayload} of them without their payload (not retained)` : ''}\n`,
@@ -109,8 +90,8 @@ async function source(options: SimulateOptions, root: string): Promise<Source> {
 }
 
 async function runSimulate(file: string, options: SimulateOptions, root: string): Promise<number> {
-  const policy = await load(file);
-  const other = options.from === undefined ? null : await load(options.from);
+  const { policy } = await loadPolicyOrFail(file, { consequence: '; nothing simulated' });
+  const other = options.from === undefined ? null : (await loadPolicyOrFail(options.from, { consequence: '; nothing simulated' })).policy;
   const { records, progress: reading } = await source(options, root);
   const simulation = new Simulation(policy);
   const baseline = other ? new Simulation(other) : null;
@@ -161,7 +142,7 @@ export function simulateCommand(): Command {
       try {
         process.exitCode = await runSimulate(file, options, rootOf(command));
       } catch (error) {
-        if (error instanceof Refused) {
+        if (error instanceof CommandFailure) {
           process.stderr.write(`telem simulate: ${error.message}\n`);
           process.exitCode = error.status;
         } else if (error instanceof TelemError) {

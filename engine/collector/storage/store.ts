@@ -1,5 +1,5 @@
 /** The one storage interface the collector uses; SQLite and PostgreSQL implement it. */
-import type { FleetState } from '../fleet/states.js';
+import type { AgentStatus, FleetState } from '../fleet/states.js';
 import type { IncomingRecord, StoredRecord } from '../record/record.js';
 
 /** Filters named like the record fields; each list is "any of these". Times are ms, on reception time. */
@@ -81,17 +81,9 @@ export interface FleetQuery {
 }
 
 /** One machine's latest status (storage/fleet-sql.ts). Times in ms; creation_timestamp in seconds, as the record has it. */
-export interface FleetMachine {
+export interface FleetMachine extends AgentStatus {
   readonly machine_id: string;
   readonly tenant: string;
-  readonly channel: string;
-  /** null: it runs its local policy only. */
-  readonly active: number | null;
-  readonly previous: number | null;
-  readonly desired: number | null;
-  readonly state: FleetState;
-  readonly last_failed: { readonly sequence: number; readonly reason: string } | null;
-  readonly agent_version: string;
   readonly creation_timestamp: number;
   readonly received_at: number;
 }
