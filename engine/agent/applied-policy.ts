@@ -5,10 +5,10 @@
  * what the agent really runs, not what a file on disk says now.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { policyHash } from '../hash/policy-hash.js';
 import { underRoot } from '../paths/root.js';
+import { writeFileAtomic } from '../paths/write-atomic.js';
 
 export const APPLIED_POLICY_FILE = '/run/telem/agent-policy.json';
 
@@ -32,10 +32,8 @@ export { policyHash };
 export function writeAppliedPolicy(root: string, policy: ResolvedPolicy, now = new Date()): AppliedPolicy {
   const applied: AppliedPolicy = { source: policy.source, name: policy.metadata.name, revision: policy.metadata.revision, sha256: policyHash(policy), appliedAt: now.toISOString(), policy };
   const file = appliedPolicyPath(root);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, `${JSON.stringify(applied, null, 2)}\n`, { mode: 0o644 });
-  fs.renameSync(temporary, file);
+  // Under /run, rewritten at every start: no fsync.
+  writeFileAtomic(file, `${JSON.stringify(applied, null, 2)}\n`, { sync: false });
   return applied;
 }
 

@@ -6,9 +6,9 @@
  * it is pruned and refusals have no record to journal.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { underRoot } from '../paths/root.js';
+import { writeFileAtomic } from '../paths/write-atomic.js';
 
 export const COUNTERS_FILE = '/var/lib/telem/agent-counters.json';
 
@@ -76,17 +76,8 @@ export class PersistentCounters {
   flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    const temporary = `${this.file}.tmp`;
     try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o755 });
-      const fd = fs.openSync(temporary, 'w', 0o644);
-      try {
-        fs.writeFileSync(fd, `${JSON.stringify(this.totals())}\n`);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(temporary, this.file);
+      writeFileAtomic(this.file, `${JSON.stringify(this.totals())}\n`);
       if (this.#failing) this.#logger.info({ file: this.file }, 'the drop counters can be saved again');
       this.#failing = false;
     } catch (error) {

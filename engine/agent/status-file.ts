@@ -5,8 +5,8 @@
  * more when it stops; a reader that finds the pid gone knows the agent died.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { underRoot } from '../paths/root.js';
+import { writeFileAtomic } from '../paths/write-atomic.js';
 import type { FleetStatus } from '../fleet-agent/client.js';
 import type { AgentStatus } from './agent.js';
 
@@ -27,10 +27,8 @@ export function statusFilePath(root: string): string {
 }
 
 export function writeStatusFile(file: string, status: RuntimeStatus): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
-  fs.renameSync(temporary, file);
+  // Rewritten every second under /run (lost at reboot anyway): no fsync.
+  writeFileAtomic(file, `${JSON.stringify(status, null, 2)}\n`, { sync: false });
 }
 
 /** Keeps the file current; `stop` writes the last state. Failures to write are reported once, never thrown. */

@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { randomId } from '../record/classification.js';
 import { underRoot } from '../paths/root.js';
+import { writeFileAtomic } from '../paths/write-atomic.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { MACHINE_ID_FILE, STATIC_MACHINE_ID_FILE } from './files.js';
 
@@ -73,19 +73,6 @@ export async function describeMachineId(options: { readonly root: string }): Pro
   return { id: null, source: 'none', file, assignedAt: null };
 }
 
-function writeAtomically(file: string, content: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  const temporary = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(temporary, 'w', 0o644);
-  try {
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temporary, file);
-}
-
 /**
  * The id source the intake stamps records with. Synchronous on purpose: the intake keeps a record
  * moving from the socket to the spool without yielding to other connections, and the file is
@@ -137,7 +124,7 @@ export class MachineIdSource {
     if (id === null) {
       id = randomId();
       try {
-        writeAtomically(this.file, id);
+        writeFileAtomic(this.file, id);
         this.#logger.info({ file: this.file }, 'assigned a new machine id');
       } catch (error) {
         // The id still works for this process; it just does not survive a restart.

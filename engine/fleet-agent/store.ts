@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { underRoot } from '../paths/root.js';
+import { writeFileAtomic } from '../paths/write-atomic.js';
 
 export const FLEET_DIR = '/var/lib/telem/fleet';
 
@@ -63,19 +64,6 @@ export const EMPTY_STATE: PersistedFleetState = {
   lastError: null,
 };
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  const temporary = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(temporary, 'w', 0o644);
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temporary, file);
-}
-
 export class FleetStore {
   readonly dir: string;
 
@@ -100,21 +88,21 @@ export class FleetStore {
   }
 
   write(slot: BundleSlot, bytes: Uint8Array): void {
-    writeAtomic(this.file(slot), bytes);
+    writeFileAtomic(this.file(slot), bytes);
   }
 
   /** active → previous (the old previous goes), then the new active. */
   promote(bytes: Uint8Array): void {
     const active = this.read('active');
-    if (active !== null) writeAtomic(this.file('previous'), active);
-    writeAtomic(this.file('active'), bytes);
+    if (active !== null) writeFileAtomic(this.file('previous'), active);
+    writeFileAtomic(this.file('active'), bytes);
   }
 
   /** Forgets the active bundle (the agent runs its local policy): it becomes previous. */
   demote(): void {
     const active = this.read('active');
     if (active === null) return;
-    writeAtomic(this.file('previous'), active);
+    writeFileAtomic(this.file('previous'), active);
     fs.rmSync(this.file('active'), { force: true });
   }
 
@@ -128,6 +116,6 @@ export class FleetStore {
   }
 
   writeState(state: PersistedFleetState): void {
-    writeAtomic(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    writeFileAtomic(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 }
