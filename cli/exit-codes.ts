@@ -38,6 +38,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'bundle-sequence': EXIT_INVALID,
   'bundle-agent-version': EXIT_INVALID,
   'bundle-floor': EXIT_INVALID,
+  'cohort-seed': EXIT_USAGE,
   'bundle-fetch': EXIT_USAGE,
   'classification-length': EXIT_INVALID,
   'classification-not-ascii': EXIT_INVALID,
