@@ -15,8 +15,15 @@ const SEED = /^[0-9a-f]{32}$/;
 /** The seed under `root`, made now when there is none. Throws `system` when it cannot be read or made, `cohort-seed` when the file is not a seed. */
 export function cohortSeed(root: string): string {
   const file = underRoot(root, COHORT_SEED_FILE);
-  const existing = readSeed(file);
-  if (existing !== null) return existing;
+  try {
+    return readSeed(file) ?? makeSeed(file);
+  } catch (error) {
+    if (error instanceof TelemError) throw error;
+    throw new TelemError('system', `cannot read or make the cohort seed ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+}
+
+function makeSeed(file: string): string {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   const temporary = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(temporary, 'w', 0o600);

@@ -80,6 +80,15 @@ test('telem fleet cohort: prints the bucket of the seed under --root, the same e
   assert.equal(damaged.code, 2);
   assert.match(damaged.stderr, /cohort-seed is not a cohort seed \(32 hex digits\)/);
 
+  // A seed that cannot be made (its directory is a file): one line naming it, exit 2, no stack.
+  const blocked = await tempDir(t);
+  await mkdir(path.join(blocked, 'var/lib'), { recursive: true });
+  await writeFile(path.join(blocked, 'var/lib/telem'), 'not a directory');
+  const unmakeable = await runCli(['--root', blocked, 'fleet', 'cohort', '--rollout', 'redact-2026']);
+  assert.equal(unmakeable.code, 2, unmakeable.stderr);
+  assert.match(unmakeable.stderr, /cannot read or make the cohort seed \S+\/var\/lib\/telem\/cohort-seed: ENOTDIR/);
+  assert.doesNotMatch(unmakeable.stderr, /\n\s+at /);
+
   const bad = await runCli(['--root', root, 'fleet', 'cohort', '--rollout', '../x']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /rollout ids use letters, digits/);
