@@ -5,10 +5,12 @@
 import { z } from 'zod';
 import { policySchema } from './policy.js';
 import { policyTestSchema } from './policy-test.js';
+import { rolloutSchema } from './rollout.js';
 
 export const JSON_SCHEMA_FILE = 'policy.schema.json';
 export const TYPES_FILE = 'policy.d.ts';
 export const TEST_JSON_SCHEMA_FILE = 'policy-test.schema.json';
+export const ROLLOUT_JSON_SCHEMA_FILE = 'rollout.schema.json';
 
 /** The author-facing JSON Schema (input side: units as text, everything optional that has a default). */
 export function buildPolicyJsonSchema(): Record<string, unknown> {
@@ -28,6 +30,16 @@ export function buildPolicyTestJsonSchema(): Record<string, unknown> {
 
 export function renderPolicyTestJsonSchema(): string {
   return `${JSON.stringify(buildPolicyTestJsonSchema(), null, 2)}\n`;
+}
+
+/** The JSON Schema of rollout files (telem bundle build --rollout), for the same editors. */
+export function buildRolloutJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(rolloutSchema, { target: 'draft-7', io: 'input', unrepresentable: 'throw' });
+  return { ...schema, $id: 'https://telem.dev/schemas/rollout.schema.json', title: 'TelemRollout' };
+}
+
+export function renderRolloutJsonSchema(): string {
+  return `${JSON.stringify(buildRolloutJsonSchema(), null, 2)}\n`;
 }
 
 export async function renderTypes(): Promise<string> {

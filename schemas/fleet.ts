@@ -1,18 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './units.js';
 
-export const rolloutStageSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'stage names use letters, digits, ".", "_" and "-"' })
-      .describe('Name of the stage, such as "canary".'),
-    percent: z.number().min(0).max(100).describe('Share of the fleet running the new bundle once this stage starts.'),
-    soak: durationSchema.prefault('1h').describe('How long the stage runs healthy before the next one starts.'),
-    max_failure_rate: z.number().min(0).max(1).default(0.05).describe('Share of machines in the stage that may fail to apply the bundle before it is rolled back everywhere.'),
-  })
-  .describe('One stage of a staged rollout.');
-
 export const fleetSchema = z
   .strictObject({
     source: z
@@ -60,14 +48,12 @@ export const fleetSchema = z
       .describe(
         'How often the agent emits its org.telem/agent/status record (policy state, counters since the last one, health), besides one at every change of the fleet state; the record goes through collection, consent and routes like any other.',
       ),
-    stages: z
-      .array(rolloutStageSchema)
-      .prefault([
-        { name: 'canary', percent: 5, soak: '1h', max_failure_rate: 0.05 },
-        { name: 'fleet', percent: 100, soak: '0s', max_failure_rate: 0.05 },
-      ])
+    control: z
+      .union([z.url({ protocol: /^https?$/ }), z.null()], { error: 'expected an http:// or https:// URL, or null' })
+      .default(null)
       .describe(
-        'Rollout stages in order, with growing percentages ending at 100. Checked, but not acted on yet: an agent applies a verified bundle at its next poll, whatever stage; staged rollout is still to be built.',
+        "The telem collector's base URL whose GET /fleet/<channel>/control says which staged rollouts are halted (docs/rollout.md); polled with the bundle. " +
+          'A halt only holds or rolls back what was signed, so the answer needs no signature; when it cannot be reached the last answer stands. null: only the bundle and this machine\'s own gates decide. Only this local policy sets it, never a bundle.',
       ),
   })
   .prefault({})

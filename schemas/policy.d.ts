@@ -356,28 +356,9 @@ export interface TelemPolicy {
      */
     status_interval?: string;
     /**
-     * Rollout stages in order, with growing percentages ending at 100. Checked, but not acted on yet: an agent applies a verified bundle at its next poll, whatever stage; staged rollout is still to be built.
-     *
-     * Items: One stage of a staged rollout.
+     * The telem collector's base URL whose GET /fleet/<channel>/control says which staged rollouts are halted (docs/rollout.md); polled with the bundle. A halt only holds or rolls back what was signed, so the answer needs no signature; when it cannot be reached the last answer stands. null: only the bundle and this machine's own gates decide. Only this local policy sets it, never a bundle.
      */
-    stages?: {
-      /**
-       * Name of the stage, such as "canary".
-       */
-      name: string;
-      /**
-       * Share of the fleet running the new bundle once this stage starts.
-       */
-      percent: number;
-      /**
-       * How long the stage runs healthy before the next one starts.
-       */
-      soak?: string;
-      /**
-       * Share of machines in the stage that may fail to apply the bundle before it is rolled back everywhere.
-       */
-      max_failure_rate?: number;
-    }[];
+    control?: string | null;
   };
   /**
    * Collector: the server receiving records (v2 headers and v3 JSON), its storage and retention.

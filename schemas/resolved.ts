@@ -9,11 +9,9 @@ type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T ex
 
 type ParsedDestination = ParsedPolicy['destinations'][string];
 type ParsedRoute = ParsedPolicy['routes'][number];
-type ParsedStage = ParsedPolicy['fleet']['stages'][number];
 
 export type ResolvedDestination = DeepReadonly<ParsedDestination & { name: string }>;
 export type ResolvedRoute = DeepReadonly<ParsedRoute & { index: number }>;
-export type ResolvedStage = DeepReadonly<ParsedStage>;
 
 export type ResolvedPolicy = DeepReadonly<
   Omit<ParsedPolicy, '$schema' | 'destinations' | 'routes'> & {

@@ -3,12 +3,13 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { formatDuration, parseDuration } from '../../schemas/units.js';
+import { formatDuration, formatSize, parseDuration } from '../../schemas/units.js';
 import { formatKeyPath, type Diagnostic } from '../../engine/diagnostics/diagnostic.js';
 import { TelemError } from '../../engine/errors/telem-error.js';
-import { type BundleManifest, type ParsedBundle, buildBundle, fileStates, parseBundle, parseRollout, signatureStates, unverifiedPolicy, verifyBundle } from '../../engine/fleet/bundle.js';
+import { type BundleManifest, type ParsedBundle, buildBundle, fileStates, parseBundle, signatureStates, unverifiedPolicy, verifyBundle } from '../../engine/fleet/bundle.js';
 import { enforceFloor } from '../../engine/fleet/floor.js';
 import { parsePrivateKey } from '../../engine/fleet/keys.js';
+import { type ManifestRollout, parseRolloutFile, pastDeadline, percentAt, resolveRollout, stepAt } from '../../engine/fleet/rollout.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, exitStatusOf } from '../exit-codes.js';
 import { CommandFailure, loadPolicyOrFail } from '../command-failure.js';
 import { reportError } from '../report-error.js';
@@ -24,6 +25,12 @@ function duration(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined || ms === 0) throw new InvalidArgumentError('expected a duration such as "30d", "12h" or "90m"');
   return ms;
+}
+
+function isoTime(value: string): Date {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected an ISO 8601 time such as "2026-12-03T12:00:00Z"');
+  return new Date(ms);
 }
 
 function readFile(file: string, what: string): Buffer {
@@ -57,6 +64,7 @@ async function runBuild(policyFile: string, options: BuildOptions): Promise<numb
       process.stderr.write(`telem bundle build: warning: ${keyFile} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); telem keygen writes keys 0600\n`);
     return key;
   });
+  const now = new Date();
   let rollout;
   if (options.rollout !== undefined) {
     let value: unknown;
@@ -66,9 +74,9 @@ async function runBuild(policyFile: string, options: BuildOptions): Promise<numb
       if (error instanceof CommandFailure) throw error;
       throw new CommandFailure(`${options.rollout}: not YAML or JSON: ${(error as Error).message}`, EXIT_USAGE);
     }
-    const stages = parseRollout(value);
-    if (typeof stages === 'string') throw new CommandFailure(`${options.rollout}: ${stages}`, EXIT_INVALID);
-    rollout = stages;
+    const checked = parseRolloutFile(value);
+    if (typeof checked === 'string') throw new CommandFailure(`${options.rollout}: ${checked}`, EXIT_INVALID);
+    rollout = resolveRollout(checked, now);
   }
   let previous;
   if (options.previous !== undefined) {
@@ -82,6 +90,7 @@ async function runBuild(policyFile: string, options: BuildOptions): Promise<numb
     channel: options.channel,
     sequence: options.sequence,
     expiresMs: options.expires,
+    now,
     ...(rollout === undefined ? {} : { rollout }),
     ...(previous === undefined ? {} : { previous }),
   });
@@ -95,6 +104,10 @@ async function runBuild(policyFile: string, options: BuildOptions): Promise<numb
   if (manifest.plan) {
     const { add, change, remove } = manifest.plan.summary;
     process.stdout.write(`plan against sequence ${manifest.plan.previous.sequence}: ${add} to add, ${change} to change, ${remove} to remove\n`);
+  }
+  if (manifest.rollout) {
+    const { id, steps, start } = manifest.rollout;
+    process.stdout.write(`rollout "${id}": ${steps.length} step${steps.length === 1 ? '' : 's'} from ${start} (${steps.map((step) => `${step.percent}%`).join(' → ')})\n`);
   }
   return EXIT_OK;
 }
@@ -136,6 +149,30 @@ async function runVerify(file: string, options: VerifyOptions): Promise<number> 
 interface InspectOptions {
   trustedKey?: string[];
   format: 'text' | 'json';
+  at?: Date;
+}
+
+/** Which step and share of the fleet a rollout has due at `at`. */
+function due(rollout: ManifestRollout, at: Date) {
+  const time = at.getTime();
+  return { at: at.toISOString(), step: stepAt(rollout, time), percent: percentAt(rollout, time), past_deadline: pastDeadline(rollout, time) };
+}
+
+function rolloutLines(rollout: ManifestRollout, at: Date): string[] {
+  const { gates } = rollout;
+  const lines = [`  rollout           "${rollout.id}" from ${rollout.start}, deadline ${rollout.deadline ?? 'none'}`];
+  rollout.steps.forEach((step, index) => {
+    const ends = new Date(Date.parse(step.begins) + step.bake).toISOString();
+    lines.push(`    step ${index}  ${`${step.percent}%`.padStart(4)}  ${step.begins} → ${ends}  bake ${formatDuration(step.bake)}  max_failure_rate ${step.max_failure_rate}`);
+  });
+  const drops = Object.entries(gates.max_drops).map(([reason, count]) => `${reason} ${count}`);
+  lines.push(
+    `    gates  delivery failure ratio ≤ ${gates.max_delivery_failure_ratio}, drops ≤ ${drops.join(', ')}, spool growth ≤ ${formatSize(gates.max_spool_growth)}, restarts ≤ ${gates.max_restarts}, compare factor ${gates.compare_factor}`,
+  );
+  const { step, percent, past_deadline } = due(rollout, at);
+  const when = past_deadline ? 'past the deadline: no more machines take it' : step === null ? 'before the first step: no machine takes it yet' : `step ${step}`;
+  lines.push(`  due at ${at.toISOString()}: ${percent}% of the fleet (${when})`);
+  return lines;
 }
 
 function inspectText(file: string, bundle: ParsedBundle, options: InspectOptions, now: Date): string {
@@ -166,8 +203,8 @@ function inspectText(file: string, bundle: ParsedBundle, options: InspectOptions
         `    ${symbol[action.kind]} ${action.entity} "${action.name}"${action.impact === 'neutral' ? '' : ` (${action.impact === 'data-loss' ? 'DATA LOSS' : 'PRIVACY'}: ${action.reason})`}`,
       );
   }
-  if (manifest.rollout === null) lines.push('  rollout           none (built without --rollout)');
-  else lines.push(`  rollout           ${manifest.rollout.stages.map((stage) => `${stage.name} ${stage.percent}% soak ${formatDuration(stage.soak)}`).join(', ')}`);
+  if (manifest.rollout === null) lines.push('  rollout           none (built without --rollout): every machine takes it at its next poll');
+  else lines.push(...rolloutLines(manifest.rollout, options.at ?? now));
   lines.push('  signatures');
   for (const state of signatureStates(bundle, options.trustedKey)) {
     const trust = state.trusted === undefined ? 'trust not checked (no --trusted-key)' : state.trusted ? 'trusted' : 'NOT TRUSTED';
@@ -186,6 +223,7 @@ function runInspect(file: string, options: InspectOptions): number {
       files: fileStates(bundle),
       signatures: signatureStates(bundle, options.trustedKey),
       expired: Date.parse(bundle.manifest.not_after) <= now.getTime(),
+      rollout_due: bundle.manifest.rollout === null ? null : due(bundle.manifest.rollout, options.at ?? now),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
@@ -232,7 +270,7 @@ export function bundleCommand(): Command {
       .requiredOption('--channel <name>', 'the channel the bundle is for, such as "stable"')
       .requiredOption('--sequence <n>', "the bundle's sequence number: each new bundle of a channel takes a higher one", wholeNumber)
       .addOption(new Option('--expires <duration>', 'how long the bundle stays valid').default(duration('30d'), '30d').argParser(duration))
-      .option('--rollout <file>', 'YAML or JSON file with the rollout stages (a list, or { stages: [...] }, as in fleet.stages)')
+      .option('--rollout <file>', 'YAML or JSON rollout file (id, start, steps of percent and bake, gates, deadline; docs/rollout.md): machines take the bundle step by step')
       .option('--previous <bundle>', 'the bundle this one replaces: its plan summary goes into the manifest')
       .requiredOption('-o, --output <file>', 'the bundle file to write')
       .action(async (policyFile: string, options: BuildOptions) => run('build', policyFile, () => runBuild(policyFile, options))),
@@ -262,10 +300,12 @@ export function bundleCommand(): Command {
       .showHelpAfterError('(run "telem bundle inspect --help" for usage)')
       .summary("show a bundle's manifest, plan summary and signature state")
       .description(
-        "Show what FILE says and what holds: each file's hash, each signature (valid, and trusted with --trusted-key). Exit status: 0 shown, 1 not a readable bundle, 2 usage error or unreadable file.",
+        "Show what FILE says and what holds: each file's hash, each signature (valid, and trusted with --trusted-key), and for a staged rollout its steps with their time windows, its gates and the share of the fleet due now (or --at TIME). " +
+          'Exit status: 0 shown, 1 not a readable bundle, 2 usage error or unreadable file.',
       )
       .argument('<file>', 'the bundle')
       .option('--trusted-key <key>', 'mark signatures by this key as trusted (repeatable)', collect)
+      .option('--at <time>', 'show the share of the fleet a staged rollout has due at this ISO 8601 time (default: now)', isoTime)
       .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
       .action(async (file: string, options: InspectOptions) => run('inspect', file, () => runInspect(file, options))),
   );

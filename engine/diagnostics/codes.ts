@@ -59,8 +59,6 @@ export const DIAGNOSTIC_CODES = {
   'collector-body-memory-below-max-body': 'collector.max_body_memory is below max_body: an allowed body could never be received.',
   'collector-listen-api-same': 'collector.listen_api is the same address as listen.',
   'fleet-untrusted-source': 'fleet.source is set without trusted_keys, so no bundle could be verified.',
-  'rollout-shrinks': 'A fleet stage covers less of the fleet than the stage before it.',
-  'rollout-incomplete': 'The last fleet stage does not reach the whole fleet.',
   // Policy test files (telem test).
   'test-file-not-found': 'A path given to telem test is neither a *.policy-test.yaml file nor a folder holding one.',
   'test-file-unreadable': 'A policy test file could not be read.',
@@ -75,7 +73,7 @@ export const DIAGNOSTIC_CODES = {
   // A bundle against the local policy (the floor a bundle cannot cross).
   'floor-consent': 'A bundle would collect without opt-in where the local policy requires it (consent.require_opt_in).',
   'floor-destination': "A bundle sends to a destination outside fleet.allowed_destinations (by default: the local policy's own destinations).",
-  'floor-local-setting': 'A bundle sets a fleet setting only the local policy sets (source, channel, trusted_keys, allowed_destinations, poll_interval); the local value is kept.',
+  'floor-local-setting': 'A bundle sets a fleet setting only the local policy sets (source, channel, trusted_keys, allowed_destinations, poll_interval, control); the local value is kept.',
   // telemetrics.conf: reading the file.
   'conf-crlf': 'The file has CRLF line ends: upstream keeps the CR in every value; telem drops it.',
   'conf-section-unclosed': 'A section header has no closing "]" (upstream refuses the file).',

@@ -16,7 +16,6 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { rolloutStageSchema } from '../../schemas/fleet.js';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { TelemError, type ErrorCode } from '../errors/telem-error.js';
 import { diffPolicies } from '../plan/diff.js';
@@ -27,6 +26,7 @@ import { canonicalJson, sha256Hex } from '../hash/canonical-json.js';
 import { normalizePublicKey, publicKeyBytes, publicKeyText, signBytes, verifyBytes } from './keys.js';
 import { policyHash } from '../hash/policy-hash.js';
 import { resolvedPolicyProblem } from './policy-shape.js';
+import { type ManifestRollout, manifestRolloutSchema } from './rollout.js';
 
 export const BUNDLE_FORMAT = 'telem-bundle/1';
 /** The resolved policy inside a bundle. */
@@ -43,14 +43,6 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const isoTime = z.iso.datetime();
 const sequence = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const policyIdentity = z.strictObject({ name: z.string(), revision: z.number().int().nonnegative() });
-
-/** A rollout stage as the manifest holds it: resolved, soak in milliseconds. */
-const manifestStageSchema = z.strictObject({
-  name: z.string().regex(NAME_PATTERN),
-  percent: z.number().min(0).max(100),
-  soak: z.number().int().nonnegative(),
-  max_failure_rate: z.number().min(0).max(1),
-});
 
 const planActionSchema = z.strictObject({
   kind: z.enum(['add', 'change', 'remove']),
@@ -76,11 +68,11 @@ export const manifestSchema = z.strictObject({
       actions: z.array(planActionSchema),
     })
     .nullable(),
-  rollout: z.strictObject({ stages: z.array(manifestStageSchema).min(1) }).nullable(),
+  /** The staged rollout (docs/rollout.md), or null: every machine takes the bundle at once. */
+  rollout: manifestRolloutSchema.nullable(),
 });
 
 export type BundleManifest = z.infer<typeof manifestSchema>;
-export type RolloutStage = z.infer<typeof manifestStageSchema>;
 
 const containerSchema = z.strictObject({
   files: z.record(z.string(), z.string()),
@@ -322,7 +314,8 @@ export interface BuildOptions {
   readonly now?: Date;
   /** The bundle this one replaces: the manifest gets the plan against its policy. */
   readonly previous?: { readonly manifest: BundleManifest; readonly policy: ResolvedPolicy };
-  readonly rollout?: readonly RolloutStage[];
+  /** The resolved rollout (engine/fleet/rollout.ts resolveRollout). */
+  readonly rollout?: ManifestRollout;
   readonly agentVersion?: string;
 }
 
@@ -363,7 +356,7 @@ export function buildBundle(options: BuildOptions): Buffer {
             summary: summarizePlan(actions),
             actions: actions.map(({ kind, entity, name, impact, reason }) => ({ kind, entity, name, impact, reason })),
           },
-    rollout: options.rollout === undefined ? null : { stages: options.rollout.map((stage) => ({ ...stage })) },
+    rollout: options.rollout ?? null,
   };
   const checked = manifestSchema.safeParse(manifest);
   if (!checked.success) throw new TelemError('bundle-build', `cannot build the manifest: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -380,14 +373,3 @@ export function unverifiedPolicy(bundle: ParsedBundle): ResolvedPolicy {
   return bundlePolicy(bundle.manifest, data);
 }
 
-/** The rollout stages of a --rollout file's value: a list of stages, or { stages: [...] }, as in fleet.stages. */
-export function parseRollout(value: unknown): RolloutStage[] | string {
-  const stages = value !== null && typeof value === 'object' && !Array.isArray(value) && 'stages' in value ? (value as { stages: unknown }).stages : value;
-  const parsed = z.array(rolloutStageSchema).min(1).safeParse(stages);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue === undefined || issue.path.length === 0 ? '' : `stages.${issue.path.map(String).join('.')}: `;
-    return `${where}${issue?.message ?? 'invalid'}`;
-  }
-  return parsed.data.map((stage) => ({ ...stage }));
-}

@@ -2,8 +2,8 @@
  * The local floor: the policy on the machine bounds what a bundle may do. A bundle may require
  * opt-in where the local policy does not, never lift it; it may only send to destinations
  * fleet.allowed_destinations allows (by default the local policy's own: their URLs, and the
- * directories of their files); and fleet.source, channel, trusted_keys, allowed_destinations and
- * poll_interval come only from the local policy (a bundle's values are ignored, with a warning).
+ * directories of their files); and fleet.source, channel, trusted_keys, allowed_destinations,
+ * poll_interval and control come only from the local policy (a bundle's values are ignored, with a warning).
  */
 import path from 'node:path';
 import { fleetSchema } from '../../schemas/fleet.js';
@@ -13,7 +13,7 @@ import { TelemError } from '../errors/telem-error.js';
 import { canonicalJson } from '../hash/canonical-json.js';
 
 /** The fleet settings only the local policy sets. */
-export const LOCAL_FLEET_SETTINGS = ['source', 'channel', 'trusted_keys', 'allowed_destinations', 'poll_interval'] as const;
+export const LOCAL_FLEET_SETTINGS = ['source', 'channel', 'trusted_keys', 'allowed_destinations', 'poll_interval', 'control'] as const;
 
 export interface AllowedDestinations {
   /** http(s) URL prefixes. */

@@ -12,7 +12,6 @@ export {
   buildBundle,
   fileStates,
   parseBundle,
-  parseRollout,
   signatureStates,
   unverifiedPolicy,
   verifyBundle,
@@ -21,4 +20,6 @@ export {
   type VerifiedBundle,
   type VerifyOptions,
 } from './bundle.js';
+export { manifestRolloutSchema, parseRolloutFile, percentAt, resolveRollout, stepAt, type ManifestRollout } from './rollout.js';
+export { cohortBucket, inCohort } from './cohort.js';
 export { allowedDestinations, checkFloor, enforceFloor, withLocalFleetSettings } from './floor.js';

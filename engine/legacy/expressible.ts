@@ -21,7 +21,7 @@ const DURATION_KEYS = new Set([
   'connect_timeout',
   'rotate_every',
   'poll_interval',
-  'soak',
+  'status_interval',
 ]);
 const SIZE_KEYS = new Set(['max_size', 'max_payload']);
 

@@ -47,7 +47,7 @@ export const DURATION_KEYS = new Set([
   'idle',
   'keep_alive',
   'poll_interval',
-  'soak',
+  'status_interval',
 ]);
 export const SIZE_KEYS = new Set(['max_payload', 'max_size', 'max_body', 'max_body_memory']);
 

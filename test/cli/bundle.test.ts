@@ -147,7 +147,7 @@ test('telem bundle verify --policy: a bundle that lifts opt-in or sends outside 
 });
 
 test('telem bundle inspect: manifest, files, plan against --previous, rollout and signature state', async () => {
-  const rollout = await write('rollout.yaml', 'stages:\n  - { name: canary, percent: 10, soak: 2h }\n  - { name: all, percent: 100, soak: 0s }\n');
+  const rollout = await write('rollout.yaml', 'id: limits-1\nstart: 2026-12-03T10:00:00Z\nsteps:\n  - { percent: 10, bake: 2h }\n  - { percent: 100, bake: 0s }\n');
   const next = await build('next', ['--sequence', '6', '--previous', bundle, '--rollout', rollout], policyYaml({ revision: 4, extra: 'consent: { require_opt_in: false }\n' }));
   const text = await runCli(['bundle', 'inspect', next, '--trusted-key', key]);
   assert.equal(text.code, 0, text.stderr);
@@ -161,11 +161,28 @@ test('telem bundle inspect: manifest, files, plan against --previous, rollout an
     /^ {4}source\/next\.policy\.yaml +\d+ bytes {2}sha256 [0-9a-f]{16}… {2}ok$/m,
     /^ {2}plan against sequence 5 \(policy "fleet-x" revision 3\): 0 to add, 1 to change, 0 to remove$/m,
     /^ {4}~ consent "consent" \(PRIVACY: records are collected without the machine opting in\)$/m,
-    /^ {2}rollout {11}canary 10% soak 2h, all 100% soak 0s$/m,
+    /^ {2}rollout {11}"limits-1" from 2026-12-03T10:00:00\.000Z, deadline none$/m,
+    /^ {4}step 0 {3}10% {2}2026-12-03T10:00:00\.000Z → 2026-12-03T12:00:00\.000Z {2}bake 2h {2}max_failure_rate 0\.05$/m,
+    /^ {4}step 1 {2}100% {2}2026-12-03T12:00:00\.000Z → 2026-12-03T12:00:00\.000Z {2}bake 0s {2}max_failure_rate 0\.05$/m,
+    /^ {4}gates {2}delivery failure ratio ≤ 0\.2, drops ≤ \* 0, spool growth ≤ 16MiB, restarts ≤ 2, compare factor 2$/m,
     new RegExp(`^ {4}${key.replace(/[+/]/g, '\\$&')} {2}valid, trusted$`, 'm'),
   ]) {
     assert.match(text.stdout, line);
   }
+  for (const [at, due] of [
+    ['2026-12-03T09:59:59Z', /^ {2}due at 2026-12-03T09:59:59\.000Z: 0% of the fleet \(before the first step: no machine takes it yet\)$/m],
+    ['2026-12-03T10:00:00Z', /^ {2}due at 2026-12-03T10:00:00\.000Z: 10% of the fleet \(step 0\)$/m],
+    ['2026-12-03T13:00:00Z', /^ {2}due at 2026-12-03T13:00:00\.000Z: 100% of the fleet \(step 1\)$/m],
+  ] as const) {
+    const shown = await runCli(['bundle', 'inspect', next, '--at', at]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, due);
+  }
+  const dueJson = JSON.parse((await runCli(['bundle', 'inspect', next, '--at', '2026-12-03T11:00:00Z', '--format', 'json'])).stdout) as { rollout_due: unknown };
+  assert.deepEqual(dueJson.rollout_due, { at: '2026-12-03T11:00:00.000Z', step: 0, percent: 10, past_deadline: false });
+  const badAt = await runCli(['bundle', 'inspect', next, '--at', 'tomorrow']);
+  assert.equal(badAt.code, 2);
+  assert.match(badAt.stderr, /expected an ISO 8601 time/);
   const untrusted = await runCli(['bundle', 'inspect', next]);
   assert.match(untrusted.stdout, /valid, trust not checked \(no --trusted-key\)$/m);
   const json = await runCli(['bundle', 'inspect', next, '--format', 'json', '--trusted-key', otherKey]);
@@ -250,6 +267,15 @@ test('telem bundle: usage errors exit 2, a policy with errors exits 1', async ()
   const result = await runCli(['bundle', 'build', invalid, '--key', path.join(dir, 'keys', 'ops.key'), '--channel', 'stable', '--sequence', '1', '-o', path.join(dir, 'x.bundle')]);
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /unknown-destination/);
+  const buildWith = (rolloutFile: string) =>
+    runCli(['bundle', 'build', path.join(dir, 'good.policy.yaml'), '--key', path.join(dir, 'keys', 'ops.key'), '--channel', 'stable', '--sequence', '1', '--rollout', rolloutFile, '-o', path.join(dir, 'r.bundle')]);
+  const shrinking = await buildWith(await write('shrinking.rollout.yaml', 'id: r\nsteps: [{ percent: 50 }, { percent: 20 }]\n'));
+  assert.equal(shrinking.code, 1, shrinking.stderr);
+  assert.match(shrinking.stderr, /shrinking\.rollout\.yaml: steps\.1\.percent: step 1 covers 20%, not more than step 0 before it \(50%\)\n$/);
+  const notYaml = await buildWith(await write('broken.rollout.yaml', 'id: [r\n'));
+  assert.equal(notYaml.code, 2, notYaml.stderr);
+  assert.match(notYaml.stderr, /broken\.rollout\.yaml: not YAML or JSON: /);
+  assert.equal((await buildWith(path.join(dir, 'absent.rollout.yaml'))).code, 2);
   const backwards = await runCli([
     'bundle',
     'build',

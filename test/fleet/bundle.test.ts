@@ -4,7 +4,8 @@ import { createPrivateKey } from 'node:crypto';
 import { test } from 'node:test';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { TelemError } from '../../engine/errors/telem-error.js';
-import { BUNDLE_FORMAT, buildBundle, parseBundle, parseRollout, unverifiedPolicy, verifyBundle, type VerifyOptions } from '../../engine/fleet/bundle.js';
+import { BUNDLE_FORMAT, buildBundle, parseBundle, unverifiedPolicy, verifyBundle, type VerifyOptions } from '../../engine/fleet/bundle.js';
+import { parseRolloutFile, resolveRollout } from '../../engine/fleet/rollout.js';
 import { canonicalJson } from '../../engine/hash/canonical-json.js';
 import { generateKeyPair } from '../../engine/fleet/keys.js';
 import { policyHash } from '../../engine/hash/policy-hash.js';
@@ -200,17 +201,13 @@ test('bundle: an unknown format and a file that is not a bundle are bundle-forma
   assert.equal(failure(() => verifyBundle(escaping, trusting())).code, 'bundle-tampered');
 });
 
-test('bundle: --previous puts the plan summary in the manifest, --rollout the stages; a sequence not above the previous is refused', () => {
+test('bundle: --previous puts the plan summary in the manifest, --rollout the resolved steps; a sequence not above the previous is refused', () => {
   const first = build();
   const parsed = parseBundle(first);
   const next = policy(4, { consent: { require_opt_in: false } });
-  const rollout = parseRollout({
-    stages: [
-      { name: 'canary', percent: 10, soak: '2h' },
-      { name: 'all', percent: 100 },
-    ],
-  });
-  assert.ok(typeof rollout !== 'string');
+  const file = parseRolloutFile({ id: 'r1', start: '2026-12-03T10:00:00Z', steps: [{ percent: 10, bake: '2h' }, { percent: 100 }], gates: { max_restarts: 0 } });
+  assert.ok(typeof file !== 'string');
+  const rollout = resolveRollout(file, new Date('2026-12-01T00:00:00Z'));
   const second = verifyBundle(build({ policy: next, sequence: 8, previous: { manifest: parsed.manifest, policy: unverifiedPolicy(parsed) }, rollout }), trusting());
   assert.deepEqual(second.manifest.plan?.previous, { channel: 'stable', sequence: 7, policy: { name: 'fleet-x', revision: 3 } });
   assert.deepEqual(second.manifest.plan?.summary, { add: 0, change: 1, remove: 0 });
@@ -219,13 +216,19 @@ test('bundle: --previous puts the plan summary in the manifest, --rollout the st
     [{ entity: 'consent', impact: 'privacy' }],
   );
   assert.deepEqual(second.manifest.rollout, {
-    stages: [
-      { name: 'canary', percent: 10, soak: 7_200_000, max_failure_rate: 0.05 },
-      { name: 'all', percent: 100, soak: 3_600_000, max_failure_rate: 0.05 },
+    id: 'r1',
+    start: '2026-12-03T10:00:00.000Z',
+    deadline: null,
+    steps: [
+      { percent: 10, bake: 7_200_000, max_failure_rate: 0.05, begins: '2026-12-03T10:00:00.000Z' },
+      { percent: 100, bake: 3_600_000, max_failure_rate: 0.05, begins: '2026-12-03T12:00:00.000Z' },
     ],
+    gates: { max_delivery_failure_ratio: 0.2, max_drops: { '*': 0 }, max_spool_growth: 16 * 1024 * 1024, max_restarts: 0, compare_factor: 2 },
   });
   assert.throws(() => build({ sequence: 7, previous: { manifest: parsed.manifest, policy: unverifiedPolicy(parsed) } }), /sequence 7 is not above the previous bundle's 7/);
-  assert.match(parseRollout([{ name: 'x', percent: 200 }]) as string, /^stages\.0\.percent: /);
+  assert.match(parseRolloutFile({ id: 'x', steps: [{ percent: 200 }] }) as string, /^steps\.0\.percent: /);
+  assert.match(parseRolloutFile({ id: 'x', steps: [{ percent: 50 }, { percent: 10 }] }) as string, /^steps\.1\.percent: step 1 covers 10%, not more than step 0 before it \(50%\)$/);
+  assert.match(parseRolloutFile({ steps: [{ percent: 5 }] }) as string, /^id: /);
 });
 
 test('bundle: a signed policy.json that is not a resolved policy this telem knows is refused before anything reads it', () => {

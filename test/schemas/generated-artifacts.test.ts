@@ -3,12 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import {
   JSON_SCHEMA_FILE,
+  ROLLOUT_JSON_SCHEMA_FILE,
   TEST_JSON_SCHEMA_FILE,
   TYPES_FILE,
   buildPolicyJsonSchema,
   buildPolicyTestJsonSchema,
+  buildRolloutJsonSchema,
   renderJsonSchema,
   renderPolicyTestJsonSchema,
+  renderRolloutJsonSchema,
   renderTypes,
 } from '../../schemas/artifacts.js';
 import { fromRoot } from '../helpers/paths.js';
@@ -21,6 +24,10 @@ test('schemas/policy.schema.json: matches a fresh generation from the zod schema
 
 test('schemas/policy-test.schema.json: matches a fresh generation from the zod schema', async () => {
   assert.equal(await readFile(fromRoot('schemas', TEST_JSON_SCHEMA_FILE), 'utf8'), renderPolicyTestJsonSchema(), regenerate);
+});
+
+test('schemas/rollout.schema.json: matches a fresh generation from the zod schema', async () => {
+  assert.equal(await readFile(fromRoot('schemas', ROLLOUT_JSON_SCHEMA_FILE), 'utf8'), renderRolloutJsonSchema(), regenerate);
 });
 
 test('schemas/policy.d.ts: matches a fresh generation from the JSON Schema', async () => {
@@ -72,6 +79,14 @@ test('policy test JSON Schema: targets draft-07 and describes every field', () =
   const schema = buildPolicyTestJsonSchema();
   assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
   assert.equal(schema.title, 'TelemPolicyTest');
+  const undescribed = [...properties(schema as Node, '$')].filter(({ node }) => !node.description).map(({ path }) => path);
+  assert.deepEqual(undescribed, []);
+});
+
+test('rollout JSON Schema: targets draft-07 and describes every field', () => {
+  const schema = buildRolloutJsonSchema();
+  assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+  assert.equal(schema.title, 'TelemRollout');
   const undescribed = [...properties(schema as Node, '$')].filter(({ node }) => !node.description).map(({ path }) => path);
   assert.deepEqual(undescribed, []);
 });

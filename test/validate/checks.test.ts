@@ -165,19 +165,11 @@ test('semantic checks: the default v3 at a URL ending in /v2 is a mismatch; v3 a
   assert.deepEqual(at('http://v2.example.org/collector'), []);
 });
 
-test('semantic checks: fleet bundles need trusted keys and stages that grow to 100%', () => {
-  const { diagnostics } = validatePolicyValue(
-    policy({
-      fleet: {
-        source: 'https://policies.example/',
-        stages: [
-          { name: 'a', percent: 50 },
-          { name: 'a', percent: 10 },
-        ],
-      },
-    }),
-  );
-  assert.deepEqual(codes(diagnostics), ['error:fleet-untrusted-source', 'error:duplicate-name', 'error:rollout-shrinks', 'warning:rollout-incomplete']);
+test('semantic checks: a fleet source without trusted keys is an error; fleet.stages is gone (rollouts travel in the bundle)', () => {
+  const { diagnostics } = validatePolicyValue(policy({ fleet: { source: 'https://policies.example/' } }));
+  assert.deepEqual(codes(diagnostics), ['error:fleet-untrusted-source']);
+  const stages = validatePolicyValue(policy({ fleet: { stages: [{ name: 'a', percent: 50 }] } }));
+  assert.deepEqual(codes(stages.diagnostics), ['error:schema-unknown-key']);
 });
 
 test('semantic checks: no routes at all is a warning that records will be dropped', () => {
