@@ -241,10 +241,19 @@ export class Agent {
    * since this start, drops by reason (kept across restarts), the spool's size, and whether the
    * spool takes records.
    */
-  totals(): { readonly accepted: number; readonly delivered: number; readonly dropped: Readonly<Record<string, number>>; readonly spoolBytes: number; readonly spoolFailing: boolean } {
+  totals(): {
+    readonly accepted: number;
+    readonly delivered: number;
+    /** Delivery requests that failed or were refused (each retry counts). */
+    readonly failed: number;
+    readonly dropped: Readonly<Record<string, number>>;
+    readonly spoolBytes: number;
+    readonly spoolFailing: boolean;
+  } {
     return {
       accepted: this.#acceptedTotal,
       delivered: this.#deliveredTotal,
+      failed: this.#dispatcher.failedRequests,
       dropped: this.#metrics.dropLedger(),
       spoolBytes: this.#spool.liveBytes,
       spoolFailing: this.#spoolFailure !== null,

@@ -111,6 +111,8 @@ export class Dispatcher {
   readonly #inFlight = new Set<Promise<void>>();
   #seq = 0;
   #stopped = false;
+  /** Delivery requests that did not deliver (failed or refused), since the agent started: a rollout's gates read it. */
+  #failedRequests = 0;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -119,6 +121,11 @@ export class Dispatcher {
   }
 
   /** Replaces the state read from now on; `poke` then re-examines what waits under the old one. */
+  /** Delivery requests that failed or were refused since the dispatcher started. */
+  get failedRequests(): number {
+    return this.#failedRequests;
+  }
+
   install(state: DispatcherState): void {
     this.#state = state;
   }
@@ -348,6 +355,7 @@ export class Dispatcher {
       state.health.delivered(now);
       this.#settle(delivery, 'delivered', null);
     } else if (result.outcome === 'rejected') {
+      this.#failedRequests += 1;
       state.health.rejected(now, result);
       // Only an answer from the destination can be a mistake fixed there; a record that cannot be sent at all never will be.
       if (onReject === 'drop' || result.status === undefined) {
@@ -357,6 +365,7 @@ export class Dispatcher {
         this.#hold(state, delivery, result, now);
       }
     } else {
+      this.#failedRequests += 1;
       // Requests of one round fail together: count the round once, not once per request in flight.
       if (delivery.round === state.round) {
         state.failures += 1;

@@ -102,8 +102,13 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     logger,
     host: {
       local: () => local,
-      apply: (next, bundle) => applyPolicy(next, `fleet bundle ${bundle.manifest.channel} ${bundle.manifest.sequence}`),
+      apply: (next, bundle) => applyPolicy(next, bundle === null ? 'the local policy' : `fleet bundle ${bundle.manifest.channel} ${bundle.manifest.sequence}`),
       healthy: () => healthy(),
+      counters: () => {
+        const { delivered, failed, dropped, spoolBytes } = agent.totals();
+        return { delivered, failed, dropped, spoolBytes };
+      },
+      listening: () => intake.listening,
       onChange: () => void reporter?.emit(),
     },
   });

@@ -4,16 +4,20 @@
  *
  *   { "format_version": 1, "agent_version": "0.1.0",
  *     "policy": { "channel", "active", "previous", "desired", "state", "last_failed": { "sequence", "reason" } | null },
- *     "counters": { "accepted", "delivered", "dropped": { REASON: N }, "spool_bytes" },
- *     "health": { "intake": "ok", "spool": "ok" | "failing", "destinations": { NAME: "ok" | "failing" | "refusing" | "removed" } } }
+ *     "counters": { "accepted", "delivered", "failed", "dropped": { REASON: N }, "spool_bytes" },
+ *     "health": { "intake": "ok", "spool": "ok" | "failing", "destinations": { NAME: "ok" | "failing" | "refusing" | "removed" } },
+ *     "rollout": { "id", "sequence", "arm", "step", "state", "gate", "spec" } | null }
  *
  * — emitted at every change of the fleet state and every fleet.status_interval. The counters are
- * what changed since the last status record (spool_bytes is the spool's size now). It is handed
+ * what changed since the last status record (spool_bytes is the spool's size now; failed counts
+ * delivery requests that failed). `rollout` is where this machine is in a staged rollout
+ * (docs/rollout.md): its arm and state, never its cohort bucket. It is handed
  * to the intake like a probe's record (consent gate, machine id), then collection, routes, limits
  * and the journal apply to it as to any record: a policy that does not route it does not send it.
  */
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import type { FleetStatus } from '../fleet-agent/client.js';
+import type { RolloutStatus } from '../fleet-agent/rollout-progress.js';
 import { agentVersion } from '../fleet/agent-version.js';
 import type { Logger } from '../log/logger.js';
 import { buildRecord } from '../record/build.js';
@@ -36,8 +40,15 @@ export interface StatusPayload {
     readonly state: string;
     readonly last_failed: { readonly sequence: number | null; readonly reason: string } | null;
   };
-  readonly counters: { readonly accepted: number; readonly delivered: number; readonly dropped: Readonly<Record<string, number>>; readonly spool_bytes: number };
+  readonly counters: {
+    readonly accepted: number;
+    readonly delivered: number;
+    readonly failed: number;
+    readonly dropped: Readonly<Record<string, number>>;
+    readonly spool_bytes: number;
+  };
   readonly health: { readonly intake: 'ok'; readonly spool: 'ok' | 'failing'; readonly destinations: Readonly<Record<string, string>> };
+  readonly rollout: RolloutStatus | null;
 }
 
 export interface StatusReporterOptions {
@@ -74,7 +85,7 @@ export class StatusReporter {
 
   constructor(options: StatusReporterOptions) {
     this.#options = options;
-    this.#last = { ...options.agent.totals(), accepted: 0, delivered: 0 };
+    this.#last = { ...options.agent.totals(), accepted: 0, delivered: 0, failed: 0 };
   }
 
   /** Emits every status_interval from now on. */
@@ -109,6 +120,7 @@ export class StatusReporter {
       counters: {
         accepted: totals.accepted - this.#last.accepted,
         delivered: totals.delivered - this.#last.delivered,
+        failed: totals.failed - this.#last.failed,
         dropped: grown(totals.dropped, this.#last.dropped),
         spool_bytes: totals.spoolBytes,
       },
@@ -117,6 +129,7 @@ export class StatusReporter {
         spool: totals.spoolFailing ? 'failing' : 'ok',
         destinations: Object.fromEntries(Object.entries(status.destinations).map(([name, health]) => [name, health.state])),
       },
+      rollout: fleet?.rollout ?? null,
     };
     if (commit) this.#last = totals;
     return payload;

@@ -1,7 +1,7 @@
 /**
  * What the agent keeps of its fleet bundles, under /var/lib/telem/fleet/: the bundle running now
  * (active.bundle), the one before it (previous.bundle), the last one refused (last_failed.bundle),
- * and state.json with their sequences, the reasons and the times of the last poll, download and
+ * a staged rollout's bundle waiting for this machine's step (offered.bundle), and state.json with their sequences, the reasons and the times of the last poll, download and
  * activation. Every file is written atomically (temp file, fsync, rename), so a crash leaves the
  * old file or the new one; the agent starts from active.bundle when the source cannot be reached.
  */
@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { underRoot } from '../paths/root.js';
 import { writeFileAtomic } from '../paths/write-atomic.js';
+import type { RolloutProgress } from './rollout-progress.js';
 
 export const FLEET_DIR = '/var/lib/telem/fleet';
 
-export type BundleSlot = 'active' | 'previous' | 'last_failed';
+export type BundleSlot = 'active' | 'previous' | 'last_failed' | 'offered';
 
 export type FleetState = 'downloading' | 'verifying' | 'applying' | 'applied' | 'healthy' | 'failed' | 'rolled_back';
 
@@ -47,6 +48,14 @@ export interface PersistedFleetState {
   readonly lastDownloadAt: string | null;
   readonly lastActivationAt: string | null;
   readonly lastError: FleetError | null;
+  /** A staged rollout's bundle, verified, waiting for this machine's step (offered.bundle). */
+  readonly offered: BundleRef | null;
+  /** Where this machine is in the rollout of the newest rollout bundle it saw. */
+  readonly rollout: RolloutProgress | null;
+  /** Sequences a rollout gate rolled back: never taken again. */
+  readonly blocked: readonly number[];
+  /** The last control document read from fleet.control: halts by rollout id. */
+  readonly halts: Readonly<Record<string, { readonly reason: string | null; readonly at: string | null }>>;
 }
 
 export const EMPTY_STATE: PersistedFleetState = {
@@ -62,6 +71,10 @@ export const EMPTY_STATE: PersistedFleetState = {
   lastDownloadAt: null,
   lastActivationAt: null,
   lastError: null,
+  offered: null,
+  rollout: null,
+  blocked: [],
+  halts: {},
 };
 
 export class FleetStore {
@@ -96,6 +109,32 @@ export class FleetStore {
     const active = this.read('active');
     if (active !== null) writeFileAtomic(this.file('previous'), active);
     writeFileAtomic(this.file('active'), bytes);
+  }
+
+  /**
+   * A rollout bundle taken: active → previous, offered → active. Returns false when there is no
+   * offered bundle to take.
+   */
+  takeOffered(): boolean {
+    const offered = this.read('offered');
+    if (offered === null) return false;
+    this.promote(offered);
+    fs.rmSync(this.file('offered'), { force: true });
+    return true;
+  }
+
+  /** A rolled-back candidate: active → last_failed, previous → active (or none), so the bundle before runs again. */
+  rollBack(): void {
+    const active = this.read('active');
+    if (active !== null) writeFileAtomic(this.file('last_failed'), active);
+    const previous = this.read('previous');
+    if (previous === null) fs.rmSync(this.file('active'), { force: true });
+    else writeFileAtomic(this.file('active'), previous);
+    fs.rmSync(this.file('previous'), { force: true });
+  }
+
+  remove(slot: BundleSlot): void {
+    fs.rmSync(this.file(slot), { force: true });
   }
 
   /** Forgets the active bundle (the agent runs its local policy): it becomes previous. */

@@ -9,6 +9,7 @@
  * send its record_size within `firstBytesMs`, so one user trickling bytes on many connections
  * cannot take the socket from everyone else. Refusals are counted, and logged at a bounded rate.
  */
+import { existsSync } from 'node:fs';
 import { chmod, rm } from 'node:fs/promises';
 import net, { type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -100,6 +101,11 @@ export class IntakeServer {
 
   get socketPath(): string {
     return this.#options.socketPath;
+  }
+
+  /** Whether probes can connect: the server listens and (unless systemd passed the socket) its file is still there. */
+  get listening(): boolean {
+    return this.#server.listening && !this.#closing && (this.#options.fd !== undefined || existsSync(this.#options.socketPath));
   }
 
   async listen(): Promise<void> {

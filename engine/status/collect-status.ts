@@ -3,6 +3,7 @@
  * (its status file): the policy it runs, its spool, each destination's health, drops and
  * refusals. When no agent runs, the saved counters and the policy a start would load.
  */
+import { rolloutStatus } from '../fleet-agent/rollout-progress.js';
 import { formatDuration } from '../../schemas/units.js';
 import { policyHash, readAppliedPolicy } from '../agent/applied-policy.js';
 import { PersistentCounters } from '../agent/counters.js';
@@ -63,7 +64,8 @@ function savedFleet(root: string): FleetStatus | null {
   const saved = new FleetStore(root).readState();
   if (saved.channel === null && saved.active === null && saved.lastPollAt === null) return null;
   const { channel, state, active, previous, desired, lastFailed, lastPollAt, lastDownloadAt, lastActivationAt, lastError } = saved;
-  return { source: null, channel, state, active, previous, desired, lastFailed, lastPollAt, lastDownloadAt, lastActivationAt, lastError, nextPollAt: null };
+  const rollout = rolloutStatus(saved.rollout, Date.now());
+  return { source: null, channel, state, active, previous, desired, lastFailed, lastPollAt, lastDownloadAt, lastActivationAt, lastError, nextPollAt: null, rollout };
 }
 
 function processExists(pid: number): boolean {

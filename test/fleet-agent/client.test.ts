@@ -41,7 +41,14 @@ function client(root: string, local: ResolvedPolicy, random: number, applied: Re
     root,
     logger: silentLogger,
     random: () => random,
-    host: { local: () => local, apply: (policy) => void applied.push(policy), healthy: () => true, onChange: (status) => void changes.push(status) },
+    host: {
+      local: () => local,
+      apply: (policy) => void applied.push(policy),
+      healthy: () => true,
+      counters: () => ({ delivered: 0, failed: 0, dropped: {}, spoolBytes: 0 }),
+      listening: () => true,
+      onChange: (status) => void changes.push(status),
+    },
   });
 }
 

@@ -100,11 +100,12 @@ test('status records: every fleet state change and every status_interval, throug
   // The first record (at start, before any bundle ran) says the local policy is healthy, active null.
   assert.deepEqual(changes.find((record) => record.payload.policy.active === null && record.payload.policy.state === 'healthy')?.payload.policy.desired, null);
   const healthy = changes.find((record) => record.payload.policy.state === 'healthy' && record.payload.policy.active === 5) as (typeof changes)[number];
-  assert.deepEqual(Object.keys(healthy.payload), ['format_version', 'agent_version', 'policy', 'counters', 'health']);
+  assert.deepEqual(Object.keys(healthy.payload), ['format_version', 'agent_version', 'policy', 'counters', 'health', 'rollout']);
   assert.equal(healthy.payload.format_version, 1);
+  assert.equal(healthy.payload.rollout, null, 'a bundle without a rollout');
   assert.match(healthy.payload.agent_version, /^\d+\.\d+\.\d+/);
   assert.deepEqual(healthy.payload.policy, { channel: 'stable', active: 5, previous: null, desired: 5, state: 'healthy', last_failed: null });
-  assert.deepEqual(Object.keys(healthy.payload.counters), ['accepted', 'delivered', 'dropped', 'spool_bytes']);
+  assert.deepEqual(Object.keys(healthy.payload.counters), ['accepted', 'delivered', 'failed', 'dropped', 'spool_bytes']);
   assert.deepEqual(Object.keys(healthy.payload.health), ['intake', 'spool', 'destinations']);
   assert.equal(healthy.payload.health.intake, 'ok');
   assert.equal(healthy.payload.health.spool, 'ok');
