@@ -120,14 +120,30 @@ export class Dispatcher {
     this.#state = options.state;
   }
 
-  /** Replaces the state read from now on; `poke` then re-examines what waits under the old one. */
   /** Delivery requests that failed or were refused since the dispatcher started. */
   get failedRequests(): number {
     return this.#failedRequests;
   }
 
+  /**
+   * Replaces the state read from now on; `poke` then re-examines what waits under the old one.
+   * A destination whose client was replaced (its settings changed, e.g. a rollback to the bundle
+   * before) starts without the old one's backoff: its failures said nothing about the new settings.
+   */
   install(state: DispatcherState): void {
+    const before = this.#state;
     this.#state = state;
+    for (const [name, destination] of this.#destinations) {
+      const target = state.destinations.get(name);
+      if (target === undefined || target === before.destinations.get(name)) continue;
+      destination.failures = 0;
+      destination.backoffUntil = 0;
+      destination.lastRefusalStatus = null;
+      for (const delivery of destination.held) destination.queue.push({ ...delivery, retryAt: 0 });
+      destination.held = [];
+      destination.heldTimer?.clear();
+      destination.heldTimer = null;
+    }
   }
 
   /** Queues a spooled record; `pending` limits it to the route/destination pairs not yet settled. */

@@ -474,9 +474,9 @@ export class FleetClient {
       offered: ref,
       rollout: { id: spec.id, sequence: manifest.sequence, arm: 'stable', step: stepAt(spec, this.#now()), state: 'waiting', gate: null, bake: null, spec },
     });
-    this.#setState(before);
+    // Verified, not applied: back to the state of the running policy, then take it if this machine's step is due.
+    if (!this.#setState(before)) this.#options.host.onChange(this.status());
     this.#decide();
-    this.#options.host.onChange(this.status());
   }
 
   /** Takes, holds or rolls back the rollout bundle as its schedule, this machine's cohort and the halts say; sets the timer for the next step. */
@@ -683,10 +683,12 @@ export class FleetClient {
     else if (state === 'healthy' && !healthy) this.#setState('applied');
   }
 
-  #setState(state: FleetState | null): void {
-    if (this.#state.state === state) return;
+  /** Returns whether the state changed (and the host was told). */
+  #setState(state: FleetState | null): boolean {
+    if (this.#state.state === state) return false;
     this.#update({ state });
     this.#options.host.onChange(this.status());
+    return true;
   }
 
   #update(changes: Partial<PersistedFleetState>): void {

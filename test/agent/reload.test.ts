@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAgent, writePolicy } from '../helpers/agent-process.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import { sendRaw, waitUntil } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
@@ -77,4 +78,18 @@ test('reload: SIGHUP applies a changed policy file, and SIGHUP on an unchanged f
   await waitUntil(() => second.requests.length === 2, 5000, 'delivery under the same policy after the unchanged reload');
   assert.equal(first.requests.length, 0);
   assert.equal(agent.child.exitCode, null, 'the same process, never restarted');
+});
+
+test('reload: a destination whose settings change (same name) is tried at once, not after the old settings\' backoff', async (t) => {
+  const root = await tempDir(t);
+  const sink = await startHttpSink(t);
+  const down = `http://127.0.0.1:${await closedPort()}/v3/collector`;
+  const withRetry = (url: string, revision: number) => policy(url, revision).replace('destinations:', 'spool: { retry: { interval: 60s, max_interval: 60s, jitter: 0 } }\ndestinations:');
+  const file = await writePolicy(root, withRetry(down, 1));
+  const agent = await startAgent(t, { root, policy: file });
+  assert.equal(await sendRaw(agent.socketPath, [testFrame({ payload: 'sent while down' })]), null);
+  await agent.waitForLog((line) => line.msg === 'delivery failed; will retry' && line.retryInMs === 60_000);
+  await writeFile(file, withRetry(sink.url('/v3/collector'), 2));
+  await agent.waitForLog((line) => line.msg === 'policy reloaded' && line.revision === 2);
+  await waitUntil(() => sink.requests.length === 1, 5000, 'the waiting record delivered under the new settings');
 });

@@ -3,18 +3,16 @@
  * server serving the bundle file (strong ETag, 304), real agents (`telem run`), `telem status`.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { statusFilePath, type RuntimeStatus } from '../../engine/agent/status-file.js';
-import { buildBundle } from '../../engine/fleet/bundle.js';
+import type { RuntimeStatus } from '../../engine/agent/status-file.js';
 import { generateKeyPair, parsePrivateKey } from '../../engine/fleet/keys.js';
 import { canonicalJson } from '../../engine/hash/canonical-json.js';
-import { checkPolicyFile } from '../../engine/load/check-file.js';
 import { startAgent, writePolicy } from '../helpers/agent-process.js';
 import { startBundleServer } from '../helpers/bundle-server.js';
+import { makeBundle as makeSignedBundle, readStatus, waitForStatus } from '../helpers/fleet-agent.js';
 import { runCli } from '../helpers/cli.js';
 import { sendRaw } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
@@ -50,36 +48,8 @@ routes: [{ name: all, to: [out] }]
 `;
 }
 
-/** A signed bundle file in `dir` (built in-process, as `telem bundle build` does). */
-async function makeBundle(dir: string, name: string, yaml: string, sequence: number, options: { key?: typeof signingKey; channel?: string } = {}): Promise<string> {
-  const policyFile = await writePolicy(dir, yaml, `${name}.policy.yaml`);
-  const checked = await checkPolicyFile({ file: policyFile });
-  assert.ok(checked.policy, JSON.stringify(checked.diagnostics));
-  const bytes = buildBundle({ policy: checked.policy, sources: new Map(), keys: [options.key ?? signingKey], channel: options.channel ?? 'stable', sequence, expiresMs: 86_400_000 });
-  const file = path.join(dir, `${name}.bundle`);
-  await writeFile(file, bytes);
-  return file;
-}
-
-function readStatus(root: string): RuntimeStatus | null {
-  try {
-    return JSON.parse(readFileSync(statusFilePath(root), 'utf8')) as RuntimeStatus;
-  } catch {
-    return null;
-  }
-}
-
-/** Waits (bounded) until the agent's status file satisfies the predicate; returns that status. */
-async function waitForStatus(root: string, predicate: (status: RuntimeStatus) => boolean, what: string, timeoutMs = 10_000): Promise<RuntimeStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: RuntimeStatus | null = null;
-  while (Date.now() < deadline) {
-    last = readStatus(root);
-    if (last !== null && predicate(last)) return last;
-    await sleep(100);
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms; last status: ${JSON.stringify(last?.fleet ?? last)}`);
-}
+const makeBundle = (dir: string, name: string, yaml: string, sequence: number, options: { key?: typeof signingKey; channel?: string } = {}) =>
+  makeSignedBundle(dir, name, yaml, sequence, { ...options, key: options.key ?? signingKey });
 
 async function statusJson(root: string): Promise<{ fleet: NonNullable<RuntimeStatus['fleet']>; policy: { name: string; revision: number } }> {
   const result = await runCli(['--root', root, 'status', '--format', 'json']);

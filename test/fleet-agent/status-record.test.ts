@@ -25,8 +25,9 @@ interface StatusPayload {
   format_version: number;
   agent_version: string;
   policy: { channel: string; active: number | null; previous: number | null; desired: number | null; state: string; last_failed: { sequence: number | null; reason: string } | null };
-  counters: { accepted: number; delivered: number; dropped: Record<string, number>; spool_bytes: number };
+  counters: { accepted: number; delivered: number; failed: number; dropped: Record<string, number>; spool_bytes: number };
   health: { intake: string; spool: string; destinations: Record<string, string> };
+  rollout: unknown;
 }
 
 function policyYaml(options: { name: string; revision?: number; optIn?: boolean; fleet: string; file: string; destination?: string; routes?: string }): string {
