@@ -10,11 +10,13 @@ const maxAgeSchema = z.union([durationSchema, z.literal('forever')], { error: ke
 const LISTEN_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const LISTEN_ERROR = 'expected HOST:PORT, such as "127.0.0.1:8080" or "[::1]:8080"';
 
+const tokenDigestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'expected "sha256:" and the 64 hex digits of the token\'s SHA-256' });
+
 export const tenantSchema = z
   .strictObject({
     tid: z.string().min(1).describe('Tenant id clients send in X-Telemetry-TID (compared exactly, case-sensitive, as upstream).'),
     tokens: z
-      .array(z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'expected "sha256:" and the 64 hex digits of the token\'s SHA-256' }))
+      .array(tokenDigestSchema)
       .default([])
       .describe(
         'When not empty, requests for this tenant need "Authorization: Bearer <token>" with one of these tokens. Tokens are ' +
@@ -22,6 +24,16 @@ export const tenantSchema = z
       ),
   })
   .describe('A tenant the collector accepts records for.');
+
+export const adminTokenSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$/, { error: 'expected a name of letters, digits, ".", "_", "@" and "-" (at most 100)' })
+      .describe('Who holds the token: recorded as "by" on the halts and resumes made with it.'),
+    token: tokenDigestSchema.describe('The token as "sha256:<hex digest>" (printf %s TOKEN | sha256sum), so the settings hold no secret.'),
+  })
+  .describe('An operator token for the collector\'s admin endpoints.');
 
 export const collectorRetentionRuleSchema = z
   .strictObject({
@@ -95,6 +107,13 @@ export const collectorSchema = z
       .array(tenantSchema)
       .prefault([{ tid: UPSTREAM_TID }])
       .describe('Tenants accepted; a record whose X-Telemetry-TID is none of them gets 400 "Telemetry ID mismatch" (upstream TELEMETRY_ID). An empty list rejects every record.'),
+    admin_tokens: z
+      .array(adminTokenSchema)
+      .default([])
+      .describe(
+        'Tokens for the admin endpoints (POST /api/fleet/rollouts/<id>/halt and /resume, used by `telem fleet halt|resume`), ' +
+          'sent as "Authorization: Bearer <token>". With none, those endpoints answer 403.',
+      ),
     retention: z
       .strictObject({
         interval: durationSchema.prefault('1h').describe('How often old records are purged (also once at start).'),

@@ -12,6 +12,9 @@ export interface StatusOptions {
   readonly desired?: number | null;
   readonly state?: string;
   readonly lastFailed?: { sequence: number; reason: string } | null;
+  readonly counters?: { accepted: number; delivered: number; failed: number; dropped: Record<string, number> };
+  /** The rollout part (docs/rollout.md); left out as agents before staged rollouts did. */
+  readonly rollout?: unknown;
 }
 
 /** A status payload as the agent writes it. */
@@ -27,8 +30,9 @@ export function statusPayload(options: Omit<StatusOptions, 'machine' | 'created'
       state: options.state ?? 'healthy',
       last_failed: options.lastFailed ?? null,
     },
-    counters: { accepted: 10, delivered: 9, dropped: { rate_limited: 1 }, spool_bytes: 2048 },
+    counters: { ...(options.counters ?? { accepted: 10, delivered: 9, dropped: { rate_limited: 1 } }), spool_bytes: 2048 },
     health: { intake: 'ok', spool: 'ok', destinations: { central: 'ok' } },
+    ...(options.rollout === undefined ? {} : { rollout: options.rollout }),
   });
 }
 

@@ -1,8 +1,9 @@
 /**
  * Which path answers what, on each kind of listener:
  *   all     (one listener, the default): ingest, the query API, the web UI and /healthz;
- *   ingest  (`listen` when listen_api is set): POST /v2/collector, POST /v3/collector, POST / and /healthz;
- *   api     (`listen_api`): the web UI, /api/* and /healthz, no ingest.
+ *   ingest  (`listen` when listen_api is set): POST /v2/collector, POST /v3/collector, POST /, /healthz and
+ *           GET /fleet/<channel>/control (what agents poll);
+ *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs), /healthz and the control document, no ingest.
  * So an operator can publish only ingest to the fleet and keep reads on an internal address.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +12,7 @@ import { HttpError } from '../reply/reply.js';
 import { isAsset, sendAsset } from '../ui/static.js';
 import { healthEndpoint } from './health.js';
 import { type IngestContext, ingest } from './ingest.js';
+import { type RolloutControlContext, adminRolloutEndpoint, adminRolloutPath, controlChannel, controlEndpoint } from './rollout-control.js';
 
 export type ListenerRole = 'all' | 'ingest' | 'api';
 
@@ -20,6 +22,7 @@ const INGEST_PATHS: Record<string, 'v2' | 'v3'> = { '/v2/collector': 'v2', '/': 
 export interface RouterContext {
   readonly ingest: IngestContext;
   readonly query: QueryContext;
+  readonly rollouts: RolloutControlContext;
 }
 
 function methodNotAllowed(req: IncomingMessage, allow: string, why = ''): HttpError {
@@ -35,6 +38,13 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   if (pathname === '/healthz') {
     if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
     return healthEndpoint(context.query.store, res);
+  }
+
+  // Agents poll it where they send records, so every listener serves it.
+  const channel = controlChannel(pathname);
+  if (channel !== undefined) {
+    if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
+    return controlEndpoint(context.query, channel, res);
   }
 
   const protocol = INGEST_PATHS[pathname];
@@ -65,6 +75,12 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   if (isAsset(pathname)) {
     if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
     return sendAsset(pathname, res);
+  }
+
+  const admin = adminRolloutPath(pathname);
+  if (admin !== undefined) {
+    if (method !== 'POST') throw methodNotAllowed(req, 'POST');
+    return adminRolloutEndpoint(context.rollouts, admin, req, res);
   }
 
   const recordId = /^\/api\/records\/([^/]+)$/.exec(pathname)?.[1];

@@ -13,6 +13,7 @@ import type { CollectorSettings } from '../config/settings.js';
 import { STATUS_CLASSIFICATION } from '../fleet/states.js';
 import type { IncomingRecord } from '../record/record.js';
 import { HttpError, rawResponse, sendMessage } from '../reply/reply.js';
+import { createRolloutEvaluator } from '../fleet/rollout-evaluator.js';
 import { createBatcher } from '../storage/batcher.js';
 import type { InsertResult, RecordStore } from '../storage/store.js';
 import { isUnavailable } from '../storage/unavailable.js';
@@ -53,8 +54,13 @@ function rawAnswer(socket: Socket, status: number, message: string): void {
 export function createCollectorServers(options: CollectorServerOptions): CollectorServers {
   const { settings, logger } = options;
   const now = options.now ?? Date.now;
+  const evaluator = createRolloutEvaluator({ store: options.store, logger, now });
   const batcher = createBatcher<IncomingRecord, InsertResult>({
-    write: (records) => options.store.insert(records),
+    write: async (records) => {
+      const results = await options.store.insert(records);
+      evaluator.stored(results);
+      return results;
+    },
     maxBatch: MAX_BATCH,
     maxInFlight: options.writers,
   });
@@ -89,7 +95,8 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
       logger.debug({ id, reason }, 'status record left out of the fleet view');
     },
   };
-  const context: RouterContext = { ingest: ingestContext, query: { store: options.store, now } };
+  const query = { store: options.store, now };
+  const context: RouterContext = { ingest: ingestContext, query, rollouts: { query, adminTokens: settings.admin_tokens, memory: ingestContext.memory, logger } };
   const hosts = createHostCheck(settings.allowed_hosts);
   const { timeouts } = settings;
 
@@ -171,6 +178,7 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
     api: settings.listen_api === null ? null : listener('api'),
     async drain() {
       await batcher.drain();
+      await evaluator.idle();
       for (const warning of Object.values(warnings)) warning.flush();
     },
   };

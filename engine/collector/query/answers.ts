@@ -4,11 +4,13 @@
  * module must not import anything that needs Node's types.
  */
 import type { RecordJson } from '../record/record.js';
+import type { RolloutView } from '../storage/rollout-sql.js';
 import type { CrashGroup, FleetGroup, FleetMachine } from '../storage/store.js';
 
 export type { RecordJson } from '../record/record.js';
 export type { CrashGroup, FleetGroup, FleetSequence, RecordStats, TimeBucket } from '../storage/store.js';
-export type { FleetState } from '../fleet/states.js';
+export type { FleetState, RolloutArm, RolloutState } from '../fleet/states.js';
+export type { ArmCounters, ControlDocument, HaltState, RolloutGateView, RolloutStepView, RolloutView } from '../storage/rollout-sql.js';
 export type { ColumnDescription, FieldDescription, FieldsAnswer, FilterDescription } from '../record/fields.js';
 
 /** GET /api/records (format=json): one page, newest first. */
@@ -38,6 +40,8 @@ export interface FleetAnswer {
   readonly total_machines: number;
   readonly channels: readonly FleetGroup[];
   readonly machines: readonly FleetMachineJson[];
+  /** Staged rollouts heard of, the most recent first (storage/rollout-sql.ts). */
+  readonly rollouts: readonly RolloutView[];
 }
 
 /** Every error: a message saying what went wrong. */

@@ -5,7 +5,7 @@
  *   GET /api/records/<id>   one record
  *   GET /api/stats          counts by classification, severity, build, machines, over time
  *   GET /api/crashes        crash records (classification "any/crash/any" by default) grouped by their first backtrace frame
- *   GET /api/fleet          the latest agent status of each machine, by channel and sequence (channel, state, limit)
+ *   GET /api/fleet          the latest agent status of each machine, by channel and sequence, and the staged rollouts (channel, state, limit)
  *   GET /api/fields         the fields of a record, the columns of a list and the filters above (fields.ts),
  *                           from which the web UI builds its table and filter form
  */
@@ -30,7 +30,7 @@ export interface QueryContext {
 }
 
 /** A read the store stopped or refused (storage/query-error.ts) is a 503 saying why. */
-async function read<T>(result: Promise<T>): Promise<T> {
+export async function read<T>(result: Promise<T>): Promise<T> {
   try {
     return await result;
   } catch (error) {
@@ -128,7 +128,10 @@ export async function fleetEndpoint(context: QueryContext, params: URLSearchPara
     return value as FleetState;
   });
   const limit = parseLimit(params, DEFAULT_PAGE, PAGE_LIMIT) as number;
-  const view = await read(context.store.fleet({ limit, ...(channel.length ? { channel } : {}), ...(state.length ? { state } : {}) }));
+  const [view, rollouts] = await Promise.all([
+    read(context.store.fleet({ limit, ...(channel.length ? { channel } : {}), ...(state.length ? { state } : {}) })),
+    read(context.store.rollouts(channel.length ? { channel } : {})),
+  ]);
   sendJson(res, 200, {
     format_version: 1,
     total_machines: view.total_machines,
@@ -138,6 +141,7 @@ export async function fleetEndpoint(context: QueryContext, params: URLSearchPara
       seen_at: new Date(creation_timestamp * 1000).toISOString(),
       received_at: new Date(received_at).toISOString(),
     })),
+    rollouts,
   } satisfies FleetAnswer);
 }
 

@@ -7,6 +7,7 @@
  */
 import { STATUS_CLASSIFICATION, type FleetState } from '../fleet/states.js';
 import { readStatusPayload } from '../fleet/status-payload.js';
+import { type StoredStatus, rolloutKeys, rolloutStatements, type RolloutKey } from './rollout-sql.js';
 import type { Row } from './rows.js';
 import type { SqlReader } from './sql-reads.js';
 import type { SqlStatement } from './sql-writes.js';
@@ -44,6 +45,10 @@ export interface FleetUpdate {
   readonly statement: SqlStatement | null;
   /** Stored status records (by record id) whose payload is not a status: why. */
   readonly invalid: ReadonlyMap<number, string>;
+  /** The staged-rollout upserts (storage/rollout-sql.ts), run after `statement`. */
+  readonly rollouts: readonly SqlStatement[];
+  /** The rollout each status record belongs to (by record id), for the halt rules. */
+  readonly touched: ReadonlyMap<number, RolloutKey>;
 }
 
 /**
@@ -55,6 +60,7 @@ export interface FleetUpdate {
 export function fleetUpdate(stored: readonly Row[]): FleetUpdate {
   const invalid = new Map<number, string>();
   const latest = new Map<string, unknown[]>();
+  const statuses: StoredStatus[] = [];
   const at = (values: unknown[], column: (typeof FLEET_COLUMNS)[number]) => Number(values[FLEET_COLUMNS.indexOf(column)]);
   for (const row of stored) {
     if (row.classification !== STATUS_CLASSIFICATION) continue;
@@ -69,6 +75,7 @@ export function fleetUpdate(stored: readonly Row[]): FleetUpdate {
       continue;
     }
     const { status } = reading;
+    statuses.push({ row, status });
     const values = [
       row.tenant,
       row.machine_id,
@@ -90,7 +97,9 @@ export function fleetUpdate(stored: readonly Row[]): FleetUpdate {
       !seen || at(values, 'creation_timestamp') > at(seen, 'creation_timestamp') || (at(values, 'creation_timestamp') === at(seen, 'creation_timestamp') && id > at(seen, 'record_id'));
     if (newer) latest.set(key, values);
   }
-  if (latest.size === 0) return { statement: null, invalid };
+  const rollouts = rolloutStatements(statuses);
+  const touched = rolloutKeys(statuses);
+  if (latest.size === 0) return { statement: null, invalid, rollouts, touched };
   const rows = [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, values]) => values);
   const placeholders = `(${FLEET_COLUMNS.map(() => '?').join(', ')})`;
   const updates = FLEET_COLUMNS.filter((column) => column !== 'tenant' && column !== 'machine_id').map((column) => `${column} = excluded.${column}`);
@@ -104,6 +113,8 @@ export function fleetUpdate(stored: readonly Row[]): FleetUpdate {
       params: rows.flat(),
     },
     invalid,
+    rollouts,
+    touched,
   };
 }
 
@@ -196,11 +207,13 @@ export async function fleetView(db: SqlReader, query: FleetQuery): Promise<Fleet
   return { total_machines: total, channels: groups, machines: machines.map(rowToMachine) };
 }
 
-/** The insert's results, each newly stored status record that is not a status marked with why. */
+/** The insert's results, each newly stored status record marked with why it is not a status, or the rollout it belongs to. */
 export function withStatusOutcomes(results: InsertResult[], fleet: FleetUpdate): InsertResult[] {
-  if (fleet.invalid.size === 0) return results;
+  if (fleet.invalid.size === 0 && fleet.touched.size === 0) return results;
   return results.map((result) => {
-    const reason = result.duplicate ? undefined : fleet.invalid.get(result.record.id);
-    return reason === undefined ? result : { ...result, invalid_status: reason };
+    if (result.duplicate) return result;
+    const reason = fleet.invalid.get(result.record.id);
+    const rollout = fleet.touched.get(result.record.id);
+    return { ...result, ...(reason === undefined ? {} : { invalid_status: reason }), ...(rollout === undefined ? {} : { rollout }) };
   });
 }

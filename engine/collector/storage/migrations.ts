@@ -9,7 +9,9 @@ import { RECORD_HEADERS } from '../../record/fields.js';
 import { STATUS_CLASSIFICATION } from '../fleet/states.js';
 import type { ColumnType, Dialect } from './dialect.js';
 import { FLEET_TABLE, fleetUpdate } from './fleet-sql.js';
+import { ROLLOUT_COUNTERS, ROLLOUT_HALTS, ROLLOUT_MACHINES } from './rollout-sql.js';
 import { type Row, recordDigest } from './rows.js';
+import type { SqlStatement } from './sql-writes.js';
 
 /** What a migration's backfill may do: run statements inside the migration's transaction. */
 export interface MigrationConnection {
@@ -136,7 +138,62 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE UNIQUE INDEX IF NOT EXISTS ${FLEET_TABLE}_machine ON ${FLEET_TABLE} (tenant, machine_id)`,
       `CREATE INDEX IF NOT EXISTS ${FLEET_TABLE}_channel ON ${FLEET_TABLE} (channel, active)`,
     ],
-    backfill: backfillFleet,
+    backfill: (connection) => backfillStatuses(connection, (rows) => [fleetUpdate(rows).statement]),
+  },
+  {
+    // Staged rollouts (docs/rollout.md, storage/rollout-sql.ts): per machine and rollout the latest
+    // rollout fields, per machine, rollout and arm the summed counters, per channel and rollout the
+    // halt. Filled from the status records already stored.
+    version: 5,
+    name: 'fleet_rollout_*: staged rollouts per machine, arm counters, halts',
+    statements: (dialect) => [
+      createTable(dialect, ROLLOUT_MACHINES, [
+        ['tenant', 'text'],
+        ['machine_id', 'text'],
+        ['rollout_id', 'text'],
+        ['channel', 'text'],
+        ['sequence', 'bigint'],
+        ['arm', 'text'],
+        ['step', 'int', 'null'],
+        ['state', 'text'],
+        ['gate_name', 'text', 'null'],
+        ['gate_value', 'real', 'null'],
+        ['gate_threshold', 'real', 'null'],
+        ['spec', 'text'],
+        ['creation_timestamp', 'bigint'],
+        ['received_at', 'bigint'],
+        ['record_id', 'bigint'],
+        ['state_since', 'bigint'],
+      ]),
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${ROLLOUT_MACHINES}_machine ON ${ROLLOUT_MACHINES} (tenant, machine_id, rollout_id)`,
+      `CREATE INDEX IF NOT EXISTS ${ROLLOUT_MACHINES}_rollout ON ${ROLLOUT_MACHINES} (channel, rollout_id)`,
+      createTable(dialect, ROLLOUT_COUNTERS, [
+        ['tenant', 'text'],
+        ['machine_id', 'text'],
+        ['rollout_id', 'text'],
+        ['arm', 'text'],
+        ['channel', 'text'],
+        ['accepted', 'bigint'],
+        ['delivered', 'bigint'],
+        ['failed', 'bigint'],
+        ['dropped', 'bigint'],
+      ]),
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${ROLLOUT_COUNTERS}_machine ON ${ROLLOUT_COUNTERS} (tenant, machine_id, rollout_id, arm)`,
+      `CREATE INDEX IF NOT EXISTS ${ROLLOUT_COUNTERS}_rollout ON ${ROLLOUT_COUNTERS} (channel, rollout_id)`,
+      createTable(dialect, ROLLOUT_HALTS, [
+        ['channel', 'text'],
+        ['rollout_id', 'text'],
+        ['halted', 'int'],
+        ['reason', 'text', 'null'],
+        ['halted_at', 'bigint', 'null'],
+        ['halted_by', 'text', 'null'],
+        ['resumed_at', 'bigint', 'null'],
+        ['resumed_by', 'text', 'null'],
+        ['baseline', 'text', 'null'],
+      ]),
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${ROLLOUT_HALTS}_rollout ON ${ROLLOUT_HALTS} (channel, rollout_id)`,
+    ],
+    backfill: (connection) => backfillStatuses(connection, (rows) => fleetUpdate(rows).rollouts),
   },
 ];
 
@@ -171,13 +228,12 @@ async function backfillRecordDigests(connection: MigrationConnection): Promise<v
 }
 
 /** Puts the status records already stored through the store's own fleet update, oldest id first. */
-async function backfillFleet(connection: MigrationConnection): Promise<void> {
+async function backfillStatuses(connection: MigrationConnection, statements: (rows: Row[]) => readonly (SqlStatement | null)[]): Promise<void> {
   const select = `SELECT * FROM records WHERE classification = ? AND id > ? ORDER BY id LIMIT ${BACKFILL_BATCH}`;
   for (let after = 0; ;) {
     const rows = await connection.query(select, [STATUS_CLASSIFICATION, after]);
     if (rows.length === 0) break;
-    const { statement } = fleetUpdate(rows);
-    if (statement) await connection.query(statement.sql, statement.params);
+    for (const statement of statements(rows)) if (statement) await connection.query(statement.sql, statement.params);
     after = Number(rows.at(-1)?.id);
   }
 }

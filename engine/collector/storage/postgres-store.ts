@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { IncomingRecord } from '../record/record.js';
 import { numberedPlaceholders, postgresDialect } from './dialect.js';
 import { fleetUpdate, withStatusOutcomes } from './fleet-sql.js';
+import { rolloutWrites } from './rollout-sql.js';
 import { applyMigrations } from './migrations.js';
 import type { Row } from './rows.js';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryBusy, queryTimeout } from './query-error.js';
@@ -114,10 +115,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const results = matchResults(rows, inserted, lookup ? (await run(client, lookup)).rows : []);
         const fleet = fleetUpdate(inserted);
         if (fleet.statement) await run(client, fleet.statement);
+        for (const statement of fleet.rollouts) await run(client, statement);
         return withStatusOutcomes(results, fleet);
       });
     },
     ...readOps(reader),
+    ...rolloutWrites({
+      dialect: postgresDialect,
+      all: async (sql, params) => (await run(pool, { sql, params: [...params] })).rows,
+      run: async (sql, params) => (await run(pool, { sql, params: [...params] })).rowCount ?? 0,
+    }),
     ping: async () => void (await pool.query('SELECT 1')),
     purge: (plan, now) =>
       transaction(async (client) => {

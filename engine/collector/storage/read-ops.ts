@@ -4,8 +4,9 @@
  */
 import type { StoredRecord } from '../record/record.js';
 import { fleetView } from './fleet-sql.js';
+import { type ControlDocument, controlDocument, type RolloutView, rolloutViews } from './rollout-sql.js';
 import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
-import type { CrashGroup, FleetQuery, FleetView, ListQuery, RecordFilter, RecordStats, StatsQuery } from './store.js';
+import type { CrashGroup, FleetQuery, FleetView, ListQuery, RecordFilter, RecordStats, RolloutQuery, StatsQuery } from './store.js';
 
 export interface ReadOps {
   get: (id: number) => Promise<StoredRecord | null>;
@@ -13,6 +14,8 @@ export interface ReadOps {
   stats: (query: StatsQuery) => Promise<RecordStats>;
   crashes: (filter: RecordFilter, limit: number) => Promise<CrashGroup[]>;
   fleet: (query: FleetQuery) => Promise<FleetView>;
+  rollouts: (query: RolloutQuery) => Promise<RolloutView[]>;
+  control: (channel: string) => Promise<ControlDocument>;
 }
 
 export type ReadOp = keyof ReadOps;
@@ -25,6 +28,8 @@ export function readOps(reader: SqlReader): ReadOps {
     stats: (query) => recordStats(reader, query),
     crashes: (filter, limit) => crashGroups(reader, filter, limit),
     fleet: (query) => fleetView(reader, query),
+    rollouts: (query) => rolloutViews(reader, query),
+    control: (channel) => controlDocument(reader, channel),
   };
 }
 

@@ -74,6 +74,8 @@ export class ReadPool {
       stats: (query) => run({ op: 'stats', args: [query] }),
       crashes: (filter, limit) => run({ op: 'crashes', args: [filter, limit] }),
       fleet: (query) => run({ op: 'fleet', args: [query] }),
+      rollouts: (query) => run({ op: 'rollouts', args: [query] }),
+      control: (channel) => run({ op: 'control', args: [channel] }),
     };
   }
 

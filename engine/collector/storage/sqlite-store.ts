@@ -16,6 +16,7 @@ import { type ReadOps, readOps } from './read-ops.js';
 import type { Row } from './rows.js';
 import { openSqlite, statementCache } from './sqlite-connection.js';
 import { fleetUpdate, withStatusOutcomes } from './fleet-sql.js';
+import { rolloutWrites } from './rollout-sql.js';
 import { existingStatement, insertStatement, matchResults, prepareRow, purgeStatements } from './sql-writes.js';
 import type { InsertResult, RecordStore } from './store.js';
 
@@ -56,6 +57,7 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     // The latest status per machine, in the same transaction as the records it comes from.
     const fleet = fleetUpdate(inserted);
     if (fleet.statement) prepared(fleet.statement.sql).run(...fleet.statement.params);
+    for (const statement of fleet.rollouts) prepared(statement.sql).run(...statement.params);
     return withStatusOutcomes(results, fleet);
   });
 
@@ -67,6 +69,11 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     backend: 'sqlite',
     insert: async (records) => (records.length === 0 ? [] : insertBatch(records)),
     ...reads,
+    ...rolloutWrites({
+      dialect: sqliteDialect,
+      all: async (sql, params) => all(sql, params),
+      run: async (sql, params) => prepared(sql).run(...params).changes,
+    }),
     // A table read, not "SELECT 1": it needs the file and its lock, as every query does.
     ping: async () => void prepared(`SELECT version FROM ${MIGRATIONS_TABLE} LIMIT 1`).get(),
     purge: async (plan, now) => purge(purgeStatements(plan, now, sqliteDialect)),

@@ -1,6 +1,7 @@
 /** The one storage interface the collector uses; SQLite and PostgreSQL implement it. */
 import type { AgentStatus, FleetState } from '../fleet/states.js';
 import type { IncomingRecord, StoredRecord } from '../record/record.js';
+import type { ControlDocument, HaltState, RolloutKey, RolloutView } from './rollout-sql.js';
 
 /** Filters named like the record fields; each list is "any of these". Times are ms, on reception time. */
 export interface RecordFilter {
@@ -31,6 +32,8 @@ export interface InsertResult {
   readonly duplicate: boolean;
   /** A newly stored status record (fleet/states.ts) whose payload is not a status: why. It is stored; the fleet view skips it. */
   readonly invalid_status?: string;
+  /** A newly stored status record of a staged rollout: which (the collector runs its halt rules). */
+  readonly rollout?: RolloutKey;
 }
 
 export interface TimeBucket {
@@ -112,6 +115,11 @@ export interface FleetView {
   readonly machines: readonly FleetMachine[];
 }
 
+export interface RolloutQuery {
+  /** Any of these channels (all when absent). */
+  readonly channel?: readonly string[];
+}
+
 export interface RetentionRule {
   readonly classification?: string | undefined;
   readonly severity?: number | undefined;
@@ -135,6 +143,14 @@ export interface RecordStore {
   crashes(filter: RecordFilter, limit: number): Promise<CrashGroup[]>;
   /** The latest status of each machine (status records, migration 4), grouped by channel and sequence. */
   fleet(query: FleetQuery): Promise<FleetView>;
+  /** Staged rollouts heard of (status records, migration 5), with steps, machines, counters, gates and halts. */
+  rollouts(query: RolloutQuery): Promise<RolloutView[]>;
+  /** The control document agents of `channel` poll (GET /fleet/<channel>/control). */
+  control(channel: string): Promise<ControlDocument>;
+  /** Runs the halt rules for these rollouts (after a batch of their status records is stored); the reasons of those it halted now. */
+  evaluateRollouts(keys: readonly RolloutKey[], now: number): Promise<{ readonly key: RolloutKey; readonly reason: string }[]>;
+  /** An operator's halt or resume of a rollout. */
+  setRolloutHalt(key: RolloutKey, change: { readonly halted: boolean; readonly reason: string; readonly by: string }, now: number): Promise<HaltState>;
   /** Reads from the database, for /healthz: resolves when it answers, rejects with why it cannot. */
   ping(): Promise<void>;
   /** Deletes what the plan says is too old at `now` (ms); returns how many records went. */
