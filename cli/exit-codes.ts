@@ -26,6 +26,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'package-missing': EXIT_USAGE,
   'input-invalid': EXIT_USAGE,
   'collector-unavailable': EXIT_USAGE,
+  'collector-refused': EXIT_INVALID,
   system: EXIT_USAGE,
   'key-invalid': EXIT_USAGE,
   'bundle-build': EXIT_USAGE,

@@ -1,11 +1,16 @@
-/** `telem fleet status`: the latest status of each machine, from a collector's GET /api/fleet (engine/fleet-view); `telem fleet cohort`: this machine's bucket. */
+/**
+ * `telem fleet status`: the latest status of each machine and the staged rollouts, from a collector's GET /api/fleet
+ * (engine/fleet-view); `telem fleet halt|resume`: an operator's halt of a rollout; `telem fleet cohort`: this machine's bucket.
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FLEET_STATES } from '../../engine/collector/fleet/states.js';
 import { BUCKETS, cohortBucket } from '../../engine/fleet/cohort.js';
 import { COHORT_SEED_FILE, cohortSeed } from '../../engine/fleet-agent/cohort-seed.js';
+import { readFileSync } from 'node:fs';
 import { fetchFleet } from '../../engine/fleet-view/fetch-fleet.js';
 import { formatFleet } from '../../engine/fleet-view/format-text.js';
-import { EXIT_OK } from '../exit-codes.js';
+import { sendHalt } from '../../engine/fleet-view/rollout-admin.js';
+import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { reportError } from '../report-error.js';
 import { rootOf } from '../root-option.js';
 
@@ -36,8 +41,10 @@ function statusSubcommand(): Command {
       'Show the fleet as a telem collector sees it from the status records its agents send (org.telem/agent/status): ' +
         'for each channel and policy sequence, how many machines run it and in which state (downloading, verifying, ' +
         'applying, applied, healthy, failed, rolled_back) and the reasons sequences failed with, then each machine with ' +
-        'its sequence, state, the sequence it is moving to, its last failure and when its status was created. ' +
-        "--format json prints the collector's GET /api/fleet answer as it is.\n\n" +
+        'its sequence, state, the sequence it is moving to, its last failure and when its status was created; last the ' +
+        'staged rollouts: each step with its time window and machines per arm (candidate, stable) and state, the counters ' +
+        "per arm, the gates machines failed with, and whether the rollout is halted and why. --format json prints the collector's " +
+        'GET /api/fleet answer as it is.\n\n' +
         'Exit status: 0 shown, 2 the collector cannot be reached or does not answer with a fleet (or a usage error).',
     )
     .requiredOption('--collector <url>', "the collector's URL (its API listener when it has one), such as http://127.0.0.1:8080/")
@@ -59,6 +66,84 @@ function statusSubcommand(): Command {
 }
 
 const ROLLOUT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+interface HaltOptions {
+  collector: string;
+  channel: string;
+  reason?: string;
+  tokenFile?: string;
+  format: 'text' | 'json';
+}
+
+/** The admin token: the first line of --token-file, or TELEM_ADMIN_TOKEN. */
+function adminToken(options: HaltOptions): string | null {
+  if (options.tokenFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.tokenFile, 'utf8');
+    } catch (error) {
+      throw new Error(`cannot read the token file ${options.tokenFile}: ${(error as Error).message}`);
+    }
+    const token = text.split('\n')[0]?.trim() ?? '';
+    if (token === '') throw new Error(`the token file ${options.tokenFile} is empty`);
+    return token;
+  }
+  const token = process.env.TELEM_ADMIN_TOKEN?.trim();
+  return token === undefined || token === '' ? null : token;
+}
+
+function haltSubcommand(action: 'halt' | 'resume'): Command {
+  const halting = action === 'halt';
+  return new Command(action)
+    .summary(halting ? 'halt a staged rollout on a collector: machines not on it never take it, machines on it roll back' : 'resume a halted staged rollout on a collector')
+    .description(
+      (halting
+        ? 'Halt staged rollout ROLLOUT on CHANNEL: the collector serves the halt in GET /fleet/<channel>/control, which agents poll with ' +
+          'their bundle (fleet.control); machines not yet on the rollout bundle never take it, machines on it roll back to the bundle before. ' +
+          'A halt can only hold or roll back what the signed bundle allows, never widen it.'
+        : 'Resume staged rollout ROLLOUT on CHANNEL: the halt is lifted, machines take the bundle again as their cohort and the step in force ' +
+          "allow, and the collector's halt rules count failures only from now on.") +
+        '\n\nNeeds an admin token listed in the collector\'s collector.admin_tokens (as "sha256:<hex>"): --token-file FILE (its first line) ' +
+        'or the environment variable TELEM_ADMIN_TOKEN.\n\nExit status: 0 done, 1 the collector refused (no admin tokens, a wrong token, ' +
+        'a rollout it has not seen on that channel), 2 the collector cannot be reached, no token was given, or a usage error.',
+    )
+    .argument('<rollout>', 'the rollout id, as in the rollout file', rolloutId)
+    .requiredOption('--collector <url>', "the collector's URL (its API listener when it has one), such as http://127.0.0.1:8080/")
+    .requiredOption('--channel <channel>', 'the channel the rollout bundle was published on')
+    .option('--reason <text>', halting ? 'why, shown to agents and operators (default "halted by <token name>")' : 'a note for the log')
+    .option('--token-file <file>', 'a file whose first line is the admin token (else TELEM_ADMIN_TOKEN)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (rollout: string, options: HaltOptions) => {
+      let token: string | null;
+      try {
+        token = adminToken(options);
+      } catch (error) {
+        process.stderr.write(`telem fleet ${action}: ${(error as Error).message}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      if (token === null) {
+        process.stderr.write(`telem fleet ${action}: an admin token is needed: --token-file FILE or TELEM_ADMIN_TOKEN\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      let answer;
+      try {
+        answer = await sendHalt({ collector: options.collector, rollout, action, channel: options.channel, token, ...(options.reason === undefined ? {} : { reason: options.reason }) });
+      } catch (error) {
+        process.exitCode = reportError(`telem fleet ${action}`, error);
+        return;
+      }
+      process.stdout.write(
+        options.format === 'json'
+          ? `${JSON.stringify(answer, null, 2)}\n`
+          : answer.halted
+            ? `rollout "${answer.rollout}" on ${answer.channel}: halted by ${answer.by ?? '?'} at ${answer.at ?? '?'}: ${answer.reason ?? ''}\n`
+            : `rollout "${answer.rollout}" on ${answer.channel}: resumed by ${answer.by ?? '?'} at ${answer.at ?? '?'}\n`,
+      );
+      process.exitCode = EXIT_OK;
+    });
+}
 
 function rolloutId(value: string): string {
   if (value.length > 100 || !ROLLOUT_ID.test(value)) throw new InvalidArgumentError('rollout ids use letters, digits, ".", "_" and "-" (at most 100)');
@@ -99,8 +184,14 @@ function cohortSubcommand(): Command {
 
 export function fleetCommand(): Command {
   return new Command('fleet')
-    .summary("look at the fleet through a collector, or this machine's rollout cohort")
-    .description("Look at the fleet through a telem collector (telem fleet status --collector URL), or at this machine's cohort for a staged rollout (telem fleet cohort --rollout ID).")
+    .summary("look at the fleet and its rollouts through a collector, halt or resume a rollout, or see this machine's rollout cohort")
+    .description(
+      'Look at the fleet and its staged rollouts through a telem collector (telem fleet status --collector URL), halt or resume a ' +
+        "rollout there (telem fleet halt|resume ROLLOUT --collector URL --channel C), or see this machine's cohort for a staged rollout " +
+        '(telem fleet cohort --rollout ID).',
+    )
     .addCommand(statusSubcommand().exitOverride().showHelpAfterError('(run "telem fleet status --help" for usage)'))
+    .addCommand(haltSubcommand('halt').exitOverride().showHelpAfterError('(run "telem fleet halt --help" for usage)'))
+    .addCommand(haltSubcommand('resume').exitOverride().showHelpAfterError('(run "telem fleet resume --help" for usage)'))
     .addCommand(cohortSubcommand().exitOverride().showHelpAfterError('(run "telem fleet cohort --help" for usage)'));
 }

@@ -623,6 +623,9 @@ export class FleetClient {
     const candidate = this.#state.active;
     const candidateBytes = this.#store.read('active');
     this.#cancelBake();
+    // One more status on the candidate arm first: its counters are the candidate's up to now, which
+    // the collector weighs against the stable arm (it counts records of a rolled-back machine on neither).
+    if (progress?.arm === 'candidate' && (progress.state === 'baking' || progress.state === 'healthy')) this.#options.host.onChange(this.status());
     let restored: BasePolicy = { policy: local, bundle: null };
     const previousBytes = this.#store.read('previous');
     if (previousBytes !== null && this.#state.previous !== null) {

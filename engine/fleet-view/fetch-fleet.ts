@@ -16,15 +16,19 @@ export interface FleetRequest {
   readonly timeoutMs?: number;
 }
 
-/** The URL of GET /api/fleet for a request; a collector given without a scheme is http://. */
-export function fleetUrl(request: FleetRequest): URL {
-  const base = /^[a-z][a-z0-9+.-]*:\/\//i.test(request.collector) ? request.collector : `http://${request.collector}`;
-  let url: URL;
+/** `path` (relative, such as "api/fleet") on a collector's base URL; a collector given without a scheme is http://. */
+export function collectorUrl(collector: string, path: string): URL {
+  const base = /^[a-z][a-z0-9+.-]*:\/\//i.test(collector) ? collector : `http://${collector}`;
   try {
-    url = new URL('api/fleet', base.endsWith('/') ? base : `${base}/`);
+    return new URL(path, base.endsWith('/') ? base : `${base}/`);
   } catch {
-    throw new TelemError('collector-unavailable', `"${request.collector}" is not a collector URL`, { hint: 'give one such as http://127.0.0.1:8080/' });
+    throw new TelemError('collector-unavailable', `"${collector}" is not a collector URL`, { hint: 'give one such as http://127.0.0.1:8080/' });
   }
+}
+
+/** The URL of GET /api/fleet for a request. */
+export function fleetUrl(request: FleetRequest): URL {
+  const url = collectorUrl(request.collector, 'api/fleet');
   for (const channel of request.channel ?? []) url.searchParams.append('channel', channel);
   if (request.state?.length) url.searchParams.set('state', request.state.join(','));
   if (request.limit !== undefined) url.searchParams.set('limit', String(request.limit));
@@ -38,7 +42,7 @@ function isFleetAnswer(body: unknown): body is FleetAnswer {
 }
 
 /** Why a request failed, in a few words: the collector's own message for an error answer. */
-function failure(error: unknown): string {
+export function requestFailure(error: unknown): string {
   if (error instanceof FetchError && error.status !== undefined) {
     const data = error.data as unknown;
     const message = typeof data === 'object' && data !== null && 'message' in data ? `: ${String((data as { message: unknown }).message)}` : '';
@@ -58,7 +62,7 @@ export async function fetchFleet(request: FleetRequest): Promise<FleetAnswer> {
   try {
     body = await ofetch<unknown>(url.href, { retry: 0, timeout: request.timeoutMs ?? 10_000, headers: { Accept: 'application/json' } });
   } catch (error) {
-    throw new TelemError('collector-unavailable', `cannot get the fleet from ${url.href}: ${failure(error)}`, { cause: error });
+    throw new TelemError('collector-unavailable', `cannot get the fleet from ${url.href}: ${requestFailure(error)}`, { cause: error });
   }
   if (!isFleetAnswer(body)) {
     throw new TelemError('collector-unavailable', `${url.href} did not answer with a fleet (format_version 1)`, {

@@ -4,20 +4,15 @@
  * take a step is decided by each machine alone, from its seed.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RuntimeStatus } from '../../engine/agent/status-file.js';
-import { cohortBucket } from '../../engine/fleet/cohort.js';
 import { generateKeyPair, parsePrivateKey } from '../../engine/fleet/keys.js';
-import { parseRolloutFile, resolveRollout, type ManifestRollout } from '../../engine/fleet/rollout.js';
-import { COHORT_SEED_FILE } from '../../engine/fleet-agent/cohort-seed.js';
-import { type AgentProcess, startAgent, writePolicy } from '../helpers/agent-process.js';
+import { startAgent } from '../helpers/agent-process.js';
 import { startBundleServer } from '../helpers/bundle-server.js';
 import { closedPort } from '../helpers/closed-port.js';
-import { makeBundle, readStatus, waitForStatus } from '../helpers/fleet-agent.js';
+import { type Machine, makeBundle, testRollout, plantedSeeds, readStatus, rolloutOf, startMachines, tookIt, waitForStatus } from '../helpers/fleet-agent.js';
 import { sendRaw } from '../helpers/intake.js';
 import { testFrame } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -51,52 +46,6 @@ routes: [{ name: all, to: [out] }]
 `;
 }
 
-function rollout(id: string, steps: { percent: number; bake: string }[], gates: Record<string, unknown> = {}): ManifestRollout {
-  const file = parseRolloutFile({ id, steps, gates });
-  assert.ok(typeof file !== 'string', file as string);
-  return resolveRollout(file, new Date());
-}
-
-/** Seeds whose buckets for `id` fall in each [from, to) range, `count` of each: fixed, so every run plants the same fleet. */
-function plantedSeeds(id: string, ranges: readonly { from: number; to: number; count: number }[]): { seed: string; bucket: number }[][] {
-  const groups = ranges.map(() => [] as { seed: string; bucket: number }[]);
-  for (let index = 0; groups.some((group, at) => group.length < (ranges[at] as { count: number }).count); index += 1) {
-    assert.ok(index < 100_000, 'seeds for every range');
-    const seed = createHash('sha256').update(`planted ${index}`).digest('hex').slice(0, 32);
-    const bucket = cohortBucket(seed, id);
-    const at = ranges.findIndex((range, position) => bucket >= range.from && bucket < range.to && (groups[position] as unknown[]).length < range.count);
-    if (at >= 0) groups[at]?.push({ seed, bucket });
-  }
-  return groups;
-}
-
-interface Machine {
-  readonly root: string;
-  readonly bucket: number;
-  agent: AgentProcess;
-}
-
-async function startMachines(t: TestContext, seeds: readonly { seed: string; bucket: number }[], policy: string): Promise<Machine[]> {
-  const machines = await Promise.all(
-    seeds.map(async ({ seed, bucket }) => {
-      const root = await tempDir(t);
-      const file = path.join(root, COHORT_SEED_FILE);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, `${seed}\n`, { mode: 0o600 });
-      return { root, bucket, policy: await writePolicy(root, policy) };
-    }),
-  );
-  // A few at a time: twenty node processes starting at once on two cores take longer than one by one.
-  const started: Machine[] = [];
-  for (let index = 0; index < machines.length; index += 4) {
-    const batch = machines.slice(index, index + 4);
-    started.push(...(await Promise.all(batch.map(async ({ root, bucket, policy: file }) => ({ root, bucket, agent: await startAgent(t, { root, policy: file }) })))));
-  }
-  return started;
-}
-
-const rolloutOf = (status: RuntimeStatus | null) => status?.fleet?.rollout ?? null;
-const tookIt = (machine: Machine) => machine.agent.logs.some((line) => line.msg === 'took the staged rollout bundle; baking');
 
 test('staged rollout: of 20 agents with planted seeds, exactly those with a bucket below 2500 take the bundle at 25%, those below 5000 at the 50% step, no other ever', async (t) => {
   const id = 'limits-25-50';
@@ -112,7 +61,7 @@ test('staged rollout: of 20 agents with planted seeds, exactly those with a buck
   const inSecond = machines.slice(5, 10);
   const outside = machines.slice(10);
 
-  const spec = rollout(id, [
+  const spec = testRollout(id, [
     { percent: 25, bake: '12s' },
     { percent: 50, bake: '30s' },
   ]);
@@ -176,7 +125,7 @@ test('staged rollout: a bundle sending everything to an unreachable destination 
   for (const machine of machines) await waitForStatus(machine.root, (s) => s.fleet?.active?.sequence === 1, `bucket ${machine.bucket} runs bundle 1`, 15_000);
 
   const bakeMs = 6000;
-  const spec = rollout(id, [{ percent: 50, bake: `${bakeMs}ms` }]);
+  const spec = testRollout(id, [{ percent: 50, bake: `${bakeMs}ms` }]);
   await server.publish(await makeBundle(work, 'b2', bundlePolicy(2, `{ type: http, url: "http://127.0.0.1:${port}/v3/collector" }`), 2, { key, rollout: spec }));
 
   const cohort = machines.slice(0, 3);
@@ -241,7 +190,7 @@ test('staged rollout: an agent killed -9 more often than max_restarts while baki
   const [machine] = (await startMachines(t, inside, localPolicy(server.url))) as [Machine];
   await server.publish(await makeBundle(work, 'b1', bundlePolicy(1), 1, { key }));
   await waitForStatus(machine.root, (s) => s.fleet?.active?.sequence === 1, 'bundle 1 runs', 15_000);
-  await server.publish(await makeBundle(work, 'b2', bundlePolicy(2), 2, { key, rollout: rollout(id, [{ percent: 100, bake: '2m' }], { max_restarts: 1 }) }));
+  await server.publish(await makeBundle(work, 'b2', bundlePolicy(2), 2, { key, rollout: testRollout(id, [{ percent: 100, bake: '2m' }], { max_restarts: 1 }) }));
   await waitForStatus(machine.root, (s) => rolloutOf(s)?.state === 'baking', 'bundle 2 baking', 15_000);
   const policy = path.join(machine.root, 'policy.yaml');
 
