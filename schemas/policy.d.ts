@@ -433,6 +433,21 @@ export interface TelemPolicy {
       tokens?: string[];
     }[];
     /**
+     * Tokens for the admin endpoints (POST /api/fleet/rollouts/<id>/halt and /resume, used by `telem fleet halt|resume`), sent as "Authorization: Bearer <token>". With none, those endpoints answer 403.
+     *
+     * Items: An operator token for the collector's admin endpoints.
+     */
+    admin_tokens?: {
+      /**
+       * Who holds the token: recorded as "by" on the halts and resumes made with it.
+       */
+      name: string;
+      /**
+       * The token as "sha256:<hex digest>" (printf %s TOKEN | sha256sum), so the settings hold no secret.
+       */
+      token: string;
+    }[];
+    /**
      * Retention on the collector: purge by age, per classification pattern, on a schedule.
      */
     retention?: {
