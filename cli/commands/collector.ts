@@ -20,7 +20,9 @@ export function collectorCommand(): Command {
     .summary('receive records over HTTP, store them, serve the query API and web UI')
     .description(
       'Run a collector: POST /v2/collector and POST / (upstream v2, fields in headers), POST /v3/collector (v3, JSON), ' +
-        'GET /api/records, /api/stats, /api/crashes and the web UI at /. Settings come from the "collector" section of ' +
+        'GET /api/records, /api/stats, /api/crashes, /api/fleet and the web UI at /; GET /fleet/<channel>/control (staged ' +
+        'rollout halts, polled by agents) and POST /api/fleet/rollouts/<id>/halt|resume (with a collector.admin_tokens token). ' +
+        'Settings come from the "collector" section of ' +
         '--policy (defaults otherwise); --listen, --listen-api and --db override it. Prints the URL on stdout once listening ' +
         '(with --listen-api, a second line: the API URL); stops on SIGINT or SIGTERM after writing every accepted record.\n\nExit status: 0 stopped cleanly, 1 invalid policy, ' +
         '2 usage error (bad option, unreadable policy, address in use, database unreachable).',

@@ -19,7 +19,7 @@ function get(url: string, pathname: string, method = 'GET'): Promise<RawResponse
 const postV3To = (url: string, payload: string) =>
   rawRequest(url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(v3Body({}, payload)) }));
 
-test('listeners: with --listen-api the main listener serves only ingest POSTs and /healthz, everything else 404 naming the API listener', async (t) => {
+test('listeners: with --listen-api the main listener serves only ingest POSTs, /healthz and the rollout control document, everything else 404 naming the API listener', async (t) => {
   const collector = await startCollectorProcess(t, { args: ['--listen-api', '127.0.0.1:0'] });
   assert.notEqual(collector.apiUrl, collector.url, 'two URLs on stdout');
   const ingest = collector.url;
@@ -28,6 +28,9 @@ test('listeners: with --listen-api the main listener serves only ingest POSTs an
   assert.equal((await rawRequest(ingest, rawHttp({ path: '/v2/collector', headers: v2Headers({ event_id: 'a'.repeat(32) }), body: 'v2\n' }))).status, 201);
   assert.equal((await rawRequest(ingest, rawHttp({ path: '/', headers: v2Headers({ event_id: 'b'.repeat(32) }), body: 'root\n' }))).status, 201);
   assert.deepEqual((await get(ingest, '/healthz')).json(), { status: 'ok', backend: 'sqlite' });
+  // What agents poll with their bundle is where they send records.
+  assert.deepEqual((await get(ingest, '/fleet/stable/control')).json(), { format_version: 1, channel: 'stable', rollouts: {} });
+  assert.equal((await get(ingest, '/fleet/stable/control', 'POST')).status, 405);
 
   for (const [method, pathname] of [
     ['GET', '/'],
@@ -35,6 +38,7 @@ test('listeners: with --listen-api the main listener serves only ingest POSTs an
     ['GET', '/api/stats'],
     ['GET', '/api/crashes'],
     ['GET', '/api/fleet'],
+    ['POST', '/api/fleet/rollouts/r1/halt'],
     ['GET', '/api/records/1'],
     ['GET', '/app.js'],
     ['GET', '/v3/collector'],
@@ -65,6 +69,7 @@ test('listeners: the API listener serves the UI, /api/* and /healthz, and refuse
   assert.equal((await get(api, '/api/stats')).status, 200);
   assert.equal((await get(api, '/api/crashes')).status, 200);
   assert.equal((await get(api, '/api/fleet')).status, 200);
+  assert.equal((await get(api, '/fleet/stable/control')).status, 200);
   assert.deepEqual((await get(api, '/healthz')).json(), { status: 'ok', backend: 'sqlite' });
 
   for (const pathname of ['/v3/collector', '/v2/collector', '/']) {
