@@ -33,7 +33,7 @@ export const adminTokenSchema = z
       .describe('Who holds the token: recorded as "by" on the halts and resumes made with it.'),
     token: tokenDigestSchema.describe('The token as "sha256:<hex digest>" (printf %s TOKEN | sha256sum), so the settings hold no secret.'),
   })
-  .describe('An operator token for the collector\'s admin endpoints.');
+  .describe("An operator token for the collector's admin endpoints.");
 
 export const collectorRetentionRuleSchema = z
   .strictObject({

@@ -53,7 +53,7 @@ export const fleetSchema = z
       .default(null)
       .describe(
         "The telem collector's base URL whose GET /fleet/<channel>/control says which staged rollouts are halted (docs/rollout.md); polled with the bundle. " +
-          'A halt only holds or rolls back what was signed, so the answer needs no signature; when it cannot be reached the last answer stands. null: only the bundle and this machine\'s own gates decide. Only this local policy sets it, never a bundle.',
+          "A halt only holds or rolls back what was signed, so the answer needs no signature; when it cannot be reached the last answer stands. null: only the bundle and this machine's own gates decide. Only this local policy sets it, never a bundle.",
       ),
   })
   .prefault({})

@@ -11,15 +11,8 @@ const ROLLOUT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const rolloutStepSchema = z
   .strictObject({
     percent: z.number().gt(0).max(100).describe('Share of the fleet (by cohort bucket) on the new bundle once this step begins, above 0 and at most 100.'),
-    bake: durationSchema
-      .prefault('1h')
-      .describe('How long a machine that takes the bundle in this step watches its gates; the next step begins this long after this one.'),
-    max_failure_rate: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0.05)
-      .describe("Share of this step's machines that may fail or roll back before the collector halts the rollout (0…1)."),
+    bake: durationSchema.prefault('1h').describe('How long a machine that takes the bundle in this step watches its gates; the next step begins this long after this one.'),
+    max_failure_rate: z.number().min(0).max(1).default(0.05).describe("Share of this step's machines that may fail or roll back before the collector halts the rollout (0…1)."),
   })
   .describe('One step of a staged rollout.');
 
@@ -65,16 +58,18 @@ export const rolloutSchema = z
         steps.forEach((step, index) => {
           const before = steps[index - 1];
           if (before !== undefined && step.percent <= before.percent) {
-            context.addIssue({ code: 'custom', path: [index, 'percent'], message: `step ${index} covers ${step.percent}%, not more than step ${index - 1} before it (${before.percent}%)`, input: step });
+            context.addIssue({
+              code: 'custom',
+              path: [index, 'percent'],
+              message: `step ${index} covers ${step.percent}%, not more than step ${index - 1} before it (${before.percent}%)`,
+              input: step,
+            });
           }
         });
       })
       .describe('Steps in order, each covering more of the fleet than the one before.'),
     gates: rolloutGatesSchema,
-    deadline: z
-      .iso.datetime({ offset: true })
-      .optional()
-      .describe('After this time (ISO 8601) machines that have not taken the bundle never take it; those on it stay.'),
+    deadline: z.iso.datetime({ offset: true }).optional().describe('After this time (ISO 8601) machines that have not taken the bundle never take it; those on it stay.'),
   })
   .superRefine((rollout, context) => {
     if (rollout.start !== undefined && rollout.deadline !== undefined && Date.parse(rollout.deadline) <= Date.parse(rollout.start)) {

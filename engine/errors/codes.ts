@@ -32,7 +32,8 @@ export const ERROR_CODES = {
   'bundle-agent-version': 'The bundle needs a newer telem than this one (min_agent_version).',
   'bundle-fetch': 'The fleet source cannot be read: unreachable, an HTTP error, a missing file, or a bundle larger than the agent downloads.',
   'bundle-floor': "The bundle crosses the local policy's floor (lifts opt-in, or sends outside fleet.allowed_destinations); its diagnostics say where.",
-  'collector-refused': 'The collector refused an admin request (telem fleet halt|resume): no admin tokens configured, a missing or wrong token, or a rollout it has not seen; the message says which.',
+  'collector-refused':
+    'The collector refused an admin request (telem fleet halt|resume): no admin tokens configured, a missing or wrong token, or a rollout it has not seen; the message says which.',
   'cohort-seed': 'The cohort seed file (/var/lib/telem/cohort-seed) holds something other than 32 hex digits.',
   // Building and sending a record (the probe library, telem record, hprobe).
   'classification-length': 'The classification is empty or longer than 122 characters.',

@@ -195,7 +195,10 @@ export class FleetClient {
       this.#update({ rollout: { ...progress, bake } });
       if (bake.restarts > progress.spec.gates.max_restarts) {
         const gate = { name: 'restarts', value: bake.restarts, threshold: progress.spec.gates.max_restarts };
-        this.#options.logger.error({ sequence: progress.sequence, rollout: progress.id, restarts: bake.restarts }, 'the rollout bundle restarted the agent too often while baking; rolling back');
+        this.#options.logger.error(
+          { sequence: progress.sequence, rollout: progress.id, restarts: bake.restarts },
+          'the rollout bundle restarted the agent too often while baking; rolling back',
+        );
         return this.#rollBack(local, gate, { apply: false });
       }
     }
@@ -469,7 +472,10 @@ export class FleetClient {
       this.#setState(before);
       return;
     }
-    this.#options.logger.info({ sequence: manifest.sequence, rollout: spec.id, steps: spec.steps.map((step) => step.percent) }, 'staged rollout bundle verified; waiting for this machine\'s step');
+    this.#options.logger.info(
+      { sequence: manifest.sequence, rollout: spec.id, steps: spec.steps.map((step) => step.percent) },
+      "staged rollout bundle verified; waiting for this machine's step",
+    );
     this.#update({
       offered: ref,
       rollout: { id: spec.id, sequence: manifest.sequence, arm: 'stable', step: stepAt(spec, this.#now()), state: 'waiting', gate: null, bake: null, spec },
@@ -589,7 +595,10 @@ export class FleetClient {
     const final = this.#now() >= Date.parse(bake.endsAt);
     const gate = failedGate(progress.spec.gates, { ...counted, spoolGrowth: now.spoolBytes - bake.spoolAtBegin, restarts: bake.restarts, listening: this.#options.host.listening() }, final);
     if (gate !== null) {
-      this.#options.logger.error({ rollout: progress.id, sequence: progress.sequence, gate }, `rollout gate ${gate.name} failed while baking (${gate.value} over ${gate.threshold}); rolling back`);
+      this.#options.logger.error(
+        { rollout: progress.id, sequence: progress.sequence, gate },
+        `rollout gate ${gate.name} failed while baking (${gate.value} over ${gate.threshold}); rolling back`,
+      );
       this.#rollBack(this.#options.host.local(), gate, { apply: true });
       return;
     }
@@ -650,7 +659,8 @@ export class FleetClient {
     } catch (error) {
       logger.warn({ err: error, dir: this.#store.dir }, 'cannot keep the rolled-back bundles on disk');
     }
-    const reason = gate.name === 'halt' ? `rollout halted: ${this.#state.halts[progress?.id ?? '']?.reason ?? 'by the collector'}` : `rollout gate ${gate.name}: ${gate.value} over ${gate.threshold}`;
+    const reason =
+      gate.name === 'halt' ? `rollout halted: ${this.#state.halts[progress?.id ?? '']?.reason ?? 'by the collector'}` : `rollout gate ${gate.name}: ${gate.value} over ${gate.threshold}`;
     const halted = gate.name === 'halt';
     this.#update({
       active: restored.bundle === null ? null : this.#state.previous,

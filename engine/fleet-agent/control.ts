@@ -14,10 +14,7 @@ export const MAX_CONTROL_BYTES = 1024 * 1024;
 const controlSchema = z.object({
   format_version: z.literal(1),
   channel: z.string(),
-  rollouts: z.record(
-    z.string(),
-    z.object({ halted: z.boolean(), reason: z.string().max(4000).nullable().optional(), at: z.string().nullable().optional() }),
-  ),
+  rollouts: z.record(z.string(), z.object({ halted: z.boolean(), reason: z.string().max(4000).nullable().optional(), at: z.string().nullable().optional() })),
 });
 
 /** Halted rollouts by id, with the reason and time the collector gave. */

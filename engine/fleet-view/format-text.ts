@@ -43,7 +43,11 @@ function armLine(name: string, arm: ArmCounters): string {
 
 /** One rollout: its halt, each step with its window and machines per arm and state, the arms' counters, the gates that failed. */
 export function formatRollout(rollout: RolloutView): string[] {
-  const halt = rollout.halt.halted ? `HALTED by ${rollout.halt.by ?? '?'} at ${rollout.halt.at ?? '?'}: ${rollout.halt.reason ?? ''}` : rollout.halt.at ? `running (resumed by ${rollout.halt.by ?? '?'} at ${rollout.halt.at})` : 'running';
+  const halt = rollout.halt.halted
+    ? `HALTED by ${rollout.halt.by ?? '?'} at ${rollout.halt.at ?? '?'}: ${rollout.halt.reason ?? ''}`
+    : rollout.halt.at
+      ? `running (resumed by ${rollout.halt.by ?? '?'} at ${rollout.halt.at})`
+      : 'running';
   const lines = [`  ${rollout.id} on ${rollout.channel}${rollout.sequence === null ? '' : `, sequence ${rollout.sequence}`}, ${plural(rollout.machines, 'machine')}: ${halt}`];
   for (const step of rollout.steps) {
     const arms = ROLLOUT_ARMS.filter((arm) => step.machines[arm]).map((arm) => `${arm}: ${states(step.machines[arm])}`);

@@ -39,11 +39,15 @@ export async function sendHalt(request: HaltRequest): Promise<HaltAnswer> {
     });
   } catch (error) {
     const refused = error instanceof FetchError && error.status !== undefined && REFUSALS.has(error.status);
-    throw new TelemError(refused ? 'collector-refused' : 'collector-unavailable', `cannot ${request.action} rollout "${request.rollout}" at ${url.href}: ${requestFailure(error)}`, { cause: error });
+    throw new TelemError(refused ? 'collector-refused' : 'collector-unavailable', `cannot ${request.action} rollout "${request.rollout}" at ${url.href}: ${requestFailure(error)}`, {
+      cause: error,
+    });
   }
   const answer = body as Partial<HaltAnswer> | null;
   if (typeof answer !== 'object' || answer === null || typeof answer.halted !== 'boolean' || answer.rollout !== request.rollout) {
-    throw new TelemError('collector-unavailable', `${url.href} did not answer with the rollout's halt state`, { hint: 'is this a telem collector, and its API listener (collector.listen_api)?' });
+    throw new TelemError('collector-unavailable', `${url.href} did not answer with the rollout's halt state`, {
+      hint: 'is this a telem collector, and its API listener (collector.listen_api)?',
+    });
   }
   return answer as HaltAnswer;
 }

@@ -372,4 +372,3 @@ export function unverifiedPolicy(bundle: ParsedBundle): ResolvedPolicy {
   if (data === undefined) return fail('bundle-format', `the bundle has no ${POLICY_FILE}`);
   return bundlePolicy(bundle.manifest, data);
 }
-

@@ -10,7 +10,10 @@ const isoTime = z.iso.datetime();
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 export const manifestRolloutSchema = z.strictObject({
-  id: z.string().max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+  id: z
+    .string()
+    .max(100)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
   start: isoTime,
   deadline: isoTime.nullable(),
   steps: z

@@ -80,7 +80,7 @@ test('reload: SIGHUP applies a changed policy file, and SIGHUP on an unchanged f
   assert.equal(agent.child.exitCode, null, 'the same process, never restarted');
 });
 
-test('reload: a destination whose settings change (same name) is tried at once, not after the old settings\' backoff', async (t) => {
+test("reload: a destination whose settings change (same name) is tried at once, not after the old settings' backoff", async (t) => {
   const root = await tempDir(t);
   const sink = await startHttpSink(t);
   const down = `http://127.0.0.1:${await closedPort()}/v3/collector`;

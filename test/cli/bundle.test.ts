@@ -268,7 +268,21 @@ test('telem bundle: usage errors exit 2, a policy with errors exits 1', async ()
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /unknown-destination/);
   const buildWith = (rolloutFile: string) =>
-    runCli(['bundle', 'build', path.join(dir, 'good.policy.yaml'), '--key', path.join(dir, 'keys', 'ops.key'), '--channel', 'stable', '--sequence', '1', '--rollout', rolloutFile, '-o', path.join(dir, 'r.bundle')]);
+    runCli([
+      'bundle',
+      'build',
+      path.join(dir, 'good.policy.yaml'),
+      '--key',
+      path.join(dir, 'keys', 'ops.key'),
+      '--channel',
+      'stable',
+      '--sequence',
+      '1',
+      '--rollout',
+      rolloutFile,
+      '-o',
+      path.join(dir, 'r.bundle'),
+    ]);
   const shrinking = await buildWith(await write('shrinking.rollout.yaml', 'id: r\nsteps: [{ percent: 50 }, { percent: 20 }]\n'));
   assert.equal(shrinking.code, 1, shrinking.stderr);
   assert.match(shrinking.stderr, /shrinking\.rollout\.yaml: steps\.1\.percent: step 1 covers 20%, not more than step 0 before it \(50%\)\n$/);

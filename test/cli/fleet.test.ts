@@ -111,58 +111,68 @@ test('telem fleet status: exit 2 with one line when the collector cannot be reac
   assert.match(usage.stderr, /required option '--collector <url>' not specified/);
 });
 
-test('telem fleet halt|resume: with an admin token from --token-file or TELEM_ADMIN_TOKEN the collector halts and resumes the rollout; without one exit 2, with a wrong one exit 1, and nothing changes', { timeout: 60_000 }, async (t) => {
-  const token = 'cli-admin-token-abcdef0123456789';
-  const collector = await startTestCollector(t, { settings: { admin_tokens: [{ name: 'ops', token: tokenDigest(token) }] } });
-  const created = Math.trunc(Date.now() / 1000) - 60;
-  const begins = new Date(created * 1000).toISOString();
-  await postStatus(collector, {
-    machine: 'c1',
-    created,
-    counters: { accepted: 1, delivered: 1, failed: 0, dropped: {} },
-    rollout: {
-      id: 'cli-rollout',
-      sequence: 3,
-      arm: 'candidate',
-      step: 0,
-      state: 'baking',
-      gate: null,
-      spec: {
-        start: begins,
-        deadline: null,
-        steps: [{ percent: 50, bake: 3_600_000, max_failure_rate: 0.05, begins }],
-        gates: { max_delivery_failure_ratio: 0.2, max_drops: { '*': 0 }, max_spool_growth: 1024, max_restarts: 2, compare_factor: 2 },
+test(
+  'telem fleet halt|resume: with an admin token from --token-file or TELEM_ADMIN_TOKEN the collector halts and resumes the rollout; without one exit 2, with a wrong one exit 1, and nothing changes',
+  { timeout: 60_000 },
+  async (t) => {
+    const token = 'cli-admin-token-abcdef0123456789';
+    const collector = await startTestCollector(t, { settings: { admin_tokens: [{ name: 'ops', token: tokenDigest(token) }] } });
+    const created = Math.trunc(Date.now() / 1000) - 60;
+    const begins = new Date(created * 1000).toISOString();
+    await postStatus(collector, {
+      machine: 'c1',
+      created,
+      counters: { accepted: 1, delivered: 1, failed: 0, dropped: {} },
+      rollout: {
+        id: 'cli-rollout',
+        sequence: 3,
+        arm: 'candidate',
+        step: 0,
+        state: 'baking',
+        gate: null,
+        spec: {
+          start: begins,
+          deadline: null,
+          steps: [{ percent: 50, bake: 3_600_000, max_failure_rate: 0.05, begins }],
+          gates: { max_delivery_failure_ratio: 0.2, max_drops: { '*': 0 }, max_spool_growth: 1024, max_restarts: 2, compare_factor: 2 },
+        },
       },
-    },
-  });
-  const halted = async () => (await getJson<{ rollouts: Record<string, { halted: boolean; reason: string | null; at: string | null; by: string | null }> }>(collector, '/fleet/stable/control')).body.rollouts['cli-rollout'];
-  const dir = await tempDir(t);
-  const tokenFile = path.join(dir, 'token');
-  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
-  const args = (action: string, ...extra: string[]) => ['fleet', action, 'cli-rollout', '--collector', collector.url, '--channel', 'stable', ...extra];
+    });
+    const halted = async () =>
+      (await getJson<{ rollouts: Record<string, { halted: boolean; reason: string | null; at: string | null; by: string | null }> }>(collector, '/fleet/stable/control')).body.rollouts[
+        'cli-rollout'
+      ];
+    const dir = await tempDir(t);
+    const tokenFile = path.join(dir, 'token');
+    await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+    const args = (action: string, ...extra: string[]) => ['fleet', action, 'cli-rollout', '--collector', collector.url, '--channel', 'stable', ...extra];
 
-  const missing = await runCli(args('halt'), { env: { ...process.env, TELEM_ADMIN_TOKEN: '' } });
-  assert.equal(missing.code, 2);
-  assert.equal(missing.stderr, 'telem fleet halt: an admin token is needed: --token-file FILE or TELEM_ADMIN_TOKEN\n');
-  const wrong = await runCli(args('halt'), { env: { ...process.env, TELEM_ADMIN_TOKEN: 'not-it' } });
-  assert.equal(wrong.code, 1);
-  assert.match(wrong.stderr, /^telem fleet halt: cannot halt rollout "cli-rollout" at .*: HTTP 401: halting and resuming rollouts needs "Authorization: Bearer <token>"/);
-  const unseen = await runCli(['fleet', 'halt', 'other-rollout', '--collector', collector.url, '--channel', 'stable', '--token-file', tokenFile]);
-  assert.equal(unseen.code, 1);
-  assert.match(unseen.stderr, /HTTP 404: no rollout "other-rollout" has been seen on channel "stable"/);
-  assert.equal((await halted())?.halted, false, 'refused requests change nothing');
+    const missing = await runCli(args('halt'), { env: { ...process.env, TELEM_ADMIN_TOKEN: '' } });
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, 'telem fleet halt: an admin token is needed: --token-file FILE or TELEM_ADMIN_TOKEN\n');
+    const wrong = await runCli(args('halt'), { env: { ...process.env, TELEM_ADMIN_TOKEN: 'not-it' } });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^telem fleet halt: cannot halt rollout "cli-rollout" at .*: HTTP 401: halting and resuming rollouts needs "Authorization: Bearer <token>"/);
+    const unseen = await runCli(['fleet', 'halt', 'other-rollout', '--collector', collector.url, '--channel', 'stable', '--token-file', tokenFile]);
+    assert.equal(unseen.code, 1);
+    assert.match(unseen.stderr, /HTTP 404: no rollout "other-rollout" has been seen on channel "stable"/);
+    assert.equal((await halted())?.halted, false, 'refused requests change nothing');
 
-  const halt = await runCli(args('halt', '--token-file', tokenFile, '--reason', 'crash reports up'));
-  assert.equal(halt.code, 0, halt.stderr);
-  assert.match(halt.stdout, /^rollout "cli-rollout" on stable: halted by ops at \S+: crash reports up\n$/);
-  assert.deepEqual(await halted(), { halted: true, reason: 'crash reports up', at: (await halted())?.at, by: 'ops' });
+    const halt = await runCli(args('halt', '--token-file', tokenFile, '--reason', 'crash reports up'));
+    assert.equal(halt.code, 0, halt.stderr);
+    assert.match(halt.stdout, /^rollout "cli-rollout" on stable: halted by ops at \S+: crash reports up\n$/);
+    assert.deepEqual(await halted(), { halted: true, reason: 'crash reports up', at: (await halted())?.at, by: 'ops' });
 
-  const resume = await runCli(args('resume', '--format', 'json'), { env: { ...process.env, TELEM_ADMIN_TOKEN: token } });
-  assert.equal(resume.code, 0, resume.stderr);
-  assert.deepEqual({ ...(JSON.parse(resume.stdout) as Record<string, unknown>), at: null }, { rollout: 'cli-rollout', channel: 'stable', halted: false, reason: null, at: null, by: 'ops' });
-  assert.equal((await halted())?.halted, false);
+    const resume = await runCli(args('resume', '--format', 'json'), { env: { ...process.env, TELEM_ADMIN_TOKEN: token } });
+    assert.equal(resume.code, 0, resume.stderr);
+    assert.deepEqual(
+      { ...(JSON.parse(resume.stdout) as Record<string, unknown>), at: null },
+      { rollout: 'cli-rollout', channel: 'stable', halted: false, reason: null, at: null, by: 'ops' },
+    );
+    assert.equal((await halted())?.halted, false);
 
-  const badFile = await runCli(args('halt', '--token-file', path.join(dir, 'absent')));
-  assert.equal(badFile.code, 2);
-  assert.match(badFile.stderr, /^telem fleet halt: cannot read the token file .*absent: ENOENT/);
-});
+    const badFile = await runCli(args('halt', '--token-file', path.join(dir, 'absent')));
+    assert.equal(badFile.code, 2);
+    assert.match(badFile.stderr, /^telem fleet halt: cannot read the token file .*absent: ENOENT/);
+  },
+);

@@ -46,7 +46,6 @@ routes: [{ name: all, to: [out] }]
 `;
 }
 
-
 test('staged rollout: of 20 agents with planted seeds, exactly those with a bucket below 2500 take the bundle at 25%, those below 5000 at the 50% step, no other ever', async (t) => {
   const id = 'limits-25-50';
   const [first, second, rest] = plantedSeeds(id, [

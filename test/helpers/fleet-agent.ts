@@ -16,13 +16,7 @@ import { type AgentProcess, startAgent, writePolicy } from './agent-process.js';
 import { tempDir } from './tmp.js';
 
 /** A signed bundle file `dir/NAME.bundle` of the policy `yaml`. */
-export async function makeBundle(
-  dir: string,
-  name: string,
-  yaml: string,
-  sequence: number,
-  options: { key: KeyObject; channel?: string; rollout?: ManifestRollout },
-): Promise<string> {
+export async function makeBundle(dir: string, name: string, yaml: string, sequence: number, options: { key: KeyObject; channel?: string; rollout?: ManifestRollout }): Promise<string> {
   const policyFile = await writePolicy(dir, yaml, `${name}.policy.yaml`);
   const checked = await checkPolicyFile({ file: policyFile });
   assert.ok(checked.policy, JSON.stringify(checked.diagnostics));

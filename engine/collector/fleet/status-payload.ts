@@ -9,11 +9,18 @@ import { FLEET_STATES, ROLLOUT_ARMS, ROLLOUT_STATES, type StatusReport } from '.
 
 const sequence = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const isoTime = z.string().max(40).refine((value) => Number.isFinite(Date.parse(value)), { error: 'expected an ISO 8601 time' });
+const isoTime = z
+  .string()
+  .max(40)
+  .refine((value) => Number.isFinite(Date.parse(value)), { error: 'expected an ISO 8601 time' });
 
 /** The rollout part (docs/rollout.md): what the collector needs to judge a step, checked so one odd agent cannot poison a rollout's view. */
 const rolloutSchema = z.object({
-  id: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
   sequence,
   arm: z.enum(ROLLOUT_ARMS),
   step: z.number().int().nonnegative().max(1000).nullable(),
@@ -22,7 +29,10 @@ const rolloutSchema = z.object({
   spec: z.object({
     start: isoTime,
     deadline: isoTime.nullable(),
-    steps: z.array(z.object({ percent: z.number().gt(0).max(100), bake: count, max_failure_rate: z.number().min(0).max(1), begins: isoTime })).min(1).max(1000),
+    steps: z
+      .array(z.object({ percent: z.number().gt(0).max(100), bake: count, max_failure_rate: z.number().min(0).max(1), begins: isoTime }))
+      .min(1)
+      .max(1000),
     gates: z.object({
       max_delivery_failure_ratio: z.number().min(0).max(1),
       max_drops: z.record(z.string().min(1).max(100), count),

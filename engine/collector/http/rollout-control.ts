@@ -58,7 +58,13 @@ function adminName(context: RolloutControlContext, req: IncomingMessage): string
     throw new HttpError(403, 'this collector has no admin tokens: list one in collector.admin_tokens ([{ name, token: "sha256:<hex>" }]) to halt and resume rollouts');
   }
   const token = bearerToken(req.headers.authorization);
-  const index = token === null ? -1 : digestIndex(tokenDigest(token), context.adminTokens.map((entry) => entry.token));
+  const index =
+    token === null
+      ? -1
+      : digestIndex(
+          tokenDigest(token),
+          context.adminTokens.map((entry) => entry.token),
+        );
   if (index < 0) throw new HttpError(401, 'halting and resuming rollouts needs "Authorization: Bearer <token>" with a token of collector.admin_tokens', { 'WWW-Authenticate': 'Bearer' });
   return (context.adminTokens[index] as { name: string }).name;
 }
@@ -68,7 +74,12 @@ const adminBodySchema = z.strictObject({
   reason: z.string().max(500).optional(),
 });
 
-export async function adminRolloutEndpoint(context: RolloutControlContext, target: { readonly id: string; readonly action: 'halt' | 'resume' }, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function adminRolloutEndpoint(
+  context: RolloutControlContext,
+  target: { readonly id: string; readonly action: 'halt' | 'resume' },
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   // The token is checked before the body is read: nobody without one makes the collector receive anything.
   const by = adminName(context, req);
   const body = await readBody(req, { limit: MAX_ADMIN_BODY, memory: context.memory });

@@ -4,13 +4,13 @@
  * module must not import anything that needs Node's types.
  */
 import type { RecordJson } from '../record/record.js';
-import type { RolloutView } from '../storage/rollout-sql.js';
+import type { RolloutView } from '../fleet/rollout-views.js';
 import type { CrashGroup, FleetGroup, FleetMachine } from '../storage/store.js';
 
 export type { RecordJson } from '../record/record.js';
 export type { CrashGroup, FleetGroup, FleetSequence, RecordStats, TimeBucket } from '../storage/store.js';
 export type { FleetState, RolloutArm, RolloutState } from '../fleet/states.js';
-export type { ArmCounters, ControlDocument, HaltState, RolloutGateView, RolloutStepView, RolloutView } from '../storage/rollout-sql.js';
+export type { ArmCounters, ControlDocument, HaltState, RolloutGateView, RolloutStepView, RolloutView } from '../fleet/rollout-views.js';
 export type { ColumnDescription, FieldDescription, FieldsAnswer, FilterDescription } from '../record/fields.js';
 
 /** GET /api/records (format=json): one page, newest first. */

@@ -7,7 +7,8 @@
  */
 import { STATUS_CLASSIFICATION, type FleetState } from '../fleet/states.js';
 import { readStatusPayload } from '../fleet/status-payload.js';
-import { type StoredStatus, rolloutKeys, rolloutStatements, type RolloutKey } from './rollout-sql.js';
+import type { RolloutKey } from '../fleet/rollout-views.js';
+import { type StoredStatus, rolloutKeys, rolloutStatements } from './rollout-sql.js';
 import type { Row } from './rows.js';
 import type { SqlReader } from './sql-reads.js';
 import type { SqlStatement } from './sql-writes.js';

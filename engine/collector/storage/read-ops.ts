@@ -4,7 +4,8 @@
  */
 import type { StoredRecord } from '../record/record.js';
 import { fleetView } from './fleet-sql.js';
-import { type ControlDocument, controlDocument, type RolloutView, rolloutViews } from './rollout-sql.js';
+import type { ControlDocument, RolloutView } from '../fleet/rollout-views.js';
+import { controlDocument, rolloutViews } from './rollout-sql.js';
 import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
 import type { CrashGroup, FleetQuery, FleetView, ListQuery, RecordFilter, RecordStats, RolloutQuery, StatsQuery } from './store.js';
 

@@ -5,7 +5,8 @@
  * rules run after each stored batch (fleet/rollout-evaluator.ts calls evaluateRollout); the
  * control document and GET /api/fleet read the same tables.
  */
-import type { RolloutArm, RolloutGate, RolloutSpec, RolloutState, StatusReport } from '../fleet/states.js';
+import type { ArmCounters, ControlDocument, HaltState, RolloutKey, RolloutView } from '../fleet/rollout-views.js';
+import type { RolloutArm, RolloutSpec, RolloutState, StatusReport } from '../fleet/states.js';
 import type { Row } from './rows.js';
 import type { SqlReader } from './sql-reads.js';
 import type { SqlStatement } from './sql-writes.js';
@@ -48,11 +49,6 @@ const CONTROL_LIMIT = 1000;
 export interface StoredStatus {
   readonly row: Row;
   readonly status: StatusReport;
-}
-
-export interface RolloutKey {
-  readonly channel: string;
-  readonly id: string;
 }
 
 /** Reads and single-statement writes on the writing connection. */
@@ -154,19 +150,6 @@ export function rolloutKeys(statuses: readonly StoredStatus[]): Map<number, Roll
   return keys;
 }
 
-/** An arm's counters summed over its machines. */
-export interface ArmCounters {
-  readonly machines: number;
-  readonly accepted: number;
-  readonly delivered: number;
-  readonly failed: number;
-  readonly dropped: number;
-  /** failed / (delivered + failed), null without requests. */
-  readonly delivery_failure_ratio: number | null;
-  /** dropped / accepted, null with nothing accepted. */
-  readonly drop_ratio: number | null;
-}
-
 type Sums = Pick<ArmCounters, 'accepted' | 'delivered' | 'failed' | 'dropped'>;
 const NO_SUMS: Sums = { accepted: 0, delivered: 0, failed: 0, dropped: 0 };
 
@@ -242,7 +225,12 @@ export async function haltReason(db: SqlReader, key: RolloutKey, spec: RolloutSp
   const stable = withRatios(arms.stable.machines, subtract(arms.stable.sums, baseline.stable));
   const factor = spec.gates.compare_factor;
   const comparisons = [
-    { name: 'delivery failure ratio', candidate: candidate.delivery_failure_ratio, stable: stable.delivery_failure_ratio, enough: candidate.delivered + candidate.failed >= MIN_ARM_REQUESTS },
+    {
+      name: 'delivery failure ratio',
+      candidate: candidate.delivery_failure_ratio,
+      stable: stable.delivery_failure_ratio,
+      enough: candidate.delivered + candidate.failed >= MIN_ARM_REQUESTS,
+    },
     { name: 'drop ratio', candidate: candidate.drop_ratio, stable: stable.drop_ratio, enough: candidate.accepted >= MIN_ARM_REQUESTS },
   ];
   for (const comparison of comparisons) {
@@ -270,14 +258,6 @@ export async function evaluateRollout(db: SqlExecutor, key: RolloutKey, now: num
     [key.channel, key.id, reason, now],
   );
   return changed > 0 ? reason : null;
-}
-
-/** A rollout's halt as served: halted or not, why, when and by whom. */
-export interface HaltState {
-  readonly halted: boolean;
-  readonly reason: string | null;
-  readonly at: string | null;
-  readonly by: string | null;
 }
 
 const iso = (value: unknown) => (value === null || value === undefined ? null : new Date(Number(value)).toISOString());
@@ -310,13 +290,6 @@ export async function setHalt(db: SqlExecutor, key: RolloutKey, change: { readon
   return haltState(await haltRow(db, key));
 }
 
-/** GET /fleet/<channel>/control: every rollout seen on the channel, halted or not. */
-export interface ControlDocument {
-  readonly format_version: 1;
-  readonly channel: string;
-  readonly rollouts: Readonly<Record<string, HaltState>>;
-}
-
 export async function controlDocument(db: SqlReader, channel: string): Promise<ControlDocument> {
   const [seen, halts] = await Promise.all([
     db.all(`SELECT DISTINCT rollout_id FROM ${ROLLOUT_MACHINES} WHERE channel = ? ORDER BY rollout_id LIMIT ${CONTROL_LIMIT}`, [channel]),
@@ -326,39 +299,6 @@ export async function controlDocument(db: SqlReader, channel: string): Promise<C
   for (const row of seen) rollouts[String(row.rollout_id)] = haltState(undefined);
   for (const row of halts) rollouts[String(row.rollout_id)] = haltState(row);
   return { format_version: 1, channel, rollouts };
-}
-
-/** One step of a rollout as GET /api/fleet shows it. */
-export interface RolloutStepView {
-  readonly step: number;
-  readonly percent: number;
-  readonly max_failure_rate: number;
-  readonly begins: string;
-  readonly ends: string;
-  /** Machines per arm and state in this step (candidate: took it in this step; stable: waiting while it was in force). */
-  readonly machines: Readonly<Partial<Record<RolloutArm, Readonly<Partial<Record<RolloutState, number>>>>>>;
-}
-
-/** A failing gate as the machines reported it: how many, the highest value measured, the threshold. */
-export interface RolloutGateView extends RolloutGate {
-  readonly machines: number;
-}
-
-export interface RolloutView {
-  readonly id: string;
-  readonly channel: string;
-  /** The rollout bundle's sequence (the highest reported). */
-  readonly sequence: number | null;
-  readonly machines: number;
-  readonly start: string | null;
-  readonly deadline: string | null;
-  readonly steps: readonly RolloutStepView[];
-  /** Machines whose status names no step (before the start). */
-  readonly unstepped: Readonly<Partial<Record<RolloutState, number>>>;
-  readonly gates: RolloutSpec['gates'] | null;
-  readonly arms: Readonly<Record<RolloutArm, ArmCounters>>;
-  readonly failing_gates: readonly RolloutGateView[];
-  readonly halt: HaltState;
 }
 
 const channelWhere = (channels: readonly string[] | undefined, column = 'channel') =>
@@ -374,7 +314,12 @@ export async function rolloutViews(db: SqlReader, query: { readonly channel?: re
   );
   const haltsOnly = await db.all(`SELECT channel, rollout_id FROM ${ROLLOUT_HALTS} WHERE ${where.sql} ORDER BY halted_at DESC LIMIT ${ROLLOUTS_LISTED}`, where.params);
   const keys = new Map<string, { key: RolloutKey; sequence: number | null; machines: number }>();
-  for (const row of heard) keys.set(JSON.stringify([row.channel, row.rollout_id]), { key: { channel: String(row.channel), id: String(row.rollout_id) }, sequence: Number(row.sequence), machines: Number(row.machines) });
+  for (const row of heard)
+    keys.set(JSON.stringify([row.channel, row.rollout_id]), {
+      key: { channel: String(row.channel), id: String(row.rollout_id) },
+      sequence: Number(row.sequence),
+      machines: Number(row.machines),
+    });
   for (const row of haltsOnly) {
     const name = JSON.stringify([row.channel, row.rollout_id]);
     if (!keys.has(name) && keys.size < ROLLOUTS_LISTED) keys.set(name, { key: { channel: String(row.channel), id: String(row.rollout_id) }, sequence: null, machines: 0 });

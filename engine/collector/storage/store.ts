@@ -1,7 +1,7 @@
 /** The one storage interface the collector uses; SQLite and PostgreSQL implement it. */
 import type { AgentStatus, FleetState } from '../fleet/states.js';
 import type { IncomingRecord, StoredRecord } from '../record/record.js';
-import type { ControlDocument, HaltState, RolloutKey, RolloutView } from './rollout-sql.js';
+import type { ControlDocument, HaltState, RolloutKey, RolloutView } from '../fleet/rollout-views.js';
 
 /** Filters named like the record fields; each list is "any of these". Times are ms, on reception time. */
 export interface RecordFilter {

@@ -84,7 +84,13 @@ async function rolloutView(collector: CollectorUrl, id = 'limits-1'): Promise<Ro
   return view;
 }
 
-async function admin(collector: CollectorUrl, action: 'halt' | 'resume', body: unknown, token: string | null = ADMIN_TOKEN, id = 'limits-1'): Promise<{ status: number; body: Record<string, unknown> }> {
+async function admin(
+  collector: CollectorUrl,
+  action: 'halt' | 'resume',
+  body: unknown,
+  token: string | null = ADMIN_TOKEN,
+  id = 'limits-1',
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(new URL(`/api/fleet/rollouts/${id}/${action}`, collector.url), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...(token === null ? {} : { Authorization: `Bearer ${token}` }) },
@@ -98,49 +104,54 @@ const GATE = { name: 'delivery_failure_ratio', value: 0.9, threshold: 0.2 };
 for (const backend of BACKENDS) {
   const options = { skip: backend.skip, timeout: 60_000 };
 
-  test(`rollout halts on ${backend.name}: a step whose share of failed or rolled-back machines exceeds max_failure_rate halts the rollout, served in the control document with the reason`, options, async (t) => {
-    const collector = await startTestCollector(t, { backend });
-    for (const machine of ['c1', 'c2', 'c3', 'c4']) await report(collector, { machine, created: T, arm: 'candidate', state: 'baking', counters: { accepted: 5, delivered: 5, failed: 0, dropped: {} } });
-    for (const machine of ['s1', 's2']) await report(collector, { machine, created: T, arm: 'stable', state: 'waiting', counters: { accepted: 7, delivered: 7, failed: 0, dropped: {} } });
-    // A machine a halt rolled back is not a failure of the step.
-    await report(collector, { machine: 'c4', created: T + 10, arm: 'candidate', state: 'rolled_back', gate: { name: 'halt', value: null, threshold: null } });
-    // One of four by a gate: 25%, not above max_failure_rate 25%.
-    await report(collector, { machine: 'c1', created: T + 20, arm: 'candidate', state: 'rolled_back', gate: GATE });
-    await sleep(300);
-    assert.deepEqual(await control(collector), { format_version: 1, channel: 'stable', rollouts: { 'limits-1': { halted: false, reason: null, at: null, by: null } } });
+  test(
+    `rollout halts on ${backend.name}: a step whose share of failed or rolled-back machines exceeds max_failure_rate halts the rollout, served in the control document with the reason`,
+    options,
+    async (t) => {
+      const collector = await startTestCollector(t, { backend });
+      for (const machine of ['c1', 'c2', 'c3', 'c4'])
+        await report(collector, { machine, created: T, arm: 'candidate', state: 'baking', counters: { accepted: 5, delivered: 5, failed: 0, dropped: {} } });
+      for (const machine of ['s1', 's2']) await report(collector, { machine, created: T, arm: 'stable', state: 'waiting', counters: { accepted: 7, delivered: 7, failed: 0, dropped: {} } });
+      // A machine a halt rolled back is not a failure of the step.
+      await report(collector, { machine: 'c4', created: T + 10, arm: 'candidate', state: 'rolled_back', gate: { name: 'halt', value: null, threshold: null } });
+      // One of four by a gate: 25%, not above max_failure_rate 25%.
+      await report(collector, { machine: 'c1', created: T + 20, arm: 'candidate', state: 'rolled_back', gate: GATE });
+      await sleep(300);
+      assert.deepEqual(await control(collector), { format_version: 1, channel: 'stable', rollouts: { 'limits-1': { halted: false, reason: null, at: null, by: null } } });
 
-    await report(collector, { machine: 'c2', created: T + 30, arm: 'candidate', state: 'failed', gate: { name: 'policy', value: null, threshold: null } });
-    const halted = await controlSettled(collector, (document) => document.rollouts['limits-1']?.halted === true, 'halted after the second failure');
-    const halt = halted.rollouts['limits-1'];
-    assert.equal(halt?.reason, 'step 0: 2 of 4 machines failed or rolled back (50% > max_failure_rate 25%)');
-    assert.equal(halt?.by, 'collector');
-    assert.ok(Date.parse(halt?.at ?? '') <= Date.now());
-    // Another channel's control document does not list it.
-    assert.deepEqual((await control(collector, 'beta')).rollouts, {});
+      await report(collector, { machine: 'c2', created: T + 30, arm: 'candidate', state: 'failed', gate: { name: 'policy', value: null, threshold: null } });
+      const halted = await controlSettled(collector, (document) => document.rollouts['limits-1']?.halted === true, 'halted after the second failure');
+      const halt = halted.rollouts['limits-1'];
+      assert.equal(halt?.reason, 'step 0: 2 of 4 machines failed or rolled back (50% > max_failure_rate 25%)');
+      assert.equal(halt?.by, 'collector');
+      assert.ok(Date.parse(halt?.at ?? '') <= Date.now());
+      // Another channel's control document does not list it.
+      assert.deepEqual((await control(collector, 'beta')).rollouts, {});
 
-    const view = await rolloutView(collector);
-    assert.equal(view.channel, 'stable');
-    assert.equal(view.sequence, 8);
-    assert.equal(view.machines, 6);
-    assert.deepEqual(view.steps[0]?.machines, { candidate: { baking: 1, rolled_back: 2, failed: 1 }, stable: { waiting: 2 } });
-    assert.equal(view.steps[0]?.ends, view.steps[1]?.begins);
-    assert.deepEqual(view.steps[1]?.machines, {});
-    // Per-arm counts: candidates counted while baking, the stable arm while waiting.
-    assert.deepEqual(
-      { machines: view.arms.candidate.machines, accepted: view.arms.candidate.accepted, delivered: view.arms.candidate.delivered },
-      { machines: 4, accepted: 20, delivered: 20 },
-    );
-    assert.deepEqual({ machines: view.arms.stable.machines, accepted: view.arms.stable.accepted }, { machines: 2, accepted: 14 });
-    assert.deepEqual(
-      view.failing_gates.map(({ name, machines }) => ({ name, machines })),
-      [
-        { name: 'delivery_failure_ratio', machines: 1 },
-        { name: 'halt', machines: 1 },
-        { name: 'policy', machines: 1 },
-      ],
-    );
-    assert.deepEqual(view.halt, halt);
-  });
+      const view = await rolloutView(collector);
+      assert.equal(view.channel, 'stable');
+      assert.equal(view.sequence, 8);
+      assert.equal(view.machines, 6);
+      assert.deepEqual(view.steps[0]?.machines, { candidate: { baking: 1, rolled_back: 2, failed: 1 }, stable: { waiting: 2 } });
+      assert.equal(view.steps[0]?.ends, view.steps[1]?.begins);
+      assert.deepEqual(view.steps[1]?.machines, {});
+      // Per-arm counts: candidates counted while baking, the stable arm while waiting.
+      assert.deepEqual(
+        { machines: view.arms.candidate.machines, accepted: view.arms.candidate.accepted, delivered: view.arms.candidate.delivered },
+        { machines: 4, accepted: 20, delivered: 20 },
+      );
+      assert.deepEqual({ machines: view.arms.stable.machines, accepted: view.arms.stable.accepted }, { machines: 2, accepted: 14 });
+      assert.deepEqual(
+        view.failing_gates.map(({ name, machines }) => ({ name, machines })),
+        [
+          { name: 'delivery_failure_ratio', machines: 1 },
+          { name: 'halt', machines: 1 },
+          { name: 'policy', machines: 1 },
+        ],
+      );
+      assert.deepEqual(view.halt, halt);
+    },
+  );
 
   test(`rollout halts on ${backend.name}: the candidate arm's delivery failure ratio above the stable arm's × compare_factor halts the rollout`, options, async (t) => {
     const collector = await startTestCollector(t, { backend });
