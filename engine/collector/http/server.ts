@@ -13,7 +13,7 @@ import type { CollectorSettings } from '../config/settings.js';
 import { STATUS_CLASSIFICATION } from '../fleet/states.js';
 import type { IncomingRecord } from '../record/record.js';
 import { HttpError, rawResponse, sendMessage } from '../reply/reply.js';
-import { createRolloutEvaluator } from '../fleet/rollout-evaluator.js';
+import { createRolloutEvaluator } from './rollout-evaluator.js';
 import { createBatcher } from '../storage/batcher.js';
 import type { InsertResult, RecordStore } from '../storage/store.js';
 import { isUnavailable } from '../storage/unavailable.js';

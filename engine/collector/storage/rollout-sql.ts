@@ -2,7 +2,7 @@
  * Staged rollouts as the collector sees them (docs/rollout.md, migration 5), written once for both
  * backends: per machine and rollout the latest rollout fields of its status records, per machine,
  * rollout and arm the counters summed over them, and per channel and rollout the halt. The halt
- * rules run after each stored batch (fleet/rollout-evaluator.ts calls evaluateRollout); the
+ * rules run after each stored batch (http/rollout-evaluator.ts calls evaluateRollout); the
  * control document and GET /api/fleet read the same tables.
  */
 import type { ArmCounters, ControlDocument, HaltState, RolloutKey, RolloutView } from '../fleet/rollout-views.js';

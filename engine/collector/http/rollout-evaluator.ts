@@ -4,7 +4,7 @@
  * for the next, so a burst of status records costs a few evaluations, not one per record.
  */
 import type { Logger } from '../../log/logger.js';
-import type { RolloutKey } from './rollout-views.js';
+import type { RolloutKey } from '../fleet/rollout-views.js';
 import type { InsertResult, RecordStore } from '../storage/store.js';
 
 export interface RolloutEvaluator {
