@@ -64,6 +64,12 @@ function formatFleet(fleet: NonNullable<StatusReport['fleet']>, running: boolean
     lines.push(`fleet error: ${fleet.lastError.at} ${fleet.lastError.code}${fields}: ${fleet.lastError.message}`);
   }
   if (fleet.lastFailed) lines.push(`fleet failed: bundle ${seq(fleet.lastFailed)} at ${fleet.lastFailed.at}: ${fleet.lastFailed.reason}`);
+  const { rollout } = fleet;
+  if (rollout) {
+    const step = rollout.step === null ? 'before its start' : `step ${rollout.step} (${rollout.spec.steps[rollout.step]?.percent ?? '?'}%)`;
+    const gate = rollout.gate === null ? '' : `; gate ${rollout.gate.name}${rollout.gate.value === null ? '' : `: ${rollout.gate.value} over ${rollout.gate.threshold}`}`;
+    lines.push(`fleet rollout: "${rollout.id}" (bundle ${rollout.sequence}): ${rollout.arm} arm, ${rollout.state}, ${step}${gate}`);
+  }
   return lines;
 }
 

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { generateKeyPair, parsePrivateKey } from '../../engine/fleet/keys.js';
 import { startAgent } from '../helpers/agent-process.js';
 import { startBundleServer } from '../helpers/bundle-server.js';
+import { runCli } from '../helpers/cli.js';
 import { closedPort } from '../helpers/closed-port.js';
 import { type Machine, makeBundle, testRollout, plantedSeeds, readStatus, rolloutOf, startMachines, tookIt, waitForStatus } from '../helpers/fleet-agent.js';
 import { sendRaw } from '../helpers/intake.js';
@@ -162,6 +163,9 @@ test('staged rollout: a bundle sending everything to an unreachable destination 
     assert.equal(reported?.rollout?.gate?.name, 'delivery_failure_ratio');
     assert.equal(reported?.rollout?.gate?.threshold, 0.2);
   }
+  // telem status on the machine says where it is in the rollout, with the gate.
+  const text = await runCli(['--root', cohort[0]?.root as string, 'status']);
+  assert.match(text.stdout, /^fleet rollout: "unreachable-50" \(bundle 2\): candidate arm, rolled_back, step 0 \(50%\); gate delivery_failure_ratio: [\d.]+ over 0\.2$/m);
   // Outside the cohort nothing happened; inside, several polls later and after a restart, sequence 2 is not taken again.
   await sleep(1500);
   for (const machine of machines.slice(3)) {

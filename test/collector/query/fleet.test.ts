@@ -16,7 +16,7 @@ for (const backend of BACKENDS) {
     async (t) => {
       const collector = await startTestCollector(t, { backend });
       const empty = await getJson<FleetAnswer>(collector, '/api/fleet');
-      assert.deepEqual(empty, { status: 200, body: { format_version: 1, total_machines: 0, channels: [], machines: [] } });
+      assert.deepEqual(empty, { status: 200, body: { format_version: 1, total_machines: 0, channels: [], machines: [], rollouts: [] } });
 
       await postStatus(collector, { machine: 'm1', created: T, active: 13, previous: 12, state: 'healthy' });
       await postStatus(collector, { machine: 'm2', created: T + 1, active: 13, previous: 12, state: 'healthy' });

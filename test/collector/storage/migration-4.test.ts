@@ -62,7 +62,7 @@ for (const backend of BACKENDS) {
       t.after(() => after.close());
       assert.deepEqual(
         (await after.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)),
-        [1, 2, 3, 4],
+        [1, 2, 3, 4, 5],
       );
       assert.equal((await collector.store.list({ filter: {}, limit: 100 })).length, records.length, 'every record is kept');
 

@@ -12,6 +12,10 @@
 /** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
 /** @typedef {import('../../query/answers.js').FleetAnswer} FleetAnswer */
 /** @typedef {import('../../query/answers.js').FleetState} FleetState */
+/** @typedef {import('../../query/answers.js').RolloutView} RolloutView */
+/** @typedef {import('../../query/answers.js').RolloutArm} RolloutArm */
+/** @typedef {import('../../query/answers.js').RolloutState} RolloutState */
+/** @typedef {import('../../query/answers.js').ArmCounters} ArmCounters */
 /** @typedef {import('../../query/answers.js').FilterDescription} FilterDescription */
 /** @typedef {import('../../query/answers.js').ColumnDescription} ColumnDescription */
 /** @typedef {[label: string, color: string]} Series */
@@ -385,6 +389,116 @@ function stateBadge(state, count) {
 /** @param {number | null} value */
 const orDash = (value) => (value === null ? '—' : value);
 
+/**
+ * A staged rollout's arms and the states of its machines, in the order a machine goes through them
+ * (fleet/states.ts ROLLOUT_ARMS and ROLLOUT_STATES; typed against the server's, as FLEET_STATES).
+ * @type {readonly RolloutArm[]}
+ */
+const ROLLOUT_ARMS = ['candidate', 'stable'];
+/** @type {readonly RolloutState[]} */
+const ROLLOUT_STATES = ['baking', 'healthy', 'rolled_back', 'failed', 'waiting', 'halted', 'expired'];
+
+/** A ratio as a percentage (two decimals at most), — for none. @param {number | null} ratio */
+const percent = (ratio) => (ratio === null ? '—' : `${Math.round(ratio * 10_000) / 100}%`);
+
+/** @param {number} count @param {string} word */
+const plural = (count, word) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/**
+ * Machines by rollout state, as badges.
+ * @param {Readonly<Partial<Record<RolloutState, number>>> | undefined} counts
+ */
+function rolloutStates(counts) {
+  return ROLLOUT_STATES.flatMap((state) => {
+    const count = counts?.[state];
+    return count ? [stateBadge(state, count), ' '] : [];
+  });
+}
+
+/** The rollout's halt: who halted it, when and why, or running (and who resumed it). @param {RolloutView['halt']} halt */
+function haltLine(halt) {
+  if (halt.halted) {
+    return el(
+      'p',
+      { class: 'halt halted' },
+      stateBadge('halted'),
+      ` by ${halt.by ?? '?'} at ${halt.at === null ? '?' : time(halt.at)}: `,
+      el('span', { class: 'halt-reason' }, halt.reason ?? ''),
+    );
+  }
+  const resumed = halt.at === null ? '' : ` (resumed by ${halt.by ?? '?'} at ${time(halt.at)})`;
+  return el('p', { class: 'halt running' }, stateBadge('running'), resumed);
+}
+
+/**
+ * A table with headings `columns` and `rows`.
+ * @param {string} className
+ * @param {string[]} columns
+ * @param {HTMLElement[]} rows
+ */
+function table(className, columns, rows) {
+  return el('table', { class: className }, el('thead', {}, el('tr', {}, ...columns.map((column) => el('th', {}, column)))), el('tbody', {}, ...rows));
+}
+
+/**
+ * One staged rollout: its heading and halt, each step with its time window and machines per arm and
+ * state, the arms' counters, the gates machines failed with.
+ * @param {RolloutView} rollout
+ */
+function rolloutBlock(rollout) {
+  const heading = el(
+    'h3',
+    {},
+    el('code', { class: 'rollout-id' }, rollout.id),
+    ` on ${rollout.channel}${rollout.sequence === null ? '' : `, sequence ${rollout.sequence}`}, ${plural(rollout.machines, 'machine')}`,
+  );
+  const period = `start ${rollout.start === null ? '?' : time(rollout.start)}, ${rollout.deadline === null ? 'no deadline' : `deadline ${time(rollout.deadline)}`}`;
+  const steps = rollout.steps.map((step) => {
+    const arms = ROLLOUT_ARMS.filter((arm) => step.machines[arm]).map((arm) => el('div', { 'data-arm': arm }, `${arm}: `, ...rolloutStates(step.machines[arm])));
+    return el(
+      'tr',
+      { 'data-step': step.step },
+      el('td', {}, step.step),
+      el('td', {}, `${step.percent}%`),
+      el('td', { class: 'window' }, el('span', {}, time(step.begins)), ' – ', el('span', {}, time(step.ends))),
+      el('td', {}, percent(step.max_failure_rate)),
+      el('td', { class: 'arms' }, ...(arms.length > 0 ? arms : [el('span', { class: 'hint' }, 'no machine')])),
+    );
+  });
+  if (ROLLOUT_STATES.some((state) => rollout.unstepped[state])) {
+    steps.push(el('tr', { 'data-step': 'none' }, el('td', { colspan: 4 }, 'before the start'), el('td', { class: 'arms' }, ...rolloutStates(rollout.unstepped))));
+  }
+  const arms = ROLLOUT_ARMS.map((arm) => {
+    /** @type {ArmCounters} */
+    const counters = rollout.arms[arm];
+    return el(
+      'tr',
+      { 'data-arm': arm },
+      el('td', {}, arm),
+      el('td', {}, counters.machines),
+      el('td', {}, counters.accepted),
+      el('td', {}, counters.delivered),
+      el('td', {}, counters.failed),
+      el('td', {}, counters.dropped),
+      el('td', {}, percent(counters.delivery_failure_ratio)),
+      el('td', {}, percent(counters.drop_ratio)),
+    );
+  });
+  const gates = rollout.failing_gates.map((gate) =>
+    el('tr', { 'data-gate': gate.name }, el('td', { class: 'gate' }, gate.name), el('td', {}, gate.machines), el('td', {}, orDash(gate.value)), el('td', {}, orDash(gate.threshold))),
+  );
+  return el(
+    'div',
+    { class: 'rollout', 'data-rollout': rollout.id, 'data-channel': rollout.channel },
+    heading,
+    haltLine(rollout.halt),
+    el('p', { class: 'hint' }, period),
+    table('rollout-steps', ['step', 'percent', 'time window', 'max_failure_rate', 'machines per arm and state'], steps),
+    table('rollout-arms', ['arm', 'machines', 'accepted', 'delivered', 'failed', 'dropped', 'delivery failure ratio', 'drop ratio'], arms),
+    gates.length > 0 ? table('rollout-gates', ['failing gate', 'machines', 'highest value', 'threshold'], gates) : el('p', { class: 'hint no-gates' }, 'No machine failed a gate.'),
+  );
+}
+
 async function loadFleet() {
   const params = new URLSearchParams();
   const data = new FormData(fleetForm);
@@ -417,6 +531,8 @@ async function loadFleet() {
       );
     }
   }
+  $('#fleet-rollouts').replaceChildren(...fleet.rollouts.map(rolloutBlock));
+  $('#no-rollouts').hidden = fleet.rollouts.length > 0;
   const machines = $('#fleet-table tbody');
   machines.replaceChildren();
   for (const machine of fleet.machines) {
