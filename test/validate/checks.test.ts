@@ -238,3 +238,25 @@ test('semantic checks: collector deadlines the HTTP server cannot honour, a body
   );
   assert.deepEqual(codes(validatePolicyValue(policy({ collector: { listen: '127.0.0.1:0', listen_api: '127.0.0.1:0' } })).diagnostics), [], 'port 0 is two free ports');
 });
+
+test('semantic checks: the unreachable-route check names the first earlier route that covers a later one, by patterns with a shorter literal prefix and wildcards, and never one whose literal prefix is longer', () => {
+  const route = (name: string, classification: string, extra: Record<string, unknown> = {}) => ({ name, match: { classification }, to: ['central'], ...extra });
+  const cases: [Record<string, unknown>[], string | null][] = [
+    [[route('org', 'org.a/*'), route('deep', 'org.a/b/c')], 'org'],
+    [[route('any-p', 'org.a/p?/*'), route('p1', 'org.a/p1/x')], 'any-p'],
+    [[route('star-mid', 'org.*/b/*'), route('abc', 'org.abc/b/c')], 'star-mid'],
+    // A longer literal prefix cannot cover: "org.ab/*" does not take "org.a?/x" (it could be "org.ac/x").
+    [[route('longer', 'org.ab/*'), route('wild', 'org.a?/x')], null],
+    [[route('longer', 'org.ab*/*'), route('wild', 'org.a*/x')], null],
+    // The first covering route is named, though a later one (with a longer prefix) covers too.
+    [[route('p-only', 'org.a/p1/*'), route('everything', '*'), route('late', 'org.a/p1/z')], 'p-only'],
+    [[route('tee', 'org.a/*', { continue: true }), route('all', 'org.*/*'), route('late', 'org.a/b/c')], 'all'],
+  ];
+  for (const [routes, shadow] of cases) {
+    const { diagnostics } = validatePolicyValue(policy({ routes }));
+    const unreachable = diagnostics.filter((diagnostic) => diagnostic.code === 'unreachable-route');
+    const last = routes.at(-1) as { name: string };
+    if (shadow === null) assert.deepEqual(unreachable, [], JSON.stringify(routes));
+    else assert.equal(unreachable.at(-1)?.message, `route "${last.name}" can never match: route "${shadow}" before it takes every record it would`, JSON.stringify(routes));
+  }
+});
