@@ -1,7 +1,7 @@
 /**
  * Which path answers what, on each kind of listener:
  *   all     (one listener, the default): ingest, the query API, the web UI and /healthz;
- *   ingest  (`listen` when listen_api is set): POST /v2/collector, POST /v3/collector, POST /, /healthz and
+ *   ingest  (`listen` when listen_api is set): POST /v2/collector, POST /v3/collector, POST /, POST /telem/v1/records, /healthz and
  *           GET /fleet/<channel>/control (what agents poll);
  *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs), /healthz and the control document, no ingest.
  * So an operator can publish only ingest to the fleet and keep reads on an internal address.
@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type QueryContext, crashesEndpoint, fieldsEndpoint, fleetEndpoint, recordEndpoint, recordsEndpoint, statsEndpoint } from '../query/api.js';
 import { HttpError } from '../reply/reply.js';
 import { isAsset, sendAsset } from '../ui/static.js';
+import { batchIngest } from './batch-ingest.js';
 import { healthEndpoint } from './health.js';
 import { type IngestContext, ingest } from './ingest.js';
 import { type RolloutControlContext, adminRolloutEndpoint, adminRolloutPath, controlChannel, controlEndpoint } from './rollout-control.js';
@@ -17,7 +18,12 @@ import { type RolloutControlContext, adminRolloutEndpoint, adminRolloutPath, con
 export type ListenerRole = 'all' | 'ingest' | 'api';
 
 /** Paths records are POSTed to, and the protocol each speaks (upstream: /v2/collector and /). */
-const INGEST_PATHS: Record<string, 'v2' | 'v3'> = { '/v2/collector': 'v2', '/': 'v2', '/v3/collector': 'v3' };
+const INGEST_PATHS: Record<string, 'v2' | 'v3' | 'telem'> = { '/v2/collector': 'v2', '/': 'v2', '/v3/collector': 'v3', '/telem/v1/records': 'telem' };
+
+/** Receives records on an ingest path. */
+function receive(context: RouterContext, protocol: 'v2' | 'v3' | 'telem', req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return protocol === 'telem' ? batchIngest(context.ingest, req, res) : ingest(context.ingest, req, res, protocol);
+}
 
 export interface RouterContext {
   readonly ingest: IngestContext;
@@ -49,13 +55,13 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
 
   const protocol = INGEST_PATHS[pathname];
   if (role === 'ingest') {
-    if (protocol && method === 'POST') return ingest(context.ingest, req, res, protocol);
+    if (protocol && method === 'POST') return receive(context, protocol, req, res);
     throw new HttpError(404, `nothing here: ${method} ${pathname}; this listener only receives records, the web UI and query API are on the API listener (collector.listen_api)`);
   }
 
   if (protocol) {
     if (method === 'POST') {
-      if (role === 'all') return ingest(context.ingest, req, res, protocol);
+      if (role === 'all') return receive(context, protocol, req, res);
       throw methodNotAllowed(req, 'GET, HEAD, OPTIONS', '; records are received on the ingest listener (collector.listen), not on the API listener');
     }
     if (reading && pathname === '/') return sendAsset('/', res);

@@ -16,14 +16,19 @@ export interface IncomingRecord extends RecordFields {
   readonly received_at: number;
   /** The tenant id (X-Telemetry-TID) the record came in under. */
   readonly tenant: string;
-  /** Wire protocol it arrived with: "v2" (headers) or "v3" (JSON). */
-  readonly protocol: 'v2' | 'v3';
+  /** Wire protocol it arrived with: "v2" (headers), "v3" (JSON) or "telem" (the batch protocol, POST /telem/v1/records). */
+  readonly protocol: 'v2' | 'v3' | 'telem';
+  /**
+   * The batch protocol's id for the record, assigned once by the agent and kept across retries: part
+   * of the record's key (storage/rows.ts recordDigest), so a retried record is stored once.
+   */
+  readonly record_id?: string;
   /** X-CLR-External was exactly "true". */
   readonly external: boolean;
   readonly payload: string;
 }
 
-export interface StoredRecord extends IncomingRecord {
+export interface StoredRecord extends Omit<IncomingRecord, 'record_id'> {
   readonly id: number;
   /** "function - [module]" of the payload's first backtrace frame, when it has one. */
   readonly first_frame: string | null;

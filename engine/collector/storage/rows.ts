@@ -27,13 +27,17 @@ const INTEGER_KEY_FIELDS: ReadonlySet<string> = new Set(INTEGER_FIELDS);
  * sha256 (hex) of JSON.stringify of RECORD_KEY_FIELDS' values in that order, integers as
  * numbers and everything else as strings, from a record or a stored row alike. It is stored
  * (record_sha256), so changing this encoding or the key fields needs a migration that
- * recomputes the column.
+ * recomputes the column. The batch protocol's record_id is in the key but not a column: its
+ * records are told apart by it, and a retried one is found by its digest.
  */
 export function recordDigest(row: Row | IncomingRecord): string {
-  const values = RECORD_KEY_FIELDS.map((field) => {
+  const values: unknown[] = RECORD_KEY_FIELDS.map((field) => {
     const value = (row as Row)[field];
     return INTEGER_KEY_FIELDS.has(field) ? Number(value) : String(value);
   });
+  // A batch-protocol record's id joins the key (records without one keep the digest they always had).
+  const recordId = (row as Row).record_id;
+  if (typeof recordId === 'string') values.push(recordId);
   return createHash('sha256').update(JSON.stringify(values), 'utf8').digest('hex');
 }
 
@@ -54,7 +58,7 @@ export function rowToRecord(row: Row): StoredRecord {
     id: Number(row.id),
     received_at: Number(row.received_at),
     tenant: row.tenant as string,
-    protocol: row.protocol as 'v2' | 'v3',
+    protocol: row.protocol as StoredRecord['protocol'],
     external: Boolean(row.external),
     ...(fields as unknown as Pick<StoredRecord, (typeof RECORD_HEADERS)[number]>),
     first_frame: (row.first_frame as string | null) ?? null,

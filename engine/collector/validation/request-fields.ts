@@ -29,8 +29,13 @@ export function v3Submission(body: Buffer): ParsedV3 {
   } catch (error) {
     return { ok: false, message: `request body is not valid JSON (${(error as Error).message})` };
   }
+  return v3SubmissionOf(value, 'request body');
+}
+
+/** A parsed v3 JSON value (the body of POST /v3/collector, or a line of a batch) as a submission. */
+export function v3SubmissionOf(value: unknown, what: string): ParsedV3 {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, message: 'request body must be a JSON object of record fields and "payload"' };
+    return { ok: false, message: `${what} must be a JSON object of record fields and "payload"` };
   }
   const fields = new Map<string, string>();
   let payload = '';

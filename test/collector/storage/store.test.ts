@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { IncomingRecord } from '../../../engine/collector/record/record.js';
+import type { IncomingRecord, StoredRecord } from '../../../engine/collector/record/record.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { RECORD_KEY_FIELDS } from '../../../engine/collector/storage/rows.js';
 import type { RecordStore } from '../../../engine/collector/storage/store.js';
@@ -71,7 +71,7 @@ function suite(backend: Backend): void {
       [...variants.map(() => false), true],
     );
     assert.deepEqual(
-      second.slice(0, -1).map((result, index) => result.record[RECORD_KEY_FIELDS[index] as keyof IncomingRecord]),
+      second.slice(0, -1).map((result, index) => result.record[RECORD_KEY_FIELDS[index] as keyof StoredRecord]),
       variants.map((variant, index) => variant[RECORD_KEY_FIELDS[index] as keyof IncomingRecord]),
       'each variant is answered with its own row',
     );
