@@ -49,7 +49,8 @@ function unpack(req: IncomingMessage, body: Buffer, maxBody: number): Buffer {
   try {
     return gunzipSync(body, { maxOutputLength: limit });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new HttpError(413, `the gzip body unpacks to more than ${formatSize(limit)} (${MAX_INFLATION} × collector.max_body)`);
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new HttpError(413, `the gzip body unpacks to more than ${formatSize(limit)} (${MAX_INFLATION} × collector.max_body)`);
     throw new HttpError(400, `the body is not valid gzip (${(error as Error).message})`);
   }
 }
