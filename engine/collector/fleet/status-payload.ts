@@ -14,7 +14,10 @@ const isoTime = z
   .max(40)
   .refine((value) => Number.isFinite(Date.parse(value)), { error: 'expected an ISO 8601 time' });
 
-/** The rollout part (docs/rollout.md): what the collector needs to judge a step, checked so one odd agent cannot poison a rollout's view. */
+/**
+ * The rollout part (docs/rollout.md): what the collector needs to judge a step, checked so one odd agent cannot poison a rollout's view.
+ * Not the manifest's strict schema (engine/fleet/rollout.ts): fields a newer agent adds are let through, not a reason to drop its status.
+ */
 const rolloutSchema = z.object({
   id: z
     .string()
