@@ -28,6 +28,39 @@ function nodeAt(doc: Document, path: KeyPath, wantKey: boolean): Node | undefine
   return last;
 }
 
+/** Whether valid JSON text has an object with the same key twice (JSON.parse keeps the last silently). */
+export function hasDuplicateKey(text: string): boolean {
+  const objects: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (char === '{') {
+      objects.push(new Set());
+      expectKey = true;
+    } else if (char === '[') {
+      objects.push(null);
+      expectKey = false;
+    } else if (char === '}' || char === ']') {
+      objects.pop();
+      expectKey = false;
+    } else if (char === ',') {
+      expectKey = objects.at(-1) instanceof Set;
+    } else if (char === ':') {
+      expectKey = false;
+    } else if (char === '"') {
+      const start = index;
+      for (index += 1; index < text.length && text[index] !== '"'; index += 1) if (text[index] === '\\') index += 1;
+      const keys = objects.at(-1);
+      if (expectKey && keys) {
+        const key = JSON.parse(text.slice(start, index + 1)) as string;
+        if (keys.has(key)) return true;
+        keys.add(key);
+      }
+    }
+  }
+  return false;
+}
+
 export interface ParsedText {
   readonly value: unknown;
   readonly diagnostics: Diagnostic[];
@@ -38,14 +71,19 @@ export interface ParsedText {
 export function parseWithPositions(options: { file: string; text: string; format: SourceFormat; prefix?: KeyPath }): ParsedText {
   const { file, text, format, prefix = [] } = options;
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  // Parsed with positions when needed: always for YAML; for JSON (read by JSON.parse, many times
+  // faster on large policies) only for a syntax error, a duplicate key, or a diagnostic to place.
+  let parsedDoc: Document | undefined;
+  const document = () => (parsedDoc ??= parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false }));
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number): Position => {
+    document();
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
   let value: unknown;
   if (format === 'yaml') {
+    const doc = document();
     for (const error of doc.errors) {
       const duplicate = error.code === 'DUPLICATE_KEY';
       diagnostics.push({
@@ -61,7 +99,7 @@ export function parseWithPositions(options: { file: string; text: string; format
   } else {
     try {
       value = JSON.parse(text);
-      for (const error of doc.errors) {
+      for (const error of hasDuplicateKey(text) ? document().errors : []) {
         if (error.code === 'DUPLICATE_KEY') {
           diagnostics.push({
             code: 'duplicate-key',
@@ -86,7 +124,7 @@ export function parseWithPositions(options: { file: string; text: string; format
     value,
     diagnostics,
     locate(path, locateOptions) {
-      const node = nodeAt(doc, [...prefix, ...path], locateOptions?.key ?? false);
+      const node = nodeAt(document(), [...prefix, ...path], locateOptions?.key ?? false);
       return node?.range ? at(node.range[0]) : undefined;
     },
   };

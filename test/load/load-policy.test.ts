@@ -125,3 +125,27 @@ test('package.json positions: paths are located inside the "telem" key', async (
   const { source } = await loadPolicySource({ cwd: dir });
   assert.deepEqual(source?.locate(['kind']), { line: 5, column: 13 });
 });
+
+test('JSON policies: a duplicate key is an error at its line; keys repeated in different objects, escaped quotes and keys inside strings are not duplicates', async (t) => {
+  const dir = await tempDir(t);
+  const policy = {
+    apiVersion: 'telem/v1',
+    kind: 'Policy',
+    metadata: { name: 'n' },
+    destinations: { a: { type: 'local' }, 'b"\\"': { type: 'local' } },
+    routes: [
+      { name: 'one', to: ['a'] },
+      { name: 'two "name": x', to: ['b"\\"'], continue: false },
+    ],
+  };
+  await writeFile(path.join(dir, 'ok.json'), JSON.stringify(policy, null, 2));
+  const ok = await loadPolicySource({ file: 'ok.json', cwd: dir });
+  assert.deepEqual(ok.source?.diagnostics, []);
+  assert.deepEqual(ok.source?.locate(['routes', 1, 'name']), { line: 23, column: 15 }, 'positions are still found when asked for');
+
+  const text = JSON.stringify(policy, null, 2).replace('"kind": "Policy",', '"kind": "Policy",\n  "routes": [],');
+  await writeFile(path.join(dir, 'twice.json'), text);
+  const twice = await loadPolicySource({ file: 'twice.json', cwd: dir });
+  assert.equal(twice.source?.diagnostics[0]?.code, 'duplicate-key');
+  assert.equal(twice.source?.diagnostics.length, 1);
+});
