@@ -212,6 +212,18 @@ function policyScale(): void {
   const json = { name: 'JSON round trip of the policy', value: measureJsonRoundTrip(1000, repeats) };
   figures.push({ name: 'compile 1,000-route policy', value: compileMs, unit: 'ms', target: '≤ 200 ms', baseline: json });
   figures.push({ name: 'validate + compile 1,000-route policy', value: validateAndCompileMs, unit: 'ms', target: '≤ 200 ms', baseline: json });
+  // Validation must stay linear in the routes (issue 16): 10,000 in about a second.
+  for (const routes of [10_000, 30_000]) {
+    progress(`validating and compiling a ${routes.toLocaleString('en-US')}-route policy`);
+    const large = measureCompile(routes, quick ? 1 : 3);
+    figures.push({
+      name: `validate + compile ${routes.toLocaleString('en-US')}-route policy`,
+      value: large.validateAndCompileMs,
+      unit: 'ms',
+      ...(routes === 10_000 ? { target: '≤ 1,000 ms' } : {}),
+      baseline: { name: 'JSON round trip of the policy', value: measureJsonRoundTrip(routes, quick ? 1 : 3) },
+    });
+  }
   const decisions = scale(500_000);
   figures.push({
     name: 'routing decisions/s (1,000 routes)',
