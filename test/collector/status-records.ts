@@ -58,3 +58,54 @@ export async function postStatus(collector: CollectorUrl, options: StatusOptions
   if (response.status !== 201) throw new Error(`status record refused: ${response.status} ${response.body.toString()}`);
   return response;
 }
+
+/** A rollout's spec as agents report it: two steps of an hour (10%, then 50%) from ten minutes before `created` (unix seconds). */
+export function rolloutSpec(created: number, maxFailureRate = 0.25) {
+  const start = new Date((created - 600) * 1000);
+  return {
+    start: start.toISOString(),
+    deadline: null,
+    steps: [
+      { percent: 10, bake: 3_600_000, max_failure_rate: maxFailureRate, begins: start.toISOString() },
+      { percent: 50, bake: 3_600_000, max_failure_rate: 0.05, begins: new Date(start.getTime() + 3_600_000).toISOString() },
+    ],
+    gates: { max_delivery_failure_ratio: 0.2, max_drops: { '*': 0 }, max_spool_growth: 16 * 1024 * 1024, max_restarts: 2, compare_factor: 2 },
+  };
+}
+
+export interface RolloutReportOptions {
+  readonly machine: string;
+  readonly created: number;
+  readonly arm: 'candidate' | 'stable';
+  readonly state: string;
+  readonly step?: number | null;
+  readonly gate?: { name: string; value: number | null; threshold: number | null } | null;
+  readonly counters?: { accepted: number; delivered: number; failed: number; dropped: Record<string, number> };
+  /** Default "limits-1", sequence 8. */
+  readonly id?: string;
+  /** Step 0's; the spec starts ten minutes before T (an hour ago). */
+  readonly maxFailureRate?: number;
+}
+
+/** An hour before this module was loaded: the spec is the same for every record of a test run. */
+const ROLLOUT_CREATED = Math.trunc(Date.now() / 1000) - 3600;
+
+/** POSTs one machine's status record in a staged rollout (docs/rollout.md): on bundle 8 unless it rolled back to 7. */
+export function postRolloutStatus(collector: CollectorUrl, options: RolloutReportOptions): Promise<RawResponse> {
+  return postStatus(collector, {
+    machine: options.machine,
+    created: options.created,
+    active: options.arm === 'candidate' && options.state !== 'rolled_back' ? 8 : 7,
+    state: options.state === 'rolled_back' ? 'rolled_back' : 'healthy',
+    counters: options.counters ?? { accepted: 0, delivered: 0, failed: 0, dropped: {} },
+    rollout: {
+      id: options.id ?? 'limits-1',
+      sequence: 8,
+      arm: options.arm,
+      step: options.step === undefined ? 0 : options.step,
+      state: options.state,
+      gate: options.gate ?? null,
+      spec: rolloutSpec(ROLLOUT_CREATED, options.maxFailureRate),
+    },
+  });
+}

@@ -8,12 +8,10 @@ import { test } from 'node:test';
 import { STATUS_CLASSIFICATION } from '../../../engine/collector/fleet/states.js';
 import type { FleetAnswer } from '../../../engine/collector/query/answers.js';
 import type { IncomingRecord } from '../../../engine/collector/record/record.js';
-import { postgresDialect, sqliteDialect } from '../../../engine/collector/storage/dialect.js';
-import { MIGRATIONS, MIGRATIONS_TABLE, applyMigrations } from '../../../engine/collector/storage/migrations.js';
-import { INSERT_COLUMNS, insertValues } from '../../../engine/collector/storage/rows.js';
+import { MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
 import { BACKENDS, freshDatabase, getJson, startTestCollector } from '../collector-helpers.js';
 import { postStatus, statusPayload } from '../status-records.js';
-import { rawDatabase, vectorRecord } from './version-1.js';
+import { createDatabaseAt, rawDatabase, vectorRecord } from './version-1.js';
 
 const T0 = Date.now() - 60_000;
 // An hour ago: status records created after their reception by more than a day are left out.
@@ -29,13 +27,6 @@ for (const backend of BACKENDS) {
     { skip: backend.skip, timeout: 60_000 },
     async (t) => {
       const fresh = await freshDatabase(t, backend);
-      const sqlite = backend.name === 'sqlite';
-      const db = await rawDatabase(fresh);
-      await db.query('BEGIN');
-      await applyMigrations(
-        { dialect: sqlite ? sqliteDialect : postgresDialect, query: db.query },
-        MIGRATIONS.filter((migration) => migration.version <= 3),
-      );
       const records = [
         status('m1', T + 20, statusPayload({ active: 13, state: 'healthy' })),
         // Stored after, created before: not the latest.
@@ -44,18 +35,13 @@ for (const backend of BACKENDS) {
         status('m3', T, 'not a status'),
         vectorRecord(T0),
       ];
-      for (const record of records) {
-        await db.query(
-          `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
-          insertValues(record, (value) => (sqlite ? Number(value) : value)),
-        );
-      }
-      await db.query('COMMIT');
+      await createDatabaseAt(fresh, 3, records);
+      const before = await rawDatabase(fresh);
       assert.deepEqual(
-        (await db.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)),
+        (await before.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)),
         [1, 2, 3],
       );
-      await db.close();
+      await before.close();
 
       const collector = await startTestCollector(t, { backend, database: fresh });
       const after = await rawDatabase(fresh);

@@ -10,12 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { STATUS_CLASSIFICATION } from '../../../engine/collector/fleet/states.js';
 import type { ControlDocument, FleetAnswer } from '../../../engine/collector/query/answers.js';
 import type { IncomingRecord } from '../../../engine/collector/record/record.js';
-import { postgresDialect, sqliteDialect } from '../../../engine/collector/storage/dialect.js';
-import { MIGRATIONS, MIGRATIONS_TABLE, applyMigrations } from '../../../engine/collector/storage/migrations.js';
-import { INSERT_COLUMNS, insertValues } from '../../../engine/collector/storage/rows.js';
+import { MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
 import { BACKENDS, freshDatabase, getJson, startTestCollector } from '../collector-helpers.js';
 import { postStatus, statusPayload } from '../status-records.js';
-import { rawDatabase, vectorRecord } from './version-1.js';
+import { createDatabaseAt, rawDatabase, vectorRecord } from './version-1.js';
 
 const T0 = Date.now() - 60_000;
 // An hour ago: status records created after their reception by more than a day are left out.
@@ -44,13 +42,6 @@ for (const backend of BACKENDS) {
     { skip: backend.skip, timeout: 60_000 },
     async (t) => {
       const fresh = await freshDatabase(t, backend);
-      const sqlite = backend.name === 'sqlite';
-      const db = await rawDatabase(fresh);
-      await db.query('BEGIN');
-      await applyMigrations(
-        { dialect: sqlite ? sqliteDialect : postgresDialect, query: db.query },
-        MIGRATIONS.filter((migration) => migration.version <= 4),
-      );
       const records = [
         status('c1', T, statusPayload({ counters: counters(5), rollout: rollout('candidate', 'baking') })),
         status('c1', T + 10, statusPayload({ counters: counters(3), rollout: rollout('candidate', 'healthy') })),
@@ -60,14 +51,7 @@ for (const backend of BACKENDS) {
         status('old', T, statusPayload({ active: 3 })),
         vectorRecord(T0),
       ];
-      for (const record of records) {
-        await db.query(
-          `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
-          insertValues(record, (value) => (sqlite ? Number(value) : value)),
-        );
-      }
-      await db.query('COMMIT');
-      await db.close();
+      await createDatabaseAt(fresh, 4, records);
 
       const collector = await startTestCollector(t, { backend, database: fresh });
       const after = await rawDatabase(fresh);

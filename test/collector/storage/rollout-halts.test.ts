@@ -10,55 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ControlDocument, FleetAnswer, RolloutView } from '../../../engine/collector/query/answers.js';
 import { tokenDigest } from '../../../engine/collector/validation/tenant.js';
 import { BACKENDS, type CollectorUrl, getJson, startTestCollector } from '../collector-helpers.js';
-import { postStatus } from '../status-records.js';
+import { postRolloutStatus } from '../status-records.js';
 
 // An hour ago: status records created after their reception by more than a day are left out.
 const T = Math.trunc(Date.now() / 1000) - 3600;
 const ADMIN_TOKEN = 'rollout-admin-token-0123456789';
-
-function spec(maxFailureRate = 0.25) {
-  const start = new Date((T - 600) * 1000);
-  return {
-    start: start.toISOString(),
-    deadline: null,
-    steps: [
-      { percent: 10, bake: 3_600_000, max_failure_rate: maxFailureRate, begins: start.toISOString() },
-      { percent: 50, bake: 3_600_000, max_failure_rate: 0.05, begins: new Date(start.getTime() + 3_600_000).toISOString() },
-    ],
-    gates: { max_delivery_failure_ratio: 0.2, max_drops: { '*': 0 }, max_spool_growth: 16 * 1024 * 1024, max_restarts: 2, compare_factor: 2 },
-  };
-}
-
-interface Report {
-  readonly machine: string;
-  readonly created: number;
-  readonly arm: 'candidate' | 'stable';
-  readonly state: string;
-  readonly step?: number | null;
-  readonly gate?: { name: string; value: number | null; threshold: number | null } | null;
-  readonly counters?: { accepted: number; delivered: number; failed: number; dropped: Record<string, number> };
-  readonly id?: string;
-  readonly maxFailureRate?: number;
-}
-
-function report(collector: CollectorUrl, options: Report) {
-  return postStatus(collector, {
-    machine: options.machine,
-    created: options.created,
-    active: options.arm === 'candidate' && options.state !== 'rolled_back' ? 8 : 7,
-    state: options.state === 'rolled_back' ? 'rolled_back' : 'healthy',
-    counters: options.counters ?? { accepted: 0, delivered: 0, failed: 0, dropped: {} },
-    rollout: {
-      id: options.id ?? 'limits-1',
-      sequence: 8,
-      arm: options.arm,
-      step: options.step === undefined ? 0 : options.step,
-      state: options.state,
-      gate: options.gate ?? null,
-      spec: spec(options.maxFailureRate),
-    },
-  });
-}
 
 async function control(collector: CollectorUrl, channel = 'stable'): Promise<ControlDocument> {
   const answer = await getJson<ControlDocument>(collector, `/fleet/${channel}/control`);
@@ -110,16 +66,17 @@ for (const backend of BACKENDS) {
     async (t) => {
       const collector = await startTestCollector(t, { backend });
       for (const machine of ['c1', 'c2', 'c3', 'c4'])
-        await report(collector, { machine, created: T, arm: 'candidate', state: 'baking', counters: { accepted: 5, delivered: 5, failed: 0, dropped: {} } });
-      for (const machine of ['s1', 's2']) await report(collector, { machine, created: T, arm: 'stable', state: 'waiting', counters: { accepted: 7, delivered: 7, failed: 0, dropped: {} } });
+        await postRolloutStatus(collector, { machine, created: T, arm: 'candidate', state: 'baking', counters: { accepted: 5, delivered: 5, failed: 0, dropped: {} } });
+      for (const machine of ['s1', 's2'])
+        await postRolloutStatus(collector, { machine, created: T, arm: 'stable', state: 'waiting', counters: { accepted: 7, delivered: 7, failed: 0, dropped: {} } });
       // A machine a halt rolled back is not a failure of the step.
-      await report(collector, { machine: 'c4', created: T + 10, arm: 'candidate', state: 'rolled_back', gate: { name: 'halt', value: null, threshold: null } });
+      await postRolloutStatus(collector, { machine: 'c4', created: T + 10, arm: 'candidate', state: 'rolled_back', gate: { name: 'halt', value: null, threshold: null } });
       // One of four by a gate: 25%, not above max_failure_rate 25%.
-      await report(collector, { machine: 'c1', created: T + 20, arm: 'candidate', state: 'rolled_back', gate: GATE });
+      await postRolloutStatus(collector, { machine: 'c1', created: T + 20, arm: 'candidate', state: 'rolled_back', gate: GATE });
       await sleep(300);
       assert.deepEqual(await control(collector), { format_version: 1, channel: 'stable', rollouts: { 'limits-1': { halted: false, reason: null, at: null, by: null } } });
 
-      await report(collector, { machine: 'c2', created: T + 30, arm: 'candidate', state: 'failed', gate: { name: 'policy', value: null, threshold: null } });
+      await postRolloutStatus(collector, { machine: 'c2', created: T + 30, arm: 'candidate', state: 'failed', gate: { name: 'policy', value: null, threshold: null } });
       const halted = await controlSettled(collector, (document) => document.rollouts['limits-1']?.halted === true, 'halted after the second failure');
       const halt = halted.rollouts['limits-1'];
       assert.equal(halt?.reason, 'step 0: 2 of 4 machines failed or rolled back (50% > max_failure_rate 25%)');
@@ -156,13 +113,13 @@ for (const backend of BACKENDS) {
   test(`rollout halts on ${backend.name}: the candidate arm's delivery failure ratio above the stable arm's × compare_factor halts the rollout`, options, async (t) => {
     const collector = await startTestCollector(t, { backend });
     for (let index = 0; index < 5; index += 1) {
-      await report(collector, { machine: `s${index}`, created: T, arm: 'stable', state: 'waiting', counters: { accepted: 100, delivered: 99, failed: 1, dropped: {} } });
+      await postRolloutStatus(collector, { machine: `s${index}`, created: T, arm: 'stable', state: 'waiting', counters: { accepted: 100, delivered: 99, failed: 1, dropped: {} } });
     }
     // 6 failed of 30 requests: 20% against the stable arm's 1%, × 2 is 2%.
-    await report(collector, { machine: 'c0', created: T, arm: 'candidate', state: 'baking', counters: { accepted: 10, delivered: 12, failed: 3, dropped: {} } });
+    await postRolloutStatus(collector, { machine: 'c0', created: T, arm: 'candidate', state: 'baking', counters: { accepted: 10, delivered: 12, failed: 3, dropped: {} } });
     await sleep(300);
     assert.equal((await control(collector)).rollouts['limits-1']?.halted, false, 'fewer than 20 candidate requests: not judged yet');
-    await report(collector, { machine: 'c1', created: T, arm: 'candidate', state: 'healthy', counters: { accepted: 10, delivered: 12, failed: 3, dropped: {} } });
+    await postRolloutStatus(collector, { machine: 'c1', created: T, arm: 'candidate', state: 'healthy', counters: { accepted: 10, delivered: 12, failed: 3, dropped: {} } });
     const halted = await controlSettled(collector, (document) => document.rollouts['limits-1']?.halted === true, 'halted by the arm comparison');
     assert.equal(halted.rollouts['limits-1']?.reason, 'candidate delivery failure ratio 20% > stable 1% × compare_factor 2');
     const view = await rolloutView(collector);
@@ -172,7 +129,7 @@ for (const backend of BACKENDS) {
 
   test(`rollout halts on ${backend.name}: operators halt and resume with an admin token; a resume counts failures only from then on`, options, async (t) => {
     const collector = await startTestCollector(t, { backend, settings: { admin_tokens: [{ name: 'alice', token: tokenDigest(ADMIN_TOKEN) }] } });
-    for (const machine of ['c1', 'c2']) await report(collector, { machine, created: T, arm: 'candidate', state: 'baking' });
+    for (const machine of ['c1', 'c2']) await postRolloutStatus(collector, { machine, created: T, arm: 'candidate', state: 'baking' });
 
     assert.equal((await admin(collector, 'halt', { channel: 'stable' }, null)).status, 401);
     assert.equal((await admin(collector, 'halt', { channel: 'stable' }, 'not-the-token')).status, 401);
@@ -188,21 +145,21 @@ for (const backend of BACKENDS) {
     assert.equal((await control(collector)).rollouts['limits-1']?.reason, 'error rate on the dashboard');
 
     // Failures while halted, then a resume: they no longer count, a new one does.
-    await report(collector, { machine: 'c1', created: T + 10, arm: 'candidate', state: 'rolled_back', gate: GATE });
+    await postRolloutStatus(collector, { machine: 'c1', created: T + 10, arm: 'candidate', state: 'rolled_back', gate: GATE });
     const resumed = await admin(collector, 'resume', { channel: 'stable' });
     assert.equal(resumed.status, 200);
     assert.deepEqual({ halted: resumed.body.halted, by: resumed.body.by }, { halted: false, by: 'alice' });
-    await report(collector, { machine: 'c1', created: T + 20, arm: 'candidate', state: 'rolled_back', gate: GATE });
+    await postRolloutStatus(collector, { machine: 'c1', created: T + 20, arm: 'candidate', state: 'rolled_back', gate: GATE });
     await sleep(300);
     assert.equal((await control(collector)).rollouts['limits-1']?.halted, false, 'the machine rolled back before the resume does not halt it again');
-    await report(collector, { machine: 'c2', created: T + 30, arm: 'candidate', state: 'rolled_back', gate: GATE });
+    await postRolloutStatus(collector, { machine: 'c2', created: T + 30, arm: 'candidate', state: 'rolled_back', gate: GATE });
     const again = await controlSettled(collector, (document) => document.rollouts['limits-1']?.halted === true, 'halted by a failure after the resume');
     assert.equal(again.rollouts['limits-1']?.reason, 'step 0: 1 of 2 machines failed or rolled back (50% > max_failure_rate 25%)');
   });
 
   test(`rollout halts on ${backend.name}: without collector.admin_tokens halting answers 403 and nothing is halted`, options, async (t) => {
     const collector = await startTestCollector(t, { backend });
-    await report(collector, { machine: 'c1', created: T, arm: 'candidate', state: 'baking' });
+    await postRolloutStatus(collector, { machine: 'c1', created: T, arm: 'candidate', state: 'baking' });
     const refused = await admin(collector, 'halt', { channel: 'stable' });
     assert.equal(refused.status, 403);
     assert.match(String(refused.body.message), /collector\.admin_tokens/);

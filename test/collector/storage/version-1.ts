@@ -8,7 +8,8 @@ import pg from 'pg';
 import { firstFrame } from '../../../engine/collector/crash/first-frame.js';
 import { INTEGER_FIELDS, type IncomingRecord } from '../../../engine/collector/record/record.js';
 import { numberedPlaceholders, postgresDialect, sqliteDialect } from '../../../engine/collector/storage/dialect.js';
-import { MIGRATIONS, MIGRATIONS_TABLE, createMigrationsTable } from '../../../engine/collector/storage/migrations.js';
+import { MIGRATIONS, MIGRATIONS_TABLE, applyMigrations, createMigrationsTable } from '../../../engine/collector/storage/migrations.js';
+import { INSERT_COLUMNS, insertValues } from '../../../engine/collector/storage/rows.js';
 import { RECORD_HEADERS } from '../../../engine/record/fields.js';
 import { UPSTREAM_TID, v2Headers } from '../collector-helpers.js';
 
@@ -106,4 +107,26 @@ export async function recordIndexes(db: RawDatabase, backend: 'sqlite' | 'postgr
       ? await db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL ORDER BY name")
       : await db.query("SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'records' AND indexname <> 'records_pkey' ORDER BY indexname");
   return rows.map((row) => row.name as string);
+}
+
+/** A database as a collector of schema `version` left it: migrations up to it applied, then `records` inserted as that collector would. */
+export async function createDatabaseAt(fresh: { database: string; schema?: string }, version: number, records: readonly IncomingRecord[]): Promise<void> {
+  const sqlite = fresh.database.startsWith('sqlite:');
+  const db = await rawDatabase(fresh);
+  try {
+    await db.query('BEGIN');
+    await applyMigrations(
+      { dialect: sqlite ? sqliteDialect : postgresDialect, query: db.query },
+      MIGRATIONS.filter((migration) => migration.version <= version),
+    );
+    for (const record of records) {
+      await db.query(
+        `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
+        insertValues(record, (value) => (sqlite ? Number(value) : value)),
+      );
+    }
+    await db.query('COMMIT');
+  } finally {
+    await db.close();
+  }
 }

@@ -13,7 +13,7 @@ import type { Locator, Page } from 'playwright-core';
 import type { ControlDocument } from '../../../engine/collector/query/answers.js';
 import { tokenDigest } from '../../../engine/collector/validation/tenant.js';
 import { type CollectorUrl, getJson, startTestCollector } from '../collector-helpers.js';
-import { postStatus } from '../status-records.js';
+import { postRolloutStatus, postStatus } from '../status-records.js';
 import { BROWSER_SKIP, artifactPath, openPage } from './browser.js';
 
 // An hour ago: status records created after their reception by more than a day are left out.
@@ -23,40 +23,6 @@ const HALT_REASON = 'step 0: 2 of 4 machines failed or rolled back (50% > max_fa
 /** Status records may name a gate with any string up to 100 characters. */
 const HTML_GATE = '<img src=x onerror=alert(1)>';
 const HTML_REASON = '<img src=x onerror=alert(2)> <b>error rate</b> on the dashboard';
-
-function spec() {
-  const start = new Date((T - 600) * 1000);
-  return {
-    start: start.toISOString(),
-    deadline: null,
-    steps: [
-      { percent: 10, bake: 3_600_000, max_failure_rate: 0.25, begins: start.toISOString() },
-      { percent: 50, bake: 3_600_000, max_failure_rate: 0.05, begins: new Date(start.getTime() + 3_600_000).toISOString() },
-    ],
-    gates: { max_delivery_failure_ratio: 0.2, max_drops: { '*': 0 }, max_spool_growth: 16 * 1024 * 1024, max_restarts: 2, compare_factor: 2 },
-  };
-}
-
-interface Report {
-  readonly machine: string;
-  readonly created: number;
-  readonly arm: 'candidate' | 'stable';
-  readonly state: string;
-  readonly id?: string;
-  readonly gate?: { name: string; value: number | null; threshold: number | null } | null;
-  readonly counters?: { accepted: number; delivered: number; failed: number; dropped: Record<string, number> };
-}
-
-function report(collector: CollectorUrl, options: Report) {
-  return postStatus(collector, {
-    machine: options.machine,
-    created: options.created,
-    active: options.arm === 'candidate' && options.state !== 'rolled_back' ? 8 : 7,
-    state: options.state === 'rolled_back' ? 'rolled_back' : 'healthy',
-    counters: options.counters ?? { accepted: 0, delivered: 0, failed: 0, dropped: {} },
-    rollout: { id: options.id ?? 'limits-1', sequence: 8, arm: options.arm, step: 0, state: options.state, gate: options.gate ?? null, spec: spec() },
-  });
-}
 
 /** Waits until the collector's evaluation after the last batch halted `id`. */
 async function halted(collector: CollectorUrl, id: string): Promise<void> {
@@ -94,18 +60,18 @@ test(
   async (t) => {
     const collector = await startTestCollector(t, { settings: { admin_tokens: [{ name: 'alice', token: tokenDigest(ADMIN_TOKEN) }] } });
     for (const machine of ['c1', 'c2', 'c3', 'c4'])
-      await report(collector, { machine, created: T, arm: 'candidate', state: 'baking', counters: { accepted: 5, delivered: 5, failed: 0, dropped: {} } });
+      await postRolloutStatus(collector, { machine, created: T, arm: 'candidate', state: 'baking', counters: { accepted: 5, delivered: 5, failed: 0, dropped: {} } });
     for (const machine of ['s1', 's2']) {
-      await report(collector, { machine, created: T, arm: 'stable', state: 'waiting', counters: { accepted: 8, delivered: 6, failed: 2, dropped: { rate_limited: 2 } } });
+      await postRolloutStatus(collector, { machine, created: T, arm: 'stable', state: 'waiting', counters: { accepted: 8, delivered: 6, failed: 2, dropped: { rate_limited: 2 } } });
     }
     // A machine a halt rolled back is not a failure of the step; one rolled back by a gate and one failed are: 2 of 4.
-    await report(collector, { machine: 'c4', created: T + 10, arm: 'candidate', state: 'rolled_back', gate: { name: 'halt', value: null, threshold: null } });
-    await report(collector, { machine: 'c1', created: T + 20, arm: 'candidate', state: 'rolled_back', gate: { name: HTML_GATE, value: 0.9, threshold: 0.2 } });
-    await report(collector, { machine: 'c2', created: T + 30, arm: 'candidate', state: 'failed', gate: { name: 'policy', value: null, threshold: null } });
+    await postRolloutStatus(collector, { machine: 'c4', created: T + 10, arm: 'candidate', state: 'rolled_back', gate: { name: 'halt', value: null, threshold: null } });
+    await postRolloutStatus(collector, { machine: 'c1', created: T + 20, arm: 'candidate', state: 'rolled_back', gate: { name: HTML_GATE, value: 0.9, threshold: 0.2 } });
+    await postRolloutStatus(collector, { machine: 'c2', created: T + 30, arm: 'candidate', state: 'failed', gate: { name: 'policy', value: null, threshold: null } });
     await halted(collector, 'limits-1');
     // Another rollout on the channel, running.
-    await report(collector, { id: 'canary-2', machine: 'k1', created: T + 40, arm: 'candidate', state: 'baking' });
-    await report(collector, { id: 'canary-2', machine: 'k2', created: T + 40, arm: 'stable', state: 'waiting' });
+    await postRolloutStatus(collector, { id: 'canary-2', machine: 'k1', created: T + 40, arm: 'candidate', state: 'baking' });
+    await postRolloutStatus(collector, { id: 'canary-2', machine: 'k2', created: T + 40, arm: 'stable', state: 'waiting' });
 
     const { page, problems } = await openPage(t);
     await page.goto(`${collector.url}#fleet`);
