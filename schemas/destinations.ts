@@ -1,27 +1,61 @@
 import { z } from 'zod';
-import { durationSchema } from './units.js';
+import { durationSchema, sizeSchema } from './units.js';
 
 /** The tenant id upstream clients send when none is configured. */
 export const UPSTREAM_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
 
+/** Where a telem collector takes batches (`protocol: telem`). */
+export const TELEM_BATCH_PATH = '/telem/v1/records';
+
+export type HttpProtocol = 'v2' | 'v3' | 'telem';
+
 /**
- * The protocol a collector URL names in its path, if any: a "v2" or "v3" path segment, as in
- * upstream's /v2/collector (≤ 2.3.5 and the Python backend) and /v3/collector (≥ 2.4).
+ * The protocol a collector URL names in its path, if any: telem's batch endpoint, or a "v2" or
+ * "v3" path segment, as in upstream's /v2/collector (≤ 2.3.5 and the Python backend) and
+ * /v3/collector (≥ 2.4).
  */
-export function protocolInUrl(url: string): 'v2' | 'v3' | undefined {
+export function protocolInUrl(url: string): HttpProtocol | undefined {
   if (!URL.canParse(url)) return undefined;
-  const segment = new URL(url).pathname.split('/').find((part) => part === 'v2' || part === 'v3');
+  const { pathname } = new URL(url);
+  if (pathname.replace(/\/+$/, '').endsWith(TELEM_BATCH_PATH)) return 'telem';
+  const segment = pathname.split('/').find((part) => part === 'v2' || part === 'v3');
   return segment as 'v2' | 'v3' | undefined;
+}
+
+/** The most records one batch may carry: what a telem collector takes (engine/collector/http/batch-ingest.ts). */
+export const MAX_BATCH_RECORDS = 1000;
+
+export const batchSchema = z
+  .strictObject({
+    max_records: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(500).describe(`Most records in one request (at most ${MAX_BATCH_RECORDS}, what a telem collector takes).`),
+    max_bytes: sizeSchema
+      .prefault('512KiB')
+      .refine((bytes) => bytes >= 1024, { error: 'expected at least 1KiB' })
+      .describe("Most body bytes in one request before compression (a single larger record goes alone); keep it under the collector's max_body (1MiB by default)."),
+    linger: durationSchema.prefault('20ms').describe('How long a record waits for others to fill its batch when fewer than max_records are queued; records that were retried do not wait.'),
+    compression: z.enum(['none', 'gzip']).default('none').describe('"gzip" compresses each batch (Content-Encoding: gzip): less traffic for more CPU on both sides.'),
+  })
+  .describe('How `protocol: telem` groups records into requests.');
+
+export type BatchSettings = z.output<typeof batchSchema>;
+
+/** The batch settings a destination gets when it gives none. */
+export const DEFAULT_BATCH: Readonly<BatchSettings> = Object.freeze(batchSchema.parse({}));
+
+/** Whether batch settings are the defaults: a v2 or v3 destination must not change them. */
+export function batchIsDefault(batch: Readonly<BatchSettings>): boolean {
+  return (Object.keys(DEFAULT_BATCH) as (keyof BatchSettings)[]).every((key) => batch[key] === DEFAULT_BATCH[key]);
 }
 
 export const httpDestinationSchema = z
   .strictObject({
     type: z.literal('http').describe('Deliver over HTTP(S) to a telemetry collector.'),
     protocol: z
-      .enum(['v2', 'v3'])
+      .enum(['v2', 'v3', 'telem'])
       .default('v3')
       .describe(
-        '"v3": JSON body with the 15 record fields and the payload (current upstream client); "v2": record fields as HTTP headers, payload as body (upstream ≤ 2.3.5 and the Python backend).',
+        '"v3": JSON body with the 15 record fields and the payload (current upstream client); "v2": record fields as HTTP headers, payload as body (upstream ≤ 2.3.5 and the Python backend); ' +
+          `"telem": batches of records as NDJSON to a telem collector's ${TELEM_BATCH_PATH}, each record journaled by the collector's own receipt for it, exactly once.`,
       ),
     url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).describe('Collector URL records are POSTed to (upstream server).'),
     tid: z.string().min(1).default(UPSTREAM_TID).describe('Tenant id sent in the TID header (upstream tidheader value).'),
@@ -54,6 +88,7 @@ export const httpDestinationSchema = z
       .describe(
         'Most requests in flight at once to this destination, over keep-alive connections; the collector commits concurrent records together, so more in flight means fewer disk syncs there.',
       ),
+    batch: batchSchema.prefault({}).describe('How `protocol: telem` groups records into requests (v2 and v3 send one record per request and must not change it).'),
   })
   .describe('An HTTP collector.');
 

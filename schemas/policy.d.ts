@@ -180,9 +180,9 @@ export interface TelemPolicy {
            */
           type: 'http';
           /**
-           * "v3": JSON body with the 15 record fields and the payload (current upstream client); "v2": record fields as HTTP headers, payload as body (upstream ≤ 2.3.5 and the Python backend).
+           * "v3": JSON body with the 15 record fields and the payload (current upstream client); "v2": record fields as HTTP headers, payload as body (upstream ≤ 2.3.5 and the Python backend); "telem": batches of records as NDJSON to a telem collector's /telem/v1/records, each record journaled by the collector's own receipt for it, exactly once.
            */
-          protocol?: 'v2' | 'v3';
+          protocol?: 'v2' | 'v3' | 'telem';
           /**
            * Collector URL records are POSTed to (upstream server).
            */
@@ -227,6 +227,27 @@ export interface TelemPolicy {
            * Most requests in flight at once to this destination, over keep-alive connections; the collector commits concurrent records together, so more in flight means fewer disk syncs there.
            */
           concurrency?: number;
+          /**
+           * How `protocol: telem` groups records into requests (v2 and v3 send one record per request and must not change it).
+           */
+          batch?: {
+            /**
+             * Most records in one request (at most 1000, what a telem collector takes).
+             */
+            max_records?: number;
+            /**
+             * Most body bytes in one request before compression (a single larger record goes alone); keep it under the collector's max_body (1MiB by default).
+             */
+            max_bytes?: number | string;
+            /**
+             * How long a record waits for others to fill its batch when fewer than max_records are queued; records that were retried do not wait.
+             */
+            linger?: string;
+            /**
+             * "gzip" compresses each batch (Content-Encoding: gzip): less traffic for more CPU on both sides.
+             */
+            compression?: 'none' | 'gzip';
+          };
         }
       | {
           /**

@@ -22,7 +22,13 @@ interface Keyed<T> {
 
 function targetOf(config: ResolvedDestination, client: DestinationClient): DestinationTarget {
   const http = config.type === 'http' ? config : null;
-  return { client, concurrency: http?.concurrency ?? 1, onReject: http?.on_reject ?? 'retry' };
+  const batch = http?.protocol === 'telem' ? http.batch : null;
+  return {
+    client,
+    concurrency: http?.concurrency ?? 1,
+    onReject: http?.on_reject ?? 'retry',
+    batch: batch === null ? null : { maxRecords: batch.max_records, maxBytes: batch.max_bytes, lingerMs: batch.linger },
+  };
 }
 
 export class ClientRegistry {

@@ -29,9 +29,21 @@ export interface Settlement {
   readonly latencyMs: number;
 }
 
+/** How a batching destination (`protocol: telem`) groups records into requests. */
+export interface BatchLimits {
+  readonly maxRecords: number;
+  /** Estimated body bytes; the client splits exactly. */
+  readonly maxBytes: number;
+  /** How long the oldest queued record waits for others when a batch is not full. */
+  readonly lingerMs: number;
+}
+
 export interface DestinationTarget {
   readonly client: DestinationClient;
+  /** Requests in flight at once (a batch is one request). */
   readonly concurrency: number;
+  /** Null: one record per request. */
+  readonly batch: BatchLimits | null;
   /** What a 4xx answer does to a record: hold it back and retry until it expires, or drop it. */
   readonly onReject: 'retry' | 'drop';
 }
@@ -71,13 +83,22 @@ interface Delivery {
   rejections: number;
   /** When a held-back record may be tried again. */
   retryAt: number;
+  /** When it first joined the destination's queue: a batch's linger counts from here. */
+  readonly queuedAt: number;
+  /** Sent at least once: it does not linger again. */
+  tried: boolean;
 }
 
 interface DestinationState {
   readonly queue: OrderedQueue<Delivery>;
   /** Refused records waiting for their own retry time. */
   held: Delivery[];
+  /** Records in flight. */
   inFlight: number;
+  /** Requests in flight (as many as records, unless the destination batches). */
+  requests: number;
+  /** `timer` waits for a batch to fill: more records may end the wait early. */
+  lingering: boolean;
   /** Consecutive failed rounds (not requests: concurrent requests failing together are one round). */
   failures: number;
   round: number;
@@ -251,6 +272,8 @@ export class Dispatcher {
         queue: new OrderedQueue(),
         held: [],
         inFlight: 0,
+        requests: 0,
+        lingering: false,
         failures: 0,
         round: 0,
         backoffUntil: 0,
@@ -311,7 +334,7 @@ export class Dispatcher {
         if (decided.verdict === 'expire') this.#settle(delivery, 'expired', 'expired');
         else if (decided.verdict === 'drop') this.#settle(delivery, 'dropped', decided.reason);
         else {
-          this.#destination(destination).queue.push({ seq: admission.seq, ...delivery, round: 0, rejections: 0, retryAt: 0 });
+          this.#destination(destination).queue.push({ seq: admission.seq, ...delivery, round: 0, rejections: 0, retryAt: 0, queuedAt: now, tried: false });
           this.#pumpDestination(destination);
         }
       }
@@ -320,7 +343,14 @@ export class Dispatcher {
 
   #pumpDestination(name: string): void {
     const state = this.#destination(name);
-    if (this.#stopped || state.timer) return;
+    if (this.#stopped) return;
+    if (state.timer) {
+      // A batch waiting to fill goes as soon as it is full; every other wait runs its course.
+      if (!state.lingering) return;
+      state.timer.clear();
+      state.timer = null;
+      state.lingering = false;
+    }
     const target = this.#state.destinations.get(name);
     while (state.queue.length > 0) {
       const now = this.#now();
@@ -339,61 +369,134 @@ export class Dispatcher {
         this.#wakeAt(state, name, state.backoffUntil);
         return;
       }
-      if (state.inFlight >= target.concurrency) return;
-      state.queue.shift();
-      state.inFlight += 1;
-      head.round = state.round;
-      state.health.sent();
-      this.#track(
-        target.client
-          .deliver(head.entry.record)
-          .catch((error: Error): DeliveryResult => ({ outcome: 'retry', reason: error.message }))
-          .then((result) => this.#finish(state, head, result, target.onReject)),
-      );
+      if (state.requests >= target.concurrency) return;
+      const { batch } = target;
+      const deliverBatch = target.client.deliverBatch?.bind(target.client);
+      if (batch === null || deliverBatch === undefined) {
+        state.queue.shift();
+        this.#send(state, [head]);
+        const delivered = target.client.deliver(head.entry.record).then((result) => [result]);
+        this.#track(this.#settleRequest(state, [head], delivered, target.onReject));
+        continue;
+      }
+      const lingerUntil = head.queuedAt + batch.lingerMs;
+      if (!head.tried && now < lingerUntil && !this.#batchFull(state, batch)) {
+        this.#wakeAt(state, name, lingerUntil, true);
+        return;
+      }
+      const taken = this.#takeBatch(state, batch, now);
+      if (taken.length === 0) continue;
+      this.#send(state, taken);
+      const delivered = deliverBatch(taken.map((delivery) => ({ id: delivery.entry.id, record: delivery.entry.record })));
+      this.#track(this.#settleRequest(state, taken, delivered, target.onReject));
     }
   }
 
-  #wakeAt(state: DestinationState, name: string, at: number): void {
+  /** What one record adds to a batch body, roughly: its payload and the JSON of its fields. */
+  static #estimatedBytes(delivery: Delivery): number {
+    return delivery.entry.record.payload.length + 512;
+  }
+
+  /** Enough is queued for a full batch (by count or by bytes). */
+  #batchFull(state: DestinationState, batch: BatchLimits): boolean {
+    if (state.queue.length >= batch.maxRecords) return true;
+    let bytes = 0;
+    for (const delivery of state.queue) {
+      bytes += Dispatcher.#estimatedBytes(delivery);
+      if (bytes >= batch.maxBytes) return true;
+    }
+    return false;
+  }
+
+  /** The oldest queued records that fit one batch (at least one); expired ones met on the way are settled. */
+  #takeBatch(state: DestinationState, batch: BatchLimits, now: number): Delivery[] {
+    const taken: Delivery[] = [];
+    let bytes = 0;
+    while (taken.length < batch.maxRecords && state.queue.length > 0) {
+      const next = state.queue.peek() as Delivery;
+      if (this.#expired(next.entry, now)) {
+        state.queue.shift();
+        this.#settle(next, 'expired', 'expired');
+        continue;
+      }
+      const size = Dispatcher.#estimatedBytes(next);
+      if (taken.length > 0 && bytes + size > batch.maxBytes) break;
+      state.queue.shift();
+      taken.push(next);
+      bytes += size;
+    }
+    return taken;
+  }
+
+  #send(state: DestinationState, deliveries: readonly Delivery[]): void {
+    state.requests += 1;
+    state.inFlight += deliveries.length;
+    for (const delivery of deliveries) {
+      delivery.round = state.round;
+      delivery.tried = true;
+      state.health.sent();
+    }
+  }
+
+  /** Settles each record of a request by its own result (a failed request gives all the same one), then sends what waits. */
+  async #settleRequest(state: DestinationState, deliveries: readonly Delivery[], results: Promise<DeliveryResult[]>, onReject: 'retry' | 'drop'): Promise<void> {
+    const answered = await results.catch((error: Error) => deliveries.map((): DeliveryResult => ({ outcome: 'retry', reason: error.message })));
+    state.requests -= 1;
+    state.inFlight -= deliveries.length;
+    const retried: Delivery[] = [];
+    for (const [index, delivery] of deliveries.entries()) {
+      const result = answered[index] ?? { outcome: 'retry', reason: 'no_result' };
+      if (this.#finish(state, delivery, result, onReject)) retried.push(delivery);
+    }
+    state.queue.pushAll(retried);
+    this.#pumpDestination(deliveries[0]?.destination ?? '');
+  }
+
+  /** `lingering`: the wait is for a batch to fill, and ends early when it does. */
+  #wakeAt(state: DestinationState, name: string, at: number, lingering = false): void {
+    state.lingering = lingering;
     state.timer = setLongTimeout(
       () => {
         state.timer = null;
+        state.lingering = false;
         this.#pumpDestination(name);
       },
       Math.max(1, at - this.#now()),
     );
   }
 
-  #finish(state: DestinationState, delivery: Delivery, result: DeliveryResult, onReject: 'retry' | 'drop'): void {
-    state.inFlight -= 1;
+  /** Applies one record's result; true when it goes back in line to be sent again. */
+  #finish(state: DestinationState, delivery: Delivery, result: DeliveryResult, onReject: 'retry' | 'drop'): boolean {
     const now = this.#now();
     if (result.outcome === 'delivered') {
       state.failures = 0;
       state.health.delivered(now);
-      this.#settle(delivery, 'delivered', null);
-    } else if (result.outcome === 'rejected') {
-      this.#failedRequests += 1;
+      // A duplicate is delivered: the collector kept it from an earlier try of the same batch.
+      this.#settle(delivery, 'delivered', result.duplicate === true ? 'duplicate' : null);
+      return false;
+    }
+    this.#failedRequests += 1;
+    if (result.outcome === 'rejected') {
       state.health.rejected(now, result);
-      // Only an answer from the destination can be a mistake fixed there; a record that cannot be sent at all never will be.
+      // Only an answer from the destination can be a mistake fixed there; a record that cannot be sent at all, or that a batch receipt refused, never will be.
       if (onReject === 'drop' || result.status === undefined) {
         this.#options.logger.warn({ destination: delivery.destination, id: delivery.entry.id, reason: result.reason }, 'destination rejected a record; it is dropped');
         this.#settle(delivery, 'rejected', result.reason);
       } else {
         this.#hold(state, delivery, result, now);
       }
-    } else {
-      this.#failedRequests += 1;
-      // Requests of one round fail together: count the round once, not once per request in flight.
-      if (delivery.round === state.round) {
-        state.failures += 1;
-        state.round += 1;
-        const wait = result.retryAfterMs ?? backoffDelay(this.#state.retry, state.failures);
-        state.backoffUntil = Math.max(state.backoffUntil, now + wait);
-        this.#options.logger.warn({ destination: delivery.destination, reason: result.reason, retryInMs: wait, failures: state.failures }, 'delivery failed; will retry');
-      }
-      state.health.failed(now, result);
-      state.queue.push(delivery);
+      return false;
     }
-    this.#pumpDestination(delivery.destination);
+    // Requests of one round fail together: count the round once, not once per request in flight.
+    if (delivery.round === state.round) {
+      state.failures += 1;
+      state.round += 1;
+      const wait = result.retryAfterMs ?? backoffDelay(this.#state.retry, state.failures);
+      state.backoffUntil = Math.max(state.backoffUntil, now + wait);
+      this.#options.logger.warn({ destination: delivery.destination, reason: result.reason, retryInMs: wait, failures: state.failures }, 'delivery failed; will retry');
+    }
+    state.health.failed(now, result);
+    return true;
   }
 
   /** A refused record waits on its own backoff, so the records behind it are not blocked. */

@@ -44,6 +44,19 @@ export class OrderedQueue<T extends Sequenced> {
     this.#items.splice(low, 0, item);
   }
 
+  /** Puts items back in their places; a batch sent again is the oldest, so it goes in front in one step. */
+  pushAll(items: readonly T[]): void {
+    if (items.length === 0) return;
+    const sorted = [...items].sort((a, b) => a.seq - b.seq);
+    const head = this.peek();
+    if (head === undefined || (sorted.at(-1) as T).seq <= head.seq) {
+      this.#items = [...sorted, ...this.#items.slice(this.#head)];
+      this.#head = 0;
+      return;
+    }
+    for (const item of sorted) this.push(item);
+  }
+
   /** Removes every item the predicate accepts, keeping the order of the rest. */
   remove(predicate: (item: T) => boolean): void {
     this.#items = this.#items.slice(this.#head).filter((item) => !predicate(item));

@@ -1,6 +1,6 @@
 /**
- * An http(s) destination: POSTs each record over keep-alive connections (upstream opened a new TCP
- * connection per record), at most `concurrency` at once, with a connect timeout and a timeout for
+ * An http(s) destination: POSTs each record (v2, v3) or each batch of records (telem) over
+ * keep-alive connections (upstream opened a new TCP connection per record), at most `concurrency` at once, with a connect timeout and a timeout for
  * the whole exchange. Every problem comes back as a DeliveryResult; nothing here throws.
  */
 import { readFile } from 'node:fs/promises';
@@ -11,8 +11,9 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { underRoot } from '../paths/root.js';
 import type { TelemetryRecord } from '../record/fields.js';
 import { createConcurrencyGate } from './concurrency-gate.js';
-import type { DeliveryResult, DestinationClient } from './destination.js';
-import { createRequestBuilder, FRAMING_HEADERS, type HttpDestinationConfig, type HttpRequestParts } from './http-request.js';
+import { readReceipts } from './batch-receipts.js';
+import type { BatchItem, DeliveryResult, DestinationClient } from './destination.js';
+import { batchLine, batchRequest, createRequestBuilder, splitBySize, FRAMING_HEADERS, type HttpDestinationConfig, type HttpRequestParts } from './http-request.js';
 import { resultForStatus } from './http-status.js';
 import { parseRetryAfter } from './retry-after.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
@@ -25,6 +26,8 @@ export interface HttpClientOptions {
 
 /** How much of an error response is kept for the log line. */
 const RESPONSE_EXCERPT_BYTES = 512;
+/** The most a batch's receipts may take: 1,000 results with long upstream reasons fit many times over. */
+const MAX_RECEIPTS_BYTES = 4 * 1024 * 1024;
 
 /** Errors meaning a kept-alive socket was closed by the server just as we reused it. */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
@@ -34,6 +37,8 @@ const TLS_CODE = /CERT|SSL|TLS|SIGNATURE|ISSUER/;
 
 interface Attempt {
   readonly result: DeliveryResult;
+  /** The whole answer body, when asked for and the request succeeded (a batch's receipts). */
+  readonly body?: Buffer;
   /** The request failed on a reused idle connection before any answer: safe to send once more on a fresh one. */
   readonly staleSocket: boolean;
 }
@@ -50,7 +55,7 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
   const transport = secure ? https : http;
   const buildRequest = createRequestBuilder(config);
   const gate = createConcurrencyGate(config.concurrency);
-  const inFlight = new Set<Promise<DeliveryResult>>();
+  const inFlight = new Set<Promise<unknown>>();
   let agent: http.Agent | null = null;
   let closed = false;
 
@@ -78,7 +83,8 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
     return agentReady;
   }
 
-  function attempt(pool: http.Agent, parts: HttpRequestParts): Promise<Attempt> {
+  /** `answerLimit`: keep a successful answer's body, up to this many bytes (more is a retry: the answer cannot be read). */
+  function attempt(pool: http.Agent, parts: HttpRequestParts, answerLimit = 0): Promise<Attempt> {
     return new Promise((resolve) => {
       let settled = false;
       let timedOut: 'timeout' | 'connect_timeout' | null = null;
@@ -132,17 +138,23 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
           successStatus: config.success_status,
           retryAfterMs: parseRetryAfter(response.headers['retry-after']),
         });
+        const limit = result.outcome === 'delivered' ? answerLimit : RESPONSE_EXCERPT_BYTES;
         const excerpt: Buffer[] = [];
         let kept = 0;
+        let complete = false;
         response.on('data', (chunk: Buffer) => {
-          if (kept < RESPONSE_EXCERPT_BYTES) excerpt.push(chunk.subarray(0, RESPONSE_EXCERPT_BYTES - kept));
+          if (kept < limit) excerpt.push(chunk.subarray(0, limit - kept));
           kept += chunk.length;
         });
-        // The status decides; the body is read to the end only so the connection can be reused.
+        response.once('end', () => (complete = true));
+        // For v2/v3 the status decides; the body is read to the end only so the connection can be reused.
         const done = () => {
           if (settled) return;
           if (result.outcome === 'delivered') {
-            finish({ result, staleSocket: false });
+            if (answerLimit === 0) finish({ result, staleSocket: false });
+            else if (!complete) finish({ result: { outcome: 'retry', reason: 'answer_incomplete' }, staleSocket: false });
+            else if (kept > answerLimit) finish({ result: { outcome: 'retry', reason: 'answer_too_large' }, staleSocket: false });
+            else finish({ result, staleSocket: false, body: Buffer.concat(excerpt) });
             return;
           }
           const answer = Buffer.concat(excerpt).toString('utf8');
@@ -165,7 +177,8 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
     });
   }
 
-  async function send(record: TelemetryRecord): Promise<DeliveryResult> {
+  /** Runs one exchange in a concurrency slot, on the connection pool; a request that met a stale kept-alive socket is sent once more. */
+  async function exchange(parts: () => Promise<HttpRequestParts> | HttpRequestParts, answerLimit = 0): Promise<Attempt> {
     await gate.acquire();
     try {
       let pool: http.Agent;
@@ -173,28 +186,79 @@ export function createHttpClient(config: HttpDestinationConfig, options: HttpCli
         pool = await connectionPool();
       } catch (error) {
         logger.error({ ca_file: config.ca_file, code: errorCode(error) }, 'cannot read the CA file; records wait in the spool');
-        return { outcome: 'retry', reason: `ca_file_${errorCode(error).toLowerCase()}` };
+        return { result: { outcome: 'retry', reason: `ca_file_${errorCode(error).toLowerCase()}` }, staleSocket: false };
       }
-      const parts = buildRequest(record);
-      const first = await attempt(pool, parts);
-      return first.staleSocket ? (await attempt(pool, parts)).result : first.result;
+      const request = await parts();
+      const first = await attempt(pool, request, answerLimit);
+      return first.staleSocket ? await attempt(pool, request, answerLimit) : first;
     } finally {
       gate.release();
     }
   }
 
+  /**
+   * Records of one batch, each with the collector's receipt for it. The lines go in requests of at
+   * most batch.max_bytes; a 413 (over the collector's max_body) is sent again in halves, down to
+   * single records, so a collector limit below the policy's costs requests, not records.
+   */
+  async function sendBatch(items: readonly BatchItem[]): Promise<DeliveryResult[]> {
+    const lines = items.map(batchLine);
+    const results: DeliveryResult[] = [];
+    for (const run of splitBySize(lines, config.batch.max_bytes)) {
+      results.push(
+        ...(await sendLines(
+          run.map((index) => items[index] as BatchItem),
+          run.map((index) => lines[index] as string),
+        )),
+      );
+    }
+    return results;
+  }
+
+  async function sendLines(items: readonly BatchItem[], lines: readonly string[]): Promise<DeliveryResult[]> {
+    const { result, body } = await exchange(() => batchRequest(config, lines), MAX_RECEIPTS_BYTES);
+    if (result.outcome === 'rejected' && result.status === 413 && items.length > 1) {
+      const half = Math.ceil(items.length / 2);
+      logger.info({ records: items.length, answer: result.answer }, 'collector refused a batch as too large; sending it in halves');
+      return [...(await sendLines(items.slice(0, half), lines.slice(0, half))), ...(await sendLines(items.slice(half), lines.slice(half)))];
+    }
+    if (result.outcome !== 'delivered') return items.map(() => result);
+    const reading = readReceipts(body ?? Buffer.alloc(0), items, result.status ?? 200);
+    if (reading.ok) return reading.results;
+    logger.warn({ problem: reading.problem, records: items.length }, "cannot read the collector's receipts; the batch will be sent again");
+    return items.map(() => ({ outcome: 'retry', reason: 'bad_receipts', ...(result.status === undefined ? {} : { status: result.status }) }));
+  }
+
+  function tracked<T>(work: Promise<T>, fallback: (error: unknown) => T): Promise<T> {
+    const settled = work.catch((error: unknown) => {
+      logger.error({ err: error }, 'unexpected delivery failure');
+      return fallback(error);
+    });
+    inFlight.add(settled);
+    void settled.finally(() => inFlight.delete(settled));
+    return settled;
+  }
+
+  const internalError: DeliveryResult = { outcome: 'retry', reason: 'internal_error' };
+  const clientClosed: DeliveryResult = { outcome: 'retry', reason: 'client_closed' };
+
   return {
     name: config.name,
-    deliver(record) {
-      if (closed) return Promise.resolve({ outcome: 'retry', reason: 'client_closed' });
-      const delivery = send(record).catch((error: unknown): DeliveryResult => {
-        logger.error({ err: error }, 'unexpected delivery failure');
-        return { outcome: 'retry', reason: 'internal_error' };
-      });
-      inFlight.add(delivery);
-      void delivery.finally(() => inFlight.delete(delivery));
-      return delivery;
+    deliver(record: TelemetryRecord) {
+      if (closed) return Promise.resolve(clientClosed);
+      return tracked(
+        exchange(() => buildRequest(record)).then((done) => done.result),
+        () => internalError,
+      );
     },
+    ...(config.protocol === 'telem'
+      ? {
+          deliverBatch(items: readonly BatchItem[]) {
+            if (closed) return Promise.resolve(items.map(() => clientClosed));
+            return tracked(sendBatch(items), () => items.map(() => internalError));
+          },
+        }
+      : {}),
     async close() {
       closed = true;
       await Promise.all(inFlight);

@@ -2,10 +2,16 @@
  * The bytes of one delivery request, as upstream servers expect them (reference §C.1, §C.2):
  * v3 sends the record as a JSON body, v2 sends the fifteen headers as HTTP headers and the payload
  * as the body. Headers are an ordered list so the request head matches the captures line by line.
+ * telem sends a batch: NDJSON, each line the v3 object with the record's `record_id` first.
  */
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { ResolvedDestination } from '../../schemas/resolved.js';
 import { RECORD_HEADERS, type TelemetryRecord } from '../record/fields.js';
+import type { BatchItem } from './destination.js';
 import { recordJson } from './record-json.js';
+
+const gzipAsync = promisify(gzip);
 
 export type HttpDestinationConfig = Extract<ResolvedDestination, { type: 'http' }>;
 
@@ -41,22 +47,58 @@ function withPolicyHeaders(builtIn: HeaderList, extra: Readonly<Record<string, s
   return headers;
 }
 
-/** Builds the request parts of every record for one destination; the URL is parsed once. */
+function requestParts(config: HttpDestinationConfig, recordHeaders: HeaderList, contentHeaders: HeaderList, body: Buffer): HttpRequestParts {
+  const builtIn: HeaderList = [
+    ['Host', new URL(config.url).host],
+    ['Accept', '*/*'],
+    ...recordHeaders,
+    [config.tid_header, config.tid],
+    ...contentHeaders,
+    ['Content-Length', String(body.length)],
+  ];
+  const headers = withPolicyHeaders(builtIn, config.headers).map(([name, value]) => [name, wireValue(value)] as const);
+  return { headers, body };
+}
+
+/** Builds the request parts of every record for one destination (v2 or v3). */
 export function createRequestBuilder(config: HttpDestinationConfig): (record: TelemetryRecord) => HttpRequestParts {
-  const host = new URL(config.url).host;
-  const contentType = config.protocol === 'v3' ? 'application/json' : 'application/text';
+  const contentType: HeaderList = [['Content-Type', config.protocol === 'v2' ? 'application/text' : 'application/json']];
   return (record) => {
-    const body = config.protocol === 'v3' ? Buffer.from(recordJson(record), 'utf8') : record.payload;
+    const body = config.protocol === 'v2' ? record.payload : Buffer.from(recordJson(record), 'utf8');
     const recordHeaders = config.protocol === 'v2' ? RECORD_HEADERS.map((name) => [name, record.headers[name]] as const) : [];
-    const builtIn: HeaderList = [
-      ['Host', host],
-      ['Accept', '*/*'],
-      ...recordHeaders,
-      [config.tid_header, config.tid],
-      ['Content-Type', contentType],
-      ['Content-Length', String(body.length)],
-    ];
-    const headers = withPolicyHeaders(builtIn, config.headers).map(([name, value]) => [name, wireValue(value)] as const);
-    return { headers, body };
+    return requestParts(config, recordHeaders, contentType, body);
   };
+}
+
+/** One NDJSON line of a telem batch: `record_id`, then the v3 object's fields. */
+export function batchLine(item: BatchItem): string {
+  return `{"record_id":${JSON.stringify(item.id)},${recordJson(item.record).slice(1)}\n`;
+}
+
+/** The request of one telem batch (its NDJSON lines), gzipped when the destination's batch.compression says so. */
+export async function batchRequest(config: HttpDestinationConfig, lines: readonly string[]): Promise<HttpRequestParts> {
+  const ndjson = Buffer.from(lines.join(''), 'utf8');
+  const compressed = config.batch.compression === 'gzip';
+  const body = compressed ? await gzipAsync(ndjson) : ndjson;
+  const contentHeaders: HeaderList = [['Content-Type', 'application/x-ndjson'], ...(compressed ? ([['Content-Encoding', 'gzip']] as const) : [])];
+  return requestParts(config, [], contentHeaders, body);
+}
+
+/** Consecutive runs of lines of at most `maxBytes` together (a longer line goes alone). */
+export function splitBySize(lines: readonly string[], maxBytes: number): number[][] {
+  const runs: number[][] = [];
+  let run: number[] = [];
+  let bytes = 0;
+  for (const [index, line] of lines.entries()) {
+    const size = Buffer.byteLength(line);
+    if (run.length > 0 && bytes + size > maxBytes) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(index);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }

@@ -15,8 +15,8 @@ spool:
 destinations:
   collector:
     type: http
-    protocol: v3
-    url: ${new URL('v3/collector', collectorUrl).href}
+    protocol: telem
+    url: ${new URL('telem/v1/records', collectorUrl).href}
   file:
     type: file
     path: /var/log/telemetry/records.ndjson

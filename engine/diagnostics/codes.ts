@@ -48,6 +48,7 @@ export const DIAGNOSTIC_CODES = {
   'unreachable-route': 'A route can never match: a route before it takes every record it would.',
   'unused-destination': 'A destination no route sends to.',
   'protocol-url-mismatch': "A destination's protocol and the endpoint its URL path names disagree.",
+  'batch-without-telem': 'A destination sets batch settings but speaks v2 or v3, which send one record per request.',
   // Meaning: rate limits.
   'rate-limit-empty': 'A rate_limit with neither records nor bytes limits nothing.',
   'rate-window-zero': 'A rate window of zero cannot count anything.',

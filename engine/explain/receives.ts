@@ -17,6 +17,12 @@ export interface Receives {
   readonly form: string;
 }
 
+const HTTP_FORM = {
+  v3: (tid: string) => `HTTP POST, v3 JSON body (the ${RECORD_HEADERS.length} record fields and the payload), tenant id in ${tid}`,
+  v2: (tid: string) => `HTTP POST, v2: the ${RECORD_HEADERS.length} record fields as HTTP headers, the payload as the body, tenant id in ${tid}`,
+  telem: (tid: string) => `HTTP POST, telem batches: NDJSON, per record the v3 JSON object and a record_id, tenant id in ${tid}`,
+} as const;
+
 export function receivesOf(destination: ResolvedDestination): Receives {
   switch (destination.type) {
     case 'http':
@@ -25,10 +31,7 @@ export function receivesOf(destination: ResolvedDestination): Receives {
         leavesMachine: true,
         target: destination.url,
         fields: [...RECORD_HEADERS, 'payload'],
-        form:
-          destination.protocol === 'v3'
-            ? `HTTP POST, v3 JSON body (the ${RECORD_HEADERS.length} record fields and the payload), tenant id in ${destination.tid_header}`
-            : `HTTP POST, v2: the ${RECORD_HEADERS.length} record fields as HTTP headers, the payload as the body, tenant id in ${destination.tid_header}`,
+        form: HTTP_FORM[destination.protocol](destination.tid_header),
       };
     case 'file':
       return { type: 'file', leavesMachine: false, target: destination.path, fields: [...RECORD_HEADERS, 'payload'], form: `appended to a local NDJSON file (the v3 JSON object per line)` };

@@ -147,7 +147,7 @@ function checkWireExpectations(
       const destination = policy.destinations[name];
       const keyPath = [...base, ...scope, 'body', name];
       if (!destination) problem('test-unknown-destination', `the policy has no destination "${name}"`, keyPath, `its destinations: ${known}`);
-      else if (!(destination.type === 'file' || (destination.type === 'http' && destination.protocol === 'v3')))
+      else if (!(destination.type === 'file' || (destination.type === 'http' && destination.protocol !== 'v2')))
         problem('test-no-body', `destination "${name}" (${destination.type === 'http' ? `http ${destination.protocol}` : destination.type}) sends no v3 JSON body`, keyPath);
     }
     for (const name of Object.keys(record?.headers ?? {})) {

@@ -5,14 +5,15 @@
  */
 import { definePolicy } from 'telem';
 
-const collector = 'https://telemetry.example.org/v3/collector';
+// A telem collector; an upstream server would be protocol 'v3' at .../v3/collector.
+const collector = 'https://telemetry.example.org/telem/v1/records';
 
 export default definePolicy({
   apiVersion: 'telem/v1',
   kind: 'Policy',
   metadata: { name: 'typed-example', revision: 1 },
   destinations: {
-    central: { type: 'http', protocol: 'v3', url: collector },
+    central: { type: 'http', protocol: 'telem', url: collector },
   },
   routes: [
     {

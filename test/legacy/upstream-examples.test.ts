@@ -7,6 +7,7 @@ import { policyToConf } from '../../engine/legacy/to-conf.js';
 import { translateCompiledDefaults, translateConf } from '../../engine/legacy/translate.js';
 import { loadPolicySource } from '../../engine/load/load-policy.js';
 import { validatePolicySource, validatePolicyValue } from '../../engine/validate/validate.js';
+import { DEFAULT_BATCH } from '../../schemas/destinations.js';
 import { fromRoot } from '../helpers/paths.js';
 import { brief, translateFixture } from './helpers.js';
 
@@ -53,6 +54,8 @@ test('example.conf: becomes a valid policy with an http destination, minute-slot
     success_status: [200, 201],
     on_reject: 'retry',
     concurrency: 16,
+    // The defaults; v3 sends one record per request and never reads them.
+    batch: DEFAULT_BATCH,
   });
   assert.deepEqual(policy.routes[0]?.rate_limit, {
     records: { limit: 100, windowMs: 15 * 60_000 },

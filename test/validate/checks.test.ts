@@ -165,6 +165,29 @@ test('semantic checks: the default v3 at a URL ending in /v2 is a mismatch; v3 a
   assert.deepEqual(at('http://v2.example.org/collector'), []);
 });
 
+test("semantic checks: protocol telem belongs at a telem collector's /telem/v1/records; v3 there, or telem at an upstream path, is a mismatch", () => {
+  const at = (protocol: string, url: string) => codes(validatePolicyValue(policy({ destinations: { central: { type: 'http', protocol, url } } })).diagnostics);
+  assert.deepEqual(at('telem', 'http://127.0.0.1:8080/telem/v1/records'), []);
+  assert.deepEqual(at('telem', 'http://127.0.0.1:8080/telem/v1/records/'), []);
+  assert.deepEqual(at('telem', 'http://127.0.0.1:8080/v3/collector'), ['warning:protocol-url-mismatch']);
+  assert.deepEqual(at('telem', 'http://127.0.0.1:8080/collector'), ['warning:protocol-url-mismatch']);
+  assert.deepEqual(at('v3', 'http://127.0.0.1:8080/telem/v1/records'), ['warning:protocol-url-mismatch']);
+  assert.deepEqual(at('v2', 'http://127.0.0.1:8080/telem/v1/records'), ['warning:protocol-url-mismatch']);
+});
+
+test('semantic checks: batch settings on a v2 or v3 destination are an error (they send one record per request); on telem they are taken', () => {
+  const with_ = (protocol: string, url: string, batch: Record<string, unknown>) =>
+    codes(validatePolicyValue(policy({ destinations: { central: { type: 'http', protocol, url, batch } } })).diagnostics);
+  assert.deepEqual(with_('v3', 'http://127.0.0.1/v3/collector', { max_records: 10 }), ['error:batch-without-telem']);
+  assert.deepEqual(with_('v2', 'http://127.0.0.1/v2/collector', { compression: 'gzip' }), ['error:batch-without-telem']);
+  assert.deepEqual(with_('v3', 'http://127.0.0.1/v3/collector', {}), []);
+  assert.deepEqual(with_('telem', 'http://127.0.0.1/telem/v1/records', { max_records: 10, max_bytes: '64KiB', linger: '5ms', compression: 'gzip' }), []);
+  assert.deepEqual(with_('telem', 'http://127.0.0.1/telem/v1/records', { max_records: 1001 }), ['error:schema-out-of-range']);
+  const tiny = validatePolicyValue(policy({ destinations: { central: { type: 'http', protocol: 'telem', url: 'http://127.0.0.1/telem/v1/records', batch: { max_bytes: '100B' } } } }));
+  assert.deepEqual(codes(tiny.diagnostics), ['error:schema-invalid-value']);
+  assert.match(tiny.diagnostics[0]?.message ?? '', /at least 1KiB/);
+});
+
 test('semantic checks: a fleet source without trusted keys is an error; fleet.stages is gone (rollouts travel in the bundle)', () => {
   const { diagnostics } = validatePolicyValue(policy({ fleet: { source: 'https://policies.example/' } }));
   assert.deepEqual(codes(diagnostics), ['error:fleet-untrusted-source']);

@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { MAX_BATCH_RECORDS } from '../../../schemas/destinations.js';
 import { formatSize } from '../../../schemas/units.js';
 import type { IncomingRecord } from '../record/record.js';
 import { HttpError, sendJson } from '../reply/reply.js';
@@ -21,8 +22,6 @@ import { validateRecord } from '../validation/validate-record.js';
 import { readBody } from './body.js';
 import type { IngestContext } from './ingest.js';
 
-/** Records one batch may carry. */
-export const MAX_BATCH_RECORDS = 1000;
 /** A gzip body may unpack to at most this many times max_body (a small body must not become gigabytes). */
 export const MAX_INFLATION = 16;
 const RECORD_ID = /^[A-Za-z0-9._:-]{1,128}$/;
