@@ -27,9 +27,10 @@ export type { ClientFactory } from './client-registry.js';
 
 /** Where the agent writes record outcomes (the journal stage implements it). */
 export interface JournalWriter {
-  append(entry: JournalEntry, payload?: Buffer): void;
   /** Written before it returns: outcomes decided while the probe's connection is still open. */
   appendNow(entry: JournalEntry): void;
+  /** Written before it returns, in one write: settlements, journaled before the spool settles them. */
+  appendAllNow(items: readonly { readonly entry: JournalEntry; readonly payload?: Buffer | undefined }[]): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +90,8 @@ export class Agent {
   /** Records spooled, and deliveries made, since this start (for the status record's counters). */
   #acceptedTotal = 0;
   #deliveredTotal = 0;
+  /** Settlements waiting for the end of this turn, to be journaled in one write. */
+  #settling: Settlement[] = [];
 
   private constructor(options: AgentOptions, spool: Spool, plan: RuntimePlan) {
     this.#options = options;
@@ -370,27 +373,48 @@ export class Agent {
     return routes;
   }
 
+  /** Settlements of one turn (a batch's receipts) are journaled and settled together. */
   #onSettle(settlement: Settlement): void {
-    this.#spool.settle({ id: settlement.entry.id, route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
-    this.#metrics.settled.add({ route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
-    if (settlement.outcome === 'delivered') {
-      this.#deliveredTotal += 1;
-      this.#metrics.observeLatency(settlement.destination, settlement.latencyMs);
-    }
-    this.#journal({
-      id: settlement.entry.id,
-      record: settlement.entry.record,
-      outcome: settlement.outcome,
-      reason: settlement.reason,
-      route: settlement.route,
-      destination: settlement.destination,
-      revision: settlement.entry.revision,
-    });
+    if (this.#settling.push(settlement) === 1) queueMicrotask(() => this.#settleAll());
   }
 
-  #journal(options: { id: string; record: TelemetryRecord; outcome: JournalOutcome; reason: string | null; route?: string; destination?: string; revision?: number }): void {
+  #settleAll(): void {
+    const settlements = this.#settling;
+    this.#settling = [];
+    // The journal first: a crash between the two leaves the records unsettled, so they are sent again (a
+    // telem collector answers duplicate) instead of settled with no journal line saying what became of them.
+    this.#options.journal.appendAllNow(
+      settlements.map((settlement) => ({
+        entry: this.#journalEntry({
+          id: settlement.entry.id,
+          record: settlement.entry.record,
+          outcome: settlement.outcome,
+          reason: settlement.reason,
+          route: settlement.route,
+          destination: settlement.destination,
+          revision: settlement.entry.revision,
+        }),
+        payload: settlement.outcome === 'delivered' ? settlement.entry.record.payload : undefined,
+      })),
+    );
+    for (const settlement of settlements) {
+      this.#spool.settle({ id: settlement.entry.id, route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
+      this.#metrics.settled.add({ route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
+      if (settlement.outcome === 'delivered') {
+        this.#deliveredTotal += 1;
+        this.#metrics.observeLatency(settlement.destination, settlement.latencyMs);
+      }
+    }
+  }
+
+  /** An outcome decided at intake, before the probe's connection closes: written before accept returns. */
+  #journal(options: { id: string; record: TelemetryRecord; outcome: JournalOutcome; reason: string | null }): void {
+    this.#options.journal.appendNow(this.#journalEntry(options));
+  }
+
+  #journalEntry(options: { id: string; record: TelemetryRecord; outcome: JournalOutcome; reason: string | null; route?: string; destination?: string; revision?: number }): JournalEntry {
     if (options.outcome !== 'delivered' && options.reason) this.#metrics.drop(options.reason);
-    const journalEntry: JournalEntry = {
+    return {
       recordId: options.id,
       time: this.#now(),
       classification: options.record.headers.classification,
@@ -402,8 +426,5 @@ export class Agent {
       destination: options.destination ?? null,
       policyRevision: options.revision ?? this.plan.revision,
     };
-    // Outcomes without a route are decided at intake, before the probe's connection closes.
-    if (options.route === undefined) this.#options.journal.appendNow(journalEntry);
-    else this.#options.journal.append(journalEntry, options.outcome === 'delivered' ? options.record.payload : undefined);
   }
 }

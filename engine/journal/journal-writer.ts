@@ -1,10 +1,12 @@
 /**
- * Writes the journal: outcomes are queued and appended together a few ms later, so a burst of
- * deliveries costs one write, and everything queued is written by close(). The file stays bounded
+ * Writes the journal: outcomes are queued and appended together a few ms later, or written at
+ * once where a crash must not lose them (intake refusals, settlements before the spool settles
+ * them); everything queued is written by close(). Lines are written synchronously, so writes and
+ * pruning never interleave. The file stays bounded
  * like upstream's: past `journal_entries` + 50 % lines, the oldest are cut away (temp file + rename).
  */
-import { appendFileSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -32,6 +34,12 @@ export interface JournalWriter {
    * probe learns nothing else, so a crash right after cannot leave it unjournaled.
    */
   appendNow(entry: JournalEntry): void;
+  /**
+   * Writes several outcomes (after those queued) in one write before returning; payloads of
+   * delivered records are retained later, as for append. For settlements, written before the spool
+   * settles them, so a crash in between sends a record again rather than settling it unjournaled.
+   */
+  appendAllNow(items: readonly { readonly entry: JournalEntry; readonly payload?: Buffer | undefined }[]): void;
   /** Writes everything queued so far. */
   flush(): Promise<void>;
   /** Writes everything queued; later appends are ignored. */
@@ -56,20 +64,23 @@ async function countLines(file: string): Promise<Counted> {
   return { lines, torn };
 }
 
-/** Keeps the last `keep` lines: a synced temp file renamed over the journal, so a crash leaves one or the other. */
-async function pruneJournal(file: string, keep: number): Promise<number> {
-  const lines = (await readFile(file, 'utf8')).split('\n');
+/**
+ * Keeps the last `keep` lines: a synced temp file renamed over the journal, so a crash leaves one or the other.
+ * Synchronous, like every journal write, so no line can be appended to the old file between the read and the rename.
+ */
+function pruneJournal(file: string, keep: number): number {
+  const lines = readFileSync(file, 'utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
   const kept = lines.slice(-keep);
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.prune`);
-  const handle = await open(temporary, 'w', 0o640);
+  const fd = openSync(temporary, 'w', 0o640);
   try {
-    await handle.writeFile(kept.length > 0 ? `${kept.join('\n')}\n` : '');
-    await handle.sync();
+    writeFileSync(fd, kept.length > 0 ? `${kept.join('\n')}\n` : '');
+    fsyncSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
-  await rename(temporary, file);
+  renameSync(temporary, file);
   return kept.length;
 }
 
@@ -89,20 +100,24 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
   let writing: Promise<void> = Promise.resolve();
   let closed = false;
 
-  async function writeLines(lines: string[]): Promise<void> {
+  /** Appends lines (after any still queued) in one synchronous write, then prunes past the bound. */
+  function writeLines(lines: readonly string[]): void {
+    const all = [...pendingLines, ...lines];
+    pendingLines = [];
+    if (all.length === 0) return;
     try {
-      await appendFile(file, `${counted.torn ? '\n' : ''}${lines.join('')}`, { mode: 0o640 });
+      appendFileSync(file, `${counted.torn ? '\n' : ''}${all.join('')}`, { mode: 0o640 });
       counted.torn = false;
-      counted.lines += lines.length;
+      counted.lines += all.length;
     } catch (error) {
       // Keep them for the next write, but never more than the journal would hold anyway.
-      pendingLines = [...lines, ...pendingLines].slice(-pruneAbove);
+      pendingLines = all.slice(-pruneAbove);
       logger.warn({ file, err: error }, 'cannot write the journal; its lines wait for the next write');
       return;
     }
     if (counted.lines > pruneAbove) {
       try {
-        counted.lines = await pruneJournal(file, limit);
+        counted.lines = pruneJournal(file, limit);
       } catch (error) {
         logger.warn({ file, err: error }, 'cannot prune the journal');
       }
@@ -122,15 +137,23 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = null;
+    writeLines([]);
+    const retained = pendingPayloads;
+    pendingPayloads = [];
     writing = writing.then(async () => {
-      const lines = pendingLines;
-      const retained = pendingPayloads;
-      pendingLines = [];
-      pendingPayloads = [];
-      if (lines.length > 0) await writeLines(lines);
       if (retained.length > 0) await writePayloads(retained);
     });
     return writing;
+  }
+
+  function appendAllNow(items: readonly { readonly entry: JournalEntry; readonly payload?: Buffer | undefined }[]): void {
+    if (closed) {
+      if (items.length > 0) logger.warn({ records: items.length }, 'journal closed: outcomes not written');
+      return;
+    }
+    for (const { entry, payload } of items) if (payload && keepPayloads > 0 && entry.outcome === 'delivered') pendingPayloads.push({ recordId: entry.recordId, payload });
+    if (limit > 0) writeLines(items.map(({ entry }) => formatJournalLine(entry)));
+    timer ??= setTimeout(() => void flush(), options.batchDelayMs ?? 50).unref();
   }
 
   return {
@@ -146,20 +169,9 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       timer ??= setTimeout(() => void flush(), options.batchDelayMs ?? 50).unref();
     },
     appendNow(entry) {
-      if (closed || limit === 0) return;
-      const lines = [...pendingLines, formatJournalLine(entry)];
-      try {
-        appendFileSync(file, `${counted.torn ? '\n' : ''}${lines.join('')}`, { mode: 0o640 });
-        pendingLines = [];
-        counted.torn = false;
-        counted.lines += lines.length;
-      } catch (error) {
-        // As for a batched write: the lines wait for the next one.
-        pendingLines = lines.slice(-pruneAbove);
-        logger.warn({ file, err: error }, 'cannot write the journal; its lines wait for the next write');
-      }
-      timer ??= setTimeout(() => void flush(), options.batchDelayMs ?? 50).unref();
+      appendAllNow([{ entry }]);
     },
+    appendAllNow,
     flush,
     async close() {
       closed = true;

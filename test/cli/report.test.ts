@@ -89,9 +89,9 @@ test('telem report: the crashes example: fields, redaction, worst-case records a
 
   const text = await runCli(['--root', root, 'report', '--policy', file]);
   assert.ok(text.stdout.includes(`  ${file}:17: collection.redact[0] "\\\\b\\\\d{1,3}(\\\\.\\\\d{1,3}){3}\\\\b" → "<ipv4>"\n`), text.stdout);
-  assert.ok(text.stdout.includes(`      limit: records: 100/15m, bytes: 1MiB/20m, when_exceeded: spool (${file}:38) → at most 400 records and 3MiB of payload an hour\n`), text.stdout);
-  assert.ok(text.stdout.includes('central: http https://telemetry.example.org/v3/collector — leaves this machine\n'), text.stdout);
-  assert.ok(text.stdout.includes('\nLeaves this machine: central (https://telemetry.example.org/v3/collector)\n'), text.stdout);
+  assert.ok(text.stdout.includes(`      limit: records: 100/15m, bytes: 1MiB/20m, when_exceeded: spool (${file}:39) → at most 400 records and 3MiB of payload an hour\n`), text.stdout);
+  assert.ok(text.stdout.includes('central: http https://telemetry.example.org/telem/v1/records — leaves this machine\n'), text.stdout);
+  assert.ok(text.stdout.includes('\nLeaves this machine: central (https://telemetry.example.org/telem/v1/records)\n'), text.stdout);
   assert.match(text.stdout, /\n {2}fields: record_format_version, classification, severity, machine_id, .*, event_id, payload \(machine_id rotating\)\n/);
 });
 

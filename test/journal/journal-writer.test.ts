@@ -57,6 +57,19 @@ test('journal writer: the journal keeps the last journal_entries lines, pruned o
   assert.deepEqual(await readdir(path.dirname(path.join(root, JOURNAL))), ['journal'], 'no temporary file is left behind');
 });
 
+test('journal writer: appendAllNow writes queued lines and its own in order before it returns, and keeps the bound by itself', async (t) => {
+  const root = await tempDir(t);
+  const journal = await openJournalWriter({ root, retention: retention({ journal_entries: 10 }), batchDelayMs: 10_000 });
+  t.after(() => journal.close());
+  journal.append(nthEntry(1));
+  journal.appendAllNow([{ entry: nthEntry(2) }, { entry: nthEntry(3) }]);
+  assert.deepEqual(recordIds(await journalLines(root)), [1, 2, 3], 'on disk when it returns, the queued line first');
+  for (let n = 4; n <= 40; n += 3) journal.appendAllNow([{ entry: nthEntry(n) }, { entry: nthEntry(n + 1) }, { entry: nthEntry(n + 2) }]);
+  const lines = recordIds(await journalLines(root));
+  assert.ok(lines.length <= 15, `pruned without a flush: ${lines.length} lines`);
+  assert.deepEqual(lines.slice(-3), [40, 41, 42]);
+});
+
 test('journal writer: an existing journal (upstream lines included) is continued and counted toward the bound', async (t) => {
   const root = await tempDir(t);
   const file = path.join(root, JOURNAL);

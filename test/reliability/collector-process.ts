@@ -16,6 +16,8 @@ export interface CollectorProcess {
   readonly logs: string[];
   /** SIGTERM and wait: the collector is down until start(). */
   stop(): Promise<void>;
+  /** kill -9 and wait: no chance to finish what it was doing. */
+  kill(): Promise<void>;
   /** Starts it again on the same address and database. */
   start(): Promise<void>;
 }
@@ -61,17 +63,19 @@ export async function startCollectorProcess(t: TestContext, options: { root: str
   let running: Running | null = first.running;
   const { url } = first;
   const listen = new URL(url).host;
+  const end = async (signal: NodeJS.Signals) => {
+    if (!running) return;
+    const { child, exited } = running;
+    running = null;
+    child.kill(signal);
+    await exited;
+  };
   const collector: CollectorProcess = {
     url,
     ingestUrl: `${url}v3/collector`,
     logs,
-    async stop() {
-      if (!running) return;
-      const { child, exited } = running;
-      running = null;
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
     async start() {
       if (running) return;
       running = (await launch({ root: options.root, listen, logs })).running;
