@@ -16,6 +16,8 @@ export interface CollectorProcess {
   readonly logs: string[];
   /** SIGTERM and wait: the collector is down until start(). */
   stop(): Promise<void>;
+  /** SIGKILL and wait (no drain, no close): the collector is down until start(). */
+  kill(): Promise<void>;
   /** Starts it again on the same address and database. */
   start(): Promise<void>;
 }
@@ -70,6 +72,13 @@ export async function startCollectorProcess(t: TestContext, options: { root: str
       const { child, exited } = running;
       running = null;
       child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (!running) return;
+      const { child, exited } = running;
+      running = null;
+      child.kill('SIGKILL');
       await exited;
     },
     async start() {

@@ -63,6 +63,11 @@ export class WriteThread {
     return answer;
   }
 
+  /** Calls sent to the thread and not answered yet. */
+  get inFlight(): number {
+    return this.#calls.size;
+  }
+
   /** Ends the thread (a test's stand-in for a crash): the calls in flight fail, the next call starts another. */
   async terminate(): Promise<void> {
     await this.#thread?.worker.terminate();
