@@ -20,9 +20,7 @@ export interface WriteRequest {
   readonly call: WriteCall;
 }
 
-export type WriteReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly ok: false; readonly message: string; readonly code?: string };
+export type WriteReply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string; readonly code?: string };
 
 /** The first message: the file is open and migrated, or why not. */
 export type WriterReady = { readonly ready: true } | { readonly ready: false; readonly message: string };
