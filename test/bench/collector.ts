@@ -1,6 +1,7 @@
 /** Collector ingest (v3 and v2 posts over keep-alive, and while heavy queries run) and the whole path socket → agent → collector. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequestBuilder } from '../../engine/deliver/http-request.js';
+import { recordJson } from '../../engine/deliver/record-json.js';
 import { validatePolicyValue } from '../../engine/validate/validate.js';
 import type { TelemetryRecord } from '../../engine/record/fields.js';
 import { openStore } from '../../engine/collector/storage/open-store.js';
@@ -53,6 +54,41 @@ export function benchPosts(protocol: 'v2' | 'v3', total: number): HttpPost[] {
     const parts = build(record);
     return { body: parts.body, headers: Object.fromEntries(parts.headers) };
   });
+}
+
+/**
+ * Batch requests for POST /telem/v1/records as an agent sends them: NDJSON, `perRequest` v3 records
+ * a request, each with its record_id and a distinct payload (the same ~300-byte payload as benchPosts).
+ */
+export function batchPosts(total: number, perRequest: number): HttpPost[] {
+  // The tenant header an agent sends (the v3 builder's).
+  const tid = Object.entries((benchPosts('v3', 1)[0] as HttpPost).headers).filter(([name]) => name === 'X-Telemetry-TID');
+  const posts: HttpPost[] = [];
+  for (let start = 0; start < total; start += perRequest) {
+    const lines: string[] = [];
+    for (let index = start; index < Math.min(total, start + perRequest); index += 1) {
+      const json = recordJson(testRecord({ payload: `bench record ${index}\n${'p'.repeat(300)}` }));
+      lines.push(`${json.slice(0, -1)},"record_id":"b-${index}"}`);
+    }
+    posts.push({ body: Buffer.from(`${lines.join('\n')}\n`), headers: { ...Object.fromEntries(tid), 'Content-Type': 'application/x-ndjson' } });
+  }
+  return posts;
+}
+
+/** Records/s through POST /telem/v1/records, `perRequest` records a request. */
+export async function collectorBatchIngest(options: { tools: FloodTools | null; work: string; db: string; total: number; perRequest: number; concurrency: number }): Promise<LoadResult> {
+  const collector = await startBenchCollector({ root: options.work, db: options.db });
+  try {
+    const posts = batchPosts(options.total, options.perRequest);
+    const result = await httpFloodLoad({ tools: options.tools, work: options.work, url: new URL('telem/v1/records', collector.url).href, posts, concurrency: options.concurrency });
+    // A batch is answered 200 even when its lines are rejected: count what was stored.
+    const stats = (await (await fetch(new URL('api/stats', collector.url))).json()) as { total: number };
+    if (stats.total !== options.total) throw new Error(`batch ingest stored ${stats.total} of ${options.total} records`);
+    // httpFloodLoad counts requests; the figure is records.
+    return { count: options.total, seconds: result.seconds, perSecond: options.total / result.seconds };
+  } finally {
+    await collector.stop();
+  }
 }
 
 export async function collectorIngest(options: { tools: FloodTools | null; work: string; db: string; protocol: 'v2' | 'v3'; total: number; concurrency: number }): Promise<LoadResult> {

@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --note TEXT]`: measures telem against DESIGN.md's numbers, each beside
+ * `npm run bench [-- --json] [-- --quick] [-- --note TEXT] [-- --only PART,…]`: measures telem against DESIGN.md's numbers, each beside
  * the same machine's raw limit measured in the same run. Not part of `npm test`: it asserts nothing.
+ * PARTs: policy, simulate, fsync, intake, e2e, collector, memory (all by default).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
@@ -10,7 +11,7 @@ import { fromRoot } from '../helpers/paths.js';
 import { testFrame } from '../helpers/records.js';
 import { processFigures, startBenchAgent, waitForCount } from './agent-process.js';
 import { bareAppendSyncLoop, bareFsyncLoop, bareHttpServer, bareSocketReader } from './baselines.js';
-import { benchPosts, collectorIngest, ingestDuringQueries, percentile, startBenchCollector } from './collector.js';
+import { benchPosts, collectorBatchIngest, collectorIngest, ingestDuringQueries, percentile, startBenchCollector } from './collector.js';
 import { FLOOD_MARKER, type FloodTools, buildFloodTools, floodLoad, httpFloodLoad } from './flood.js';
 import { socketLoad } from './load.js';
 import { baselineCell, formatValue } from './readme-table.js';
@@ -30,6 +31,11 @@ const args = new Set(process.argv.slice(2));
 const noteIndex = process.argv.indexOf('--note');
 const note = noteIndex > 0 ? process.argv[noteIndex + 1] : undefined;
 const quick = args.has('--quick');
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex > 0 ? new Set((process.argv[onlyIndex + 1] ?? '').split(',')) : null;
+const PARTS = ['policy', 'simulate', 'fsync', 'intake', 'e2e', 'collector', 'memory'];
+for (const part of only ?? []) if (!PARTS.includes(part)) throw new Error(`--only ${part}: expected some of ${PARTS.join(', ')}`);
+const runs = (part: string) => only === null || only.has(part);
 const scale = (full: number) => (quick ? Math.max(200, Math.round(full / 10)) : full);
 const figures: Figure[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -264,8 +270,20 @@ async function collectorFigures(work: string, tools: FloodTools | null): Promise
         name: `collector ingest ${protocol} (${backend}, keep-alive)`,
         value: result.perSecond,
         unit: 'records/s',
-        target: backend === 'SQLite' ? '≥ 10,000 records/s' : '',
+        target: '≥ 0.4× bare HTTP 201 server',
         baseline: { name: 'bare HTTP 201 server', value: bare.perSecond },
+      });
+    }
+    for (const perRequest of [100, 1000]) {
+      progress(`collector batch ingest, ${perRequest} records a request, ${backend}`);
+      const root = await mkdtemp(path.join(work, 'collector-'));
+      const result = await collectorBatchIngest({ tools, work: root, db: db(root, `batch-${perRequest}`), total: scale(100_000), perRequest, concurrency: 4 });
+      figures.push({
+        name: `collector batch ingest, ${perRequest.toLocaleString('en-US')} records a request (${backend}, keep-alive)`,
+        value: result.perSecond,
+        unit: 'records/s',
+        target: `≥ ${backend === 'SQLite' ? '20,000' : '10,000'} records/s, ≥ 1.5× bare HTTP 201 server`,
+        baseline: { name: 'bare HTTP 201 server (requests/s)', value: bare.perSecond },
       });
     }
     progress(`collector ingest during the heaviest queries and exports, ${backend}`);
@@ -346,15 +364,15 @@ function render(): string {
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'telem-bench-'));
 try {
-  policyScale();
-  await simulateFigure(work);
-  await durableWrites(work);
+  if (runs('policy')) policyScale();
+  if (runs('simulate')) await simulateFigure(work);
+  if (runs('fsync')) await durableWrites(work);
   const tools = await buildFloodTools(work);
   if (tools === null) progress('no C compiler: the Node load generators are used, and they may be the limit measured');
-  await intake(work, tools);
-  await endToEnd(work, tools);
-  await collectorFigures(work, tools);
-  await memory(work, tools);
+  if (runs('intake')) await intake(work, tools);
+  if (runs('e2e')) await endToEnd(work, tools);
+  if (runs('collector')) await collectorFigures(work, tools);
+  if (runs('memory')) await memory(work, tools);
 } finally {
   await rm(work, { recursive: true, force: true });
 }

@@ -97,8 +97,8 @@ export async function batchIngest(context: IngestContext, req: IncomingMessage, 
 
     let stored: InsertResult[];
     try {
-      // Submitted together, so the batcher writes them in as few transactions as its batch size allows.
-      stored = await Promise.all(judged.flatMap((entry) => (entry.ok ? [context.batcher.submit(entry.record)] : [])));
+      // One transaction for the whole batch: all of it is stored, or none and the agent sends it again.
+      stored = await context.batcher.submitAll(judged.flatMap((entry) => (entry.ok ? [entry.record] : [])));
     } catch (error) {
       context.logger.error({ err: error }, 'storing a batch failed');
       throw new HttpError(503, 'the batch could not be stored right now; send it again later (records already stored are answered duplicate)', { 'Retry-After': '5' });

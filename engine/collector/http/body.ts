@@ -113,7 +113,9 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
       });
     });
     // 'error' (Node's "aborted") or a close without 'end': the client went away mid-body.
-    req.once('error', () => fail(new ClientGoneError(size, declared)));
-    req.once('close', () => fail(new ClientGoneError(size, declared)));
+    // (Checked before the error is made: 'close' comes after every complete body too, and an Error's stack is not free.)
+    const gone = () => settled || fail(new ClientGoneError(size, declared));
+    req.once('error', gone);
+    req.once('close', gone);
   });
 }

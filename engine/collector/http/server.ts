@@ -17,6 +17,7 @@ import { createRolloutEvaluator } from './rollout-evaluator.js';
 import { createBatcher } from '../storage/batcher.js';
 import type { InsertResult, RecordStore } from '../storage/store.js';
 import { isUnavailable } from '../storage/unavailable.js';
+import { MAX_BATCH_RECORDS } from './batch-ingest.js';
 import { ClientGoneError } from './body.js';
 import { RETRY_AFTER_S } from './health.js';
 import { createHostCheck } from './host-check.js';
@@ -25,7 +26,8 @@ import { BodyMemory, countedWarning } from './limits.js';
 import { type ListenerRole, type RouterContext, route } from './router.js';
 import { answerAndClose, bodyUnread } from './unread-body.js';
 
-const MAX_BATCH = 500;
+/** Records a transaction carries at most: a whole batch request (MAX_BATCH_RECORDS), or single records gathered. */
+const MAX_BATCH = MAX_BATCH_RECORDS;
 
 export interface CollectorServerOptions {
   readonly store: RecordStore;
@@ -149,6 +151,11 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
       },
     );
     server.maxConnections = settings.max_connections;
+    // A client may end its side once its body is sent (Connection: close, then shutdown): the answer
+    // still goes out, and then the connection closes. Node's default drops the request on the FIN,
+    // which loses the answer whenever storing takes longer than the FIN takes to arrive (always, now
+    // that records are stored on another thread).
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     // No bytes either way for this long closes the connection (Node destroys it when nobody handles 'timeout').
     server.timeout = timeouts.idle;
     server.on('drop', () => warnings.dropped.note());

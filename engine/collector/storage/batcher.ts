@@ -1,17 +1,20 @@
 /**
  * Group commit for inserts: records submitted while a write is being prepared or is in flight
  * are written together in one transaction, so the cost of a commit (an fsync on SQLite, a
- * round trip on PostgreSQL) is shared. Each submitter still learns its own outcome.
+ * round trip on PostgreSQL) is shared. Each submitter still learns its own outcome. The records
+ * of one submitAll (a batch request) are never split: they are stored in one transaction.
  */
 
 interface Pending<T, R> {
-  readonly item: T;
-  resolve(result: R): void;
+  readonly items: readonly T[];
+  resolve(results: R[]): void;
   reject(error: unknown): void;
 }
 
 export interface Batcher<T, R> {
   submit(item: T): Promise<R>;
+  /** Writes `items` in one transaction (with others, up to maxBatch, or alone when they are more). */
+  submitAll(items: readonly T[]): Promise<R[]>;
   /** Resolves once everything submitted so far is written. */
   drain(): Promise<void>;
 }
@@ -35,15 +38,32 @@ export function createBatcher<T, R>(options: {
     }
   };
 
+  /** Whole submissions from the head of the queue, up to maxBatch items (always at least one submission). */
+  const take = (): Pending<T, R>[] => {
+    let count = 0;
+    let taken = 0;
+    while (taken < queue.length && (taken === 0 || count + (queue[taken] as Pending<T, R>).items.length <= options.maxBatch)) {
+      count += (queue[taken] as Pending<T, R>).items.length;
+      taken += 1;
+    }
+    return queue.splice(0, taken);
+  };
+
   const flush = () => {
     scheduled = false;
     while (queue.length > 0 && inFlight < options.maxInFlight) {
-      const batch = queue.splice(0, options.maxBatch);
+      const batch = take();
       inFlight += 1;
       options
-        .write(batch.map((pending) => pending.item))
+        .write(batch.flatMap((pending) => pending.items))
         .then(
-          (results) => batch.forEach((pending, index) => pending.resolve(results[index] as R)),
+          (results) => {
+            let offset = 0;
+            for (const pending of batch) {
+              pending.resolve(results.slice(offset, offset + pending.items.length));
+              offset += pending.items.length;
+            }
+          },
           (error: unknown) => batch.forEach((pending) => pending.reject(error)),
         )
         .finally(() => {
@@ -62,13 +82,16 @@ export function createBatcher<T, R>(options: {
     }
   };
 
+  const submitAll = (items: readonly T[]) =>
+    new Promise<R[]>((resolve, reject) => {
+      if (items.length === 0) return resolve([]);
+      queue.push({ items, resolve, reject });
+      schedule();
+    });
+
   return {
-    submit(item) {
-      return new Promise<R>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
-        schedule();
-      });
-    },
+    submit: async (item) => (await submitAll([item]))[0] as R,
+    submitAll,
     drain() {
       return new Promise<void>((resolve) => {
         idle.push(resolve);

@@ -1,109 +1,97 @@
 /**
- * The embedded backend: one SQLite file (better-sqlite3) in WAL mode with full sync, so a
- * 201 means the record is on disk. better-sqlite3 is synchronous; batching keeps the number
- * of commits (and fsyncs) low under load. Reads run on reader threads (storage/read-pool.ts),
- * so no query or export holds up ingest.
+ * The embedded backend: one SQLite file (better-sqlite3) in WAL mode with full sync, so a 201
+ * means the record is on disk. better-sqlite3 is synchronous, so its writes run on a writer thread
+ * (storage/write-thread.ts) and its reads on reader threads (storage/read-pool.ts): the main thread
+ * only receives, parses and validates, and no commit, query or export holds it up. A ":memory:"
+ * database exists on one connection only, so it is read and written on the main thread.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import type { IncomingRecord } from '../record/record.js';
 import { sqliteDialect } from './dialect.js';
-import { MIGRATIONS_TABLE, type MigrationConnection, applyMigrations } from './migrations.js';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './query-error.js';
 import { ReadPool } from './read-pool.js';
-import { type ReadOps, readOps } from './read-ops.js';
+import { readOps } from './read-ops.js';
 import type { Row } from './rows.js';
-import { openSqlite, statementCache } from './sqlite-connection.js';
-import { fleetUpdate, withStatusOutcomes } from './fleet-sql.js';
 import { rolloutWrites } from './rollout-sql.js';
-import { existingStatement, insertStatement, matchResults, prepareRow, purgeStatements } from './sql-writes.js';
-import type { InsertResult, RecordStore } from './store.js';
-
-const toInteger = (value: boolean) => (value ? 1 : 0);
+import { type InsertOutcome, openSqliteWriter, toInsertResult } from './sqlite-writer.js';
+import type { InsertResult, PurgePlan, RecordStore } from './store.js';
+import { WriteThread } from './write-thread.js';
 
 export interface SqliteStoreOptions {
   /** Longest a read may run (reads run on worker threads, except for ":memory:"). */
   readonly queryTimeoutMs?: number;
 }
 
-/** Reader threads: ingest keeps the main thread; two readers share the second core. */
+/** Reader threads: two share the second core with the writer thread. */
 const READ_WORKERS = 2;
 const MAX_QUEUED_READS = 32;
 
-export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<RecordStore> {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const db = openSqlite(file);
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    await migrate(db);
-  } catch (error) {
-    db.close();
-    throw error;
+/** The store's writes, wherever they run. */
+interface Writes {
+  insert(records: readonly IncomingRecord[]): Promise<InsertOutcome[]>;
+  all(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  run(sql: string, params: readonly unknown[]): Promise<number>;
+  purge(plan: PurgePlan, now: number): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The store of an open SQLite file, with its writer thread (for tests that end it as a crash would). */
+export interface SqliteStore extends RecordStore {
+  readonly writeThread: WriteThread | null;
+}
+
+export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const inMemory = file === ':memory:';
+  if (!inMemory) mkdirSync(path.dirname(file), { recursive: true });
+  const thread = inMemory ? null : new WriteThread(file);
+  let writes: Writes;
+  if (thread) {
+    try {
+      await thread.start();
+    } catch (error) {
+      await thread.close();
+      throw error;
+    }
+    writes = {
+      insert: (records) => thread.call({ op: 'insert', args: [records] }),
+      all: (sql, params) => thread.call({ op: 'all', args: [sql, params] }),
+      run: (sql, params) => thread.call({ op: 'run', args: [sql, params] }),
+      purge: (plan, now) => thread.call({ op: 'purge', args: [plan, now] }),
+      ping: () => thread.call({ op: 'ping', args: [] }),
+      close: () => thread.close(),
+    };
+  } else {
+    const writer = await openSqliteWriter(file);
+    writes = {
+      insert: async (records) => writer.insert(records),
+      all: async (sql, params) => writer.all(sql, params),
+      run: async (sql, params) => writer.run(sql, params),
+      purge: async (plan, now) => writer.purge(plan, now),
+      ping: async () => writer.ping(),
+      close: async () => void writer.db.close(),
+    };
   }
 
-  const { prepared, all } = statementCache(db);
-  // A ":memory:" database exists only on this connection, so its reads stay here.
-  const pool = file === ':memory:' ? null : new ReadPool({ file, workers: READ_WORKERS, timeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, maxQueued: MAX_QUEUED_READS });
-  const reads: ReadOps = pool ? pool.ops() : readOps({ dialect: sqliteDialect, all: async (sql, params) => all(sql, params) });
-
-  const insertBatch = db.transaction((records: readonly IncomingRecord[]): InsertResult[] => {
-    const rows = records.map((record) => prepareRow(record, toInteger));
-    const insert = insertStatement(rows);
-    const inserted = all(insert.sql, insert.params);
-    const lookup = existingStatement(rows, inserted);
-    const results = matchResults(rows, inserted, lookup ? all(lookup.sql, lookup.params) : []);
-    // The latest status per machine, in the same transaction as the records it comes from.
-    const fleet = fleetUpdate(inserted);
-    if (fleet.statement) prepared(fleet.statement.sql).run(...fleet.statement.params);
-    for (const statement of fleet.rollouts) prepared(statement.sql).run(...statement.params);
-    return withStatusOutcomes(results, fleet);
-  });
-
-  const purge = db.transaction((statementsToRun: { sql: string; params: unknown[] }[]) =>
-    statementsToRun.reduce((total, statement) => total + prepared(statement.sql).run(...statement.params).changes, 0),
-  );
+  const pool = inMemory ? null : new ReadPool({ file, workers: READ_WORKERS, timeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, maxQueued: MAX_QUEUED_READS });
+  const reads = pool ? pool.ops() : readOps({ dialect: sqliteDialect, all: writes.all });
 
   return {
     backend: 'sqlite',
-    insert: async (records) => (records.length === 0 ? [] : insertBatch(records)),
+    writeThread: thread,
+    insert: async (records): Promise<InsertResult[]> => {
+      if (records.length === 0) return [];
+      const outcomes = await writes.insert(records);
+      return outcomes.map((outcome, index) => toInsertResult(records[index] as IncomingRecord, outcome));
+    },
     ...reads,
-    ...rolloutWrites({
-      dialect: sqliteDialect,
-      all: async (sql, params) => all(sql, params),
-      run: async (sql, params) => prepared(sql).run(...params).changes,
-    }),
-    // A table read, not "SELECT 1": it needs the file and its lock, as every query does.
-    ping: async () => void prepared(`SELECT version FROM ${MIGRATIONS_TABLE} LIMIT 1`).get(),
-    purge: async (plan, now) => purge(purgeStatements(plan, now, sqliteDialect)),
+    ...rolloutWrites({ dialect: sqliteDialect, all: writes.all, run: writes.run }),
+    ping: writes.ping,
+    purge: writes.purge,
     close: async () => {
       await pool?.close();
-      db.close();
+      await writes.close();
     },
   };
-}
-
-/**
- * One explicit BEGIN IMMEDIATE … COMMIT rather than db.transaction(), which cannot span the
- * awaits of a backfill; nothing else uses this connection until the store is returned.
- */
-async function migrate(db: Database.Database): Promise<void> {
-  const connection: MigrationConnection = {
-    dialect: sqliteDialect,
-    query: async (sql, params = []) => {
-      const statement = db.prepare(sql);
-      if (statement.reader) return statement.all(...params) as Row[];
-      statement.run(...params);
-      return [];
-    },
-  };
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    await applyMigrations(connection);
-    db.exec('COMMIT');
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
 }

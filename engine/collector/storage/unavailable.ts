@@ -6,7 +6,8 @@
  */
 
 /** Network failures reaching PostgreSQL (errno codes from node:net and the resolver). */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+// TELEM_SQLITE_WRITER_LOST (storage/write-thread.ts): the SQLite writer thread died; another takes over.
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'TELEM_SQLITE_WRITER_LOST']);
 
 /**
  * SQLSTATE: class 08 connection exception, 53 insufficient resources (too many connections,

@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[2])) };
     inet_pton(AF_INET, argv[1], &addr.sin_addr);
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) { perror("connect"); _exit(1); }
-    static char buffer[1 << 16];
+    static char buffer[1 << 20]; /* a batch answer lists 1,000 results */
     size_t held = 0;
     int failures = 0;
     for (long i = w; i < count; i += workers) {
