@@ -34,19 +34,24 @@ export function partitionStatements(): string[] {
   ];
 }
 
-/** Partitions for the rows there are (and the days ahead), the rows and their keys copied, ids continued. */
+/**
+ * Partitions for the rows there are, the rows and their keys copied, ids continued. The days
+ * ahead are the store's to create (postgres-store.ts, right after the migrations).
+ */
 export async function partitionRows(connection: MigrationConnection, now: number = Date.now()): Promise<void> {
   const today = dayStart(now);
-  const [range] = await connection.query(`SELECT MIN(received_at) AS first, MAX(id) AS last_id FROM ${OLD_TABLE}`);
-  const first = range?.first === null || range?.first === undefined ? today : Math.min(dayStart(Number(range.first)), today);
-  const daily = Math.max(first, today - BACKFILL_DAYS * DAY_MS);
-  if (first < daily) {
-    // Years of rows under a long retention would be thousands of day partitions; they share one,
-    // dropped whole once its newest day is past its age and until then purged row by row.
-    const name = `records_before_${new Date(daily).toISOString().slice(0, 10).replaceAll('-', '')}`;
-    await connection.query(`CREATE TABLE ${name} PARTITION OF records FOR VALUES FROM (${first}) TO (${daily})`);
+  const [range] = await connection.query(`SELECT MIN(received_at) AS first, MAX(received_at) AS last, MAX(id) AS last_id FROM ${OLD_TABLE}`);
+  if (range?.first !== null && range?.first !== undefined) {
+    const first = dayStart(Number(range.first));
+    const daily = Math.min(Math.max(first, today - BACKFILL_DAYS * DAY_MS), today);
+    if (first < daily) {
+      // Years of rows under a long retention would be thousands of day partitions; they share one,
+      // dropped whole once its newest day is past its age and until then purged row by row.
+      const name = `records_before_${new Date(daily).toISOString().slice(0, 10).replaceAll('-', '')}`;
+      await connection.query(`CREATE TABLE ${name} PARTITION OF records FOR VALUES FROM (${first}) TO (${daily})`);
+    }
+    await createDayPartitions(connection, daily, Math.min(dayStart(Number(range.last)) + DAY_MS, today + (DAYS_AHEAD + 1) * DAY_MS));
   }
-  await createDayPartitions(connection, daily, today + (DAYS_AHEAD + 1) * DAY_MS);
   // Rows from beyond the days ahead (a clock that was ahead) go to the default partition.
   await connection.query(`INSERT INTO records SELECT * FROM ${OLD_TABLE}`);
   await connection.query(`INSERT INTO ${KEYS_TABLE} (record_sha256, id, received_at) SELECT record_sha256, id, received_at FROM ${OLD_TABLE}`);
