@@ -16,6 +16,8 @@ import { type CollectorProcess, startCollectorProcess } from '../collector-proce
 
 const BATCHES = 40;
 const PER_BATCH = 50;
+/** SQLSTATE of DROP DATABASE … WITH (FORCE) meeting a connection it may not end. */
+const INSUFFICIENT_PRIVILEGE = '42501';
 
 /** A database of its own (two processes cannot share a test schema through the URL), dropped afterwards. */
 async function freshPostgresDatabase(t: TestContext): Promise<string> {
@@ -27,8 +29,21 @@ async function freshPostgresDatabase(t: TestContext): Promise<string> {
   t.after(async () => {
     const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.end();
+    try {
+      // FORCE ends the collectors' connections, but not an autovacuum worker's (another role's):
+      // that one finishes soon, so the drop is tried again for a few seconds.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          break;
+        } catch (error) {
+          if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE || attempt === 50) throw error;
+          await sleep(100);
+        }
+      }
+    } finally {
+      await client.end();
+    }
   });
   const url = new URL(POSTGRES_URL as string);
   url.pathname = `/${name}`;
