@@ -17,7 +17,7 @@ import { readOps } from './read-ops.js';
 import type { SqlReader } from './sql-reads.js';
 import { type SqlStatement, matchResults, prepareRow } from './sql-writes.js';
 import { type PartitionConnection, dropExpiredPartitions, ensurePartitions, wholePartitionCutoff } from './partitions.js';
-import { partitionedExistingStatement, partitionedInsertStatement, partitionedPurgeStatements } from './postgres-writes.js';
+import { partitionedExistingStatement, partitionedInsertStatement, partitionedPurgeStatements, storedRows } from './postgres-writes.js';
 import type { InsertResult, RecordStore } from './store.js';
 
 const INT8_OID = 20;
@@ -125,7 +125,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       // table from its status records. Each statement sees what other collectors committed before
       // it began, so the lookup finds their rows.
       return transaction(async (client) => {
-        const inserted = (await run(client, partitionedInsertStatement(rows))).rows;
+        const inserted = storedRows(rows, (await run(client, partitionedInsertStatement(rows))).rows);
         const lookup = partitionedExistingStatement(rows, inserted);
         const results = matchResults(rows, inserted, lookup ? (await run(client, lookup)).rows : []);
         const fleet = fleetUpdate(inserted);

@@ -53,7 +53,7 @@ export function firstOfEachKey(rows: readonly PreparedRow[]): PreparedRow[] {
   return rows.filter((row) => !seen.has(row.key) && seen.add(row.key));
 }
 
-/** Stores the rows whose key is new, in input order (their ids increase with it); returns the stored rows. */
+/** Stores the rows whose key is new, in input order (their ids increase with it); returns their ids and keys. */
 export function partitionedInsertStatement(rows: readonly PreparedRow[]): SqlStatement {
   const unique = firstOfEachKey(rows);
   const columns = INSERT_COLUMNS.join(', ');
@@ -64,9 +64,24 @@ export function partitionedInsertStatement(rows: readonly PreparedRow[]): SqlSta
       `fresh AS (INSERT INTO ${KEYS_TABLE} (${KEY_COLUMN}, received_at) SELECT ${KEY_COLUMN}, received_at FROM input ORDER BY ord ` +
       `ON CONFLICT (${KEY_COLUMN}) DO NOTHING RETURNING id, ${KEY_COLUMN}) ` +
       `INSERT INTO records (id, ${columns}) SELECT fresh.id, ${INSERT_COLUMNS.map((column) => `input.${column}`).join(', ')} ` +
-      `FROM input JOIN fresh USING (${KEY_COLUMN}) RETURNING *`,
+      // Only the id comes back: the rest of each row is what was sent (storedRows), not worth the wire and parsing.
+      `FROM input JOIN fresh USING (${KEY_COLUMN}) RETURNING id, ${KEY_COLUMN}`,
     params: INSERT_COLUMNS.map((_, index) => unique.map((row) => row.values[index])),
   };
+}
+
+/** The rows the insert stored, as RETURNING * would give them: the values sent, with the id each got. */
+export function storedRows(rows: readonly PreparedRow[], returned: readonly Row[]): Row[] {
+  const byKey = new Map(rows.map((row) => [row.key, row]));
+  return returned.map((stored) => {
+    const row = byKey.get(stored[KEY_COLUMN] as string);
+    if (!row) throw new Error(`the insert returned key ${String(stored[KEY_COLUMN])}, which was not sent`);
+    const values: Row = { id: stored.id };
+    INSERT_COLUMNS.forEach((column, index) => {
+      values[column] = row.values[index];
+    });
+    return values;
+  });
 }
 
 /**
