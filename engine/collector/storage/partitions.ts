@@ -117,7 +117,9 @@ export function wholePartitionCutoff(plan: PurgePlan, now: number): number | nul
  * returns how many records went. The keys go first: that delete takes only row locks, so ingest
  * goes on meanwhile, and DROP (which locks the whole records table) is then a catalog change held
  * for milliseconds. lock_timeout bounds how long ingest can queue behind that lock; a purge that
- * cannot get it fails and runs again at the next interval. The caller holds a transaction.
+ * cannot get it fails and runs again at the next interval. (A record of the dropped day sent again
+ * at that very moment waits for its key's row lock while holding the table: PostgreSQL ends one of
+ * the two as a deadlock, and either the purge or the agent tries again.) The caller holds a transaction.
  */
 export async function dropExpiredPartitions(connection: PartitionConnection, cutoff: number): Promise<number> {
   await connection.query('SELECT pg_advisory_xact_lock(?)', [PARTITION_LOCK]);
