@@ -9,6 +9,7 @@ import { RECORD_HEADERS } from '../../record/fields.js';
 import { STATUS_CLASSIFICATION } from '../fleet/states.js';
 import type { ColumnType, Dialect } from './dialect.js';
 import { FLEET_TABLE, fleetUpdate } from './fleet-sql.js';
+import { partitionIndexes, partitionRows, partitionStatements } from './partition-migration.js';
 import { ROLLOUT_COUNTERS, ROLLOUT_HALTS, ROLLOUT_MACHINES } from './rollout-sql.js';
 import { type Row, recordDigest } from './rows.js';
 import type { SqlStatement } from './sql-writes.js';
@@ -194,6 +195,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE UNIQUE INDEX IF NOT EXISTS ${ROLLOUT_HALTS}_rollout ON ${ROLLOUT_HALTS} (channel, rollout_id)`,
     ],
     backfill: (connection) => backfillStatuses(connection, (rows) => fleetUpdate(rows).rollouts),
+  },
+  {
+    // Fleet scale on PostgreSQL (docs/collector.md): records partitioned by day of reception, so
+    // retention drops whole partitions, and the exactly-once key in a table of its own, since a
+    // unique index on a partitioned table must contain the partition key and a record sent again
+    // a day later has another received_at (storage/partitions.ts, partition-migration.ts,
+    // postgres-writes.ts). SQLite keeps its one table.
+    version: 6,
+    name: 'records partitioned by day of reception, exactly-once keys in record_keys (PostgreSQL)',
+    statements: (dialect) => (dialect.name === 'postgres' ? partitionStatements() : []),
+    backfill: (connection) => (connection.dialect.name === 'postgres' ? partitionRows(connection) : Promise.resolve()),
+    finish: (dialect) => (dialect.name === 'postgres' ? partitionIndexes() : []),
   },
 ];
 

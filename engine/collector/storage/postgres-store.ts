@@ -1,8 +1,9 @@
 /**
  * The production backend: PostgreSQL through a pg pool. Many collector processes may share
- * one database: inserts rely on the unique record key (ON CONFLICT (record_sha256) DO NOTHING,
- * then a lookup of the skipped ones), and migrations run under an advisory lock so collectors
- * starting together apply each migration once.
+ * one database: inserts rely on the unique record key (record_keys, ON CONFLICT DO NOTHING,
+ * then a lookup of the skipped ones: postgres-writes.ts), migrations run under an advisory lock
+ * so collectors starting together apply each migration once, and records are partitioned by day
+ * of reception, created ahead and dropped whole by retention (partitions.ts).
  */
 import pg from 'pg';
 import type { IncomingRecord } from '../record/record.js';
@@ -14,7 +15,9 @@ import type { Row } from './rows.js';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryBusy, queryTimeout } from './query-error.js';
 import { readOps } from './read-ops.js';
 import type { SqlReader } from './sql-reads.js';
-import { type SqlStatement, existingStatement, insertStatement, matchResults, prepareRow, purgeStatements } from './sql-writes.js';
+import { type SqlStatement, matchResults, prepareRow } from './sql-writes.js';
+import { type PartitionConnection, dropExpiredPartitions, ensurePartitions, wholePartitionCutoff } from './partitions.js';
+import { partitionedExistingStatement, partitionedInsertStatement, partitionedPurgeStatements, storedRows } from './postgres-writes.js';
 import type { InsertResult, RecordStore } from './store.js';
 
 const INT8_OID = 20;
@@ -24,6 +27,8 @@ export const POSTGRES_POOL_SIZE = 4;
 /** Connections for reads, and how many reads may wait for one. */
 const READ_POOL_SIZE = 2;
 const MAX_QUEUED_READS = 32;
+/** How often each collector creates the partitions ahead (partitions.ts DAYS_AHEAD gives it days of slack). */
+export const PARTITION_INTERVAL_MS = 3_600_000;
 /** PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout. */
 const QUERY_CANCELED = '57014';
 
@@ -39,6 +44,8 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Longest a read statement may run. */
   readonly queryTimeoutMs?: number;
+  /** The clock partitions are created ahead by (tests set it). */
+  readonly now?: () => number;
 }
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<RecordStore> {
@@ -78,11 +85,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   };
 
+  const connectionOf = (client: pg.PoolClient): PartitionConnection => ({ query: async (sql, params = []) => (await run(client, { sql, params: [...params] })).rows });
+  const now = options.now ?? Date.now;
+  const createAhead = () => transaction((client) => ensurePartitions(connectionOf(client), now()));
   try {
     await transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await applyMigrations({ dialect: postgresDialect, query: async (sql, params = []) => (await run(client, { sql, params: [...params] })).rows });
+      await applyMigrations({ dialect: postgresDialect, ...connectionOf(client) });
     });
+    await createAhead();
   } catch (error) {
     await Promise.all([pool.end(), readPool.end()]);
     throw error;
@@ -101,17 +112,21 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
   };
   const identity = (value: boolean) => value;
+  // A failure here is no loss: records of a day without its partition wait in the default one, and
+  // the next retention purge, which logs its failures, creates the partitions too.
+  const partitionTimer = setInterval(() => void createAhead().catch(() => {}), PARTITION_INTERVAL_MS).unref();
 
   return {
     backend: 'postgres',
     async insert(records: readonly IncomingRecord[]): Promise<InsertResult[]> {
       if (records.length === 0) return [];
       const rows = records.map((record) => prepareRow(record, identity));
-      // One transaction stores the batch and updates the fleet table from its status records. Each
-      // statement sees what other collectors committed before it began, so the lookup finds their rows.
+      // One transaction stores the batch (one statement for all its records) and updates the fleet
+      // table from its status records. Each statement sees what other collectors committed before
+      // it began, so the lookup finds their rows.
       return transaction(async (client) => {
-        const inserted = (await run(client, insertStatement(rows))).rows;
-        const lookup = existingStatement(rows, inserted);
+        const inserted = storedRows(rows, (await run(client, partitionedInsertStatement(rows))).rows);
+        const lookup = partitionedExistingStatement(rows, inserted);
         const results = matchResults(rows, inserted, lookup ? (await run(client, lookup)).rows : []);
         const fleet = fleetUpdate(inserted);
         if (fleet.statement) await run(client, fleet.statement);
@@ -126,13 +141,18 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       run: async (sql, params) => (await run(pool, { sql, params: [...params] })).rowCount ?? 0,
     }),
     ping: async () => void (await pool.query('SELECT 1')),
-    purge: (plan, now) =>
-      transaction(async (client) => {
-        let total = 0;
-        for (const statement of purgeStatements(plan, now, postgresDialect)) total += (await run(client, statement)).rowCount ?? 0;
+    async purge(plan, at) {
+      // The partitions ahead first: a retention schedule is also a chance to catch up on them.
+      await createAhead();
+      return transaction(async (client) => {
+        const cutoff = wholePartitionCutoff(plan, at);
+        let total = cutoff === null ? 0 : await dropExpiredPartitions(connectionOf(client), cutoff);
+        for (const statement of partitionedPurgeStatements(plan, at, postgresDialect)) total += Number((await run(client, statement)).rows[0]?.count ?? 0);
         return total;
-      }),
+      });
+    },
     close: async () => {
+      clearInterval(partitionTimer);
       await Promise.all([pool.end(), readPool.end()]);
     },
   };

@@ -73,20 +73,26 @@ function ruleCondition(rule: RetentionRule, dialect: Dialect, params: unknown[])
  * Upstream's purge (reference §3.3): each rule with an age deletes its old records (so a
  * record matching several rules goes at the shortest age), then records matching no rule
  * are deleted after the global age. A rule kept "forever" exempts its records from that.
+ * These are the WHERE conditions of those deletes, in that order.
  */
-export function purgeStatements(plan: PurgePlan, now: number, dialect: Dialect): SqlStatement[] {
-  const statements: SqlStatement[] = [];
+export function purgeConditions(plan: PurgePlan, now: number, dialect: Dialect): SqlStatement[] {
+  const conditions: SqlStatement[] = [];
   for (const rule of plan.rules) {
     if (rule.maxAgeMs === null) continue;
     const params: unknown[] = [];
     const condition = ruleCondition(rule, dialect, params);
-    statements.push({ sql: `DELETE FROM records WHERE ${condition} AND received_at < ?`, params: [...params, now - rule.maxAgeMs] });
+    conditions.push({ sql: `${condition} AND received_at < ?`, params: [...params, now - rule.maxAgeMs] });
   }
   if (plan.maxAgeMs !== null) {
     const params: unknown[] = [];
-    const conditions = plan.rules.map((rule) => ruleCondition(rule, dialect, params));
-    const unmatched = conditions.length ? `NOT (${conditions.join(' OR ')}) AND ` : '';
-    statements.push({ sql: `DELETE FROM records WHERE ${unmatched}received_at < ?`, params: [...params, now - plan.maxAgeMs] });
+    const ruleConditions = plan.rules.map((rule) => ruleCondition(rule, dialect, params));
+    const unmatched = ruleConditions.length ? `NOT (${ruleConditions.join(' OR ')}) AND ` : '';
+    conditions.push({ sql: `${unmatched}received_at < ?`, params: [...params, now - plan.maxAgeMs] });
   }
-  return statements;
+  return conditions;
+}
+
+/** The purge as row deletes (SQLite's, and what PostgreSQL does below its whole-partition drops). */
+export function purgeStatements(plan: PurgePlan, now: number, dialect: Dialect): SqlStatement[] {
+  return purgeConditions(plan, now, dialect).map(({ sql, params }) => ({ sql: `DELETE FROM records WHERE ${sql}`, params }));
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { STATUS_CLASSIFICATION } from '../../../engine/collector/fleet/states.js';
 import type { FleetAnswer } from '../../../engine/collector/query/answers.js';
 import type { IncomingRecord } from '../../../engine/collector/record/record.js';
-import { MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
+import { MIGRATIONS, MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
 import { BACKENDS, freshDatabase, getJson, startTestCollector } from '../collector-helpers.js';
 import { postStatus, statusPayload } from '../status-records.js';
 import { createDatabaseAt, rawDatabase, vectorRecord } from './version-1.js';
@@ -48,7 +48,7 @@ for (const backend of BACKENDS) {
       t.after(() => after.close());
       assert.deepEqual(
         (await after.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)),
-        [1, 2, 3, 4, 5],
+        MIGRATIONS.map((migration) => migration.version),
       );
       assert.equal((await collector.store.list({ filter: {}, limit: 100 })).length, records.length, 'every record is kept');
 

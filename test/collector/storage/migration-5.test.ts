@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { STATUS_CLASSIFICATION } from '../../../engine/collector/fleet/states.js';
 import type { ControlDocument, FleetAnswer } from '../../../engine/collector/query/answers.js';
 import type { IncomingRecord } from '../../../engine/collector/record/record.js';
-import { MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
+import { MIGRATIONS, MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
 import { BACKENDS, freshDatabase, getJson, startTestCollector } from '../collector-helpers.js';
 import { postStatus, statusPayload } from '../status-records.js';
 import { createDatabaseAt, rawDatabase, vectorRecord } from './version-1.js';
@@ -58,7 +58,7 @@ for (const backend of BACKENDS) {
       t.after(() => after.close());
       assert.deepEqual(
         (await after.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version)),
-        [1, 2, 3, 4, 5],
+        MIGRATIONS.map((migration) => migration.version),
       );
       const view = (await getJson<FleetAnswer>(collector, '/api/fleet')).body.rollouts;
       assert.equal(view.length, 1);
