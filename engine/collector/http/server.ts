@@ -17,7 +17,7 @@ import { createRolloutEvaluator } from './rollout-evaluator.js';
 import { createBatcher } from '../storage/batcher.js';
 import type { InsertResult, RecordStore } from '../storage/store.js';
 import { isUnavailable } from '../storage/unavailable.js';
-import { MAX_BATCH_RECORDS } from './batch-ingest.js';
+import { MAX_BATCH_RECORDS } from '../../../schemas/destinations.js';
 import { ClientGoneError } from './body.js';
 import { RETRY_AFTER_S } from './health.js';
 import { createHostCheck } from './host-check.js';
