@@ -299,15 +299,17 @@ async function collectorFigures(work: string, tools: FloodTools | null): Promise
   }
 }
 
-async function endToEnd(work: string, tools: FloodTools | null): Promise<void> {
-  progress('end to end: socket → agent → collector (SQLite)');
-  const root = await mkdtemp(path.join(work, 'e2e-'));
+/** Socket → agent → collector (SQLite), with `protocol` from the agent to the collector; the bare socket reader alongside. */
+async function endToEnd(work: string, tools: FloodTools | null, protocol: 'telem' | 'v3'): Promise<void> {
+  progress(`end to end: socket → agent → collector (SQLite), protocol ${protocol}`);
+  const root = await mkdtemp(path.join(work, `e2e-${protocol}-`));
   const collector = await startBenchCollector({ root, db: 'sqlite:/var/lib/telem/e2e.db' });
   const total = scale(10_000);
+  const url = new URL(protocol === 'telem' ? 'telem/v1/records' : 'v3/collector', collector.url).href;
   try {
     const agent = await startBenchAgent({
       root,
-      policyYaml: agentPolicy('batch').replace('destinations: { local: { type: local } }', `destinations: { local: { type: http, url: "${new URL('v3/collector', collector.url).href}" } }`),
+      policyYaml: agentPolicy('batch').replace('destinations: { local: { type: local } }', `destinations: { local: { type: http, protocol: ${protocol}, url: "${url}" } }`),
     });
     // Each record carries "index-sendtime" (filled in by the load generator): distinct records, measurable latency.
     const frame = testFrame({ payload: `e2e ${FLOOD_MARKER}` });
@@ -323,10 +325,10 @@ async function endToEnd(work: string, tools: FloodTools | null): Promise<void> {
         () => agent.counter(/^telem_intake_refused_total/),
       );
       figures.push({
-        name: 'end to end records/s (socket → collector on SQLite)',
+        name: `end to end records/s, protocol ${protocol} (socket → collector on SQLite)`,
         value: total / ((finished - started) / 1000),
         unit: 'records/s',
-        target: '≥ 5,000 records/s',
+        target: protocol === 'telem' ? '≥ 0.7× bare' : '≥ 5,000 records/s',
         baseline: { name: 'bare unix-socket reader', value: bare.perSecond },
       });
     } finally {
@@ -341,8 +343,8 @@ async function endToEnd(work: string, tools: FloodTools | null): Promise<void> {
       if (sent !== undefined) latencies.push(Date.parse(record.received_at) - Number(sent));
     }
     latencies.sort((a, b) => a - b);
-    figures.push({ name: 'end to end latency p50', value: percentile(latencies, 0.5), unit: 'ms' });
-    figures.push({ name: 'end to end latency p99', value: percentile(latencies, 0.99), unit: 'ms' });
+    figures.push({ name: `end to end latency p50, protocol ${protocol}`, value: percentile(latencies, 0.5), unit: 'ms' });
+    figures.push({ name: `end to end latency p99, protocol ${protocol}`, value: percentile(latencies, 0.99), unit: 'ms' });
   } finally {
     await collector.stop();
   }
@@ -370,7 +372,7 @@ try {
   const tools = await buildFloodTools(work);
   if (tools === null) progress('no C compiler: the Node load generators are used, and they may be the limit measured');
   if (runs('intake')) await intake(work, tools);
-  if (runs('e2e')) await endToEnd(work, tools);
+  if (runs('e2e')) for (const protocol of ['telem', 'v3'] as const) await endToEnd(work, tools, protocol);
   if (runs('collector')) await collectorFigures(work, tools);
   if (runs('memory')) await memory(work, tools);
 } finally {

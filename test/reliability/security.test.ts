@@ -71,7 +71,12 @@ retention: { keep_payloads: 5 }
   for (const name of spoolFiles) assert.equal(await mode(path.join(spoolDir, name)), '0600', name);
   assert.equal(await mode(path.join(root, 'var/log/telemetry/journal')), '0640');
   assert.equal(await mode(archive), '0640');
-  const payloads = await readdir(path.join(root, 'var/log/telemetry/records'));
+  // Retained after the journal line is written (payloads are kept best-effort, a moment later).
+  const payloads = await eventually(
+    () => readdir(path.join(root, 'var/log/telemetry/records')).catch(() => []),
+    (names) => names.length > 0,
+    { timeoutMs: 5000, what: 'the retained payload' },
+  );
   assert.equal(payloads.length, 1);
   assert.equal(await mode(path.join(root, 'var/log/telemetry/records', payloads[0] as string)), '0640');
   await agent.stop();
