@@ -24,7 +24,7 @@ import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type HeldLock, spoolLockFile, takeLock } from './dir-lock.js';
 import { type SpoolEntry, encodeEntry, targetKey } from './entry.js';
 import { type Durability, GroupCommitFile } from './group-commit.js';
-import { type IndexEntry, Interner, SpooledRecord } from './index-entry.js';
+import { type IndexEntry, Interner, SpooledRecord, ownString } from './index-entry.js';
 import { CORRUPT, type ReadBack, readFrames } from './read-back.js';
 import { type RecoveredEntry, recoverSegments } from './recover.js';
 import { type Segment, ackPath, newSegment, segmentBase, tryRemoveSegment } from './segment.js';
@@ -44,9 +44,9 @@ const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
  * a destination up that is within milliseconds, so the steady state reads nothing back), up to
  * this many payload bytes in all: a backlog beyond it lives on disk only.
  */
-const HOT_BYTES = 4 * 1024 * 1024;
+const HOT_BYTES = 2 * 1024 * 1024;
 /** What a kept record costs beyond its payload (headers object and strings), roughly. */
-const HOT_OVERHEAD_BYTES = 512;
+const HOT_OVERHEAD_BYTES = 1024;
 
 /** `rerouted`: the record was spooled again under the current policy's routes (a destination was renamed). */
 export type SettleOutcome = 'delivered' | 'dropped' | 'expired' | 'rejected' | 'rerouted';
@@ -182,7 +182,7 @@ export class Spool {
       entry.revision,
       this.#interner.string(headers.classification),
       Number(headers.severity),
-      headers.event_id,
+      ownString(headers.event_id),
       payload.length,
       segment,
       offset,
