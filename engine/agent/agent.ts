@@ -127,7 +127,15 @@ export class Agent {
     if (recovery.entries.length > 0) options.logger.info({ records: recovery.entries.length }, 'recovered records from the spool; delivering them now');
     if (recovery.unwritable) agent.#spoolFailed(recovery.unwritable);
     const gone: WithdrawnTarget[] = [];
-    for (const { entry, pending } of recovery.entries) {
+    const allKnown = (entry: IndexEntry) => entry.routes.every((target) => target.to.every((destination) => agent.#state.destinations.has(destination)));
+    for (const recovered of recovery.entries) {
+      const { entry } = recovered;
+      // The common case, without building sets of keys for every recovered record.
+      if (recovered.complete && allKnown(entry)) {
+        agent.#dispatcher.enqueue(entry);
+        continue;
+      }
+      const pending = recovered.pending;
       const keep = new Set(pending);
       for (const key of pending) {
         const [route, destination] = key.split('\u0000') as [string, string];

@@ -29,7 +29,7 @@ export interface IndexEntry {
 /** A record has at most this many (route, destination) targets as bits of one small integer; more take a Set. */
 const MAX_BITS = 30;
 
-function targetCount(routes: readonly RouteTargets[]): number {
+export function targetCount(routes: readonly RouteTargets[]): number {
   let count = 0;
   for (const target of routes) count += target.to.length;
   return count;
@@ -136,7 +136,12 @@ export class Interner {
   }
 
   routes(routes: readonly RouteTargets[]): readonly RouteTargets[] {
-    const key = JSON.stringify(routes);
+    // Length-prefixed, so no two routings share a key whatever their names hold (cheaper than JSON.stringify per record).
+    let key = '';
+    for (const target of routes) {
+      key += `${target.route.length}:${target.route}${target.to.length}`;
+      for (const name of target.to) key += `:${name.length}:${name}`;
+    }
     const known = this.#routes.get(key);
     if (known !== undefined) return known;
     const frozen = Object.freeze(routes.map((target) => Object.freeze({ route: target.route, to: Object.freeze([...target.to]) })));

@@ -8,17 +8,25 @@ import fs, { constants } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type EntryMeta, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, decodeFrame, targetKey } from './entry.js';
-import { type Interner, SpooledRecord } from './index-entry.js';
+import { type Interner, SpooledRecord, targetCount } from './index-entry.js';
 import { type Segment, ackPath, newSegment, tryRemoveSegment } from './segment.js';
 
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
 /** Segments are scanned in pieces of this size: recovery never holds a whole segment, let alone the spool. */
 const SCAN_CHUNK_BYTES = 1024 * 1024;
 
-export interface RecoveredEntry {
-  readonly entry: SpooledRecord;
+/** A recovered record. Its pending targets are computed when asked for: most records have none settled, and 200,000 arrays of keys would only be garbage to collect. */
+export class RecoveredEntry {
+  constructor(
+    readonly entry: SpooledRecord,
+    /** No target of it is settled yet. */
+    readonly complete: boolean,
+  ) {}
+
   /** "route\u0000destination" pairs still to settle. */
-  readonly pending: readonly string[];
+  get pending(): readonly string[] {
+    return this.entry.pendingKeys();
+  }
 }
 
 export interface RecoveredSegments {
@@ -55,8 +63,9 @@ export async function recoverSegments(dir: string, interner: Interner): Promise<
     const settled = readSettlements(ackPath(segment));
     try {
       discardedBytes += scanSegment(fd, (meta, offset, size, payloadBytes) => {
-        const pending = meta.r.flatMap((target) => target.to.map((destination) => targetKey(target.route, destination))).filter((key) => !settled.has(`${meta.id}\u0000${key}`));
-        if (pending.length === 0) return;
+        // Most segments have no settlement of the record at hand: then everything is pending, and no key is built.
+        const pending = settled.size === 0 ? undefined : pendingOf(meta, settled);
+        if (pending?.length === 0) return;
         const entry = new SpooledRecord(
           meta.id,
           meta.t,
@@ -71,7 +80,7 @@ export async function recoverSegments(dir: string, interner: Interner): Promise<
           size,
           pending,
         );
-        entries.push({ entry, pending });
+        entries.push(new RecoveredEntry(entry, pending === undefined || pending.length === targetCount(meta.r)));
         segment.live += 1;
       });
     } finally {
@@ -82,6 +91,10 @@ export async function recoverSegments(dir: string, interner: Interner): Promise<
     else kept.push(segment);
   }
   return { entries, kept, discardedBytes, skipped, lastSeq };
+}
+
+function pendingOf(meta: EntryMeta, settled: ReadonlySet<string>): string[] {
+  return meta.r.flatMap((target) => target.to.map((destination) => targetKey(target.route, destination))).filter((key) => !settled.has(`${meta.id}\u0000${key}`));
 }
 
 /**

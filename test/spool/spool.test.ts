@@ -154,3 +154,26 @@ test('spool files: opening one where a symlink stands fails instead of writing t
   assert.throws(() => GroupCommitFile.open({ path: path.join(dir, 'link.seg'), durability: 'fsync', batchWindowMs: 0 }), { code: 'ELOOP' });
   assert.deepEqual((await readdir(dir)).sort(), ['link.seg']);
 });
+
+test('spool: records are read back from the segment once the first read took the kept copy; one that rotted on disk reads as spool_corrupt', async (t) => {
+  const dir = await tempDir(t);
+  const { spool } = await Spool.open(options(dir));
+  t.after(() => spool.close());
+  const written = [entry(1, 'first'), entry(2, 'second'), entry(3, 'third')];
+  const indexed = await Promise.all(written.map((item) => spool.append(item)));
+  const payloads = async () => (await spool.read(indexed)).map((back) => (back.ok ? back.record.payload.toString() : back.reason));
+  // The first read gets what was kept in memory at acceptance; later ones read the segment.
+  assert.deepEqual(await payloads(), ['first', 'second', 'third']);
+  assert.deepEqual(await payloads(), ['first', 'second', 'third']);
+  const segment = path.join(dir, (await readdir(dir)).find((name) => name.endsWith('.seg')) as string);
+  const contents = await readFile(segment);
+  const at = contents.indexOf('second');
+  contents[at] = (contents[at] as number) ^ 0x20;
+  await writeFile(segment, contents);
+  assert.deepEqual(await payloads(), ['first', 'spool_corrupt', 'third']);
+  // Read in any order, each record comes back where it was asked for.
+  assert.deepEqual(
+    (await spool.read([indexed[2], indexed[0]] as typeof indexed)).map((back) => back.ok && back.record.payload.toString()),
+    ['third', 'first'],
+  );
+});
