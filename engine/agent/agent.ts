@@ -16,7 +16,8 @@ import { randomId } from '../record/classification.js';
 import type { TelemetryRecord } from '../record/fields.js';
 import { Router } from '../route/router.js';
 import { type RouteTargets, type SpoolEntry, targetKey } from '../spool/entry.js';
-import { Spool, SpoolFullError } from '../spool/spool.js';
+import type { IndexEntry } from '../spool/index-entry.js';
+import { type ReadBack, Spool, SpoolFullError } from '../spool/spool.js';
 import { type ClientFactory, ClientRegistry } from './client-registry.js';
 import { PersistentCounters } from './counters.js';
 import type { DestinationHealth } from './destination-health.js';
@@ -92,6 +93,8 @@ export class Agent {
   #deliveredTotal = 0;
   /** Settlements waiting for the end of this turn, to be journaled in one write. */
   #settling: Settlement[] = [];
+  /** Re-routings reading their records back: stop() waits for them before closing the spool. */
+  readonly #rerouting = new Set<Promise<void>>();
 
   private constructor(options: AgentOptions, spool: Spool, plan: RuntimePlan) {
     this.#options = options;
@@ -106,6 +109,7 @@ export class Agent {
     this.#dispatcher = new Dispatcher({
       state: this.#state,
       onSettle: (settlement) => this.#onSettle(settlement),
+      load: (entries) => this.#spool.read(entries),
       logger: options.logger,
       now: this.#now,
     });
@@ -126,7 +130,15 @@ export class Agent {
     if (recovery.entries.length > 0) options.logger.info({ records: recovery.entries.length }, 'recovered records from the spool; delivering them now');
     if (recovery.unwritable) agent.#spoolFailed(recovery.unwritable);
     const gone: WithdrawnTarget[] = [];
-    for (const { entry, pending } of recovery.entries) {
+    const allKnown = (entry: IndexEntry) => entry.routes.every((target) => target.to.every((destination) => agent.#state.destinations.has(destination)));
+    for (const recovered of recovery.entries) {
+      const { entry } = recovered;
+      // The common case, without building sets of keys for every recovered record.
+      if (recovered.complete && allKnown(entry)) {
+        agent.#dispatcher.enqueue(entry);
+        continue;
+      }
+      const pending = recovered.pending;
       const keep = new Set(pending);
       for (const key of pending) {
         const [route, destination] = key.split('\u0000') as [string, string];
@@ -167,11 +179,11 @@ export class Agent {
     const id = randomId();
     const decision = this.#router.decide(record);
     if (decision.kind === 'rejected') {
-      this.#journal({ id, record, outcome: 'rejected', reason: decision.reason });
+      this.#journal({ id, ...journalFields(record), outcome: 'rejected', reason: decision.reason });
       return Promise.resolve({ status: 'rejected', id, reason: decision.reason });
     }
     if (decision.kind === 'unrouted') {
-      this.#journal({ id, record, outcome: 'dropped', reason: 'no_route' });
+      this.#journal({ id, ...journalFields(record), outcome: 'dropped', reason: 'no_route' });
       return Promise.resolve({ status: 'dropped', id, reason: 'no_route' });
     }
     const entry: SpoolEntry = {
@@ -181,32 +193,32 @@ export class Agent {
       routes: decision.routes.map((route) => ({ route: route.name, to: route.to })),
       revision: this.plan.revision,
     };
-    let durable: Promise<void>;
+    let durable: Promise<IndexEntry>;
     try {
       durable = this.#spool.append(entry);
     } catch (error) {
       const reason = error instanceof SpoolFullError ? 'spool_full' : 'spool_unwritable';
       if (reason === 'spool_unwritable') this.#spoolFailed(error);
-      this.#journal({ id, record, outcome: 'dropped', reason });
+      this.#journal({ id, ...journalFields(record), outcome: 'dropped', reason });
       return Promise.resolve({ status: 'dropped', id, reason });
     }
     this.#spoolWritable();
     this.#acceptedTotal += 1;
     for (const route of decision.routes) this.#metrics.accepted.add({ route: route.name });
     // No destination sees a record before it is synced.
-    return durable.then(() => {
+    return durable.then((indexed) => {
       // A reload while the record was being synced may have removed one of its destinations.
       const gone: WithdrawnTarget[] = [];
       const keep = new Set<string>();
-      for (const target of entry.routes) {
+      for (const target of indexed.routes) {
         for (const destination of target.to) {
           if (this.#state.destinations.has(destination)) keep.add(targetKey(target.route, destination));
-          else gone.push({ entry, route: target.route, destination });
+          else gone.push({ entry: indexed, route: target.route, destination });
         }
       }
-      if (gone.length === 0) this.#dispatcher.enqueue(entry);
+      if (gone.length === 0) this.#dispatcher.enqueue(indexed);
       else {
-        if (keep.size > 0) this.#dispatcher.enqueue(entry, keep);
+        if (keep.size > 0) this.#dispatcher.enqueue(indexed, keep);
         this.#reroute(gone);
       }
       return { status: 'spooled', id, routes: entry.routes.map((target) => target.route) };
@@ -276,6 +288,7 @@ export class Agent {
   /** Finishes deliveries in flight, then closes the spool, clients and journal. Undelivered records stay spooled. */
   async stop(): Promise<void> {
     await this.#dispatcher.stop();
+    while (this.#rerouting.size > 0) await Promise.allSettled([...this.#rerouting]);
     await this.#spool.close();
     await this.#registry.close();
     await this.#options.journal.close();
@@ -309,31 +322,63 @@ export class Agent {
    */
   #reroute(gone: readonly WithdrawnTarget[]): void {
     if (gone.length === 0) return;
-    const byEntry = new Map<string, { entry: SpoolEntry; targets: WithdrawnTarget[] }>();
+    const byEntry = new Map<string, { entry: IndexEntry; targets: WithdrawnTarget[] }>();
     for (const target of gone) {
       const group = byEntry.get(target.entry.id) ?? { entry: target.entry, targets: [] };
       group.targets.push(target);
       byEntry.set(target.entry.id, group);
     }
-    const moved = new Map<string, { to: Set<string>; records: number }>();
     const kept = new Map<string, number>();
+    const stay = (entry: IndexEntry, targets: readonly WithdrawnTarget[]) => {
+      for (const target of targets) kept.set(target.destination, (kept.get(target.destination) ?? 0) + 1);
+      this.#dispatcher.enqueue(entry, new Set(targets.map((target) => targetKey(target.route, target.destination))));
+    };
+    const moving: { entry: IndexEntry; targets: WithdrawnTarget[]; routes: RouteTargets[] }[] = [];
     for (const { entry, targets } of byEntry.values()) {
       const routes = this.#freshRoutes(entry);
-      const stay = () => {
-        for (const target of targets) kept.set(target.destination, (kept.get(target.destination) ?? 0) + 1);
-        this.#dispatcher.enqueue(entry, new Set(targets.map((target) => targetKey(target.route, target.destination))));
-      };
-      if (routes.length === 0) {
-        stay();
+      if (routes.length === 0) stay(entry, targets);
+      else moving.push({ entry, targets, routes });
+    }
+    for (const [destination, records] of kept) {
+      this.#options.logger.warn(
+        { destination, records, expiry: this.plan.policy.spool.expiry },
+        'records are spooled for a destination no longer in the policy, and no current route sends them elsewhere: they are kept until they expire (or the destination comes back)',
+      );
+    }
+    if (moving.length === 0) return;
+    // The new entries need the records, which are on disk: read back, then spooled again.
+    const work = this.#spool.read(moving.map((move) => move.entry)).then(
+      (read) => this.#spoolAgain(moving, read, stay),
+      (error: unknown) => {
+        this.#spoolFailed(error);
+        for (const move of moving) stay(move.entry, move.targets);
+      },
+    );
+    this.#rerouting.add(work);
+    void work.finally(() => this.#rerouting.delete(work));
+  }
+
+  /** Appends each moved record under its new routes; the old targets are settled as `rerouted` once the new entry is durable. */
+  #spoolAgain(
+    moving: readonly { entry: IndexEntry; targets: WithdrawnTarget[]; routes: RouteTargets[] }[],
+    read: readonly ReadBack[],
+    stay: (entry: IndexEntry, targets: readonly WithdrawnTarget[]) => void,
+  ): void {
+    const moved = new Map<string, { to: Set<string>; records: number }>();
+    for (const [index, { entry, targets, routes }] of moving.entries()) {
+      const result = read[index] as ReadBack;
+      if (!result.ok) {
+        for (const target of targets)
+          this.#onSettle({ entry, route: target.route, destination: target.destination, outcome: 'dropped', reason: result.reason, latencyMs: this.#now() - entry.acceptedAt });
         continue;
       }
-      const rerouted: SpoolEntry = { id: randomId(), acceptedAt: entry.acceptedAt, record: entry.record, routes, revision: this.plan.revision };
-      let durable: Promise<void>;
+      const rerouted: SpoolEntry = { id: randomId(), acceptedAt: entry.acceptedAt, record: result.record, routes, revision: this.plan.revision };
+      let durable: Promise<IndexEntry>;
       try {
         durable = this.#spool.append(rerouted, { ignoreQuota: true });
       } catch (error) {
         this.#spoolFailed(error);
-        stay();
+        stay(entry, targets);
         continue;
       }
       for (const target of targets) {
@@ -342,9 +387,9 @@ export class Agent {
         for (const route of routes) for (const destination of route.to) summary.to.add(destination);
         moved.set(target.destination, summary);
       }
-      void durable.then(() => {
+      void durable.then((indexed) => {
         for (const target of targets) this.#spool.settle({ id: entry.id, route: target.route, destination: target.destination, outcome: 'rerouted' });
-        this.#dispatcher.enqueue(rerouted);
+        this.#dispatcher.enqueue(indexed);
       });
     }
     for (const [destination, summary] of moved) {
@@ -353,19 +398,13 @@ export class Agent {
         'records spooled for a destination no longer in the policy were re-routed through the current routes',
       );
     }
-    for (const [destination, records] of kept) {
-      this.#options.logger.warn(
-        { destination, records, expiry: this.plan.policy.spool.expiry },
-        'records are spooled for a destination no longer in the policy, and no current route sends them elsewhere: they are kept until they expire (or the destination comes back)',
-      );
-    }
   }
 
   /** The current routes of a spooled record, limited to destinations it has not been sent to or queued for. */
-  #freshRoutes(entry: SpoolEntry): RouteTargets[] {
+  #freshRoutes(entry: IndexEntry): RouteTargets[] {
     const known = new Set(entry.routes.flatMap((target) => target.to));
     const routes: RouteTargets[] = [];
-    for (const route of this.#router.routesFor(entry.record.headers.classification, Number(entry.record.headers.severity))) {
+    for (const route of this.#router.routesFor(entry.classification, entry.severity)) {
       const to = route.to.filter((destination) => !known.has(destination));
       for (const destination of to) known.add(destination);
       if (to.length > 0) routes.push({ route: route.name, to });
@@ -387,14 +426,15 @@ export class Agent {
       settlements.map((settlement) => ({
         entry: this.#journalEntry({
           id: settlement.entry.id,
-          record: settlement.entry.record,
+          classification: settlement.entry.classification,
+          eventId: settlement.entry.eventId,
           outcome: settlement.outcome,
           reason: settlement.reason,
           route: settlement.route,
           destination: settlement.destination,
           revision: settlement.entry.revision,
         }),
-        payload: settlement.outcome === 'delivered' ? settlement.entry.record.payload : undefined,
+        payload: settlement.outcome === 'delivered' ? settlement.record?.payload : undefined,
       })),
     );
     for (const settlement of settlements) {
@@ -408,17 +448,26 @@ export class Agent {
   }
 
   /** An outcome decided at intake, before the probe's connection closes: written before accept returns. */
-  #journal(options: { id: string; record: TelemetryRecord; outcome: JournalOutcome; reason: string | null }): void {
+  #journal(options: { id: string; classification: string; eventId: string; outcome: JournalOutcome; reason: string | null }): void {
     this.#options.journal.appendNow(this.#journalEntry(options));
   }
 
-  #journalEntry(options: { id: string; record: TelemetryRecord; outcome: JournalOutcome; reason: string | null; route?: string; destination?: string; revision?: number }): JournalEntry {
+  #journalEntry(options: {
+    id: string;
+    classification: string;
+    eventId: string;
+    outcome: JournalOutcome;
+    reason: string | null;
+    route?: string;
+    destination?: string;
+    revision?: number;
+  }): JournalEntry {
     if (options.outcome !== 'delivered' && options.reason) this.#metrics.drop(options.reason);
     return {
       recordId: options.id,
       time: this.#now(),
-      classification: options.record.headers.classification,
-      eventId: options.record.headers.event_id,
+      classification: options.classification,
+      eventId: options.eventId,
       bootId: this.#options.bootId,
       outcome: options.outcome,
       reason: options.reason,
@@ -427,4 +476,8 @@ export class Agent {
       policyRevision: options.revision ?? this.plan.revision,
     };
   }
+}
+
+function journalFields(record: TelemetryRecord): { classification: string; eventId: string } {
+  return { classification: record.headers.classification, eventId: record.headers.event_id };
 }

@@ -8,19 +8,27 @@
  * fixes once) is held back and retried on its own backoff until it expires, unless the destination
  * says `on_reject: drop`; other records go on meanwhile. A destination that is not in the policy
  * (removed, or renamed before the agent re-routed its records) keeps its records until they expire.
+ *
+ * The queues hold index entries, not records: a request loads its records (`load`, from the spool)
+ * just before it is sent and lets go of them once it is answered, so a backlog costs the heap an
+ * index entry per record. A record that cannot be read back intact is dropped (`spool_corrupt`).
  */
 import type { DeliveryResult, DestinationClient } from '../deliver/destination.js';
 import type { JournalOutcome } from '../journal/entry.js';
 import { type RouteLimit, admit } from '../limit/admission.js';
 import type { Logger } from '../log/logger.js';
-import type { SpoolEntry } from '../spool/entry.js';
+import type { TelemetryRecord } from '../record/fields.js';
+import type { IndexEntry } from '../spool/index-entry.js';
+import type { ReadBack } from '../spool/read-back.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type RetrySettings, backoffDelay } from './backoff.js';
 import { type DestinationHealth, DestinationHealthTracker } from './destination-health.js';
 import { OrderedQueue } from './queue.js';
 
 export interface Settlement {
-  readonly entry: SpoolEntry;
+  readonly entry: IndexEntry;
+  /** The record as sent, for a delivered one (the journal may keep its payload). */
+  readonly record?: TelemetryRecord;
   readonly route: string;
   readonly destination: string;
   readonly outcome: JournalOutcome;
@@ -61,20 +69,22 @@ export interface DispatcherState {
 export interface DispatcherOptions {
   readonly state: DispatcherState;
   readonly onSettle: (settlement: Settlement) => void;
+  /** Reads records back for sending, in the order given (Spool.read). */
+  readonly load: (entries: readonly IndexEntry[]) => Promise<ReadBack[]>;
   readonly logger: Logger;
   readonly now?: () => number;
 }
 
 interface Admission {
   readonly seq: number;
-  readonly entry: SpoolEntry;
+  readonly entry: IndexEntry;
   readonly route: string;
   destinations: string[];
 }
 
 interface Delivery {
   readonly seq: number;
-  readonly entry: SpoolEntry;
+  readonly entry: IndexEntry;
   readonly route: string;
   readonly destination: string;
   /** The destination's failure round when this request was sent. */
@@ -116,9 +126,11 @@ interface RouteState {
   timer: LongTimeout | null;
 }
 
+type Unreadable = Extract<ReadBack, { ok: false }>;
+
 /** A (record, route, destination) taken out of the queues: see `withdraw`. */
 export interface WithdrawnTarget {
-  readonly entry: SpoolEntry;
+  readonly entry: IndexEntry;
   readonly route: string;
   readonly destination: string;
 }
@@ -168,7 +180,7 @@ export class Dispatcher {
   }
 
   /** Queues a spooled record; `pending` limits it to the route/destination pairs not yet settled. */
-  enqueue(entry: SpoolEntry, pending?: ReadonlySet<string>): void {
+  enqueue(entry: IndexEntry, pending?: ReadonlySet<string>): void {
     const seq = (this.#seq += 1);
     for (const target of entry.routes) {
       const destinations = target.to.filter((destination) => !pending || pending.has(`${target.route}\u0000${destination}`));
@@ -288,16 +300,24 @@ export class Dispatcher {
     return state;
   }
 
-  #expiresAt(entry: SpoolEntry): number {
+  #expiresAt(entry: IndexEntry): number {
     return entry.acceptedAt + this.#state.expiryMs;
   }
 
-  #expired(entry: SpoolEntry, now: number): boolean {
+  #expired(entry: IndexEntry, now: number): boolean {
     return now > this.#expiresAt(entry);
   }
 
-  #settle(delivery: Pick<Delivery, 'entry' | 'route' | 'destination'>, outcome: JournalOutcome, reason: string | null): void {
-    const settlement: Settlement = { entry: delivery.entry, route: delivery.route, destination: delivery.destination, outcome, reason, latencyMs: this.#now() - delivery.entry.acceptedAt };
+  #settle(delivery: Pick<Delivery, 'entry' | 'route' | 'destination'>, outcome: JournalOutcome, reason: string | null, record?: TelemetryRecord): void {
+    const settlement: Settlement = {
+      entry: delivery.entry,
+      route: delivery.route,
+      destination: delivery.destination,
+      outcome,
+      reason,
+      latencyMs: this.#now() - delivery.entry.acceptedAt,
+      ...(record === undefined ? {} : { record }),
+    };
     try {
       this.#options.onSettle(settlement);
     } catch (error) {
@@ -317,7 +337,7 @@ export class Dispatcher {
     for (let admission = state.queue.peek(); admission; admission = state.queue.peek()) {
       const now = this.#now();
       // The decision telem simulate makes too (limit/admission.ts), so a simulation counts what this does.
-      const decided = admit(limit, { bytes: admission.entry.record.payload.length, acceptedAt: admission.entry.acceptedAt, expiryMs: this.#state.expiryMs }, now);
+      const decided = admit(limit, { bytes: admission.entry.payloadBytes, acceptedAt: admission.entry.acceptedAt, expiryMs: this.#state.expiryMs }, now);
       if (decided.verdict === 'wait') {
         state.timer = setLongTimeout(
           () => {
@@ -375,8 +395,7 @@ export class Dispatcher {
       if (batch === null || deliverBatch === undefined) {
         state.queue.shift();
         this.#send(state, [head]);
-        const delivered = target.client.deliver(head.entry.record).then((result) => [result]);
-        this.#track(this.#settleRequest(state, [head], delivered, target.onReject));
+        this.#track(this.#request(state, [head], target.onReject, async ([record]) => [await target.client.deliver(record as TelemetryRecord)]));
         continue;
       }
       const lingerUntil = head.queuedAt + batch.lingerMs;
@@ -387,14 +406,13 @@ export class Dispatcher {
       const taken = this.#takeBatch(state, batch, now);
       if (taken.length === 0) continue;
       this.#send(state, taken);
-      const delivered = deliverBatch(taken.map((delivery) => ({ id: delivery.entry.id, record: delivery.entry.record })));
-      this.#track(this.#settleRequest(state, taken, delivered, target.onReject));
+      this.#track(this.#request(state, taken, target.onReject, (records) => deliverBatch(records.map((record, index) => ({ id: (taken[index] as Delivery).entry.id, record })))));
     }
   }
 
   /** What one record adds to a batch body, roughly: its payload and the JSON of its fields. */
   static #estimatedBytes(delivery: Delivery): number {
-    return delivery.entry.record.payload.length + 512;
+    return delivery.entry.payloadBytes + 512;
   }
 
   /** Enough is queued for a full batch (by count or by bytes). */
@@ -438,18 +456,47 @@ export class Dispatcher {
     }
   }
 
-  /** Settles each record of a request by its own result (a failed request gives all the same one), then sends what waits. */
-  async #settleRequest(state: DestinationState, deliveries: readonly Delivery[], results: Promise<DeliveryResult[]>, onReject: 'retry' | 'drop'): Promise<void> {
-    const answered = await results.catch((error: Error) => deliveries.map((): DeliveryResult => ({ outcome: 'retry', reason: error.message })));
+  /**
+   * One request: loads its records from the spool, sends those read back intact (`send` gets them
+   * in order, one result each), settles the unreadable ones as dropped, and the others by their own
+   * result (a failed request gives all the same one), then sends what waits. The records are let go
+   * of when this returns: a retry reads them again.
+   */
+  async #request(state: DestinationState, deliveries: readonly Delivery[], onReject: 'retry' | 'drop', send: (records: TelemetryRecord[]) => Promise<DeliveryResult[]>): Promise<void> {
+    const answered: (DeliveryResult | Unreadable | undefined)[] = [];
+    const loaded: (TelemetryRecord | undefined)[] = [];
+    try {
+      const read = await this.#options.load(deliveries.map((delivery) => delivery.entry));
+      const sent: number[] = [];
+      for (const [index, result] of read.entries()) {
+        if (result.ok) {
+          loaded[index] = result.record;
+          sent.push(index);
+        } else {
+          answered[index] = result;
+        }
+      }
+      const results = sent.length === 0 ? [] : await send(sent.map((index) => loaded[index] as TelemetryRecord));
+      for (const [position, index] of sent.entries()) answered[index] = results[position];
+    } catch (error) {
+      for (const index of deliveries.keys()) answered[index] ??= { outcome: 'retry', reason: (error as Error).message };
+    }
     state.requests -= 1;
     state.inFlight -= deliveries.length;
     const retried: Delivery[] = [];
     for (const [index, delivery] of deliveries.entries()) {
       const result = answered[index] ?? { outcome: 'retry', reason: 'no_result' };
-      if (this.#finish(state, delivery, result, onReject)) retried.push(delivery);
+      if ('ok' in result) this.#unreadable(delivery, result);
+      else if (this.#finish(state, delivery, result, onReject, loaded[index])) retried.push(delivery);
     }
     state.queue.pushAll(retried);
     this.#pumpDestination(deliveries[0]?.destination ?? '');
+  }
+
+  /** A record whose frame is damaged on disk can never be sent: dropped with the reason, counted and journaled. */
+  #unreadable(delivery: Delivery, result: Unreadable): void {
+    this.#options.logger.error({ destination: delivery.destination, id: delivery.entry.id, reason: result.reason }, 'a spooled record cannot be read back intact; it is dropped');
+    this.#settle(delivery, 'dropped', result.reason);
   }
 
   /** `lingering`: the wait is for a batch to fill, and ends early when it does. */
@@ -466,13 +513,13 @@ export class Dispatcher {
   }
 
   /** Applies one record's result; true when it goes back in line to be sent again. */
-  #finish(state: DestinationState, delivery: Delivery, result: DeliveryResult, onReject: 'retry' | 'drop'): boolean {
+  #finish(state: DestinationState, delivery: Delivery, result: DeliveryResult, onReject: 'retry' | 'drop', record: TelemetryRecord | undefined): boolean {
     const now = this.#now();
     if (result.outcome === 'delivered') {
       state.failures = 0;
       state.health.delivered(now);
       // A duplicate is delivered: the collector kept it from an earlier try of the same batch.
-      this.#settle(delivery, 'delivered', result.duplicate === true ? 'duplicate' : null);
+      this.#settle(delivery, 'delivered', result.duplicate === true ? 'duplicate' : null, record);
       return false;
     }
     this.#failedRequests += 1;

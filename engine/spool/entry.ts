@@ -27,7 +27,7 @@ export function targetKey(route: string, destination: string): string {
   return `${route}\u0000${destination}`;
 }
 
-interface EntryMeta {
+export interface EntryMeta {
   readonly id: string;
   readonly t: number;
   readonly h: RecordHeaders;
@@ -38,6 +38,7 @@ interface EntryMeta {
 export const FRAME_HEADER_BYTES = 8;
 /** Larger bodies are corruption, not records (payloads are at most a few KiB). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const MAX_FRAME_BYTES = FRAME_HEADER_BYTES + MAX_BODY_BYTES;
 
 export function encodeEntry(entry: SpoolEntry): Buffer {
   const meta: EntryMeta = { id: entry.id, t: entry.acceptedAt, h: entry.record.headers, r: entry.routes, v: entry.revision };
@@ -76,6 +77,40 @@ function isMeta(value: unknown): value is EntryMeta {
   );
 }
 
+/** One frame read at `offset`: its metadata and a view of its payload (not copied), or why it is not a record. */
+export type DecodedFrame =
+  | { readonly ok: true; readonly meta: EntryMeta; readonly payload: Buffer; readonly size: number }
+  /** `truncated`: the buffer ends inside the frame (more bytes may complete it); `corrupt`: it never will. */
+  | { readonly ok: false; readonly problem: 'truncated' | 'corrupt' };
+
+const TRUNCATED: DecodedFrame = { ok: false, problem: 'truncated' };
+const CORRUPT: DecodedFrame = { ok: false, problem: 'corrupt' };
+
+export function decodeFrame(buffer: Buffer, offset: number): DecodedFrame {
+  if (offset + FRAME_HEADER_BYTES > buffer.length) return TRUNCATED;
+  const length = buffer.readUInt32LE(offset);
+  if (length > MAX_BODY_BYTES) return CORRUPT;
+  const end = offset + FRAME_HEADER_BYTES + length;
+  if (end > buffer.length) return TRUNCATED;
+  const body = buffer.subarray(offset + FRAME_HEADER_BYTES, end);
+  if (crc32(body) !== buffer.readUInt32LE(offset + 4)) return CORRUPT;
+  const newline = body.indexOf(0x0a);
+  if (newline < 0) return CORRUPT;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(body.toString('utf8', 0, newline));
+  } catch {
+    return CORRUPT;
+  }
+  if (!isMeta(meta)) return CORRUPT;
+  return { ok: true, meta, payload: body.subarray(newline + 1), size: end - offset };
+}
+
+/** The entry a decoded frame holds, its payload copied out of the read buffer. */
+export function frameEntry(meta: EntryMeta, payload: Buffer): SpoolEntry {
+  return { id: meta.id, acceptedAt: meta.t, record: { headers: meta.h, payload: Buffer.from(payload) }, routes: meta.r, revision: meta.v };
+}
+
 export interface DecodedSegment {
   /** Entries with their encoded size, in file order. */
   readonly entries: { readonly entry: SpoolEntry; readonly size: number }[];
@@ -83,28 +118,15 @@ export interface DecodedSegment {
   readonly discardedBytes: number;
 }
 
+/** A whole segment in memory: for tests and tools; the spool itself scans segments in chunks (recover.ts). */
 export function decodeSegment(buffer: Buffer): DecodedSegment {
   const entries: { entry: SpoolEntry; size: number }[] = [];
   let offset = 0;
-  while (offset + FRAME_HEADER_BYTES <= buffer.length) {
-    const length = buffer.readUInt32LE(offset);
-    const end = offset + FRAME_HEADER_BYTES + length;
-    if (length > MAX_BODY_BYTES || end > buffer.length) break;
-    const body = buffer.subarray(offset + FRAME_HEADER_BYTES, end);
-    if (crc32(body) !== buffer.readUInt32LE(offset + 4)) break;
-    const newline = body.indexOf(0x0a);
-    let meta: unknown;
-    try {
-      meta = JSON.parse(body.subarray(0, newline).toString('utf8'));
-    } catch {
-      break;
-    }
-    if (newline < 0 || !isMeta(meta)) break;
-    entries.push({
-      entry: { id: meta.id, acceptedAt: meta.t, record: { headers: meta.h, payload: Buffer.from(body.subarray(newline + 1)) }, routes: meta.r, revision: meta.v },
-      size: end - offset,
-    });
-    offset = end;
+  for (;;) {
+    const frame = decodeFrame(buffer, offset);
+    if (!frame.ok) break;
+    entries.push({ entry: frameEntry(frame.meta, frame.payload), size: frame.size });
+    offset += frame.size;
   }
   return { entries, discardedBytes: buffer.length - offset };
 }

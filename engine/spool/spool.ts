@@ -10,16 +10,26 @@
  * written, the record still counts as settled, a segment whose records are all settled is still
  * deleted (that is what gives the space back), and the line is written later if the segment
  * remains. A small reserve file is given up first, so settlements can be written while full.
+ *
+ * Only an index of unsettled records is kept in memory (index-entry.ts); records are read back
+ * from their segment when they are sent (`read`). A segment is deleted only once none of its
+ * records is pending, and a pending record is the only thing anyone reads: so no read ever meets a
+ * deleted segment (a handle already open stays valid anyway; `retired` stops new ones).
  */
 import fs, { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type HeldLock, spoolLockFile, takeLock } from './dir-lock.js';
 import { type SpoolEntry, encodeEntry, targetKey } from './entry.js';
 import { type Durability, GroupCommitFile } from './group-commit.js';
+import { type IndexEntry, Interner, SpooledRecord, ownString } from './index-entry.js';
+import { CORRUPT, type ReadBack, readFrames } from './read-back.js';
 import { type RecoveredEntry, recoverSegments } from './recover.js';
-import { type Segment, ackPath, segmentBase, tryRemoveSegment } from './segment.js';
+import { type Segment, ackPath, newSegment, segmentBase, tryRemoveSegment } from './segment.js';
+
+export type { ReadBack } from './read-back.js';
 
 /** A new segment is started once the current one holds this much. */
 const SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -29,6 +39,14 @@ const RESERVE_BYTES = 64 * 1024;
 /** How often ack lines that could not be written are tried again. */
 const ACK_RETRY_MS = 1000;
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+/**
+ * Just accepted records keep their record in memory until they are first read for sending (with
+ * a destination up that is within milliseconds, so the steady state reads nothing back), up to
+ * this many payload bytes in all: a backlog beyond it lives on disk only.
+ */
+const HOT_BYTES = 2 * 1024 * 1024;
+/** What a kept record costs beyond its payload (headers object and strings), roughly. */
+const HOT_OVERHEAD_BYTES = 1024;
 
 /** `rerouted`: the record was spooled again under the current policy's routes (a destination was renamed). */
 export type SettleOutcome = 'delivered' | 'dropped' | 'expired' | 'rejected' | 'rerouted';
@@ -52,13 +70,6 @@ export interface SpoolRecovery {
   readonly unwritable: Error | null;
 }
 
-interface Tracked {
-  readonly segment: Segment;
-  readonly size: number;
-  /** Targets ("route\u0000destination") not settled yet. */
-  readonly pending: Set<string>;
-}
-
 export class SpoolFullError extends Error {
   readonly code = 'spool-full';
   constructor(
@@ -72,7 +83,10 @@ export class SpoolFullError extends Error {
 export class Spool {
   readonly #options: SpoolOptions;
   readonly #logger: Logger;
-  readonly #tracked = new Map<string, Tracked>();
+  readonly #tracked = new Map<string, SpooledRecord>();
+  readonly #interner: Interner;
+  /** Bytes of records kept in memory (`hot`), at most HOT_BYTES. */
+  #hotBytes = 0;
   readonly #segments = new Map<number, Segment>();
   /** Where appends go; null until a segment could be opened (the filesystem may refuse). */
   #current: Segment | null = null;
@@ -86,8 +100,9 @@ export class Spool {
 
   readonly #lock: HeldLock;
 
-  private constructor(options: SpoolOptions, nextSeq: number, lock: HeldLock) {
+  private constructor(options: SpoolOptions, nextSeq: number, lock: HeldLock, interner: Interner) {
     this.#options = options;
+    this.#interner = interner;
     this.#lock = lock;
     this.#logger = options.logger ?? silentLogger;
     this.#nextSeq = nextSeq;
@@ -110,13 +125,14 @@ export class Spool {
     } catch {
       // A directory that cannot be created is reported through `unwritable` below, not thrown.
     }
-    const { entries, owners, kept, discardedBytes, skipped, lastSeq } = await recoverSegments(options.dir);
+    const interner = new Interner();
+    const { entries, kept, discardedBytes, skipped, lastSeq } = await recoverSegments(options.dir, interner);
     // Never append to a recovered segment: its tail may be torn.
-    const spool = new Spool(options, lastSeq + 1, lock);
+    const spool = new Spool(options, lastSeq + 1, lock, interner);
     for (const segment of kept) spool.#segments.set(segment.seq, segment);
-    for (const owner of owners) {
-      spool.#tracked.set(owner.id, { segment: owner.segment, size: owner.size, pending: new Set(owner.pending) });
-      spool.#liveBytes += owner.size;
+    for (const { entry } of entries) {
+      spool.#tracked.set(entry.id, entry);
+      spool.#liveBytes += entry.size;
     }
     let unwritable: Error | null = null;
     try {
@@ -136,23 +152,19 @@ export class Spool {
     return this.#tracked.size;
   }
 
-  /** Targets of a spooled record not settled yet, or undefined when it is not in the spool. */
-  pendingTargets(id: string): ReadonlySet<string> | undefined {
-    return this.#tracked.get(id)?.pending;
-  }
-
   /**
    * Writes an entry before returning (a crash of this process from then on loses nothing) and
-   * resolves once it is synced. Throws SpoolFullError when the quota would be exceeded, or the
+   * resolves once it is synced, with what the spool keeps of it in memory. Throws SpoolFullError when the quota would be exceeded, or the
    * filesystem's error; nothing of the entry is kept then. `ignoreQuota`: a record moving within
    * the spool (re-routed), whose old entry is released once the new one is durable.
    */
-  append(entry: SpoolEntry, options: { readonly ignoreQuota?: boolean } = {}): Promise<void> {
+  append(entry: SpoolEntry, options: { readonly ignoreQuota?: boolean } = {}): Promise<IndexEntry> {
     const frame = encodeEntry(entry);
     const { maxBytes } = this.#options;
     if (maxBytes !== null && !options.ignoreQuota && this.#liveBytes + frame.length > maxBytes) throw new SpoolFullError(this.#liveBytes + frame.length, maxBytes);
     const segment = this.#writableSegment();
     const data = segment.data as GroupCommitFile;
+    const offset = data.size;
     try {
       data.append(frame);
     } catch (error) {
@@ -162,20 +174,128 @@ export class Spool {
       throw error;
     }
     this.#appendFailing = false;
-    const pending = new Set(entry.routes.flatMap((target) => target.to.map((destination) => targetKey(target.route, destination))));
-    this.#tracked.set(entry.id, { segment, size: frame.length, pending });
+    const { headers, payload } = entry.record;
+    const indexed = new SpooledRecord(
+      entry.id,
+      entry.acceptedAt,
+      this.#interner.routes(entry.routes),
+      entry.revision,
+      this.#interner.string(headers.classification),
+      Number(headers.severity),
+      ownString(headers.event_id),
+      payload.length,
+      segment,
+      offset,
+      frame.length,
+    );
+    const cost = payload.length + HOT_OVERHEAD_BYTES;
+    if (this.#hotBytes + cost <= HOT_BYTES) {
+      indexed.hot = entry.record;
+      this.#hotBytes += cost;
+    }
+    this.#tracked.set(entry.id, indexed);
     this.#liveBytes += frame.length;
     segment.live += 1;
     const durable = data.sync();
     if (data.size >= SEGMENT_BYTES) this.#seal(segment);
-    return durable;
+    return durable.then(() => indexed);
+  }
+
+  #dropHot(entry: SpooledRecord): void {
+    if (entry.hot === null) return;
+    this.#hotBytes -= entry.payloadBytes + HOT_OVERHEAD_BYTES;
+    entry.hot = null;
+  }
+
+  /**
+   * The records of spooled entries, in the order given, for sending: a just accepted one from
+   * memory (once: a retry reads it back), the others from their segment. A frame that is not what
+   * was written (bit rot since recovery) comes back as `spool_corrupt`, for the caller to settle;
+   * other read errors (out of descriptors, say) reject, and the records stay pending.
+   */
+  async read(entries: readonly IndexEntry[]): Promise<ReadBack[]> {
+    const results = new Array<ReadBack>(entries.length);
+    const bySegment = new Map<Segment, number[]>();
+    for (const [index, given] of entries.entries()) {
+      const entry = this.#tracked.get(given.id);
+      if (entry === undefined || entry !== given) {
+        // Settled already, or not this spool's: nothing to send (callers only read pending records).
+        results[index] = CORRUPT;
+        continue;
+      }
+      if (entry.hot !== null) {
+        results[index] = { ok: true, record: entry.hot };
+        this.#dropHot(entry);
+        continue;
+      }
+      const group = bySegment.get(entry.segment) ?? [];
+      group.push(index);
+      bySegment.set(entry.segment, group);
+    }
+    await Promise.all(
+      [...bySegment].map(async ([segment, indexes]) => {
+        const handle = this.#openReader(segment);
+        if (handle === null) {
+          for (const index of indexes) results[index] = CORRUPT;
+          return;
+        }
+        try {
+          const read = await readFrames(
+            await handle,
+            indexes.map((index) => entries[index] as SpooledRecord),
+          );
+          for (const [position, index] of indexes.entries()) results[index] = read[position] as ReadBack;
+        } catch (error) {
+          // The file is gone (someone removed it): what was in it cannot be sent.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          for (const index of indexes) results[index] = CORRUPT;
+        } finally {
+          this.#releaseReader(segment);
+        }
+      }),
+    );
+    return results;
+  }
+
+  /** A handle for reading the segment, shared by concurrent reads; null for a retired segment. */
+  #openReader(segment: Segment): Promise<FileHandle> | null {
+    if (segment.retired) return null;
+    if (segment.reader === null) {
+      const handle = open(`${segmentBase(segment)}.seg`, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // A failed open is not kept: the next read tries again.
+      handle.catch(() => {
+        if (segment.reader?.handle === handle) segment.reader = null;
+      });
+      segment.reader = { handle, users: 0 };
+    }
+    segment.reader.users += 1;
+    return segment.reader.handle;
+  }
+
+  #releaseReader(segment: Segment): void {
+    const reader = segment.reader;
+    if (reader === null) return;
+    reader.users -= 1;
+    if (reader.users === 0 && segment.retired) this.#closeReader(segment);
+  }
+
+  #closeReader(segment: Segment): void {
+    const reader = segment.reader;
+    if (reader === null || reader.users > 0) return;
+    segment.reader = null;
+    this.#track(
+      reader.handle.then(
+        (handle) => handle.close(),
+        () => undefined,
+      ),
+    );
   }
 
   /** The segment to append to, opening one when there is none (again after a failure: the disk may have recovered). */
   #writableSegment(): Segment {
     if (this.#current?.data) return this.#current;
     fs.mkdirSync(this.#options.dir, { recursive: true, mode: 0o700 });
-    const segment: Segment = { seq: this.#nextSeq, dir: this.#options.dir, data: null, acks: null, unwrittenAcks: [], live: 0 };
+    const segment = newSegment(this.#options.dir, this.#nextSeq);
     segment.data = this.#openFile(`${segmentBase(segment)}.seg`);
     try {
       syncDirectory(this.#options.dir, this.#options.durability);
@@ -216,12 +336,13 @@ export class Spool {
   /** Notes that one destination of one route is done with a record. */
   settle(options: { id: string; route: string; destination: string; outcome: SettleOutcome }): void {
     const tracked = this.#tracked.get(options.id);
+    if (!tracked?.settle(options.route, options.destination)) return;
     const key = targetKey(options.route, options.destination);
-    if (!tracked?.pending.delete(key)) return;
     const { segment } = tracked;
-    if (tracked.pending.size === 0) {
+    if (tracked.settled) {
       this.#tracked.delete(options.id);
       this.#liveBytes -= tracked.size;
+      this.#dropHot(tracked);
       segment.live -= 1;
     }
     // Whole segment settled: deleting it makes the line unnecessary (and gives the space back).
@@ -273,6 +394,8 @@ export class Spool {
 
   #retire(segment: Segment): void {
     this.#segments.delete(segment.seq);
+    segment.retired = true;
+    this.#closeReader(segment);
     if (this.#current === segment) this.#current = null;
     if (segment.data) this.#track(segment.data.close());
     if (segment.acks) this.#track(segment.acks.close());
@@ -323,6 +446,8 @@ export class Spool {
     this.#ackRetry?.clear();
     this.#ackRetry = null;
     for (const segment of this.#segments.values()) {
+      segment.retired = true;
+      this.#closeReader(segment);
       if (segment.data) this.#track(segment.data.close());
       if (segment.acks) this.#track(segment.acks.close());
       segment.data = null;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --note TEXT] [-- --only PART,…]`: measures telem against DESIGN.md's numbers, each beside
+ * `npm run bench [-- --json] [-- --quick] [-- --note TEXT] [-- --only PART[,PART]]`: measures telem against DESIGN.md's numbers, each beside
  * the same machine's raw limit measured in the same run. Not part of `npm test`: it asserts nothing.
  * PARTs: policy, simulate, fsync, intake, e2e, collector, memory (all by default).
  */
@@ -31,11 +31,13 @@ const args = new Set(process.argv.slice(2));
 const noteIndex = process.argv.indexOf('--note');
 const note = noteIndex > 0 ? process.argv[noteIndex + 1] : undefined;
 const quick = args.has('--quick');
+/** The parts of the run, in order; --only runs some of them (a part's figures need nothing from another). */
+const PARTS = ['policy', 'simulate', 'fsync', 'intake', 'e2e', 'collector', 'memory'] as const;
+type Part = (typeof PARTS)[number];
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex > 0 ? new Set((process.argv[onlyIndex + 1] ?? '').split(',')) : null;
-const PARTS = ['policy', 'simulate', 'fsync', 'intake', 'e2e', 'collector', 'memory'];
-for (const part of only ?? []) if (!PARTS.includes(part)) throw new Error(`--only ${part}: expected some of ${PARTS.join(', ')}`);
-const runs = (part: string) => only === null || only.has(part);
+for (const part of only ?? []) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only: no part "${part}" (parts: ${PARTS.join(', ')})`);
+const runs = (part: Part) => only === null || only.has(part);
 const scale = (full: number) => (quick ? Math.max(200, Math.round(full / 10)) : full);
 const figures: Figure[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -156,7 +158,8 @@ async function defaultPolicyOffline(): Promise<string> {
 async function memory(work: string, tools: FloodTools | null): Promise<void> {
   progress('agent memory and idle wake-ups (default policy, http destination)');
   const root = await mkdtemp(path.join(work, 'memory-'));
-  const agent = await startBenchAgent({ root, policyYaml: await defaultPolicyOffline() });
+  const policyYaml = await defaultPolicyOffline();
+  let agent = await startBenchAgent({ root, policyYaml });
   try {
     // Let start-up settle (V8's memory reducer returns start-up garbage after ~15 s of quiet).
     await sleep(quick ? 3000 : 20_000);
@@ -189,16 +192,56 @@ async function memory(work: string, tools: FloodTools | null): Promise<void> {
       () => agent.counter(/^telem_intake_refused_total/),
     );
     await sleep(quick ? 1000 : 5000);
+    const spooledFigures = await processFigures(agent.child.pid as number);
+    const count = spooled.toLocaleString('en-US');
     figures.push({
-      name: `agent RSS with ${spooled.toLocaleString('en-US')} records spooled (default policy, destination down)`,
-      value: (await processFigures(agent.child.pid as number)).rssMiB,
+      name: `agent RSS with ${count} records spooled (default policy, destination down)`,
+      value: spooledFigures.rssMiB,
       unit: 'MiB',
       target: spooled === 200_000 ? '≤ 100 MiB' : '',
       baseline: { name: 'bare idle Node process', value: bare.rssMiB },
     });
+    figures.push({ name: `agent peak RSS while ${count} records were spooled`, value: spooledFigures.peakRssMiB, unit: 'MiB' });
+    // A restart with that backlog (what systemd does after a crash): from spawn until the agent
+    // says it is ready (spool recovered, socket listening), beside a bare Node process's start.
+    progress(`agent restart with ${count} records spooled`);
+    await agent.stop();
+    const started = Date.now();
+    agent = await startBenchAgent({ root, policyYaml });
+    const restartMs = Date.now() - started;
+    await sleep(quick ? 1000 : 5000);
+    const restarted = await processFigures(agent.child.pid as number);
+    figures.push({
+      name: `agent restart until ready with ${count} records spooled`,
+      value: restartMs,
+      unit: 'ms',
+      target: spooled === 200_000 ? '≤ 2,000 ms' : '',
+      baseline: { name: 'bare Node process start', value: await bareNodeStartMs() },
+    });
+    figures.push({
+      name: `agent RSS after that restart (${count} records recovered)`,
+      value: restarted.rssMiB,
+      unit: 'MiB',
+      target: spooled === 200_000 ? '≤ 100 MiB' : '',
+      baseline: { name: 'bare idle Node process', value: bare.rssMiB },
+    });
+    figures.push({ name: `agent peak RSS during that restart`, value: restarted.peakRssMiB, unit: 'MiB' });
   } finally {
     await agent.stop();
   }
+}
+
+/** From spawn until a bare Node process has run its first line: the floor of any restart. */
+async function bareNodeStartMs(): Promise<number> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['-e', 'process.stdout.write("ready\\n")'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('error', reject);
+  });
+  const elapsed = Date.now() - started;
+  await new Promise((resolve) => child.once('exit', resolve));
+  return elapsed;
 }
 
 async function durableWrites(work: string): Promise<void> {

@@ -161,9 +161,13 @@ test('spool segment fuzz: Spool.open on damaged segment and ack files never thro
         await writeFile(path.join(dir, '0000000001.seg'), bytes);
         await writeFile(path.join(dir, '0000000001.ack'), acks.join('\n'));
         const { spool, recovery } = await Spool.open({ dir, durability: 'none', batchWindowMs: 0, maxBytes: null });
+        const read = await spool.read(recovery.entries.map(({ entry }) => entry));
         await spool.close();
-        for (const { entry, pending } of recovery.entries) {
-          const written = entries.find((candidate) => candidate.id === entry.id && sameEntry(entry, candidate));
+        for (const [index, { entry, pending }] of recovery.entries.entries()) {
+          const back = read[index];
+          assert.ok(back?.ok, 'a recovered record reads back');
+          const recovered = { id: entry.id, acceptedAt: entry.acceptedAt, record: back.record, routes: entry.routes, revision: entry.revision };
+          const written = entries.find((candidate) => candidate.id === entry.id && sameEntry(recovered, candidate));
           assert.ok(written, 'a recovered record was written');
           assert.ok(pending.length > 0);
         }

@@ -30,8 +30,13 @@ test('spool: appended records survive a reopen byte for byte', async (t) => {
   await spool.close();
   const { spool: reopened, recovery } = await Spool.open(options(dir));
   t.after(() => reopened.close());
+  // Recovery keeps an index in memory; the records themselves are read back from the segment.
+  const read = await reopened.read(recovery.entries.map((recovered) => recovered.entry));
   assert.deepEqual(
-    recovery.entries.map((recovered) => recovered.entry),
+    recovery.entries.map(({ entry: { id, acceptedAt, routes, revision } }, index) => {
+      const back = read[index];
+      return { id, acceptedAt, record: back?.ok ? back.record : null, routes, revision };
+    }),
     [entry(1), entry(2, 'binary \u0000\u00ff\n'), entry(3)],
   );
   assert.deepEqual(recovery.entries[0]?.pending, ['default\u0000central', 'default\u0000archive']);
@@ -148,4 +153,27 @@ test('spool files: opening one where a symlink stands fails instead of writing t
   await symlink(path.join(dir, 'target'), path.join(dir, 'link.seg'));
   assert.throws(() => GroupCommitFile.open({ path: path.join(dir, 'link.seg'), durability: 'fsync', batchWindowMs: 0 }), { code: 'ELOOP' });
   assert.deepEqual((await readdir(dir)).sort(), ['link.seg']);
+});
+
+test('spool: records are read back from the segment once the first read took the kept copy; one that rotted on disk reads as spool_corrupt', async (t) => {
+  const dir = await tempDir(t);
+  const { spool } = await Spool.open(options(dir));
+  t.after(() => spool.close());
+  const written = [entry(1, 'first'), entry(2, 'second'), entry(3, 'third')];
+  const indexed = await Promise.all(written.map((item) => spool.append(item)));
+  const payloads = async () => (await spool.read(indexed)).map((back) => (back.ok ? back.record.payload.toString() : back.reason));
+  // The first read gets what was kept in memory at acceptance; later ones read the segment.
+  assert.deepEqual(await payloads(), ['first', 'second', 'third']);
+  assert.deepEqual(await payloads(), ['first', 'second', 'third']);
+  const segment = path.join(dir, (await readdir(dir)).find((name) => name.endsWith('.seg')) as string);
+  const contents = await readFile(segment);
+  const at = contents.indexOf('second');
+  contents[at] = (contents[at] as number) ^ 0x20;
+  await writeFile(segment, contents);
+  assert.deepEqual(await payloads(), ['first', 'spool_corrupt', 'third']);
+  // Read in any order, each record comes back where it was asked for.
+  assert.deepEqual(
+    (await spool.read([indexed[2], indexed[0]] as typeof indexed)).map((back) => back.ok && back.record.payload.toString()),
+    ['third', 'first'],
+  );
 });
