@@ -12,6 +12,7 @@ import { testFrame } from '../helpers/records.js';
 import { processFigures, startBenchAgent, waitForCount } from './agent-process.js';
 import { bareAppendSyncLoop, bareFsyncLoop, bareHttpServer, bareSocketReader } from './baselines.js';
 import { benchPosts, collectorBatchIngest, collectorIngest, ingestDuringQueries, percentile, startBenchCollector } from './collector.js';
+import { type BenchDatabase, freshBenchDatabase } from './postgres-database.js';
 import { FLOOD_MARKER, type FloodTools, buildFloodTools, floodLoad, httpFloodLoad } from './flood.js';
 import { socketLoad } from './load.js';
 import { baselineCell, formatValue } from './readme-table.js';
@@ -300,45 +301,58 @@ async function collectorFigures(work: string, tools: FloodTools | null): Promise
   progress('bare HTTP server for the collector baseline');
   const bare = await bareHttpServer({ load: (url) => httpFloodLoad({ tools, work, url, posts: benchPosts('v3', total), concurrency: 16 }) });
   figures.push({ name: 'bare HTTP 201 server (keep-alive)', value: bare.perSecond, unit: 'requests/s' });
-  const backends: [string, (root: string, name: string) => string][] = [['SQLite', (_root, name) => `sqlite:/var/lib/telem/${name}.db`]];
+  const databases: BenchDatabase[] = [];
+  const backends: [string, (root: string, name: string) => Promise<string>][] = [['SQLite', (_root, name) => Promise.resolve(`sqlite:/var/lib/telem/${name}.db`)]];
   const postgres = process.env.TELEM_TEST_POSTGRES_URL;
-  if (postgres) backends.push(['PostgreSQL', () => postgres]);
-  else progress('PostgreSQL ingest skipped: set TELEM_TEST_POSTGRES_URL (bash .ci/provision.sh prints one)');
-  for (const [backend, db] of backends) {
-    for (const protocol of ['v3', 'v2'] as const) {
-      progress(`collector ingest, ${protocol}, ${backend}`);
+  if (postgres) {
+    backends.push([
+      'PostgreSQL',
+      async (_root, name) => {
+        const database = await freshBenchDatabase(postgres, name);
+        databases.push(database);
+        return database.url;
+      },
+    ]);
+  } else progress('PostgreSQL ingest skipped: set TELEM_TEST_POSTGRES_URL (bash .ci/provision.sh prints one)');
+  try {
+    for (const [backend, db] of backends) {
+      for (const protocol of ['v3', 'v2'] as const) {
+        progress(`collector ingest, ${protocol}, ${backend}`);
+        const root = await mkdtemp(path.join(work, 'collector-'));
+        const result = await collectorIngest({ tools, work: root, db: await db(root, `ingest-${protocol}`), protocol, total, concurrency: 16 });
+        figures.push({
+          name: `collector ingest ${protocol} (${backend}, keep-alive)`,
+          value: result.perSecond,
+          unit: 'records/s',
+          target: '≥ 0.4× bare HTTP 201 server',
+          baseline: { name: 'bare HTTP 201 server', value: bare.perSecond },
+        });
+      }
+      for (const perRequest of [100, 1000]) {
+        progress(`collector batch ingest, ${perRequest} records a request, ${backend}`);
+        const root = await mkdtemp(path.join(work, 'collector-'));
+        const result = await collectorBatchIngest({ tools, work: root, db: await db(root, `batch-${perRequest}`), total: scale(100_000), perRequest, concurrency: 4 });
+        figures.push({
+          name: `collector batch ingest, ${perRequest.toLocaleString('en-US')} records a request (${backend}, keep-alive)`,
+          value: result.perSecond,
+          unit: 'records/s',
+          target: `≥ ${backend === 'SQLite' ? '20,000' : '10,000'} records/s, ≥ 1.5× bare HTTP 201 server`,
+          baseline: { name: 'bare HTTP 201 server (requests/s)', value: bare.perSecond },
+        });
+      }
+      progress(`collector ingest during the heaviest queries and exports, ${backend}`);
       const root = await mkdtemp(path.join(work, 'collector-'));
-      const result = await collectorIngest({ tools, work: root, db: db(root, `ingest-${protocol}`), protocol, total, concurrency: 16 });
+      const during = await ingestDuringQueries({ root, db: await db(root, 'queries'), count: scale(200) });
       figures.push({
-        name: `collector ingest ${protocol} (${backend}, keep-alive)`,
-        value: result.perSecond,
-        unit: 'records/s',
-        target: '≥ 0.4× bare HTTP 201 server',
-        baseline: { name: 'bare HTTP 201 server', value: bare.perSecond },
+        name: `collector slowest v3 answer during heaviest queries + export (${backend}, 20,000 records)`,
+        value: during.busyMs,
+        unit: 'ms',
+        target: '< 1,000 ms',
+        baseline: { name: 'slowest v3 answer, idle', value: during.idleMs },
       });
     }
-    for (const perRequest of [100, 1000]) {
-      progress(`collector batch ingest, ${perRequest} records a request, ${backend}`);
-      const root = await mkdtemp(path.join(work, 'collector-'));
-      const result = await collectorBatchIngest({ tools, work: root, db: db(root, `batch-${perRequest}`), total: scale(100_000), perRequest, concurrency: 4 });
-      figures.push({
-        name: `collector batch ingest, ${perRequest.toLocaleString('en-US')} records a request (${backend}, keep-alive)`,
-        value: result.perSecond,
-        unit: 'records/s',
-        target: `≥ ${backend === 'SQLite' ? '20,000' : '10,000'} records/s, ≥ 1.5× bare HTTP 201 server`,
-        baseline: { name: 'bare HTTP 201 server (requests/s)', value: bare.perSecond },
-      });
-    }
-    progress(`collector ingest during the heaviest queries and exports, ${backend}`);
-    const root = await mkdtemp(path.join(work, 'collector-'));
-    const during = await ingestDuringQueries({ root, db: db(root, 'queries'), count: scale(200) });
-    figures.push({
-      name: `collector slowest v3 answer during heaviest queries + export (${backend}, 20,000 records)`,
-      value: during.busyMs,
-      unit: 'ms',
-      target: '< 1,000 ms',
-      baseline: { name: 'slowest v3 answer, idle', value: during.idleMs },
-    });
+  } finally {
+    for (const database of databases) await database.drop();
   }
 }
 
