@@ -102,7 +102,10 @@ test('partitions on postgres: retention drops the partitions past the longest ag
   assert.equal(await store.purge(plan, now), 2);
   const names = await partitionNames(db);
   assert.ok(!names.includes(partitionName(D0)), names.join(', '));
-  assert.ok(names.includes(partitionName(D0 + DAY_MS)) && (await db.query(`SELECT 1 FROM pg_class WHERE relname = '${DEFAULT_PARTITION}' AND relnamespace = current_schema()::regnamespace`)).length === 1);
+  assert.ok(
+    names.includes(partitionName(D0 + DAY_MS)) &&
+      (await db.query(`SELECT 1 FROM pg_class WHERE relname = '${DEFAULT_PARTITION}' AND relnamespace = current_schema()::regnamespace`)).length === 1,
+  );
   assert.deepEqual(
     (await store.list({ filter: {}, limit: 10 })).map((row) => row.payload),
     [day2[0], day1[1]].map((row) => row?.payload),
