@@ -158,15 +158,10 @@ function openRegularFile(file: string): number | null {
 
 /** Contents of a regular file, or null for anything else; symlinks are never followed. */
 function readRegularFile(file: string): Buffer | null {
-  let fd: number;
+  const fd = openRegularFile(file);
+  if (fd === null) return null;
   try {
-    fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP' || (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd) : null;
+    return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);
   }
