@@ -3,7 +3,9 @@
 # to pass as TELEM_TEST_POSTGRES_URL:
 #   * PostgreSQL: installed, a cluster started, a role and database "telem" created;
 #   * Chromium: for the web UI test (playwright-core drives /usr/bin/chromium);
-#   * openssl: the https delivery tests make their certificate with it.
+#   * openssl: the https delivery tests make their certificate with it;
+#   * gcc, elfutils (eu-stack), gdb: the crash probe's test compiles a crashing program and unwinds its core;
+#   * systemd-journal-remote: the journal probe's test writes a real journal file from an export stream.
 # Idempotent; run as root. Progress goes to stderr, the URL alone to stdout.
 set -euo pipefail
 
@@ -14,6 +16,11 @@ command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgre
 # A font, so pages lay out text as a user's browser would.
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v eu-stack >/dev/null 2>&1 || need+=(elfutils)
+command -v gdb >/dev/null 2>&1 || need+=(gdb)
+[ -x /usr/lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+command -v journalctl >/dev/null 2>&1 || need+=(systemd)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

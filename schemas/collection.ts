@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { classificationGlobSchema, severitySchema } from './classification.js';
+import { probesSchema } from './probes.js';
 import { sizeSchema } from './units.js';
 
 export const redactionRuleSchema = z
@@ -23,6 +24,7 @@ export const collectionSchema = z
     min_severity: severitySchema.default(1).describe('Records below this severity (1 low … 4 critical) are not collected.'),
     max_payload: sizeSchema.prefault('8KiB').describe('Largest payload collected; larger records are rejected with a reason, never cut silently.'),
     redact: z.array(redactionRuleSchema).default([]).describe('Redaction rules applied in order to every payload before anything is stored.'),
+    probes: probesSchema,
   })
   .prefault({})
   .describe('Collection: which records are taken at all and what is removed from them first.');

@@ -86,6 +86,178 @@ export interface TelemPolicy {
        */
       replace?: string;
     }[];
+    /**
+     * Built-in probes run by the agent (and the crash handler): each is off unless turned on here. Their records pass collection, consent, routes and limits like any other.
+     */
+    probes?: {
+      /**
+       * A periodic heartbeat with the payload of upstream `hprobe -Hlu`: "hello", the locale and the uptime.
+       */
+      heartbeat?: {
+        /**
+         * Whether the agent runs this probe.
+         */
+        enabled?: boolean;
+        /**
+         * How often a heartbeat is sent (upstream: hprobe.timer, daily).
+         */
+        every?: string;
+        /**
+         * Each heartbeat waits a random time up to this long after its due time, so a fleet does not report at once (upstream: RandomizedDelaySec=21600).
+         */
+        random_delay?: string;
+        /**
+         * Classification of the records this probe sends (upstream’s by default).
+         */
+        classification?: string;
+        /**
+         * Severity of the records this probe sends (1 low … 4 critical; upstream’s by default).
+         */
+        severity?: number;
+        /**
+         * Append "LC_ALL: <locale>" to the payload (hprobe -l).
+         */
+        locale?: boolean;
+        /**
+         * Append "uptime: <seconds>" to the payload (hprobe -u).
+         */
+        uptime?: boolean;
+        /**
+         * Append the installed Clear Linux bundles from /usr/share/clear/bundles (hprobe -b).
+         */
+        bundles?: boolean;
+      };
+      /**
+       * Kernel oopses, BUGs, WARNINGs, soft lockups, panics and the rest of upstream klogscanner patterns, in both the old and the current kernel formats: one record per oops, classification org.clearlinux/kernel/{warning,bug,stackoverflow,panic} (and upstream’s crash/kernel/* for the patterns that use it), severity 2 or 4 as upstream.
+       */
+      kernel?: {
+        /**
+         * Whether the agent runs this probe.
+         */
+        enabled?: boolean;
+        /**
+         * The kernel log device; read from where the agent last stopped (the end at the first start).
+         */
+        source?: string;
+        /**
+         * Include the "Modules linked in" list in the payload (upstream does).
+         */
+        modules?: boolean;
+      };
+      /**
+       * Oopses and panics the previous boot left in pstore, parsed like the kernel log.
+       */
+      pstore?: {
+        /**
+         * Whether the agent runs this probe.
+         */
+        enabled?: boolean;
+        /**
+         * The pstore file system, read at start and then every `every`.
+         */
+        dir?: string;
+        /**
+         * How often the directory is looked at again (pstore only changes at boot, or when a panic is recorded).
+         */
+        every?: string;
+        /**
+         * Delete a pstore entry once its record is in the spool (upstream pstoreclean); otherwise the names already reported are remembered.
+         */
+        remove_after_report?: boolean;
+      };
+      /**
+       * Firmware-reported errors from the previous boot (ACPI BERT), one record per boot that has them.
+       */
+      bert?: {
+        /**
+         * Whether the agent runs this probe.
+         */
+        enabled?: boolean;
+        /**
+         * The ACPI Boot Error Record Table data, read once per boot.
+         */
+        path?: string;
+        /**
+         * Classification of the records this probe sends (upstream’s by default).
+         */
+        classification?: string;
+        /**
+         * Severity of the records this probe sends (1 low … 4 critical; upstream’s by default).
+         */
+        severity?: number;
+      };
+      /**
+       * Crashed processes: `telem crash-report` is the kernel.core_pattern pipe handler (installed only by `telem crash-report --install`). Classification org.clearlinux/crash/clr (severity 3) with per-thread backtraces, crash/unknown and crash/clr-build (2) when filtered, crash/error (4) when unwinding failed.
+       */
+      crashes?: {
+        /**
+         * Whether the agent runs this probe.
+         */
+        enabled?: boolean;
+        /**
+         * Privacy filter (upstream’s): a crash of a program outside these prefixes is sent as "Crash from third party\n" (classification crash/unknown) with no backtrace. Programs built under /builddir/build/BUILD/ are sent as "Crash from Clear package build\n" (crash/clr-build).
+         */
+        full_reports?: {
+          /**
+           * Path prefixes of programs whose crashes are sent with their backtrace.
+           */
+          paths?: string[];
+          /**
+           * Path prefixes excluded again from `paths`.
+           */
+          except?: string[];
+        };
+        /**
+         * What unwinds the core: elfutils eu-stack, gdb, or the first of them installed.
+         */
+        unwinder?: 'auto' | 'eu-stack' | 'gdb';
+        /**
+         * Longest the handler spends on one crash; then it reports what it has, so the crashing process’s exit is never held up for long.
+         */
+        timeout?: string;
+        /**
+         * Frames kept per thread (upstream: 64).
+         */
+        max_frames?: number;
+        /**
+         * A directory where the core is kept after unwinding; null (the default) keeps no core anywhere.
+         */
+        keep_core?: string | null;
+      };
+      /**
+       * Error entries of the systemd journal from the current boot, one record per entry (payload: the MESSAGE and a newline), resumed from a cursor kept across restarts.
+       */
+      journal?: {
+        /**
+         * Whether the agent runs this probe.
+         */
+        enabled?: boolean;
+        /**
+         * Entries of this syslog priority or more urgent (3 = error, as upstream).
+         */
+        max_priority?: number;
+        /**
+         * Only entries of these systemd units (_SYSTEMD_UNIT); empty takes all.
+         */
+        units?: string[];
+        /**
+         * Only entries with these SYSLOG_IDENTIFIERs; empty takes all.
+         */
+        identifiers?: string[];
+        /**
+         * Entries with these SYSLOG_IDENTIFIERs are never sent.
+         */
+        exclude_identifiers?: string[];
+        /**
+         * Classification of the records this probe sends (upstream’s by default).
+         */
+        classification?: string;
+        /**
+         * Severity of the records this probe sends (1 low … 4 critical; upstream’s by default).
+         */
+        severity?: number;
+      };
+    };
   };
   /**
    * Intake: the unix socket that probes write records to.
