@@ -79,7 +79,8 @@ interface Admission {
   readonly seq: number;
   readonly entry: IndexEntry;
   readonly route: string;
-  destinations: string[];
+  /** The route's own (interned) list when every destination is pending: a backlog held by a rate limit costs no array per record. */
+  destinations: readonly string[];
 }
 
 interface Delivery {
@@ -183,7 +184,7 @@ export class Dispatcher {
   enqueue(entry: IndexEntry, pending?: ReadonlySet<string>): void {
     const seq = (this.#seq += 1);
     for (const target of entry.routes) {
-      const destinations = target.to.filter((destination) => !pending || pending.has(`${target.route}\u0000${destination}`));
+      const destinations = pending ? target.to.filter((destination) => pending.has(`${target.route}\u0000${destination}`)) : target.to;
       if (destinations.length === 0) continue;
       this.#route(target.route).queue.push({ seq, entry, route: target.route, destinations });
       this.#pumpRoute(target.route);
