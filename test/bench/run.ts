@@ -57,6 +57,8 @@ function progress(text: string): void {
 const BENCH_IN_FLIGHT = 4000;
 /** The default policy serves one user 64 connections at a time and lets 1,024 more wait. */
 const DEFAULT_POLICY_IN_FLIGHT = 1000;
+/** How long after a burst of work memory is measured: past V8's memory reducer (about 30 s of quiet). */
+const SETTLE_AFTER_WORK_MS = 40_000;
 
 /** `perUid`: the bench user's share of the 1,024 slots (null: the default share). */
 function agentPolicy(durability: string, perUid: number | null = 1000): string {
@@ -192,7 +194,9 @@ async function memory(work: string, tools: FloodTools | null): Promise<void> {
       300_000,
       () => agent.counter(/^telem_intake_refused_total/),
     );
-    await sleep(quick ? 1000 : 5000);
+    // Steady state, as for the idle figure: V8's memory reducer gives back what the flood's garbage
+    // grew (the young generation above all) some 30 s after the work stops; the peak is reported too.
+    await sleep(quick ? 1000 : SETTLE_AFTER_WORK_MS);
     const spooledFigures = await processFigures(agent.child.pid as number);
     const count = spooled.toLocaleString('en-US');
     figures.push({
@@ -210,7 +214,7 @@ async function memory(work: string, tools: FloodTools | null): Promise<void> {
     const started = Date.now();
     agent = await startBenchAgent({ root, policyYaml });
     const restartMs = Date.now() - started;
-    await sleep(quick ? 1000 : 5000);
+    await sleep(quick ? 1000 : SETTLE_AFTER_WORK_MS);
     const restarted = await processFigures(agent.child.pid as number);
     figures.push({
       name: `agent restart until ready with ${count} records spooled`,
