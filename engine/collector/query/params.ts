@@ -60,6 +60,28 @@ function severities(values: string[]): number[] {
   return [...new Set(parsed)];
 }
 
+const MAX_PHRASES = 16;
+const MAX_SEARCH_LENGTH = 256;
+/** A word: what both search indexes keep (letters and digits); punctuation only separates words. */
+const WORD = /[\p{L}\p{N}]/u;
+
+/** q: words and "quoted phrases", all of which must occur in the payload. */
+function searchPhrases(values: readonly string[]): string[] {
+  const phrases: string[] = [];
+  for (const value of values) {
+    if (value.length > MAX_SEARCH_LENGTH) throw invalid(`q may be at most ${MAX_SEARCH_LENGTH} characters long`);
+    for (const match of value.matchAll(/"([^"]*)"|(\S+)/g)) {
+      const phrase = (match[1] ?? match[2] ?? '').trim();
+      if (phrase === '') continue;
+      if (!WORD.test(phrase)) throw invalid(`q searches whole words of the payload: "${phrase}" has no letter or digit to search for`);
+      phrases.push(phrase);
+    }
+  }
+  if (phrases.length === 0) throw invalid('q should name a word or a "quoted phrase" to find in payloads');
+  if (phrases.length > MAX_PHRASES) throw invalid(`at most ${MAX_PHRASES} words or phrases per search (this one has ${phrases.length})`);
+  return phrases;
+}
+
 export function parseFilter(params: URLSearchParams, now: number): RecordFilter {
   const filter: { -readonly [K in keyof RecordFilter]: RecordFilter[K] } = {};
   const classification = params.getAll('classification');
@@ -78,10 +100,16 @@ export function parseFilter(params: URLSearchParams, now: number): RecordFilter 
     if (values.length > MAX_VALUES) throw invalid(`at most ${MAX_VALUES} values of ${name} per query (this one has ${values.length})`);
     if (values.length) filter[name] = values;
   }
+  const q = params.getAll('q');
+  if (q.length) filter.q = searchPhrases(q);
   const since = params.get('since');
   if (since !== null) filter.since = parseTime('since', since, now);
   const until = params.get('until');
   if (until !== null) filter.until = parseTime('until', until, now);
+  const createdSince = params.get('created_since');
+  if (createdSince !== null) filter.created_since = parseTime('created_since', createdSince, now);
+  const createdUntil = params.get('created_until');
+  if (createdUntil !== null) filter.created_until = parseTime('created_until', createdUntil, now);
   return filter;
 }
 

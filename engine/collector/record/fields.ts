@@ -67,6 +67,8 @@ export const SEVERITIES = [
  *   pattern  classification globs ("*" and "?"), `example` shows one; repeated, any of them matches;
  *   choice   one of `values` (several: repeated, or comma-separated);
  *   text     the field's exact value; repeated, any of them matches;
+ *   prefix   the start of the field's value (a machine id as the list shows it); repeated, any of them matches;
+ *   search   words and "quoted phrases" that must all occur in the payload, as whole words (full-text index);
  *   time     ISO 8601, unix seconds, or a duration before now ("15m", "7d"): `bound` lower keeps records
  *            received at or after it, upper those received before it.
  */
@@ -80,30 +82,35 @@ export type FilterDescription = {
   | { readonly kind: 'pattern'; readonly example: string }
   | { readonly kind: 'choice'; readonly values: readonly { readonly value: number; readonly name: string }[] }
   | { readonly kind: 'text' }
+  | { readonly kind: 'prefix' }
+  | { readonly kind: 'search' }
   | { readonly kind: 'time'; readonly bound: 'lower' | 'upper' }
 );
 
 /** The filters, in the order a form shows them. */
 export const FILTERS = [
+  { name: 'q', field: 'payload', label: 'Search', kind: 'search' },
   { name: 'classification', field: 'classification', label: 'Classification', kind: 'pattern', example: 'org.clearlinux/crash/*' },
   { name: 'severity', field: 'severity', label: 'Severity', kind: 'choice', values: SEVERITIES },
-  { name: 'machine_id', field: 'machine_id', label: 'Machine', kind: 'text' },
+  { name: 'machine_id', field: 'machine_id', label: 'Machine', kind: 'prefix' },
   { name: 'build', field: 'build', label: 'Build', kind: 'text' },
   { name: 'system_name', field: 'system_name', label: 'System', kind: 'text' },
   { name: 'event_id', field: 'event_id', label: 'Event', kind: 'text' },
   { name: 'first_frame', field: 'first_frame', label: 'First frame', kind: 'text' },
   { name: 'since', field: 'received_at', label: 'Received', kind: 'time', bound: 'lower' },
   { name: 'until', field: 'received_at', label: 'Received before', kind: 'time', bound: 'upper' },
+  { name: 'created_since', field: 'creation_timestamp', label: 'Created', kind: 'time', bound: 'lower' },
+  { name: 'created_until', field: 'creation_timestamp', label: 'Created before', kind: 'time', bound: 'upper' },
 ] as const satisfies readonly FilterDescription[];
 
 type Filter = (typeof FILTERS)[number];
 export type FilterName = Filter['name'];
 /** The filters that compare a field with values: the text ones, and the choice (severity). */
 export type ExactFilterName = Extract<Filter, { kind: 'text' | 'choice' }>['name'];
-export type TextFilterName = Extract<Filter, { kind: 'text' }>['name'];
+export type TextFilterName = Extract<Filter, { kind: 'text' | 'prefix' }>['name'];
 
 export const FILTER_PARAMETERS: readonly FilterName[] = FILTERS.map((filter) => filter.name);
-export const TEXT_FILTERS = FILTERS.flatMap((filter) => (filter.kind === 'text' ? [filter.name] : []));
+export const TEXT_FILTERS = FILTERS.flatMap((filter) => (filter.kind === 'text' || filter.kind === 'prefix' ? [filter.name] : []));
 export const EXACT_FILTERS = FILTERS.flatMap((filter) => (filter.kind === 'text' || filter.kind === 'choice' ? [filter.name] : []));
 
 /** GET /api/fields. */

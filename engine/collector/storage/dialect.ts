@@ -1,6 +1,9 @@
 /** The differences between SQLite and PostgreSQL that the shared SQL needs to know. */
 import { globRegex, likePrefix, prefixUpperBound } from './glob-condition.js';
 
+/** The expression PostgreSQL's search index (migration 7) is built on; queries repeat it exactly so the index serves them. */
+export const PAYLOAD_WORDS = "to_tsvector('simple', payload)";
+
 export type ColumnType = 'id' | 'text' | 'int' | 'bigint' | 'bool' | 'real';
 
 export interface Dialect {
@@ -10,6 +13,8 @@ export interface Dialect {
   globMatch(column: string, pattern: string): { sql: string; params: unknown[] };
   /** SQL (and its parameters) testing that `column` starts with the non-empty literal `prefix`. */
   prefixMatch(column: string, prefix: string): { sql: string; params: unknown[] };
+  /** SQL (and its parameters) testing that the payload holds every one of `phrases` (words, in order), through the search index of migration 7. */
+  payloadSearch(phrases: readonly string[]): { sql: string; params: unknown[] };
 }
 
 export const sqliteDialect: Dialect = {
@@ -20,6 +25,11 @@ export const sqliteDialect: Dialect = {
   globMatch: (column, pattern) => ({ sql: `telem_glob(?, ${column})`, params: [pattern] }),
   // A range on the column's index; exact, since SQLite compares text byte by byte by default.
   prefixMatch: (column, prefix) => ({ sql: `(${column} >= ? AND ${column} < ?)`, params: [prefix, prefixUpperBound(prefix)] }),
+  // Each phrase as an FTS5 string (quotes doubled), so no operator or column filter can come from the query.
+  payloadSearch: (phrases) => ({
+    sql: 'id IN (SELECT rowid FROM records_search WHERE records_search MATCH ?)',
+    params: [phrases.map((phrase) => `"${phrase.replaceAll('"', '""')}"`).join(' AND ')],
+  }),
 };
 
 export const postgresDialect: Dialect = {
@@ -28,6 +38,11 @@ export const postgresDialect: Dialect = {
   globMatch: (column, pattern) => ({ sql: `${column} ~ ?`, params: [globRegex(pattern)] }),
   // LIKE is exact (case-sensitive here); a range would follow the database's collation instead.
   prefixMatch: (column, prefix) => ({ sql: `${column} LIKE ? ESCAPE '\\'`, params: [likePrefix(prefix)] }),
+  // phraseto_tsquery takes any text (no operators), and the expression is the index's own.
+  payloadSearch: (phrases) => ({
+    sql: `${PAYLOAD_WORDS} @@ (${phrases.map(() => "phraseto_tsquery('simple', ?)").join(' && ')})`,
+    params: [...phrases],
+  }),
 };
 
 /** "?" placeholders → "$1, $2, …" for PostgreSQL (the shared SQL never has "?" elsewhere). */

@@ -7,7 +7,7 @@
  */
 import { RECORD_HEADERS } from '../../record/fields.js';
 import { STATUS_CLASSIFICATION } from '../fleet/states.js';
-import type { ColumnType, Dialect } from './dialect.js';
+import { type ColumnType, type Dialect, PAYLOAD_WORDS } from './dialect.js';
 import { FLEET_TABLE, fleetUpdate } from './fleet-sql.js';
 import { partitionIndexes, partitionRows, partitionStatements } from './partition-migration.js';
 import { ROLLOUT_COUNTERS, ROLLOUT_HALTS, ROLLOUT_MACHINES } from './rollout-sql.js';
@@ -208,7 +208,35 @@ export const MIGRATIONS: readonly Migration[] = [
     backfill: (connection) => (connection.dialect.name === 'postgres' ? partitionRows(connection) : Promise.resolve()),
     finish: (dialect) => (dialect.name === 'postgres' ? partitionIndexes() : []),
   },
+  {
+    // Full-text search over payloads (GET /api/records?q=…): on SQLite an FTS5 index kept by
+    // triggers (retention deletes go through them too), on PostgreSQL a GIN index over the
+    // payload's words ('simple': no stemming, so identifiers such as parse_config match as
+    // written), built on every day partition. Machine ids match by prefix: on PostgreSQL that
+    // needs an index in byte order (the database's collation cannot serve LIKE 'x%').
+    version: 7,
+    name: 'payload full-text search, machine id prefixes',
+    statements: (dialect) => (dialect.name === 'postgres' ? postgresSearchIndexes() : sqliteSearchIndex()),
+  },
 ];
+
+function sqliteSearchIndex(): string[] {
+  return [
+    "CREATE VIRTUAL TABLE records_search USING fts5(payload, content='records', content_rowid='id')",
+    'CREATE TRIGGER records_search_insert AFTER INSERT ON records BEGIN INSERT INTO records_search (rowid, payload) VALUES (new.id, new.payload); END',
+    "CREATE TRIGGER records_search_delete AFTER DELETE ON records BEGIN INSERT INTO records_search (records_search, rowid, payload) VALUES ('delete', old.id, old.payload); END",
+    "CREATE TRIGGER records_search_update AFTER UPDATE OF payload ON records BEGIN INSERT INTO records_search (records_search, rowid, payload) VALUES ('delete', old.id, old.payload); INSERT INTO records_search (rowid, payload) VALUES (new.id, new.payload); END",
+    // The records stored before this migration.
+    "INSERT INTO records_search (records_search) VALUES ('rebuild')",
+  ];
+}
+
+function postgresSearchIndexes(): string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS records_payload_search ON records USING gin (${PAYLOAD_WORDS})`,
+    'CREATE INDEX IF NOT EXISTS records_machine_id_prefix ON records (machine_id text_pattern_ops)',
+  ];
+}
 
 /** Rows read and updated per statement by backfills. */
 export const BACKFILL_BATCH = 500;

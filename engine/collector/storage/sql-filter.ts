@@ -11,6 +11,7 @@ export interface SqlFragment {
 
 /** The filters that compare their field with values (each is named like its column). */
 const EXACT_COLUMNS = EXACT_FILTERS;
+const PREFIX_COLUMNS = ['machine_id'] as const;
 
 function anyOf(column: string, values: readonly unknown[], params: unknown[]): string {
   params.push(...values);
@@ -50,6 +51,21 @@ export function filterConditions(filter: RecordFilter, dialect: Dialect): { cond
     const values = filter[column];
     if (values?.length) conditions.push(anyOf(column, values, params));
   }
+  for (const column of PREFIX_COLUMNS) {
+    const values = filter[column];
+    if (!values?.length) continue;
+    const parts = values.map((prefix) => {
+      const match = dialect.prefixMatch(column, prefix);
+      params.push(...match.params);
+      return match.sql;
+    });
+    conditions.push(parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`);
+  }
+  if (filter.q?.length) {
+    const search = dialect.payloadSearch(filter.q);
+    conditions.push(search.sql);
+    params.push(...search.params);
+  }
   if (filter.since !== undefined) {
     conditions.push('received_at >= ?');
     params.push(filter.since);
@@ -57,6 +73,15 @@ export function filterConditions(filter: RecordFilter, dialect: Dialect): { cond
   if (filter.until !== undefined) {
     conditions.push('received_at < ?');
     params.push(filter.until);
+  }
+  // creation_timestamp is in seconds, as the record carries it.
+  if (filter.created_since !== undefined) {
+    conditions.push('creation_timestamp >= ?');
+    params.push(Math.ceil(filter.created_since / 1000));
+  }
+  if (filter.created_until !== undefined) {
+    conditions.push('creation_timestamp < ?');
+    params.push(Math.ceil(filter.created_until / 1000));
   }
   return { conditions, params };
 }

@@ -3,11 +3,14 @@ import type { AgentStatus, FleetState } from '../fleet/states.js';
 import type { IncomingRecord, StoredRecord } from '../record/record.js';
 import type { ControlDocument, HaltState, RolloutKey, RolloutView } from '../fleet/rollout-views.js';
 
-/** Filters named like the record fields; each list is "any of these". Times are ms, on reception time. */
+/** Filters named like the record fields; each list is "any of these". Times are ms. */
 export interface RecordFilter {
+  /** Words or phrases that must all occur in the payload (whole words, full-text index). */
+  readonly q?: readonly string[];
   /** Classification patterns ("org.clearlinux/crash/*"), engine/pattern/glob.ts semantics. */
   readonly classification?: readonly string[];
   readonly severity?: readonly number[];
+  /** Machine id prefixes (a whole id is its own prefix). */
   readonly machine_id?: readonly string[];
   readonly build?: readonly string[];
   readonly system_name?: readonly string[];
@@ -17,6 +20,10 @@ export interface RecordFilter {
   readonly since?: number;
   /** received_at < until */
   readonly until?: number;
+  /** Created (the record's creation_timestamp) at or after this. */
+  readonly created_since?: number;
+  /** Created before this. */
+  readonly created_until?: number;
 }
 
 export interface ListQuery {

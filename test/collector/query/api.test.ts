@@ -126,12 +126,21 @@ test('query API: bad parameters get a 400 naming the parameter, never an empty o
     ['/api/records?since=yesterday', 'since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
     [
       '/api/records?sevrity=1',
-      'unknown query parameter "sevrity"; known parameters: classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, limit, cursor, format',
+      'unknown query parameter "sevrity"; known parameters: q, classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, created_since, created_until, limit, cursor, format',
     ],
     ['/api/stats?bucket=10s', 'bucket should be a duration of at least a minute, such as "1h"'],
     ['/api/records?since=99999999999999999999', 'since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
     ['/api/records?machine_id=a%00b', 'machine_id contains a NUL character'],
-    ['/api/crashes?format=csv', 'unknown query parameter "format"; known parameters: classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, limit'],
+    ['/api/records?q=', 'q should name a word or a "quoted phrase" to find in payloads'],
+    ['/api/records?q=%22%22', 'q should name a word or a "quoted phrase" to find in payloads'],
+    ['/api/records?q=...', 'q searches whole words of the payload: "..." has no letter or digit to search for'],
+    [`/api/records?q=${'x'.repeat(257)}`, 'q may be at most 256 characters long'],
+    [`/api/records?q=${Array.from({ length: 17 }, (_, index) => `w${index}`).join('+')}`, 'at most 16 words or phrases per search (this one has 17)'],
+    ['/api/records?created_since=soon', 'created_since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
+    [
+      '/api/crashes?format=csv',
+      'unknown query parameter "format"; known parameters: q, classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, created_since, created_until, limit',
+    ],
   ];
   for (const [url, message] of cases) assert.deepEqual(await getJson(collector, url), { status: 400, body: { message } }, url);
   assert.deepEqual(await getJson(collector, '/api/records/%E0'), { status: 404, body: { message: 'no record with id "%E0"' } });

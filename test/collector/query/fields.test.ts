@@ -18,8 +18,13 @@ function valuesFor(filter: FilterDescription, record: Record<string, unknown>): 
       return { matching: String(value), other: String(filter.values.find((choice) => choice.value !== value)?.value) };
     case 'text':
       return { matching: String(value), other: 'no such value' };
+    case 'prefix':
+      return { matching: String(value).slice(0, 12), other: 'no such prefix' };
+    case 'search':
+      return { matching: 'boom', other: 'nosuchword' };
     case 'time': {
-      const at = Date.parse(String(value));
+      // creation_timestamp is unix seconds, received_at ISO 8601.
+      const at = typeof value === 'number' ? value * 1000 : Date.parse(String(value));
       const before = new Date(at - 60_000).toISOString();
       const after = new Date(at + 60_000).toISOString();
       return filter.bound === 'lower' ? { matching: before, other: after } : { matching: after, other: before };
@@ -54,7 +59,7 @@ test('GET /api/fields: every field of a record in export order, the list columns
 
   // Each filter takes a value of its kind, tests the field it names, and every endpoint that filters takes it...
   const filterNames = body.filters.map((filter) => filter.name);
-  assert.deepEqual(filterNames, ['classification', 'severity', 'machine_id', 'build', 'system_name', 'event_id', 'first_frame', 'since', 'until']);
+  assert.deepEqual(filterNames, ['q', 'classification', 'severity', 'machine_id', 'build', 'system_name', 'event_id', 'first_frame', 'since', 'until', 'created_since', 'created_until']);
   assert.equal(record.first_frame, 'boom() - [/lib/x.so]');
   for (const filter of body.filters) {
     assert.ok(names.includes(filter.field), `${filter.name} tests the field ${filter.field}`);
