@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   'not-opted-in': 'The machine has not opted in to telemetry (telem opt-in).',
   'agent-unreachable': 'No agent accepts connections on the intake socket.',
   'agent-unconfirmed': 'The record was written but the agent did not confirm it (it may or may not have it).',
+  // Built-in probes.
+  'program-missing': 'A program a built-in probe runs (such as journalctl) is not installed or not on PATH; the message names it.',
   // Explaining a record.
   'record-unknown': 'No journal line has this record id (never journaled, or pruned: the journal keeps retention.journal_entries lines).',
 } as const satisfies Record<string, string>;
