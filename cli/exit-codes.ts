@@ -59,6 +59,8 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'not-opted-in': EXIT_INVALID,
   'agent-unreachable': EXIT_INVALID,
   'agent-unconfirmed': EXIT_INVALID,
+  'core-invalid': EXIT_USAGE,
+  'core-pattern-invalid': EXIT_USAGE,
   'record-unknown': EXIT_NOT_FOUND,
 };
 
