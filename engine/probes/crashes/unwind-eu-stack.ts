@@ -64,10 +64,10 @@ export function parseEuStack(stdout: string): { pid: number | null; threads: Thr
   return { pid, threads };
 }
 
-/** The first problem eu-stack reported, without its "eu-stack: " prefix; null when there was none. */
+/** The first problem eu-stack reported, without its "[/usr/bin/]eu-stack: " prefix; null when there was none. */
 export function euStackError(stderr: string): string | null {
   for (const line of stderr.split('\n')) {
-    const text = line.replace(/^eu-stack: /, '').trim();
+    const text = line.replace(/^(?:\S*\/)?eu-stack: /, '').trim();
     if (text !== '' && !FRAME_LIMIT_NOTICE.test(text)) return text;
   }
   return null;
