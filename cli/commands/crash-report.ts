@@ -108,6 +108,8 @@ async function report(args: readonly string[], options: CrashReportOptions, root
     await drainQuietly();
     return usage(crash);
   }
+  // Waiting for a core from a terminal would be waiting forever.
+  if (process.stdin.isTTY) return usage('the core is read from standard input, which is a terminal here: pipe a core in (telem crash-report PID SIGNAL COMM PATH < core)');
   const logger = createLogger({ name: 'telem-crash-report' });
   try {
     await handleCrash({
