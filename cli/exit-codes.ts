@@ -60,6 +60,8 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'agent-unreachable': EXIT_INVALID,
   'agent-unconfirmed': EXIT_INVALID,
   'program-missing': EXIT_USAGE,
+  'core-invalid': EXIT_USAGE,
+  'core-pattern-invalid': EXIT_USAGE,
   'record-unknown': EXIT_NOT_FOUND,
 };
 

@@ -56,6 +56,9 @@ export const ERROR_CODES = {
   'agent-unconfirmed': 'The record was written but the agent did not confirm it (it may or may not have it).',
   // Built-in probes.
   'program-missing': 'A program a built-in probe runs (such as journalctl) is not installed or not on PATH; the message names it.',
+  // The crash probe (telem crash-report, telem probe crashes --input).
+  'core-invalid': 'The core file given to the crash probe cannot be read or is not an ELF core dump.',
+  'core-pattern-invalid': 'telem crash-report --install was given a program path the kernel cannot run from kernel.core_pattern (not absolute, with spaces, or too long).',
   // Explaining a record.
   'record-unknown': 'No journal line has this record id (never journaled, or pruned: the journal keeps retention.journal_entries lines).',
 } as const satisfies Record<string, string>;
