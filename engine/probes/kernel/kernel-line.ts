@@ -4,7 +4,7 @@
  *   * dmesg style, "<4>[ 1234.567890] text": an optional level of 1–3 digits, an optional
  *     timestamp ("[seconds]", dmesg -T's "[Mon Oct  2 10:11:12 2023]", a caller id "[T123]"),
  *     then the text after one space — as upstream, one space only, so a frame's own leading
- *     space survives;
+ *     space survives (and none from a line without level or timestamp);
  *   * /dev/kmsg records, "4,1234,567890,-;text": the text is everything after ";", and the
  *     record's sequence number and time go along with each of its lines.
  * A file may mix them; a line starting with a space right after a kmsg record is that record's
@@ -24,11 +24,13 @@ const LEVEL = /^<\d{1,3}>/;
 const TIMESTAMP = /^(?:\[\s*\+?\d+(?:\.\d+)?\]|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\])/;
 const CALLER = /^\[\s*[TC]\d+\]/;
 
-/** The text of a dmesg-style line: level, timestamp and caller id taken off, then one space. */
+/** The text of a dmesg-style line: level, timestamp and caller id taken off, then one space (none of it from a bare line). */
 export function dmesgText(line: string): string {
   let rest = line.replace(LEVEL, '');
   const stamp = TIMESTAMP.exec(rest);
   if (stamp !== null) rest = rest.slice(stamp[0].length).replace(CALLER, '');
+  // Upstream took a space off every line, so a bare log lost its frames' leading space, and its frames.
+  if (rest.length === line.length) return line;
   return /^\s/.test(rest) ? rest.slice(1) : rest;
 }
 
