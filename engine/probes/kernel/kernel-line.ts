@@ -18,6 +18,8 @@ export interface KernelLine {
   readonly seq?: number;
   /** Microseconds since boot, from the kmsg record. */
   readonly usec?: number;
+  /** A record a program wrote to /dev/kmsg: it holds a place in the sequence but is not the kernel's, so no oops reads it. */
+  readonly fromProgram?: true;
 }
 
 const LEVEL = /^<\d{1,3}>/;
@@ -34,9 +36,9 @@ export function dmesgText(line: string): string {
   return /^\s/.test(rest) ? rest.slice(1) : rest;
 }
 
-/** The lines of one kmsg record; programs' records (facility above 0) have none, they are not the kernel's. */
+/** The lines of one kmsg record; a program's record (facility above 0) is one line marked as such, its text left out. */
 export function recordLines(record: KmsgRecord): KernelLine[] {
-  if (!isKernelRecord(record)) return [];
+  if (!isKernelRecord(record)) return [{ text: '', seq: record.seq, usec: record.usec, fromProgram: true }];
   return record.text.split('\n').map((text) => ({ text, seq: record.seq, usec: record.usec }));
 }
 
@@ -75,8 +77,8 @@ export class KernelLineSplitter {
   }
 }
 
-/** Every line of a saved kernel log (dmesg text, kmsg records, or both). */
+/** Every line of a saved kernel log (dmesg text, kmsg records, or both) that the kernel printed. */
 export function kernelLines(text: string): KernelLine[] {
   const splitter = new KernelLineSplitter();
-  return [...splitter.push(text), ...splitter.end()];
+  return [...splitter.push(text), ...splitter.end()].filter((line) => line.fromProgram === undefined);
 }

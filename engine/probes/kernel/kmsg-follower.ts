@@ -100,6 +100,7 @@ export class KmsgFollower implements RunningProbe {
       logger.info({ source: this.#settings.source }, 'kernel probe: first start, following the kernel log from its end');
     } else if (saved.bootId !== this.#bootId) {
       this.#mode = 'all';
+      this.#hasPosition = true;
       logger.info({ source: this.#settings.source }, 'kernel probe: a new boot since it last ran, reading the kernel log from its start');
     } else {
       this.#mode = 'resume';
@@ -160,6 +161,7 @@ export class KmsgFollower implements RunningProbe {
       this.#lastSeq = seq;
       if (this.#mode === 'from-end' || (this.#mode === 'resume' && seq <= this.#floor)) return false;
     }
+    if (line.fromProgram === true) return false;
     for (const message of this.#collector.push(line)) this.#enqueue(message);
     return true;
   }
@@ -171,9 +173,11 @@ export class KmsgFollower implements RunningProbe {
       this.#hasPosition = true;
       this.#save();
     } else if (this.#mode === 'resume') {
+      // Nothing read yet (a FIFO without a writer): the records to come are still compared with the position.
+      if (this.#lastSeq === undefined) return;
       // In the same boot the log cannot end below the saved position — unless it is not the same log.
-      if ((this.#lastSeq ?? -1) < this.#floor) {
-        this.#context.logger.warn({ saved: this.#floor, end: this.#lastSeq ?? null }, 'kernel probe: the kernel log ends before the saved position; reading it again from its start');
+      if (this.#lastSeq < this.#floor) {
+        this.#context.logger.warn({ saved: this.#floor, end: this.#lastSeq }, 'kernel probe: the kernel log ends before the saved position; reading it again from its start');
         this.#restartLog();
         this.#reopen();
       }

@@ -49,7 +49,7 @@ function readCurrentLog(settings: ProbeSettings['kernel'], root: string): Kernel
       lines.push(...splitter.push(read.text));
       if (read.drained) break;
     }
-    return [...lines, ...splitter.end()];
+    return [...lines, ...splitter.end()].filter((line) => line.fromProgram === undefined);
   } catch (error) {
     throw new TelemError('system', `cannot read the kernel log ${path}: ${(error as Error).message}`, { cause: error });
   } finally {
