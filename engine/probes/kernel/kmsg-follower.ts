@@ -34,11 +34,6 @@ export const POLL_MS = 200;
 /** How long after a failed open (or read) the source is tried again. */
 export const REOPEN_MS = 10_000;
 
-export interface FollowerOptions {
-  readonly pollMs?: number;
-  readonly quietMs?: number;
-}
-
 /** from-end: skipping what is there (first start); resume: skipping up to the saved position; all: every record is news. */
 type Mode = 'from-end' | 'resume' | 'all';
 
@@ -46,8 +41,6 @@ export class KmsgFollower implements RunningProbe {
   readonly #settings: ProbeSettings['kernel'];
   readonly #context: ProbeContext;
   readonly #path: string;
-  readonly #pollMs: number;
-  readonly #quietMs: number;
   readonly #collector = new OopsCollector();
   #splitter = new KernelLineSplitter();
   #source: KmsgSource | null = null;
@@ -71,12 +64,10 @@ export class KmsgFollower implements RunningProbe {
   #stopped = false;
   readonly #started: Promise<void>;
 
-  constructor(settings: ProbeSettings['kernel'], context: ProbeContext, options: FollowerOptions = {}) {
+  constructor(settings: ProbeSettings['kernel'], context: ProbeContext) {
     this.#settings = settings;
     this.#context = context;
     this.#path = underRoot(context.root, settings.source);
-    this.#pollMs = options.pollMs ?? POLL_MS;
-    this.#quietMs = options.quietMs ?? QUIET_MS;
     this.#started = this.#start().catch((error: unknown) => context.logger.error({ err: error }, 'kernel probe failed to start following the kernel log'));
   }
 
@@ -120,7 +111,7 @@ export class KmsgFollower implements RunningProbe {
     if (this.#collector.openSince === undefined) this.#cancelQuiet();
     else if (read?.fed === true || this.#quiet === undefined) this.#armQuiet();
     if (read === undefined) this.#poll = setTimeout(() => this.#pump(), REOPEN_MS).unref();
-    else if (read.drained) this.#poll = setTimeout(() => this.#pump(), this.#pollMs).unref();
+    else if (read.drained) this.#poll = setTimeout(() => this.#pump(), POLL_MS).unref();
     else this.#immediate = setImmediate(() => this.#pump());
   }
 
@@ -202,7 +193,7 @@ export class KmsgFollower implements RunningProbe {
 
   #armQuiet(): void {
     this.#quiet?.cancel();
-    this.#quiet = this.#context.clock.setTimeout(() => this.#onQuiet(), this.#quietMs);
+    this.#quiet = this.#context.clock.setTimeout(() => this.#onQuiet(), QUIET_MS);
   }
 
   #cancelQuiet(): void {

@@ -60,27 +60,25 @@ function started(t: { after(fn: () => Promise<void>): void }, context: TestProbe
 test('kernel probe: at the first start it follows the log from its end — an oops already there is not sent, one written later is', async (t) => {
   const context = await probeContext(t);
   const first = warning(0, 1);
-  const file = await kmsgFile(context, first.records + plain(8));
+  // The last record a program wrote: it holds a place in the sequence, so the position includes it.
+  const file = await kmsgFile(context, `${first.records}${plain(8)}12,9,9000,-;logger[99]: WARNING: written by a program\n`);
   const running = started(t, context);
-  await waitFor(() => savedSeq(context) === 8, 'the position at the end of the log');
-  assert.deepEqual(readPosition(context.stateDir), { bootId: BOOT_ID, source: '/dev/kmsg', seq: 8 });
+  await waitFor(() => savedSeq(context) === 9, 'the position at the end of the log');
+  assert.deepEqual(readPosition(context.stateDir), { bootId: BOOT_ID, source: '/dev/kmsg', seq: 9 });
 
-  const second = warning(9, 2);
-  await appendFile(file, second.records + plain(17));
+  const second = warning(10, 2);
+  await appendFile(file, second.records + plain(18));
   await waitFor(() => context.events.length === 1, 'the oops written after the start');
   assert.deepEqual(context.events, [
     {
       classification: 'org.clearlinux/kernel/warning',
       severity: 2,
       payload: second.payload,
-      // Booted 1000.5 s before the virtual clock's now; the oops's first record is 9 ms after boot.
-      createdAt: new Date(1_700_000_000_000 - 1_000_500 + 9),
+      // Booted 1000.5 s before the virtual clock's now; the oops's first record is 10 ms after boot.
+      createdAt: new Date(1_700_000_000_000 - 1_000_500 + 10),
     },
   ]);
-  await waitFor(() => savedSeq(context) === 17, 'the position after the emitted oops');
-  // A program's record moves the position on (saved at stop) and starts no oops.
-  await appendFile(file, '12,18,18000,-;logger[99]: WARNING: written by a program\n');
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await waitFor(() => savedSeq(context) === 18, 'the position after the emitted oops');
   await running.stop();
   assert.equal(context.events.length, 1);
   assert.equal(savedSeq(context), 18);
