@@ -15,7 +15,7 @@ import { capturingLogger, waitUntil } from '../../helpers/intake.js';
 import { skipUnlessRequired } from '../../helpers/skip.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { EARLIER_BOOT_ID, journalCursors, journalRemoteMissing, TEST_BOOT_ID, writeBootId, writeJournalFile } from './journal-file.js';
-import { VirtualClock } from './virtual-clock.js';
+import { VirtualClock } from '../../helpers/virtual-clock.js';
 
 const skip = skipUnlessRequired(journalRemoteMissing());
 

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../../../engine/log/logger.js';
 import type { ProbeContext, ProbeEvent } from '../../../engine/probes/probe.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { VirtualClock } from './virtual-clock.js';
+import { VirtualClock } from '../../helpers/virtual-clock.js';
 
 export const BOOT_ID = '0f6b2a4e-6c1d-4b8e-9a51-3d2c7e9f1a20';
 

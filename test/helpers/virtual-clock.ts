@@ -1,5 +1,5 @@
 /** A ProbeClock whose time moves only when the test says: timers fire in `advance`, never by themselves. */
-import type { ProbeClock } from '../../../engine/probes/probe.js';
+import type { ProbeClock } from '../../engine/probes/probe.js';
 
 interface Timer {
   readonly due: number;
