@@ -59,6 +59,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'not-opted-in': EXIT_INVALID,
   'agent-unreachable': EXIT_INVALID,
   'agent-unconfirmed': EXIT_INVALID,
+  'probe-stopped': EXIT_INTERNAL,
   'record-unknown': EXIT_NOT_FOUND,
 };
 

@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   'not-opted-in': 'The machine has not opted in to telemetry (telem opt-in).',
   'agent-unreachable': 'No agent accepts connections on the intake socket.',
   'agent-unconfirmed': 'The record was written but the agent did not confirm it (it may or may not have it).',
+  // Built-in probes (collection.probes).
+  'probe-stopped': 'A built-in probe handed in a record after the agent had stopped it (a bug of the probe: the record is not kept).',
   // Explaining a record.
   'record-unknown': 'No journal line has this record id (never journaled, or pruned: the journal keeps retention.journal_entries lines).',
 } as const satisfies Record<string, string>;
