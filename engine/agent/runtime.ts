@@ -292,10 +292,19 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   // Socket activation: systemd starts us again on the next connection, so idling can end the process.
   const recycleAfter = policy.intake.recycle_after;
   const onIdle = options.onIdle;
+  let heldByProbes = false;
   const idleTimer =
     fd !== undefined && recycleAfter !== null && onIdle
       ? setInterval(
           () => {
+            // A built-in probe watches its source from inside the agent: nothing would start the agent
+            // again for it, so while one runs the agent is never idle.
+            if (probes.running()) {
+              if (!heldByProbes) logger.info('built-in probes run inside the agent: it stays up under socket activation (intake.recycle_after waits until none runs)');
+              heldByProbes = true;
+              return;
+            }
+            heldByProbes = false;
             if (Date.now() - lastRecordAt >= recycleAfter && Object.values(agent.status().backlog).every((count) => count === 0)) {
               logger.info({ idleMs: Date.now() - lastRecordAt }, 'idle under socket activation; stopping');
               clearInterval(idleTimer as NodeJS.Timeout);

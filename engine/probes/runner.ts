@@ -126,6 +126,11 @@ export class ProbeRunner {
     );
   }
 
+  /** Whether any probe runs now. */
+  running(): boolean {
+    return [...this.#slots.values()].some((slot) => slot.state === 'running');
+  }
+
   /** The probes the policy enables, with what they have handed in since the agent started. */
   status(): Partial<Record<ProbeName, ProbeStatus>> {
     const out: Partial<Record<ProbeName, ProbeStatus>> = {};

@@ -42,7 +42,7 @@ function probeLines(probes: readonly ProbeReport[]): string[] {
   if (probes.length === 0) return ['Built-in probes: none enabled (collection.probes)'];
   const lines = ['Built-in probes enabled (collection.probes):'];
   for (const probe of probes) {
-    lines.push(`  ${probe.name} (${probe.place ?? '(default)'}): ${probe.schedule}`);
+    lines.push(`  ${probe.name}${probe.place === null ? '' : ` (${probe.place})`}: ${probe.schedule}`);
     if (probe.summary === null) lines.push('      not in this build of telem: it does not run');
     for (const send of probe.sends) {
       const [only] = send.outcomes;

@@ -86,14 +86,16 @@ function outcomeAt(plan: RuntimePlan, places: PolicyPlaces, router: Router, clas
   return { notCollected: null, routes: routes.map((route) => route.name), destinations: [...new Set(routes.flatMap((route) => route.to))] };
 }
 
+/** What becomes of a record, without the severities it holds for. */
+const fate = (outcome: Omit<ProbeOutcome, 'severities'>) => JSON.stringify([outcome.notCollected, outcome.routes, outcome.destinations]);
+
 function outcomesOf(plan: RuntimePlan, places: PolicyPlaces, router: Router, classification: string, severity: number | null): ProbeOutcome[] {
   const severities = severity === null ? [1, 2, 3, 4] : [severity];
   const outcomes: ProbeOutcome[] = [];
   for (const at of severities) {
     const outcome = outcomeAt(plan, places, router, classification, at);
     const last = outcomes.at(-1);
-    if (last && JSON.stringify({ ...last, severities: null }) === JSON.stringify({ ...outcome, severities: null }))
-      outcomes[outcomes.length - 1] = { ...last, severities: { min: last.severities.min, max: at } };
+    if (last && fate(last) === fate(outcome)) outcomes[outcomes.length - 1] = { ...last, severities: { min: last.severities.min, max: at } };
     else outcomes.push({ severities: { min: at, max: at }, ...outcome });
   }
   return outcomes;

@@ -20,6 +20,9 @@ type HeartbeatSettings = ProbeSettings['heartbeat'];
 /** In the probe's state directory: `{ "format_version": 1, "last_sent_at": "<ISO time>" }`. */
 export const HEARTBEAT_STATE_FILE = 'last-sent.json';
 
+/** The shortest time between two heartbeats: `every: 0s` would otherwise send them without pause. */
+export const MIN_HEARTBEAT_EVERY_MS = 1000;
+
 export interface HeartbeatProbeOptions {
   /** Uniform in [0, 1): the share of random_delay a heartbeat waits; Math.random unless a test fixes it. */
   readonly random?: () => number;
@@ -72,6 +75,8 @@ async function heartbeatEvent(settings: HeartbeatSettings, root: string, logger?
 function startHeartbeat(settings: HeartbeatSettings, context: ProbeContext, random: () => number): RunningProbe {
   const { clock, logger } = context;
   const file = path.join(context.stateDir, HEARTBEAT_STATE_FILE);
+  const every = Math.max(settings.every, MIN_HEARTBEAT_EVERY_MS);
+  if (every !== settings.every) logger.warn({ probe: 'heartbeat', every: settings.every }, `heartbeat every ${settings.every} ms is too often: one every ${every} ms instead`);
   let timer: { cancel(): void } | null = null;
   let stopped = false;
   let beating: Promise<void> = Promise.resolve();
@@ -99,12 +104,12 @@ function startHeartbeat(settings: HeartbeatSettings, context: ProbeContext, rand
       // The agent is stopping: nothing is written, so the next start sends this heartbeat soon.
       logger.warn({ probe: 'heartbeat', err: error }, 'heartbeat not sent');
     }
-    arm(now + settings.every);
+    arm(now + every);
   };
 
   const last = readLastSent(file, logger);
   // A last time in the future (the clock went back) waits no longer than `every` from now.
-  arm(last === null ? clock.now() : Math.min(last, clock.now()) + settings.every);
+  arm(last === null ? clock.now() : Math.min(last, clock.now()) + every);
   return {
     async stop() {
       stopped = true;
