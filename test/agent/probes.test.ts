@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAgent, writePolicy } from '../helpers/agent-process.js';
+import { runCli } from '../helpers/cli.js';
 import { captureLikeRoot } from '../helpers/host-root.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import { sendRaw, waitUntil } from '../helpers/intake.js';
@@ -55,6 +56,13 @@ test('agent probes: heartbeat every 1s delivers org.clearlinux/heartbeat/ping re
   assert.match(metrics, /^telem_probe_records_total\{probe="heartbeat",outcome="spooled"\} [1-9]\d*$/m);
   const status = (await (await fetch(`${ready.metrics as string}/status`)).json()) as { probes: Record<string, { state: string }> };
   assert.equal(status.probes.heartbeat?.state, 'running');
+  // telem status reads the status file the agent rewrites every second.
+  let statusText = '';
+  for (let attempt = 0; attempt < 20 && !/\nprobes: {5}heartbeat running, [1-9]\d* spooled, 0 refused(\n|$)/.test(statusText); attempt += 1) {
+    statusText = (await runCli(['--root', root, 'status'])).stdout;
+    await sleep(250);
+  }
+  assert.match(statusText, /\nprobes: {5}heartbeat running, [1-9]\d* spooled, 0 refused(\n|$)/);
 
   assert.equal(await agent.stop(), 0);
   const stopped = agent.logs.findIndex((line) => line.msg === 'probe heartbeat stopped');
