@@ -6,6 +6,7 @@ import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import type { PlanAction } from '../../engine/plan/action.js';
 import { diffPolicies } from '../../engine/plan/diff.js';
 import { formatPlanText } from '../../engine/plan/format-text.js';
+import { probeActions } from '../../engine/plan/probes.js';
 import { validatePolicyValue } from '../../engine/validate/validate.js';
 
 const BASE = {
@@ -167,8 +168,10 @@ test('plan diff: a probe turned on is an added probe that lets more leave, one t
   const off = diffPolicies(withProbes({ heartbeat: { enabled: true } }), resolve());
   assert.deepEqual(brief(off), ['remove probe heartbeat data-loss']);
   assert.equal(off[0]?.reason, 'turned off: records of "org.clearlinux/heartbeat/ping" are no longer made');
-  // A probe this build does not have yet is planned all the same, without its classifications.
-  assert.equal(diffPolicies(resolve(), withProbes({ bert: { enabled: true } }))[0]?.reason, 'turned on: its records are newly made, and leave where collection and routes take them');
+  // A probe a build does not have is planned all the same, without its classifications (here: a registry without any).
+  const bert = probeActions(resolve().collection.probes, withProbes({ bert: { enabled: true } }).collection.probes, {});
+  assert.deepEqual(brief(bert), ['add probe bert privacy']);
+  assert.equal(bert[0]?.reason, 'turned on: its records are newly made, and leave where collection and routes take them');
 });
 
 test('plan diff: privacy-relevant settings of a running probe say what they do; settings of a probe that stays off change nothing yet', () => {
