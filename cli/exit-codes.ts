@@ -62,6 +62,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'program-missing': EXIT_USAGE,
   'core-invalid': EXIT_USAGE,
   'core-pattern-invalid': EXIT_USAGE,
+  'probe-stopped': EXIT_INTERNAL,
   'record-unknown': EXIT_NOT_FOUND,
 };
 

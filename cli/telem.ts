@@ -18,6 +18,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   record: async () => (await import('./commands/record.js')).recordCommand(),
   hprobe: async () => (await import('./commands/hprobe.js')).hprobeCommand(),
   'crash-report': async () => (await import('./commands/crash-report.js')).crashReportCommand(),
+  probe: async () => (await import('./commands/probe.js')).probeCommand(),
   'opt-in': async () => (await import('./commands/opt-in.js')).optInCommand(),
   'opt-out': async () => (await import('./commands/opt-out.js')).optOutCommand(),
   status: async () => (await import('./commands/status.js')).statusCommand(),

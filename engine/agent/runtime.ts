@@ -15,7 +15,7 @@ import type { Logger } from '../log/logger.js';
 import { TelemError, asStartError } from '../errors/telem-error.js';
 import { underRoot } from '../paths/root.js';
 import { spoolLockFile, takeLock } from '../spool/dir-lock.js';
-import { Agent } from './agent.js';
+import { type AcceptResult, Agent } from './agent.js';
 import { PLAN_SYMBOL, type PlanAction } from '../plan/action.js';
 import { diffPolicies } from '../plan/diff.js';
 import { appliedPolicyPath, writeAppliedPolicy } from './applied-policy.js';
@@ -25,6 +25,9 @@ import { type PolicyWatcher, watchPolicyFile } from './policy-watcher.js';
 import { importUpstreamSpool } from './upstream-import.js';
 import { FleetClient, RolledBackError, type FleetStatus } from '../fleet-agent/client.js';
 import { readHostHeaders } from '../record/host.js';
+import type { TelemetryRecord } from '../record/fields.js';
+import { PROBES } from '../probes/built-in/probes.js';
+import { ProbeRunner } from '../probes/runner.js';
 import { StatusReporter } from './status-record.js';
 
 export interface RuntimeOptions {
@@ -46,6 +49,8 @@ export interface Runtime {
   readonly policySource: AgentPolicy;
   /** The fleet client (idle while the local policy has no fleet.source). */
   readonly fleet: FleetClient;
+  /** The built-in probes the policy enables (collection.probes). */
+  readonly probes: ProbeRunner;
   readonly metricsUrl: string | null;
   /** Re-reads the policy; keeps the running one (and returns its diagnostics) when the new one has errors. */
   reload(): Promise<{ readonly applied: boolean; readonly diagnostics: readonly Diagnostic[] }>;
@@ -142,8 +147,12 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
 
   const fd = inheritedSocket(env);
   let lastRecordAt = Date.now();
-  /** True while the agent hands in its own status record: that is no probe's record, and keeps no socket-activated agent up. */
-  let ownRecord = false;
+  /**
+   * Set while the agent hands in a record it made (see handIn): where the agent's answer goes, and
+   * whether it is the agent's own status record, which is no probe's record and keeps no
+   * socket-activated agent up. A built-in probe's record is a probe's record like any other.
+   */
+  let handing: { readonly own: boolean; result: Promise<AcceptResult> | null } | null = null;
   const intake = createIntakeServer({
     ...intakeOptionsFromPolicy(policy, {
       root,
@@ -151,8 +160,11 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
       sink: {
         // Not async up to agent.accept: the record is in the spool before this returns (see RecordSink).
         accept: (accepted) => {
-          if (!ownRecord) lastRecordAt = Date.now();
-          return agent.accept(accepted.record).then(() => undefined);
+          const made = handing;
+          if (!made?.own) lastRecordAt = Date.now();
+          const result = agent.accept(accepted.record);
+          if (made) made.result = result;
+          return result.then(() => undefined);
         },
       },
     }),
@@ -168,13 +180,37 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   });
 
+  /**
+   * A record the agent made, through the intake (consent gate, machine id) to the agent: the
+   * agent's answer, or null when consent kept it. intake.submit calls the sink before its first
+   * await, so `handing` covers exactly that call.
+   */
+  const handIn = (record: TelemetryRecord, own: boolean): Promise<AcceptResult | null> => {
+    const made: { own: boolean; result: Promise<AcceptResult> | null } = { own, result: null };
+    handing = made;
+    let submitted: Promise<boolean>;
+    try {
+      submitted = intake.submit(record);
+    } finally {
+      handing = null;
+    }
+    return submitted.then((taken) => (taken ? made.result : null));
+  };
+  const probes = new ProbeRunner({
+    root,
+    logger,
+    host: hostHeaders,
+    probes: PROBES,
+    submit: (record) => handIn(record, false).then((result) => result?.status === 'spooled'),
+  });
+
   let metricsUrl: string | null = null;
   const fleetStatus = (): FleetStatus | null => (local.fleet.source === null ? null : fleet.status());
   function runtimeStatus() {
-    return { ...agent.status(), socket: intake.socketPath, metrics: metricsUrl, fleet: fleetStatus() };
+    return { ...agent.status(), socket: intake.socketPath, metrics: metricsUrl, fleet: fleetStatus(), probes: probes.status() };
   }
   const metrics = metricsAddress
-    ? await startMetricsServer({ metrics: () => agent.renderMetrics(), status: () => runtimeStatus(), ...metricsAddress }).catch(async (error: unknown) => {
+    ? await startMetricsServer({ metrics: () => agent.renderMetrics() + probes.renderMetrics(), status: () => runtimeStatus(), ...metricsAddress }).catch(async (error: unknown) => {
         await intake.close({ drain: false });
         await agent.stop();
         spoolLock.release();
@@ -217,6 +253,8 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     }
     policy = next;
     recordApplied(policy);
+    // Probes turned off or changed stop, new ones start; a probe that cannot start is logged, never fatal.
+    void probes.apply(policy.collection.probes);
   };
 
   let reloading: Promise<{ applied: boolean; diagnostics: readonly Diagnostic[] }> | null = null;
@@ -254,10 +292,19 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   // Socket activation: systemd starts us again on the next connection, so idling can end the process.
   const recycleAfter = policy.intake.recycle_after;
   const onIdle = options.onIdle;
+  let heldByProbes = false;
   const idleTimer =
     fd !== undefined && recycleAfter !== null && onIdle
       ? setInterval(
           () => {
+            // A built-in probe watches its source from inside the agent: nothing would start the agent
+            // again for it, so while one runs the agent is never idle.
+            if (probes.running()) {
+              if (!heldByProbes) logger.info('built-in probes run inside the agent: it stays up under socket activation (intake.recycle_after waits until none runs)');
+              heldByProbes = true;
+              return;
+            }
+            heldByProbes = false;
             if (Date.now() - lastRecordAt >= recycleAfter && Object.values(agent.status().backlog).every((count) => count === 0)) {
               logger.info({ idleMs: Date.now() - lastRecordAt }, 'idle under socket activation; stopping');
               clearInterval(idleTimer as NodeJS.Timeout);
@@ -282,17 +329,10 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     policy: () => policy,
     fleet: fleetStatus,
     healthy: () => healthy(),
-    // intake.submit calls the sink before its first await, so the flag covers exactly that call.
-    submit: (record) => {
-      ownRecord = true;
-      try {
-        return intake.submit(record);
-      } finally {
-        ownRecord = false;
-      }
-    },
+    submit: (record) => handIn(record, true).then((result) => result !== null),
   });
   reporter.start();
+  void probes.apply(policy.collection.probes);
   fleet.start();
   if (local.fleet.source !== null) void reporter.emit();
   logger.info(
@@ -306,12 +346,15 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     intake,
     policySource: initial,
     fleet,
+    probes,
     metricsUrl: metrics?.url ?? null,
     reload,
     stop() {
       stopping ??= (async () => {
         watcher?.close();
         if (idleTimer) clearInterval(idleTimer);
+        // First: a probe's last records still find the intake and the spool open.
+        await probes.stop();
         await fleet.stop();
         await reporter?.stop();
         await intake.close({ drain: true });

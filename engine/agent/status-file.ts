@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import { underRoot } from '../paths/root.js';
 import { writeFileAtomic } from '../paths/write-atomic.js';
 import type { FleetStatus } from '../fleet-agent/client.js';
+import type { ProbeName } from '../probes/probe.js';
+import type { ProbeStatus } from '../probes/runner.js';
 import type { AgentStatus } from './agent.js';
 
 export const STATUS_FILE = '/run/telem/agent-status.json';
@@ -20,6 +22,8 @@ export interface RuntimeStatus extends AgentStatus {
   readonly metrics: string | null;
   /** The fleet client's state; null when the local policy has no fleet.source. */
   readonly fleet: FleetStatus | null;
+  /** The built-in probes the policy enables, and what each handed in since the start (absent in files of agents before them). */
+  readonly probes?: Partial<Record<ProbeName, ProbeStatus>>;
 }
 
 export function statusFilePath(root: string): string {

@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   // The crash probe (telem crash-report, telem probe crashes --input).
   'core-invalid': 'The core file given to the crash probe cannot be read or is not an ELF core dump.',
   'core-pattern-invalid': 'telem crash-report --install was given a program path the kernel cannot run from kernel.core_pattern (not absolute, with spaces, or too long).',
+  // The probe runner inside the agent.
+  'probe-stopped': 'A built-in probe handed in a record after the agent had stopped it (a bug of the probe: the record is not kept).',
   // Explaining a record.
   'record-unknown': 'No journal line has this record id (never journaled, or pruned: the journal keeps retention.journal_entries lines).',
 } as const satisfies Record<string, string>;

@@ -1,6 +1,6 @@
 /** What `telem plan` reports: the actions that turn one resolved policy into another, and what each does to records. */
 
-export type PlanEntity = 'route' | 'destination' | 'collection' | 'consent' | 'intake' | 'spool' | 'retention' | 'fleet' | 'collector';
+export type PlanEntity = 'route' | 'destination' | 'collection' | 'probe' | 'consent' | 'intake' | 'spool' | 'retention' | 'fleet' | 'collector';
 
 /**
  * data-loss: records that were delivered would now be dropped, expire or never be sent;
@@ -19,7 +19,7 @@ export interface PlanChange {
 export interface PlanAction {
   readonly kind: 'add' | 'change' | 'remove';
   readonly entity: PlanEntity;
-  /** The route or destination name; the section name for the singleton sections. */
+  /** The route, destination or probe name; the section name for the singleton sections. */
   readonly name: string;
   readonly changes: readonly PlanChange[];
   /** The worst impact of its changes. */

@@ -7,24 +7,14 @@ import type { ResolvedDestination, ResolvedPolicy, ResolvedRoute } from '../../s
 import { compilePolicy } from '../compile/compile.js';
 import { globCovers } from '../pattern/glob.js';
 import { Router } from '../route/router.js';
-import { type PlanAction, type PlanChange, type PlanEntity, type PlanImpact, worstImpact } from './action.js';
+import type { PlanAction, PlanEntity } from './action.js';
+import { type Consequence, action, leak, loss } from './consequence.js';
+import { probeActions } from './probes.js';
 import { leafChanges, ratePerMs, sameValue, showValue } from './values.js';
 
 export interface DiffOptions {
   /** Records each destination of the running agent still has waiting, to say what removing one strands. */
   readonly waiting?: Readonly<Record<string, number>>;
-}
-
-interface Consequence {
-  readonly impact: PlanImpact;
-  readonly reason: string;
-}
-
-const loss = (reason: string): Consequence => ({ impact: 'data-loss', reason });
-const leak = (reason: string): Consequence => ({ impact: 'privacy', reason });
-
-function action(kind: PlanAction['kind'], entity: PlanEntity, name: string, changes: readonly PlanChange[], consequences: readonly Consequence[]): PlanAction {
-  return { kind, entity, name, changes, impact: worstImpact(consequences.map((c) => c.impact)), reason: consequences.map((c) => c.reason).join('; ') };
 }
 
 /** Patterns of `next` that `previous` does not cover, and the other way round. */
@@ -154,12 +144,20 @@ function orderActions(before: ResolvedPolicy, after: ResolvedPolicy): Map<string
 
 const SECTIONS = ['collection', 'consent', 'intake', 'spool', 'retention', 'fleet', 'collector'] as const;
 
+/** A section's settings as its action lists them: collection.probes are actions of their own. */
+function sectionValue(policy: ResolvedPolicy, entity: (typeof SECTIONS)[number]): unknown {
+  if (entity !== 'collection') return policy[entity];
+  const { probes: _probes, ...rest } = policy.collection;
+  return rest;
+}
+
 export function diffPolicies(before: ResolvedPolicy, after: ResolvedPolicy, options: DiffOptions = {}): PlanAction[] {
   const actions: PlanAction[] = [];
   for (const entity of SECTIONS) {
-    const changes = leafChanges(before[entity], after[entity]);
+    const changes = leafChanges(sectionValue(before, entity), sectionValue(after, entity));
     if (changes.length > 0) actions.push(action('change', entity, entity, changes, sectionConsequences(entity, before, after)));
   }
+  actions.push(...probeActions(before.collection.probes, after.collection.probes));
 
   const usedAfter = new Set(after.routes.flatMap((route) => route.to));
   for (const name of [...new Set([...Object.keys(before.destinations), ...Object.keys(after.destinations)])].sort()) {

@@ -48,6 +48,8 @@ export const DURATION_KEYS = new Set([
   'keep_alive',
   'poll_interval',
   'status_interval',
+  'every',
+  'random_delay',
 ]);
 export const SIZE_KEYS = new Set(['max_payload', 'max_size', 'max_body', 'max_body_memory']);
 

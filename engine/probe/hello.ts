@@ -13,15 +13,9 @@ import { type ProbeRecord, createRecord, setPayload } from './record.js';
 export const BUNDLES_DIR = '/usr/share/clear/bundles';
 const TRUNCATION_MARK = '...\n';
 
-export interface HelloOptions {
-  readonly root: string;
+export interface HelloOptions extends HelloPayloadOptions {
   /** A heartbeat record instead of a hello. */
   readonly heartbeat?: boolean | undefined;
-  readonly locale?: boolean | undefined;
-  readonly uptime?: boolean | undefined;
-  readonly bundles?: boolean | undefined;
-  /** Where LC_ALL and LANG are read; process.env by default. */
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Whole bundle names until the payload limit, then "...": a long list is cut visibly, never mid-name. */
@@ -36,8 +30,20 @@ function appendBundles(payload: string, names: readonly string[]): string {
   return text;
 }
 
-/** Builds the record; a bundle directory that cannot be listed is a TelemError (system). */
-export async function helloRecord(options: HelloOptions): Promise<ProbeRecord> {
+export interface HelloPayloadOptions {
+  readonly root: string;
+  readonly locale?: boolean | undefined;
+  readonly uptime?: boolean | undefined;
+  readonly bundles?: boolean | undefined;
+  /** Where LC_ALL and LANG are read; process.env by default. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The payload of `hprobe [-l] [-u] [-b]`, shared by `telem hprobe` and the agent's heartbeat probe;
+ * a bundle directory that cannot be listed is a TelemError (system).
+ */
+export async function helloPayload(options: HelloPayloadOptions): Promise<string> {
   const env = options.env ?? process.env;
   let payload = 'hello\n';
   // setlocale(LC_ALL, NULL) after setlocale(LC_ALL, ""): the environment's locale, else "C".
@@ -53,6 +59,12 @@ export async function helloRecord(options: HelloOptions): Promise<ProbeRecord> {
     }
     payload = appendBundles(payload, names);
   }
+  return payload;
+}
+
+/** Builds the record; a bundle directory that cannot be listed is a TelemError (system). */
+export async function helloRecord(options: HelloOptions): Promise<ProbeRecord> {
+  const payload = await helloPayload(options);
   const classification = options.heartbeat ? 'org.clearlinux/heartbeat/ping' : 'org.clearlinux/hello/world';
   return setPayload(await createRecord({ classification, severity: 1, payloadVersion: 1, root: options.root }), payload);
 }

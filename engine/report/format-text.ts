@@ -1,6 +1,7 @@
 /** `telem report` for people, and its JSON (format_version 1). */
 import { formatSize } from '../../schemas/units.js';
 import { rule } from '../explain/format-text.js';
+import type { ProbeOutcome, ProbeReport } from './probes.js';
 import { type PolicyReport, REPORT_FORMAT_VERSION, type RouteReach } from './report.js';
 import type { SinceReport } from './since.js';
 import type { HourlyBound } from './worst-case.js';
@@ -31,6 +32,35 @@ function routeLines(route: RouteReach): string[] {
   return lines;
 }
 
+function outcomeText(outcome: ProbeOutcome): string {
+  if (outcome.notCollected !== null) return `not collected: ${outcome.notCollected}`;
+  if (outcome.routes.length === 0) return 'collected, but no route takes it: dropped (no_route)';
+  return `route ${outcome.routes.join(', ')} → ${outcome.destinations.length === 0 ? 'no destination' : outcome.destinations.join(', ')}`;
+}
+
+function probeLines(probes: readonly ProbeReport[]): string[] {
+  if (probes.length === 0) return ['Built-in probes: none enabled (collection.probes)'];
+  const lines = ['Built-in probes enabled (collection.probes):'];
+  for (const probe of probes) {
+    lines.push(`  ${probe.name}${probe.place === null ? '' : ` (${probe.place})`}: ${probe.schedule}`);
+    if (probe.summary === null) lines.push('      not in this build of telem: it does not run');
+    for (const send of probe.sends) {
+      const [only] = send.outcomes;
+      if (send.outcomes.length === 1 && only) {
+        const severity = send.severity === null ? 'any severity' : `severity ${send.severity}`;
+        lines.push(`      ${send.classification}, ${severity} → ${outcomeText(only)}`);
+        continue;
+      }
+      lines.push(`      ${send.classification}, severity set per record:`);
+      for (const outcome of send.outcomes) {
+        const { min, max } = outcome.severities;
+        lines.push(`        severity ${min === max ? min : `${min}-${max}`} → ${outcomeText(outcome)}`);
+      }
+    }
+  }
+  return lines;
+}
+
 function sinceLines(since: SinceReport): string[] {
   const lines = ['', `Since ${since.since} (from ${since.from}), from the journal ${since.journal}:`];
   if (since.truncated) lines.push(`  the journal's oldest line is from ${since.oldest ?? '?'}: earlier lines were pruned (retention.journal_entries)`);
@@ -57,6 +87,7 @@ export function formatReportText(report: PolicyReport, since: SinceReport | null
   const reached = report.destinations.filter((d) => d.routes.some((route) => route.never === null));
   const leaving = reached.filter((d) => d.receives.leavesMachine).map((d) => `${d.name} (${d.receives.target ?? d.receives.type})`);
   lines.push(`Leaves this machine: ${leaving.length === 0 ? 'nothing' : leaving.join(', ')}`);
+  lines.push('', ...probeLines(report.probes));
   if (report.destinations.length === 0) lines.push('', 'No destinations: nothing leaves.');
   for (const destination of report.destinations) {
     const { receives } = destination;

@@ -15,6 +15,7 @@ import type { PolicyPlaces } from '../explain/policy-places.js';
 import { globCovers } from '../pattern/glob.js';
 import { globsMayMeet } from './overlap.js';
 import { type Receives, receivesOf } from '../explain/receives.js';
+import { type ProbeReport, reportProbes } from './probes.js';
 import { type HourlyBound, hourlyBound, sumBounds } from './worst-case.js';
 
 export const REPORT_FORMAT_VERSION = 1;
@@ -62,6 +63,8 @@ export interface PolicyReport {
   readonly consent: ConsentStep;
   readonly redactions: readonly { readonly index: number; readonly pattern: string; readonly replace: string; readonly place: string | null }[];
   readonly maxPayload: number;
+  /** The built-in probes the policy enables, and what becomes of their records. */
+  readonly probes: readonly ProbeReport[];
   readonly destinations: readonly DestinationReport[];
   readonly retention: {
     readonly journal: string;
@@ -161,6 +164,7 @@ export function reportPolicy(policy: ResolvedPolicy, places: PolicyPlaces, conse
     consent,
     redactions: policy.collection.redact.map((rule, index) => ({ index, pattern: rule.pattern, replace: rule.replace, place: places.place(['collection', 'redact', index]) })),
     maxPayload,
+    probes: reportProbes(plan, places),
     destinations,
     retention: {
       journal: policy.retention.journal,

@@ -58,6 +58,8 @@ export interface StatusReport {
    * /var/lib/telem/fleet/ (nextPollAt null). Null when no fleet source was ever followed here.
    */
   readonly fleet: FleetStatus | null;
+  /** The built-in probes the running agent's policy enables, and what each handed in; null when no agent runs. */
+  readonly probes: NonNullable<RuntimeStatus['probes']> | null;
 }
 
 function savedFleet(root: string): FleetStatus | null {
@@ -120,5 +122,6 @@ export async function collectStatus(root: string): Promise<StatusReport> {
     drops: totals.drops,
     refused: totals.refusals,
     fleet: running ? (file.fleet ?? null) : savedFleet(root),
+    probes: running ? (file.probes ?? {}) : null,
   };
 }

@@ -73,6 +73,14 @@ function formatFleet(fleet: NonNullable<StatusReport['fleet']>, running: boolean
   return lines;
 }
 
+const PROBE_STATE = { running: 'running', failed: 'cannot start (see the agent log)', missing: 'not in this build of telem' } as const;
+
+function formatProbes(probes: NonNullable<StatusReport['probes']>): string {
+  const entries = Object.entries(probes);
+  if (entries.length === 0) return 'none enabled';
+  return entries.map(([name, probe]) => `${name} ${PROBE_STATE[probe.state]}, ${probe.spooled} spooled, ${probe.refused} refused`).join('; ');
+}
+
 /** The report as `telem status` prints it, one line per subject. */
 export function formatStatus(report: StatusReport, now = Date.now()): string {
   const { machineId, agent, policy, spool } = report;
@@ -95,6 +103,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   for (const [name, health] of Object.entries(report.destinations).sort(([a], [b]) => a.localeCompare(b))) lines.push(formatDestination(name, health, now));
   lines.push(`drops:      ${formatCounts(report.drops)}`);
   lines.push(`refused:    ${formatCounts(report.refused)}`);
+  if (report.probes) lines.push(`probes:     ${formatProbes(report.probes)}`);
   if (report.fleet) lines.push(...formatFleet(report.fleet, agent.running));
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { link } from 'node:fs/promises';
+import { link, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -56,4 +56,28 @@ test('socket activation: with intake.recycle_after the agent exits cleanly after
   assert.equal(code, 0, activated.logs());
   assert.match(activated.logs(), /idle under socket activation; stopping/);
   assert.ok(Date.now() - started >= 1000);
+});
+
+test('socket activation: while a built-in probe runs the agent does not recycle (nothing would start it again for the probe); turned off, it recycles', { timeout: 30_000 }, async (t) => {
+  const root = await tempDir(t);
+  const policy = await writePolicy(
+    root,
+    oneRoutePolicy({
+      name: 'heartbeats',
+      destination: '{ type: local }',
+      extra: 'intake: { recycle_after: 1s }\ncollection: { probes: { heartbeat: { enabled: true, every: 1h } } }\n',
+    }),
+  );
+  const activated = await startActivated(t, { root, policy });
+  await waitUntil(() => activated.logs().includes('probe heartbeat started'), 10_000, 'the heartbeat to start');
+  // Three idle checks (every second) pass without a record.
+  await waitUntil(() => activated.logs().includes('it stays up under socket activation'), 5000, 'the idle check to see the probe');
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  assert.equal(activated.child.exitCode, null, activated.logs());
+  assert.doesNotMatch(activated.logs(), /idle under socket activation/);
+  // Without the probe the agent is idle again, and recycles.
+  await writeFile(policy, (await readFile(policy, 'utf8')).replace('enabled: true', 'enabled: false'));
+  const code = await new Promise<number | null>((resolve) => activated.child.once('exit', resolve));
+  assert.equal(code, 0, activated.logs());
+  assert.match(activated.logs(), /probe heartbeat stopped[\s\S]*idle under socket activation; stopping/);
 });

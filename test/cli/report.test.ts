@@ -42,7 +42,12 @@ async function reportJson(root: string, args: string[]): Promise<JsonReport> {
 
 test('telem report: every shipped policy reports each destination, in text and in JSON with format_version 1', async (t) => {
   const root = await tempDir(t);
-  for (const file of ['policies/default.policy.yaml', 'policies/examples/crashes-two-destinations.policy.yaml', 'policies/examples/local-only.policy.yaml']) {
+  for (const file of [
+    'policies/default.policy.yaml',
+    'policies/examples/crashes-two-destinations.policy.yaml',
+    'policies/examples/local-only.policy.yaml',
+    'policies/examples/probes.policy.yaml',
+  ]) {
     const text = await runCli(['--root', root, 'report', '--policy', fromRoot(file)]);
     assert.equal(text.code, 0, `${file}: ${text.stderr}`);
     assert.equal(text.stderr, '');
@@ -192,4 +197,70 @@ test('telem report: bad input gets one line and the documented exit status', asy
   const bad = await runCli(['--root', root, 'report', '--policy', invalid]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /bad\.yaml:4:.*nowhere/);
+});
+
+const PROBES_ROUTED = `apiVersion: telem/v1
+kind: Policy
+metadata: { name: probes, revision: 3 }
+consent: { require_opt_in: false }
+collection:
+  probes:
+    heartbeat: { enabled: true, every: 12h }
+destinations:
+  central: { type: http, url: "https://central.example/v3/collector" }
+  archive: { type: file, path: /var/log/telemetry/archive.ndjson }
+routes:
+  - { name: beats, match: { classification: "org.clearlinux/heartbeat/*" }, to: [central, archive] }
+`;
+
+test('telem report: each enabled probe with its schedule, what it sends and the route and destinations that take it, or why nothing does', async (t) => {
+  const root = await tempDir(t);
+  const routed = await writePolicy(root, PROBES_ROUTED);
+  const text = await runCli(['--root', root, 'report', '--policy', routed]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.ok(
+    text.stdout.includes(
+      '\n\nBuilt-in probes enabled (collection.probes):\n' +
+        `  heartbeat (${routed}:7): every 12h, after a random delay up to 6h\n` +
+        '      org.clearlinux/heartbeat/ping, severity 1 → route beats → central, archive\n\n' +
+        'central: http',
+    ),
+    text.stdout,
+  );
+
+  const denied = await writePolicy(
+    root,
+    PROBES_ROUTED.replace('  probes:\n', '  deny: ["org.clearlinux/heartbeat/*"]\n  probes:\n').replace('{ enabled: true, every: 12h }', '{ enabled: true, random_delay: 0s }'),
+    'denied.yaml',
+  );
+  const deniedText = await runCli(['--root', root, 'report', '--policy', denied]);
+  assert.ok(
+    deniedText.stdout.includes(
+      `  heartbeat (${denied}:8): every 1d\n` + `      org.clearlinux/heartbeat/ping, severity 1 → not collected: denied by ${denied}:6: collection.deny[0] "org.clearlinux/heartbeat/*"\n`,
+    ),
+    deniedText.stdout,
+  );
+  const unrouted = await writePolicy(root, PROBES_ROUTED.replace('"org.clearlinux/heartbeat/*"', '"org.clearlinux/crash/*"'), 'unrouted.yaml');
+  const unroutedText = await runCli(['--root', root, 'report', '--policy', unrouted]);
+  assert.ok(unroutedText.stdout.includes('      org.clearlinux/heartbeat/ping, severity 1 → collected, but no route takes it: dropped (no_route)\n'), unroutedText.stdout);
+
+  const none = await runCli(['--root', root, 'report', '--policy', fromRoot('policies/default.policy.yaml')]);
+  assert.ok(none.stdout.includes('\n\nBuilt-in probes: none enabled (collection.probes)\n\n'), none.stdout);
+  const json = JSON.parse((await runCli(['--root', root, 'report', '--policy', routed, '--format', 'json'])).stdout) as { probes: unknown };
+  assert.deepEqual(json.probes, [
+    {
+      name: 'heartbeat',
+      place: `${routed}:7`,
+      schedule: 'every 12h, after a random delay up to 6h',
+      summary:
+        'a heartbeat every `every` (24h) after a random delay up to `random_delay` (6h), payload as upstream `hprobe -Hlu`: "hello", the locale and the uptime (and the Clear Linux bundles with bundles: true)',
+      sends: [
+        {
+          classification: 'org.clearlinux/heartbeat/ping',
+          severity: 1,
+          outcomes: [{ severities: { min: 1, max: 1 }, notCollected: null, routes: ['beats'], destinations: ['central', 'archive'] }],
+        },
+      ],
+    },
+  ]);
 });

@@ -10,16 +10,16 @@ import { writeFixture } from '../policy-test/fixture.js';
 test('telem test policies/examples: every example policy has tests and they all pass', async () => {
   const result = await runCli(['test', 'policies/examples']);
   assert.equal(result.code, 0, result.stdout + result.stderr);
-  for (const policy of ['crashes-two-destinations', 'local-only', 'typed']) {
+  for (const policy of ['crashes-two-destinations', 'local-only', 'probes', 'typed']) {
     assert.match(result.stdout, new RegExp(`^PASS policies/examples/${policy}\\.policy-test\\.yaml \\(policy "`, 'm'));
   }
-  assert.match(result.stdout, /^✔ \d+ passed, 0 failed \(\d+ cases in 3 files\)\n$/m);
+  assert.match(result.stdout, /^✔ \d+ passed, 0 failed \(\d+ cases in 4 files\)\n$/m);
   const json = await runCli(['test', 'policies/examples', '--format', 'json']);
   assert.equal(json.code, 0);
   const run = JSON.parse(json.stdout) as { format_version: number; summary: { files: number; cases: number; passed: number; failed: number; broken: number } };
   assert.equal(run.format_version, 1);
   assert.ok(run.summary.cases >= 3);
-  assert.deepEqual(run.summary, { files: 3, cases: run.summary.cases, passed: run.summary.cases, failed: 0, broken: 0 });
+  assert.deepEqual(run.summary, { files: 4, cases: run.summary.cases, passed: run.summary.cases, failed: 0, broken: 0 });
 });
 
 test('telem test: a wrong expectation fails with a diff and exits 1; JSON carries expected and actual', async (t) => {

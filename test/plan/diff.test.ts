@@ -5,6 +5,8 @@ import { parse } from 'yaml';
 import type { ResolvedPolicy } from '../../schemas/resolved.js';
 import type { PlanAction } from '../../engine/plan/action.js';
 import { diffPolicies } from '../../engine/plan/diff.js';
+import { formatPlanText } from '../../engine/plan/format-text.js';
+import { probeActions } from '../../engine/plan/probes.js';
 import { validatePolicyValue } from '../../engine/validate/validate.js';
 
 const BASE = {
@@ -143,4 +145,82 @@ test('plan diff: a wider route match lets more records take it; removing a route
     resolve((doc) => doc.routes.shift()),
   );
   assert.deepEqual(brief(removed), ['remove route crashes data-loss']);
+});
+
+const withProbes = (probes: Record<string, unknown>) => resolve((doc) => ((doc.collection as Record<string, unknown>).probes = probes));
+
+test('plan diff: a probe turned on is an added probe that lets more leave, one turned off a removed probe that loses records; neither is a collection change', () => {
+  const on = diffPolicies(resolve(), withProbes({ heartbeat: { enabled: true, every: '12h' } }));
+  assert.deepEqual(brief(on), ['add probe heartbeat privacy']);
+  assert.equal(on[0]?.reason, 'turned on: records of "org.clearlinux/heartbeat/ping" are newly made, and leave where collection and routes take them');
+  assert.deepEqual(
+    on[0]?.changes.map((change) => [change.path, change.after]),
+    [
+      ['every', 43_200_000],
+      ['random_delay', 21_600_000],
+      ['classification', 'org.clearlinux/heartbeat/ping'],
+      ['severity', 1],
+      ['locale', true],
+      ['uptime', true],
+      ['bundles', false],
+    ],
+  );
+  const off = diffPolicies(withProbes({ heartbeat: { enabled: true } }), resolve());
+  assert.deepEqual(brief(off), ['remove probe heartbeat data-loss']);
+  assert.equal(off[0]?.reason, 'turned off: records of "org.clearlinux/heartbeat/ping" are no longer made');
+  // A probe a build does not have is planned all the same, without its classifications (here: a registry without any).
+  const bert = probeActions(resolve().collection.probes, withProbes({ bert: { enabled: true } }).collection.probes, {});
+  assert.deepEqual(brief(bert), ['add probe bert privacy']);
+  assert.equal(bert[0]?.reason, 'turned on: its records are newly made, and leave where collection and routes take them');
+});
+
+test('plan diff: privacy-relevant settings of a running probe say what they do; settings of a probe that stays off change nothing yet', () => {
+  const change = (before: Record<string, unknown>, after: Record<string, unknown>) => diffPolicies(withProbes(before), withProbes(after));
+  const crashes = change({ crashes: { enabled: true } }, { crashes: { enabled: true, full_reports: { paths: ['/usr/', '/opt/'], except: [] } } });
+  assert.deepEqual(brief(crashes), ['change probe crashes privacy']);
+  assert.equal(crashes[0]?.reason, 'crashes of programs under "/opt/", "/usr/local/" are newly sent with their backtrace');
+  assert.deepEqual(brief(change({ crashes: { enabled: true, full_reports: { paths: ['/usr/', '/opt/'], except: [] } } }, { crashes: { enabled: true } })), ['change probe crashes neutral']);
+  const modules = change({ kernel: { enabled: true, modules: false } }, { kernel: { enabled: true } });
+  assert.deepEqual([brief(modules), modules[0]?.reason], [['change probe kernel privacy'], 'kernel oops records newly carry the list of loaded modules']);
+  const journal = change({ journal: { enabled: true, units: ['sshd.service'], exclude_identifiers: ['sudo'] } }, { journal: { enabled: true, max_priority: 4 } });
+  assert.deepEqual(brief(journal), ['change probe journal privacy']);
+  assert.equal(
+    journal[0]?.reason,
+    'entries of priority 4–4 are newly sent; entries of every unit are now sent, not only of "sshd.service"; entries of identifiers "sudo" are no longer excluded',
+  );
+  const narrower = change({ journal: { enabled: true, max_priority: 4 } }, { journal: { enabled: true, units: ['sshd.service'] } });
+  assert.deepEqual(brief(narrower), ['change probe journal data-loss']);
+  assert.equal(narrower[0]?.reason, 'entries of priority 4–4 are no longer sent; only entries of units "sshd.service" are sent now');
+  const pstore = change({ pstore: { enabled: true } }, { pstore: { enabled: true, remove_after_report: true } });
+  assert.deepEqual(
+    [brief(pstore), pstore[0]?.reason],
+    [['change probe pstore data-loss'], 'pstore entries are deleted once their record is spooled: a record the spool then drops cannot be read from pstore again'],
+  );
+  // Turned on with it: the same consequence, with the probe's own.
+  assert.deepEqual(brief(diffPolicies(resolve(), withProbes({ pstore: { enabled: true, remove_after_report: true } }))), ['add probe pstore data-loss']);
+  assert.deepEqual(brief(change({ heartbeat: { enabled: true } }, { heartbeat: { enabled: true, every: '1h' } })), ['change probe heartbeat neutral']);
+  const off = change({ journal: { enabled: false } }, { journal: { enabled: false, max_priority: 7 } });
+  assert.deepEqual([brief(off), off[0]?.reason], [['change probe journal neutral'], 'the probe is off: its settings take effect when it is turned on']);
+});
+
+test('plan text: a probe turned on is a + block with its settings as a policy writes them, and a PRIVACY warning with what its settings do', () => {
+  const text = formatPlanText(
+    diffPolicies(resolve(), withProbes({ heartbeat: { enabled: true, every: '12h', uptime: false } })),
+    { label: 'a.yaml', name: 'base', revision: 0 },
+    { label: 'b.yaml', name: 'base', revision: 0 },
+  );
+  assert.equal(
+    text,
+    'Plan: a.yaml (base revision 0) → b.yaml (base revision 0)\n\n' +
+      '  + probe "heartbeat"\n' +
+      '      + every: 12h\n' +
+      '      + random_delay: 6h\n' +
+      '      + classification: "org.clearlinux/heartbeat/ping"\n' +
+      '      + severity: 1\n' +
+      '      + locale: true\n' +
+      '      + uptime: false\n' +
+      '      + bundles: false\n\n' +
+      'Warning: PRIVACY: probe "heartbeat": turned on: records of "org.clearlinux/heartbeat/ping" are newly made, and leave where collection and routes take them; heartbeats no longer carry the uptime\n\n' +
+      'Plan: 1 to add, 0 to change, 0 to remove.\n',
+  );
 });
