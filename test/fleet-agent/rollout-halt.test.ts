@@ -82,7 +82,8 @@ test(
     await Promise.all(
       cohort.map(async (machine) => {
         await waitForStatus(machine.root, (s) => rolloutOf(s)?.arm === 'candidate', `bucket ${machine.bucket} takes the bundle`, 15_000);
-        assert.equal(await sendRaw(machine.agent.socketPath, [testFrame({ payload: 'while baking' }), testFrame({ payload: 'while baking' })]), null);
+        // One frame per connection, as libtelemetry sends them (the agent closes a connection once its first record is durable).
+        for (let sent = 0; sent < 2; sent += 1) assert.equal(await sendRaw(machine.agent.socketPath, [testFrame({ payload: 'while baking' })]), null);
         // By its own gate, or by the halt the first one's failure caused.
         const status = await waitForStatus(machine.root, (s) => rolloutOf(s)?.state === 'rolled_back', `bucket ${machine.bucket} rolls back`, 25_000);
         return rolloutOf(status)?.gate?.name;

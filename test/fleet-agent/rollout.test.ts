@@ -133,7 +133,8 @@ test('staged rollout: a bundle sending everything to an unreachable destination 
     cohort.map(async (machine) => {
       await waitForStatus(machine.root, (s) => rolloutOf(s)?.arm === 'candidate', `bucket ${machine.bucket} takes the bundle`, 15_000);
       // Records the candidate cannot deliver (sent while it bakes, or already under bundle 1 again).
-      assert.equal(await sendRaw(machine.agent.socketPath, [testFrame({ payload: 'during the bake' }), testFrame({ payload: 'during the bake' })]), null);
+      // One frame per connection, as libtelemetry sends them (the agent closes a connection once its first record is durable).
+      for (let sent = 0; sent < 2; sent += 1) assert.equal(await sendRaw(machine.agent.socketPath, [testFrame({ payload: 'during the bake' })]), null);
       const status = await waitForStatus(machine.root, (s) => rolloutOf(s)?.state === 'rolled_back', `bucket ${machine.bucket} rolls back`, bakeMs + 10_000);
       const gate = rolloutOf(status)?.gate;
       assert.equal(gate?.name, 'delivery_failure_ratio', JSON.stringify(gate));
