@@ -64,6 +64,7 @@ export const DEFAULT_SKIP_RULES: readonly SkipRule[] = [
     'warn_slowpath_common',
     'warn_slowpath_fmt',
     'warn_slowpath_null',
+    'warn_on_slowpath',
     '__warn',
     'report_bug',
     'handle_bug',
