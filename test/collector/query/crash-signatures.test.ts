@@ -6,13 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningCollector } from '../../../engine/collector/collector.js';
 import { payloadSignature } from '../../../engine/collector/crash/signature.js';
 import { DEFAULT_SKIP_RULES, skipList } from '../../../engine/collector/crash/skip-rules.js';
+import { RULES_LOCK, replaceRulesStatements } from '../../../engine/collector/storage/crash-rules-sql.js';
 import type { CrashesAnswer, CrashRulesAnswer, CrashRulesChangeAnswer, RecordsPage } from '../../../engine/collector/query/answers.js';
 import { type Backend, BACKENDS, type CollectorUrl, freshDatabase, getJson, postV3, startTestCollector, v3Body } from '../collector-helpers.js';
 import { KERNEL_BUG, KERNEL_WARNING, LIBC, crashprobePayload, oopsPayload } from '../crash-payloads.js';
-import { rawDatabase } from '../storage/version-1.js';
+import { type RawDatabase, rawDatabase } from '../storage/version-1.js';
 
 let events = 0;
 /** POSTs a record (a new event id each time); its 201 answer. */
@@ -203,10 +205,11 @@ for (const backend of BACKENDS) {
       const shapes = [raiseIn('do_work', 'run_job', 'main'), raiseIn('other_job', 'do_work', 'main'), raiseIn('handle_request', 'main'), KERNEL_WARNING];
       // Each collector has read the list once already.
       for (const [index, collector] of collectors.entries()) await post(collector, 'org.clearlinux/crash/clr', shapes[index] as string);
+      // Each list gives shapes[0] another signature than the default list and than the others do.
       const lists = [
         [...DEFAULT_PATTERNS, 'do_work'],
-        [...DEFAULT_PATTERNS, 'main', 'handle_request'],
-        ['raise', 'abort'],
+        [...DEFAULT_PATTERNS, 'main', 'handle_request', 'run_job'],
+        ['abort', 'do_work'],
       ];
       const on = (index: number) => collectors[index % collectors.length] as RunningCollector;
       const changes = lists.map((patterns, index) => putRules(on(index), { rules: patterns.map((pattern) => ({ pattern })) }));
@@ -220,10 +223,76 @@ for (const backend of BACKENDS) {
       const records = (await getJson<RecordsPage>(on(1), '/api/records?limit=1000')).body.records;
       assert.equal(records.length, collectors.length + 30);
       for (const record of records) assert.equal(record.signature, payloadSignature(record.payload, skip), `record ${record.id} under version ${final.version}`);
-      // And the other collector, which did not make the last change, computes with it.
-      const next = await post(on(1), 'org.clearlinux/crash/clr', shapes[0] as string);
-      assert.equal(next.signature, payloadSignature(shapes[0] as string, skip));
+      // And each collector, the one that did not make the last change too, computes the next crash's with it.
+      for (const collector of collectors) assert.equal((await post(collector, 'org.clearlinux/crash/clr', shapes[0] as string)).signature, payloadSignature(shapes[0] as string, skip));
     },
+  );
+}
+
+test(
+  'crash skip list on PostgreSQL: a crash arriving while another collector changes the list waits for the change and gets the new list; a change waits for the writes under way',
+  { skip: BACKENDS[1]?.skip ?? 'no PostgreSQL backend', timeout: 60_000 },
+  async (t) => {
+    const backend = BACKENDS[1] as Backend;
+    const database = await freshDatabase(t, backend);
+    const collector = await startTestCollector(t, { backend, database });
+    await post(collector, 'org.clearlinux/crash/clr', raiseIn('do_work', 'run_job', 'main'));
+    // Another collector's change, held open: the statements a change runs, under the lock it takes.
+    const other = await rawDatabase(database);
+    t.after(() => other.close());
+    // A failed check ends the held transaction, or dropping the test's schema would wait for it.
+    await holding(other, () => changeHeld(other, collector));
+    await holding(other, () => writeHeld(other, collector));
+  },
+);
+
+/** Runs `work` (which opens a transaction on `db`), rolling the transaction back when a check fails. */
+async function holding(db: RawDatabase, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Whether a promise has settled yet. */
+function settled(promise: Promise<unknown>): { done: boolean } {
+  const state = { done: false };
+  void promise.then(
+    () => (state.done = true),
+    () => (state.done = true),
+  );
+  return state;
+}
+
+async function changeHeld(other: RawDatabase, collector: CollectorUrl): Promise<void> {
+  await other.query('BEGIN');
+  await other.query('SELECT pg_advisory_xact_lock(?)', [RULES_LOCK]);
+  for (const statement of replaceRulesStatements([...DEFAULT_SKIP_RULES, { pattern: 'do_work' }], Date.now())) await other.query(statement.sql, statement.params);
+  const crash = post(collector, 'org.clearlinux/crash/clr', raiseIn('do_work', 'run_job', 'main'));
+  const crashState = settled(crash);
+  await sleep(300);
+  assert.equal(crashState.done, false, 'the crash waits for the change');
+  await other.query('COMMIT');
+  assert.equal((await crash).signature, 'run_job | main', 'and is signed with the new list');
+}
+
+async function writeHeld(other: RawDatabase, collector: CollectorUrl): Promise<void> {
+  // A write under way (an insert or regroup batch of another collector), held open: a change waits
+  // for it, so the regroup after the change sees what it wrote (here a signature no list gives).
+  await other.query('BEGIN');
+  await other.query('SELECT pg_advisory_xact_lock_shared(?)', [RULES_LOCK]);
+  const change = putRules(collector, { rules: DEFAULT_SKIP_RULES });
+  const changeState = settled(change);
+  await sleep(300);
+  assert.equal(changeState.done, false, 'the change waits for the write');
+  await other.query('UPDATE records SET signature = ? WHERE id = (SELECT MIN(id) FROM records)', ['stale']);
+  await other.query('COMMIT');
+  assert.deepEqual([(await change).status, (await change).body.regrouped], [200, 2]);
+  assert.deepEqual(
+    (await groups(collector)).map(([signature, , count]) => [signature, count]),
+    [['do_work | run_job | main', 2]],
   );
 }
 
