@@ -40,6 +40,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   'bundle-agent-version': EXIT_INVALID,
   'bundle-floor': EXIT_INVALID,
   'cohort-seed': EXIT_USAGE,
+  'crash-rule-invalid': EXIT_INVALID,
   'bundle-fetch': EXIT_USAGE,
   'classification-length': EXIT_INVALID,
   'classification-not-ascii': EXIT_INVALID,

@@ -94,6 +94,13 @@ async function start(options: StartCollectorOptions): Promise<RunningCollector> 
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   });
   const { store } = opened;
+  // A new database gets every migration, with nothing to say; an existing one is told what changed in it.
+  const created = store.migrations.some((migration) => migration.version === 1);
+  for (const migration of store.migrations) {
+    const fields = { version: migration.version, ms: migration.ms, ...(migration.note === undefined ? {} : { note: migration.note }) };
+    if (created) logger.debug(fields, `database created: ${migration.name}`);
+    else logger.info(fields, `database migrated: ${migration.name}`);
+  }
   const { main, api, drain } = createCollectorServers({ store, writers: opened.writers, settings, logger });
   let url: string;
   let apiUrl: string;

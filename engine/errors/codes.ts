@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   'collector-refused':
     'The collector refused an admin request (telem fleet halt|resume): no admin tokens configured, a missing or wrong token, or a rollout it has not seen; the message says which.',
   'cohort-seed': 'The cohort seed file (/var/lib/telem/cohort-seed) holds something other than 32 hex digits.',
+  // Changing what the collector serves.
+  'crash-rule-invalid': 'A crash skip rule given to the collector (PUT /api/crash-rules) is not a pattern, is listed twice, or the list is too long; the message names the rule.',
   // Building and sending a record (the probe library, telem record, hprobe).
   'classification-length': 'The classification is empty or longer than 122 characters.',
   'classification-not-ascii': 'The classification has characters outside ASCII.',

@@ -3,7 +3,7 @@
  *   all     (one listener, the default): ingest, the query API, the web UI and /healthz;
  *   ingest  (`listen` when listen_api is set): POST /v2/collector, POST /v3/collector, POST /, POST /telem/v1/records, /healthz and
  *           GET /fleet/<channel>/control (what agents poll);
- *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs), /healthz and the control document, no ingest.
+ *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs and PUT /api/crash-rules), /healthz and the control document, no ingest.
  * So an operator can publish only ingest to the fleet and keep reads on an internal address.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +11,7 @@ import { type QueryContext, crashesEndpoint, fieldsEndpoint, fleetEndpoint, reco
 import { HttpError } from '../reply/reply.js';
 import { isAsset, sendAsset } from '../ui/static.js';
 import { batchIngest } from './batch-ingest.js';
+import { type CrashRulesContext, crashRulesEndpoint, replaceCrashRulesEndpoint } from './crash-rules.js';
 import { healthEndpoint } from './health.js';
 import { type IngestContext, ingest } from './ingest.js';
 import { type RolloutControlContext, adminRolloutEndpoint, adminRolloutPath, controlChannel, controlEndpoint } from './rollout-control.js';
@@ -29,10 +30,42 @@ export interface RouterContext {
   readonly ingest: IngestContext;
   readonly query: QueryContext;
   readonly rollouts: RolloutControlContext;
+  readonly crashRules: CrashRulesContext;
+  /**
+   * The check every route marked `admin` in API_ROUTES passes before it runs (throwing the HttpError
+   * that refuses the request). None yet: authentication of the API comes in a change of its own,
+   * and plugs in here once for all admin routes.
+   */
+  readonly admit?: (req: IncomingMessage) => void | Promise<void>;
 }
 
 function methodNotAllowed(req: IncomingMessage, allow: string, why = ''): HttpError {
   return new HttpError(405, `method ${req.method} is not allowed here; use ${allow}${why}`, { Allow: allow });
+}
+
+/** One method of an API path. `admin`: it changes what the collector serves, so RouterContext.admit vets it. */
+interface Endpoint {
+  readonly admin: boolean;
+  answer(context: RouterContext, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/** The API paths answered from this table (the older ones below are tested in turn), by method; GET serves HEAD too. */
+const API_ROUTES: Readonly<Record<string, Readonly<Record<string, Endpoint>>>> = {
+  '/api/crash-rules': {
+    GET: { admin: false, answer: (context, url, _req, res) => crashRulesEndpoint(context.crashRules, url.searchParams, res) },
+    PUT: { admin: true, answer: (context, url, req, res) => replaceCrashRulesEndpoint(context.crashRules, url.searchParams, req, res) },
+  },
+};
+
+async function tableRoute(context: RouterContext, routes: Readonly<Record<string, Endpoint>>, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+  const endpoint = Object.hasOwn(routes, method) ? routes[method] : undefined;
+  if (!endpoint) {
+    const methods = Object.keys(routes);
+    throw methodNotAllowed(req, (methods.includes('GET') ? ['GET', 'HEAD', ...methods.filter((name) => name !== 'GET')] : methods).join(', '));
+  }
+  if (endpoint.admin) await context.admit?.(req);
+  return endpoint.answer(context, url, req, res);
 }
 
 export async function route(context: RouterContext, role: ListenerRole, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -82,6 +115,9 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
     if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
     return sendAsset(pathname, res);
   }
+
+  const routes = Object.hasOwn(API_ROUTES, pathname) ? API_ROUTES[pathname] : undefined;
+  if (routes) return tableRoute(context, routes, url, req, res);
 
   const admin = adminRolloutPath(pathname);
   if (admin !== undefined) {

@@ -98,7 +98,12 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
     },
   };
   const query = { store: options.store, now };
-  const context: RouterContext = { ingest: ingestContext, query, rollouts: { query, adminTokens: settings.admin_tokens, memory: ingestContext.memory, logger } };
+  const context: RouterContext = {
+    ingest: ingestContext,
+    query,
+    rollouts: { query, adminTokens: settings.admin_tokens, memory: ingestContext.memory, logger },
+    crashRules: { query, memory: ingestContext.memory, logger },
+  };
   const hosts = createHostCheck(settings.allowed_hosts);
   const { timeouts } = settings;
 

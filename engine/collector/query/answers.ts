@@ -5,7 +5,7 @@
  */
 import type { RecordJson } from '../record/record.js';
 import type { RolloutView } from '../fleet/rollout-views.js';
-import type { CrashGroup, FleetGroup, FleetMachine } from '../storage/store.js';
+import type { CrashGroup, FleetGroup, FleetMachine, StoredSkipRule } from '../storage/store.js';
 
 export type { RecordJson } from '../record/record.js';
 export type { CrashGroup, FleetGroup, FleetSequence, RecordStats, TimeBucket } from '../storage/store.js';
@@ -22,9 +22,25 @@ export interface RecordsPage {
 
 /** GET /api/crashes. */
 export interface CrashesAnswer {
-  /** The classification patterns the groups were read with ("*\/crash/*" unless the query named some). */
+  /** The classification patterns the groups were read with (query/api.ts CRASH_CLASSIFICATIONS unless the query named some). */
   readonly classification: readonly string[];
   readonly groups: readonly CrashGroup[];
+}
+
+/** A rule of the skip list, as GET and PUT /api/crash-rules answer it (created_at ISO 8601). */
+export interface CrashRuleJson extends Omit<StoredSkipRule, 'created_at'> {
+  readonly created_at: string;
+}
+
+/** GET /api/crash-rules: the skip list signatures are computed with, in order. */
+export interface CrashRulesAnswer {
+  readonly version: number;
+  readonly rules: readonly CrashRuleJson[];
+}
+
+/** PUT /api/crash-rules: the list as stored, and how many stored records changed signature. */
+export interface CrashRulesChangeAnswer extends CrashRulesAnswer {
+  readonly regrouped: number;
 }
 
 /** A machine of GET /api/fleet: its latest status, with the record's creation time (seen_at) and reception time, ISO 8601. */

@@ -4,7 +4,7 @@
  *                           format=json (default, one page) | ndjson | csv (every match, streamed)
  *   GET /api/records/<id>   one record
  *   GET /api/stats          counts by classification, severity, build, machines, over time
- *   GET /api/crashes        crash records (classification "any/crash/any" by default) grouped by their first backtrace frame
+ *   GET /api/crashes        crash records (crash and kernel-oops classifications by default) grouped by signature
  *   GET /api/fleet          the latest agent status of each machine, by channel and sequence, and the staged rollouts (channel, state, limit)
  *   GET /api/fields         the fields of a record, the columns of a list and the filters above (fields.ts),
  *                           from which the web UI builds its table and filter form
@@ -22,7 +22,19 @@ import { FILTER_PARAMETERS, MAX_VALUES, checkKnown, encodeCursor, parseBucket, p
 
 export const PAGE_LIMIT = 1000;
 const DEFAULT_PAGE = 100;
-export const CRASH_CLASSIFICATION = '*/crash/*';
+/**
+ * What GET /api/crashes reads unless the query names classifications: crashprobe's records
+ * (org.clearlinux/crash/*) and the kernel oopses, as upstream's probes classify them (klogscanner
+ * and pstoreprobe: org.clearlinux/kernel/{warning,bug,panic,stackoverflow} and crash/kernel/*).
+ */
+export const CRASH_CLASSIFICATIONS = [
+  '*/crash/*',
+  'crash/kernel/*',
+  'org.clearlinux/kernel/warning',
+  'org.clearlinux/kernel/bug',
+  'org.clearlinux/kernel/panic',
+  'org.clearlinux/kernel/stackoverflow',
+] as const;
 
 export interface QueryContext {
   readonly store: RecordStore;
@@ -112,8 +124,9 @@ export async function crashesEndpoint(context: QueryContext, params: URLSearchPa
   checkKnown(params, [...FILTER_PARAMETERS, 'limit']);
   const filter = parseFilter(params, context.now());
   const limit = parseLimit(params, 100, PAGE_LIMIT) as number;
-  const groups = await read(context.store.crashes({ ...filter, classification: filter.classification ?? [CRASH_CLASSIFICATION] }, limit));
-  sendJson(res, 200, { classification: filter.classification ?? [CRASH_CLASSIFICATION], groups } satisfies CrashesAnswer);
+  const classification = filter.classification ?? CRASH_CLASSIFICATIONS;
+  const groups = await read(context.store.crashes({ ...filter, classification }, limit));
+  sendJson(res, 200, { classification, groups } satisfies CrashesAnswer);
 }
 
 const MAX_CHANNEL_LENGTH = 200;

@@ -11,7 +11,7 @@ import { INTEGER_FIELDS, type RecordJson } from './record.js';
 
 export type FieldName = keyof RecordJson;
 
-/** integer and boolean are JSON numbers and booleans, time is ISO 8601 text, text is a string (first_frame may be null). */
+/** integer and boolean are JSON numbers and booleans, time is ISO 8601 text, text is a string (first_frame and signature may be null). */
 export type FieldType = 'integer' | 'text' | 'time' | 'boolean';
 
 export interface FieldDescription {
@@ -20,7 +20,7 @@ export interface FieldDescription {
 }
 
 /** Every field of a record in the API's answers, in the order of the CSV export's columns. */
-export const RECORD_FIELDS = ['id', 'received_at', 'tenant', 'protocol', 'external', ...RECORD_HEADERS, 'first_frame', 'payload'] as const satisfies readonly FieldName[];
+export const RECORD_FIELDS = ['id', 'received_at', 'tenant', 'protocol', 'external', ...RECORD_HEADERS, 'first_frame', 'signature', 'payload'] as const satisfies readonly FieldName[];
 
 // Every field of RecordJson is listed: a field added to the record and not here fails the build.
 type Unlisted = Exclude<FieldName, (typeof RECORD_FIELDS)[number]>;
@@ -97,6 +97,7 @@ export const FILTERS = [
   { name: 'system_name', field: 'system_name', label: 'System', kind: 'text' },
   { name: 'event_id', field: 'event_id', label: 'Event', kind: 'text' },
   { name: 'first_frame', field: 'first_frame', label: 'First frame', kind: 'text' },
+  { name: 'signature', field: 'signature', label: 'Signature', kind: 'text' },
   { name: 'since', field: 'received_at', label: 'Received', kind: 'time', bound: 'lower' },
   { name: 'until', field: 'received_at', label: 'Received before', kind: 'time', bound: 'upper' },
   { name: 'created_since', field: 'creation_timestamp', label: 'Created', kind: 'time', bound: 'lower' },

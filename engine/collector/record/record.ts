@@ -32,6 +32,11 @@ export interface StoredRecord extends Omit<IncomingRecord, 'record_id'> {
   readonly id: number;
   /** "function - [module]" of the payload's first backtrace frame, when it has one. */
   readonly first_frame: string | null;
+  /**
+   * The crash view's group: the first functions of the crashing thread not on the skip list, joined
+   * by " | " (crash/signature.ts), when the payload has frames. Recomputed when the list changes.
+   */
+  readonly signature: string | null;
 }
 
 /** The JSON form used by the 201 answer, the query API and exports: reception time as ISO 8601. */

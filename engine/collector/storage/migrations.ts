@@ -8,11 +8,13 @@
 import { RECORD_HEADERS } from '../../record/fields.js';
 import { STATUS_CLASSIFICATION } from '../fleet/states.js';
 import { type ColumnType, type Dialect, PAYLOAD_WORDS } from './dialect.js';
+import { RULES_STATE_TABLE, SKIP_RULES_TABLE, backfillCrashSignatures } from './crash-rules-sql.js';
 import { FLEET_TABLE, fleetUpdate } from './fleet-sql.js';
 import { partitionIndexes, partitionRows, partitionStatements } from './partition-migration.js';
 import { ROLLOUT_COUNTERS, ROLLOUT_HALTS, ROLLOUT_MACHINES } from './rollout-sql.js';
 import { type Row, recordDigest } from './rows.js';
 import type { SqlStatement } from './sql-writes.js';
+import type { AppliedMigration } from './store.js';
 
 /** What a migration's backfill may do: run statements inside the migration's transaction. */
 export interface MigrationConnection {
@@ -26,8 +28,8 @@ export interface Migration {
   readonly name: string;
   /** Schema statements, run first. */
   statements(dialect: Dialect): string[];
-  /** Rewrites existing rows after the statements, for values SQL cannot compute (a digest on SQLite). */
-  backfill?(connection: MigrationConnection): Promise<void>;
+  /** Rewrites existing rows after the statements, for values SQL cannot compute (a digest on SQLite); may say what it did, for the log. */
+  backfill?(connection: MigrationConnection): Promise<string | void>;
   /** Statements run after the backfill: the constraints the backfilled rows now meet. */
   finish?(dialect: Dialect): string[];
 }
@@ -218,6 +220,36 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'payload full-text search, machine id prefixes',
     statements: (dialect) => (dialect.name === 'postgres' ? postgresSearchIndexes() : sqliteSearchIndex()),
   },
+  {
+    // Crash groups by signature rather than by first frame (storage/crash-rules-sql.ts): each record's
+    // crashing-thread frames and its signature, the skip list with its version, filled from the crash
+    // records already stored. On PostgreSQL, ALTER and CREATE INDEX on the partitioned table apply to
+    // every partition.
+    version: 8,
+    name: 'crash signatures: records.frames and records.signature, crash_skip_rules with its version',
+    statements: (dialect) => [
+      'ALTER TABLE records ADD COLUMN frames TEXT',
+      'ALTER TABLE records ADD COLUMN signature TEXT',
+      createTable(dialect, SKIP_RULES_TABLE, [
+        ['position', 'int'],
+        ['pattern', 'text'],
+        ['note', 'text', 'null'],
+        ['created_at', 'bigint'],
+      ]),
+      `CREATE UNIQUE INDEX ${SKIP_RULES_TABLE}_pattern ON ${SKIP_RULES_TABLE} (pattern)`,
+      createTable(dialect, RULES_STATE_TABLE, [
+        ['version', 'bigint'],
+        ['changed_at', 'bigint'],
+      ]),
+    ],
+    backfill: (connection) => backfillCrashSignatures(connection),
+    finish: () => [
+      // The crash view filters by signature; a regroup walks the records with frames by id. Both
+      // partial: most records are no crash, and an index entry for each would slow every insert.
+      'CREATE INDEX records_signature ON records (signature, id) WHERE signature IS NOT NULL',
+      'CREATE INDEX records_frames ON records (id) WHERE frames IS NOT NULL',
+    ],
+  },
 ];
 
 function sqliteSearchIndex(): string[] {
@@ -283,21 +315,26 @@ async function backfillStatuses(connection: MigrationConnection, statements: (ro
  * Applies, in order, the migrations the database has not recorded yet. The caller holds the
  * transaction; an error names the migration that failed.
  */
-export async function applyMigrations(connection: MigrationConnection, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
+export async function applyMigrations(connection: MigrationConnection, migrations: readonly Migration[] = MIGRATIONS): Promise<AppliedMigration[]> {
   const { dialect } = connection;
   await connection.query(createMigrationsTable(dialect));
   const applied = new Set((await connection.query(`SELECT version FROM ${MIGRATIONS_TABLE}`)).map((row) => Number(row.version)));
+  const done: AppliedMigration[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
+    const started = Date.now();
+    let note: string | void;
     try {
       for (const statement of migration.statements(dialect)) await connection.query(statement);
-      await migration.backfill?.(connection);
+      note = await migration.backfill?.(connection);
       for (const statement of migration.finish?.(dialect) ?? []) await connection.query(statement);
     } catch (error) {
       throw new Error(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
     }
     await connection.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [migration.version, migration.name, Date.now()]);
+    done.push({ version: migration.version, name: migration.name, ...(typeof note === 'string' ? { note } : {}), ms: Date.now() - started });
   }
+  return done;
 }
 
 export function createMigrationsTable(dialect: Dialect): string {

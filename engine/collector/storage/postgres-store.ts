@@ -18,7 +18,9 @@ import type { SqlReader } from './sql-reads.js';
 import { type SqlStatement, matchResults, prepareRow } from './sql-writes.js';
 import { type PartitionConnection, dropExpiredPartitions, ensurePartitions, wholePartitionCutoff } from './partitions.js';
 import { partitionedExistingStatement, partitionedInsertStatement, partitionedPurgeStatements, storedRows } from './postgres-writes.js';
-import type { InsertResult, RecordStore } from './store.js';
+import type { AppliedMigration, InsertResult, RecordStore } from './store.js';
+import { type CrashRulesBackend, READ_RULES, READ_VERSION, RULES_LOCK, changeCrashRules } from './crash-rules-sql.js';
+import { type SkipList, skipList } from '../crash/skip-rules.js';
 
 const INT8_OID = 20;
 const MIGRATION_LOCK = 0x74656c6d; // "telm"
@@ -88,12 +90,29 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const connectionOf = (client: pg.PoolClient): PartitionConnection => ({ query: async (sql, params = []) => (await run(client, { sql, params: [...params] })).rows });
   const now = options.now ?? Date.now;
   const createAhead = () => transaction((client) => ensurePartitions(connectionOf(client), now()));
+
+  // The skip list of the version last read (crash-rules-sql.ts). Rows are prepared with it before
+  // their transaction; the transaction reads the version under RULES_LOCK, and when another
+  // collector changed the list meanwhile, reads the new one and prepares the rows again.
+  let skip: { version: number; list: SkipList } = { version: -1, list: skipList([]) };
+  const skipListOf = async (client: pg.ClientBase, version: number): Promise<{ version: number; list: SkipList }> => {
+    if (version !== skip.version) skip = { version, list: skipList((await client.query<Row>(READ_RULES)).rows.map((row) => row.pattern as string)) };
+    return skip;
+  };
+  /** The version of the skip list, read once RULES_LOCK is held shared (one round trip; the read is a statement of its own, so it sees what committed before the lock was granted). */
+  const lockedVersion = async (client: pg.ClientBase): Promise<number> => {
+    const results = (await client.query(`SELECT pg_advisory_xact_lock_shared(${RULES_LOCK}); ${READ_VERSION}`)) as unknown as pg.QueryResult<Row>[];
+    return Number(results[1]?.rows[0]?.version);
+  };
+
+  let migrations: readonly AppliedMigration[];
   try {
-    await transaction(async (client) => {
+    migrations = await transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await applyMigrations({ dialect: postgresDialect, ...connectionOf(client) });
+      return applyMigrations({ dialect: postgresDialect, ...connectionOf(client) });
     });
     await createAhead();
+    await transaction(async (client) => skipListOf(client, await lockedVersion(client)));
   } catch (error) {
     await Promise.all([pool.end(), readPool.end()]);
     throw error;
@@ -116,15 +135,41 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // the next retention purge, which logs its failures, creates the partitions too.
   const partitionTimer = setInterval(() => void createAhead().catch(() => {}), PARTITION_INTERVAL_MS).unref();
 
+  const crashRules: CrashRulesBackend = {
+    change: (statements) =>
+      transaction(async (client) => {
+        // Waits for the inserts and regroup batches holding it shared, on every collector.
+        await client.query('SELECT pg_advisory_xact_lock($1)', [RULES_LOCK]);
+        const results: Row[][] = [];
+        for (const statement of statements) results.push((await run(client, statement)).rows);
+        return results;
+      }),
+    batch: (work) =>
+      transaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock_shared($1)', [RULES_LOCK]);
+        return work({
+          all: async (sql, params) => (await run(client, { sql, params: [...params] })).rows,
+          run: async (sql, params) => (await run(client, { sql, params: [...params] })).rowCount,
+        });
+      }),
+  };
+
   return {
     backend: 'postgres',
+    migrations,
     async insert(records: readonly IncomingRecord[]): Promise<InsertResult[]> {
       if (records.length === 0) return [];
-      const rows = records.map((record) => prepareRow(record, identity));
+      let prepared = skip;
+      let rows = records.map((record) => prepareRow(record, identity, prepared.list));
       // One transaction stores the batch (one statement for all its records) and updates the fleet
       // table from its status records. Each statement sees what other collectors committed before
       // it began, so the lookup finds their rows.
       return transaction(async (client) => {
+        const version = await lockedVersion(client);
+        if (version !== prepared.version) {
+          prepared = await skipListOf(client, version);
+          rows = records.map((record) => prepareRow(record, identity, prepared.list));
+        }
         const inserted = storedRows(rows, (await run(client, partitionedInsertStatement(rows))).rows);
         const lookup = partitionedExistingStatement(rows, inserted);
         const results = matchResults(rows, inserted, lookup ? (await run(client, lookup)).rows : []);
@@ -135,6 +180,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       });
     },
     ...readOps(reader),
+    replaceCrashRules: (rules, at) => changeCrashRules(crashRules, rules, at),
     ...rolloutWrites({
       dialect: postgresDialect,
       all: async (sql, params) => (await run(pool, { sql, params: [...params] })).rows,

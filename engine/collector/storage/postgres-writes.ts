@@ -9,7 +9,7 @@
  * (its primary key) with the id and received_at of its row, one small row per record; a duplicate
  * is found whatever partition its first copy is in, and retention deletes keys with their rows.
  *
- * A batch is one statement: the arrays of each column (unnest, so the statement text and its 22
+ * A batch is one statement: the arrays of each column (unnest, so the statement text and its 24
  * parameters are the same for any batch size) feed the key insert, which skips the keys already
  * there (waiting, as a unique index does, for another collector's transaction inserting the same
  * key), and the rows of the keys it inserted go into records with the ids the keys drew.
@@ -21,7 +21,7 @@ import type { PreparedRow, SqlStatement } from './sql-writes.js';
 import { purgeConditions } from './sql-writes.js';
 import type { PurgePlan } from './store.js';
 
-/** The array type of each inserted column (migration 1's column types); the compiler checks every column is here. */
+/** The array type of each inserted column (the column types of migrations 1, 2 and 7); the compiler checks every column is here. */
 const ARRAY_TYPES = {
   received_at: 'bigint[]',
   tenant: 'text[]',
@@ -45,6 +45,8 @@ const ARRAY_TYPES = {
   payload: 'text[]',
   record_sha256: 'text[]',
   first_frame: 'text[]',
+  frames: 'text[]',
+  signature: 'text[]',
 } satisfies Record<(typeof INSERT_COLUMNS)[number], string>;
 
 /** The first row of each key: the statement inserts each key once; matchResults answers the others duplicate. */

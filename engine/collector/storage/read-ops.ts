@@ -6,14 +6,15 @@ import type { StoredRecord } from '../record/record.js';
 import { fleetView } from './fleet-sql.js';
 import type { ControlDocument, RolloutView } from '../fleet/rollout-views.js';
 import { controlDocument, rolloutViews } from './rollout-sql.js';
-import { type SqlReader, crashGroups, getRecord, listRecords, recordStats } from './sql-reads.js';
-import type { CrashGroup, FleetQuery, FleetView, ListQuery, RecordFilter, RecordStats, RolloutQuery, StatsQuery } from './store.js';
+import { type SqlReader, crashGroups, crashRules, getRecord, listRecords, recordStats } from './sql-reads.js';
+import type { CrashGroup, CrashRules, FleetQuery, FleetView, ListQuery, RecordFilter, RecordStats, RolloutQuery, StatsQuery } from './store.js';
 
 export interface ReadOps {
   get: (id: number) => Promise<StoredRecord | null>;
   list: (query: ListQuery) => Promise<StoredRecord[]>;
   stats: (query: StatsQuery) => Promise<RecordStats>;
   crashes: (filter: RecordFilter, limit: number) => Promise<CrashGroup[]>;
+  crashRules: () => Promise<CrashRules>;
   fleet: (query: FleetQuery) => Promise<FleetView>;
   rollouts: (query: RolloutQuery) => Promise<RolloutView[]>;
   control: (channel: string) => Promise<ControlDocument>;
@@ -28,6 +29,7 @@ export function readOps(reader: SqlReader): ReadOps {
     list: (query) => listRecords(reader, query),
     stats: (query) => recordStats(reader, query),
     crashes: (filter, limit) => crashGroups(reader, filter, limit),
+    crashRules: () => crashRules(reader),
     fleet: (query) => fleetView(reader, query),
     rollouts: (query) => rolloutViews(reader, query),
     control: (channel) => controlDocument(reader, channel),

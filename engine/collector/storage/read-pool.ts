@@ -73,6 +73,7 @@ export class ReadPool {
       list: (query) => run({ op: 'list', args: [query] }),
       stats: (query) => run({ op: 'stats', args: [query] }),
       crashes: (filter, limit) => run({ op: 'crashes', args: [filter, limit] }),
+      crashRules: () => run({ op: 'crashRules', args: [] }),
       fleet: (query) => run({ op: 'fleet', args: [query] }),
       rollouts: (query) => run({ op: 'rollouts', args: [query] }),
       control: (channel) => run({ op: 'control', args: [channel] }),

@@ -2,10 +2,13 @@
 import { createHash } from 'node:crypto';
 import { RECORD_HEADERS } from '../../record/fields.js';
 import { firstFrame } from '../crash/first-frame.js';
+import { crashingThreadFrames, framesText } from '../crash/frames.js';
+import { frameSignature } from '../crash/signature.js';
+import type { SkipList } from '../crash/skip-rules.js';
 import { INTEGER_FIELDS, type IncomingRecord, type StoredRecord } from '../record/record.js';
 
 /** Columns written on insert, in order (id is assigned by the database). */
-export const INSERT_COLUMNS = ['received_at', 'tenant', 'protocol', 'external', ...RECORD_HEADERS, 'payload', 'record_sha256', 'first_frame'] as const;
+export const INSERT_COLUMNS = ['received_at', 'tenant', 'protocol', 'external', ...RECORD_HEADERS, 'payload', 'record_sha256', 'first_frame', 'frames', 'signature'] as const;
 
 /**
  * What makes a record itself: its tenant, its fifteen headers and its payload. Two records
@@ -41,12 +44,18 @@ export function recordDigest(row: Row | IncomingRecord): string {
   return createHash('sha256').update(JSON.stringify(values), 'utf8').digest('hex');
 }
 
-/** Values for INSERT_COLUMNS; booleans are left to the caller's driver conversion. */
-export function insertValues(record: IncomingRecord, bool: (value: boolean) => unknown): unknown[] {
+/**
+ * Values for INSERT_COLUMNS; booleans are left to the caller's driver conversion. The signature is
+ * that of the skip list given: the one in force in the inserting transaction (crash-rules-sql.ts).
+ */
+export function insertValues(record: IncomingRecord, bool: (value: boolean) => unknown, skip: SkipList): unknown[] {
+  const frames = crashingThreadFrames(record.payload);
   const derived: Record<string, unknown> = {
     external: bool(record.external),
     record_sha256: recordDigest(record),
     first_frame: firstFrame(record.payload),
+    frames: framesText(frames),
+    signature: frameSignature(frames, skip),
   };
   return INSERT_COLUMNS.map((column) => (column in derived ? derived[column] : record[column as keyof IncomingRecord]));
 }
@@ -62,6 +71,7 @@ export function rowToRecord(row: Row): StoredRecord {
     external: Boolean(row.external),
     ...(fields as unknown as Pick<StoredRecord, (typeof RECORD_HEADERS)[number]>),
     first_frame: (row.first_frame as string | null) ?? null,
+    signature: (row.signature as string | null) ?? null,
     payload: row.payload as string,
   };
 }

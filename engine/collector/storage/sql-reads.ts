@@ -3,7 +3,8 @@ import type { StoredRecord } from '../record/record.js';
 import type { Dialect } from './dialect.js';
 import { type Row, rowToRecord } from './rows.js';
 import { whereClause } from './sql-filter.js';
-import type { CrashGroup, ListQuery, RecordFilter, RecordStats, StatsQuery, TimeBucket } from './store.js';
+import type { CrashGroup, CrashRules, ListQuery, RecordFilter, RecordStats, StatsQuery, TimeBucket } from './store.js';
+import { READ_RULES, READ_VERSION, storedRules } from './crash-rules-sql.js';
 
 export interface SqlReader {
   readonly dialect: Dialect;
@@ -94,15 +95,23 @@ export async function recordStats(db: SqlReader, query: StatsQuery): Promise<Rec
   };
 }
 
+/**
+ * Crash groups: one per signature, largest first, each with the first frame of its latest record
+ * (read by the latest id, after the groups are cut to the limit).
+ */
 export async function crashGroups(db: SqlReader, filter: RecordFilter, limit: number): Promise<CrashGroup[]> {
   const where = whereClause(filter, db.dialect);
+  const order = 'n DESC, last_received DESC, latest_id DESC';
   const rows = await db.all(
-    `SELECT first_frame, COUNT(*) AS n, COUNT(DISTINCT machine_id) AS machines, COUNT(DISTINCT build) AS builds, ` +
+    `SELECT crash_groups.*, latest.first_frame FROM (` +
+      `SELECT signature, COUNT(*) AS n, COUNT(DISTINCT machine_id) AS machines, COUNT(DISTINCT build) AS builds, ` +
       `MIN(received_at) AS first_received, MAX(received_at) AS last_received, MAX(id) AS latest_id ` +
-      `FROM records ${where.sql} GROUP BY first_frame ORDER BY n DESC, last_received DESC, latest_id DESC LIMIT ?`,
+      `FROM records ${where.sql} GROUP BY signature ORDER BY ${order} LIMIT ?` +
+      `) AS crash_groups LEFT JOIN records AS latest ON latest.id = crash_groups.latest_id ORDER BY ${order}`,
     [...where.params, limit],
   );
   return rows.map((row) => ({
+    signature: (row.signature as string | null) ?? null,
     first_frame: (row.first_frame as string | null) ?? null,
     count: num(row.n),
     machines: num(row.machines),
@@ -111,4 +120,10 @@ export async function crashGroups(db: SqlReader, filter: RecordFilter, limit: nu
     last_received: num(row.last_received),
     latest_id: num(row.latest_id),
   }));
+}
+
+/** The skip list and its version (storage/crash-rules-sql.ts). */
+export async function crashRules(db: SqlReader): Promise<CrashRules> {
+  const [version, rules] = await Promise.all([db.all(READ_VERSION, []), db.all(READ_RULES, [])]);
+  return storedRules(version, rules);
 }

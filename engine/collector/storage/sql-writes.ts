@@ -1,4 +1,5 @@
 /** The write statements (insert once per record key, purge), written once for both backends. */
+import type { SkipList } from '../crash/skip-rules.js';
 import type { IncomingRecord } from '../record/record.js';
 import type { Dialect } from './dialect.js';
 import { INSERT_COLUMNS, KEY_COLUMN, type Row, insertValues, rowToRecord } from './rows.js';
@@ -10,7 +11,7 @@ export interface SqlStatement {
   readonly params: unknown[];
 }
 
-/** A record's column values, computed once per insert (digest, first frame), and its key (record_sha256). */
+/** A record's column values, computed once per insert (digest, first frame, frames, signature), and its key (record_sha256). */
 export interface PreparedRow {
   readonly values: readonly unknown[];
   readonly key: string;
@@ -18,8 +19,9 @@ export interface PreparedRow {
 
 const KEY_INDEX = INSERT_COLUMNS.indexOf(KEY_COLUMN);
 
-export function prepareRow(record: IncomingRecord, bool: (value: boolean) => unknown): PreparedRow {
-  const values = insertValues(record, bool);
+/** `skip`: the skip list in force in the inserting transaction, for the signature. */
+export function prepareRow(record: IncomingRecord, bool: (value: boolean) => unknown, skip: SkipList): PreparedRow {
+  const values = insertValues(record, bool, skip);
   return { values, key: values[KEY_INDEX] as string };
 }
 

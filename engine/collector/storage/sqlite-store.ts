@@ -15,7 +15,9 @@ import { readOps } from './read-ops.js';
 import type { Row } from './rows.js';
 import { rolloutWrites } from './rollout-sql.js';
 import { type InsertOutcome, openSqliteWriter, toInsertResult } from './sqlite-writer.js';
-import type { InsertResult, PurgePlan, RecordStore } from './store.js';
+import type { AppliedMigration, InsertResult, PurgePlan, RecordStore } from './store.js';
+import { type CrashRulesBackend, changeCrashRules } from './crash-rules-sql.js';
+import type { SqlStatement } from './sql-writes.js';
 import { WriteThread } from './write-thread.js';
 
 export interface SqliteStoreOptions {
@@ -32,6 +34,7 @@ interface Writes {
   insert(records: readonly IncomingRecord[]): Promise<InsertOutcome[]>;
   all(sql: string, params: readonly unknown[]): Promise<Row[]>;
   run(sql: string, params: readonly unknown[]): Promise<number>;
+  transaction(statements: readonly SqlStatement[]): Promise<Row[][]>;
   purge(plan: PurgePlan, now: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -47,9 +50,10 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
   if (!inMemory) mkdirSync(path.dirname(file), { recursive: true });
   const thread = inMemory ? null : new WriteThread(file);
   let writes: Writes;
+  let migrations: readonly AppliedMigration[];
   if (thread) {
     try {
-      await thread.start();
+      migrations = await thread.start();
     } catch (error) {
       await thread.close();
       throw error;
@@ -58,16 +62,19 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
       insert: (records) => thread.call({ op: 'insert', args: [records] }),
       all: (sql, params) => thread.call({ op: 'all', args: [sql, params] }),
       run: (sql, params) => thread.call({ op: 'run', args: [sql, params] }),
+      transaction: (statements) => thread.call({ op: 'transaction', args: [statements] }),
       purge: (plan, now) => thread.call({ op: 'purge', args: [plan, now] }),
       ping: () => thread.call({ op: 'ping', args: [] }),
       close: () => thread.close(),
     };
   } else {
     const writer = await openSqliteWriter(file);
+    migrations = writer.migrations;
     writes = {
       insert: async (records) => writer.insert(records),
       all: async (sql, params) => writer.all(sql, params),
       run: async (sql, params) => writer.run(sql, params),
+      transaction: async (statements) => writer.transaction(statements),
       purge: async (plan, now) => writer.purge(plan, now),
       ping: async () => writer.ping(),
       close: async () => void writer.db.close(),
@@ -77,8 +84,17 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
   const pool = inMemory ? null : new ReadPool({ file, workers: READ_WORKERS, timeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, maxQueued: MAX_QUEUED_READS });
   const reads = pool ? pool.ops() : readOps({ dialect: sqliteDialect, all: writes.all });
 
+  // One collector writes a SQLite file and its writer thread runs one call at a time, so changes of
+  // the skip list are serialised here, each with its whole regroup; the batches need no lock.
+  const crashRules: CrashRulesBackend = {
+    change: (statements) => writes.transaction(statements),
+    batch: (work) => work({ all: writes.all, run: writes.run }),
+  };
+  let changing: Promise<unknown> = Promise.resolve();
+
   return {
     backend: 'sqlite',
+    migrations,
     writeThread: thread,
     insert: async (records): Promise<InsertResult[]> => {
       if (records.length === 0) return [];
@@ -86,6 +102,11 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
       return outcomes.map((outcome, index) => toInsertResult(records[index] as IncomingRecord, outcome));
     },
     ...reads,
+    replaceCrashRules(rules, now) {
+      const change = changing.then(() => changeCrashRules(crashRules, rules, now));
+      changing = change.catch(() => undefined);
+      return change;
+    },
     ...rolloutWrites({ dialect: sqliteDialect, all: writes.all, run: writes.run }),
     ping: writes.ping,
     purge: writes.purge,

@@ -6,12 +6,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IncomingRecord } from '../record/record.js';
-import type { PurgePlan } from './store.js';
+import type { SqlStatement } from './sql-writes.js';
+import type { AppliedMigration, PurgePlan } from './store.js';
 import { openSqliteWriter } from './sqlite-writer.js';
 
 export type WriteCall =
   | { readonly op: 'insert'; readonly args: [records: readonly IncomingRecord[]] }
   | { readonly op: 'all' | 'run'; readonly args: [sql: string, params: readonly unknown[]] }
+  | { readonly op: 'transaction'; readonly args: [statements: readonly SqlStatement[]] }
   | { readonly op: 'purge'; readonly args: [plan: PurgePlan, now: number] }
   | { readonly op: 'ping' | 'close'; readonly args: [] };
 
@@ -22,8 +24,8 @@ export interface WriteRequest {
 
 export type WriteReply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string; readonly code?: string };
 
-/** The first message: the file is open and migrated, or why not. */
-export type WriterReady = { readonly ready: true } | { readonly ready: false; readonly message: string };
+/** The first message: the file is open and migrated (by these migrations), or why not. */
+export type WriterReady = { readonly ready: true; readonly migrations: readonly AppliedMigration[] } | { readonly ready: false; readonly message: string };
 
 const port = parentPort;
 if (port) {
@@ -35,6 +37,7 @@ if (port) {
           if (call.op === 'insert') value = writer.insert(...call.args);
           else if (call.op === 'all') value = writer.all(...call.args);
           else if (call.op === 'run') value = writer.run(...call.args);
+          else if (call.op === 'transaction') value = writer.transaction(...call.args);
           else if (call.op === 'purge') value = writer.purge(...call.args);
           else if (call.op === 'ping') value = writer.ping();
           else writer.db.close();
@@ -46,7 +49,7 @@ if (port) {
           port.postMessage({ id, ok: false, message, ...(typeof code === 'string' ? { code } : {}) } satisfies WriteReply);
         }
       });
-      port.postMessage({ ready: true } satisfies WriterReady);
+      port.postMessage({ ready: true, migrations: writer.migrations } satisfies WriterReady);
     },
     (error: Error) => port.postMessage({ ready: false, message: error.message } satisfies WriterReady),
   );

@@ -11,8 +11,10 @@ import { fleetUpdate } from './fleet-sql.js';
 import { MIGRATIONS_TABLE, type MigrationConnection, applyMigrations } from './migrations.js';
 import { INSERT_COLUMNS, KEY_COLUMN, type Row, rowToRecord } from './rows.js';
 import { openSqlite, statementCache } from './sqlite-connection.js';
-import { prepareRow, purgeStatements } from './sql-writes.js';
-import type { InsertResult, PurgePlan } from './store.js';
+import { type SqlStatement, prepareRow, purgeStatements } from './sql-writes.js';
+import type { AppliedMigration, InsertResult, PurgePlan } from './store.js';
+import { READ_RULES, READ_VERSION } from './crash-rules-sql.js';
+import { type SkipList, skipList } from '../crash/skip-rules.js';
 import type { RolloutKey } from '../fleet/rollout-views.js';
 
 /**
@@ -21,12 +23,19 @@ import type { RolloutKey } from '../fleet/rollout-views.js';
  * brings the row stored before.
  */
 export type InsertOutcome =
-  | { readonly duplicate: false; readonly id: number; readonly first_frame: string | null; readonly invalid_status?: string; readonly rollout?: RolloutKey }
+  | {
+      readonly duplicate: false;
+      readonly id: number;
+      readonly first_frame: string | null;
+      readonly signature: string | null;
+      readonly invalid_status?: string;
+      readonly rollout?: RolloutKey;
+    }
   | { readonly duplicate: true; readonly record: StoredRecord };
 
 export function toInsertResult(record: IncomingRecord, outcome: InsertOutcome): InsertResult {
   if (outcome.duplicate) return { record: outcome.record, duplicate: true };
-  const stored = rowToRecord({ ...record, id: outcome.id, first_frame: outcome.first_frame });
+  const stored = rowToRecord({ ...record, id: outcome.id, first_frame: outcome.first_frame, signature: outcome.signature });
   return {
     record: stored,
     duplicate: false,
@@ -40,9 +49,13 @@ export interface SqliteWriter {
   insert(records: readonly IncomingRecord[]): InsertOutcome[];
   all(sql: string, params: readonly unknown[]): Row[];
   run(sql: string, params: readonly unknown[]): number;
+  /** Runs the statements in one transaction; the rows of each ([] for one returning none). */
+  transaction(statements: readonly SqlStatement[]): Row[][];
   purge(plan: PurgePlan, now: number): number;
   ping(): void;
   readonly db: Database.Database;
+  /** The migrations opening the file applied. */
+  readonly migrations: readonly AppliedMigration[];
 }
 
 const toInteger = (value: boolean) => (value ? 1 : 0);
@@ -55,6 +68,7 @@ const CHECKPOINT_PAGES = 10_000;
  */
 export async function openSqliteWriter(file: string): Promise<SqliteWriter> {
   const db = openSqlite(file);
+  let migrations: readonly AppliedMigration[];
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -63,16 +77,26 @@ export async function openSqliteWriter(file: string): Promise<SqliteWriter> {
     // a 1,000-row insert from 27k to 40k rows/s here. Durability is the WAL's fsync at each commit,
     // whatever the interval.
     db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
-    await migrate(db);
+    migrations = await migrate(db);
   } catch (error) {
     db.close();
     throw error;
   }
-  return sqliteWriter(db);
+  return sqliteWriter(db, migrations);
 }
 
-function sqliteWriter(db: Database.Database): SqliteWriter {
+function sqliteWriter(db: Database.Database, migrations: readonly AppliedMigration[]): SqliteWriter {
   const { prepared, all } = statementCache(db);
+  const readVersion = db.prepare(READ_VERSION);
+  const readRules = db.prepare(READ_RULES);
+  // The skip list of the version last read; one collector writes a SQLite file, but the version is
+  // read in every insert transaction all the same, as on PostgreSQL (crash-rules-sql.ts).
+  let rules: { version: number | null; list: SkipList } = { version: null, list: skipList([]) };
+  const skipListInForce = (): SkipList => {
+    const version = Number((readVersion.get() as Row | undefined)?.version);
+    if (version !== rules.version) rules = { version, list: skipList((readRules.all() as Row[]).map((row) => row.pattern as string)) };
+    return rules.list;
+  };
   // One prepared statement per row rather than a multi-row INSERT … RETURNING *: no SQL text or
   // parameter array the size of the batch to build, nothing read back (the caller has the record),
   // and run() rather than RETURNING, which took 45 % of the insert time here (16k → 29k rows/s).
@@ -82,8 +106,9 @@ function sqliteWriter(db: Database.Database): SqliteWriter {
   const insert = db.transaction((records: readonly IncomingRecord[]): InsertOutcome[] => {
     const outcomes: (InsertOutcome | null)[] = [];
     const fresh: Row[] = [];
+    const skip = skipListInForce();
     for (const record of records) {
-      const row = prepareRow(record, toInteger);
+      const row = prepareRow(record, toInteger, skip);
       const inserted = insertRow.run(...row.values);
       if (inserted.changes === 0) {
         // Stored before, or earlier in this batch: the stored row answers.
@@ -113,6 +138,7 @@ function sqliteWriter(db: Database.Database): SqliteWriter {
         duplicate: false,
         id,
         first_frame: (row.first_frame as string | null) ?? null,
+        signature: (row.signature as string | null) ?? null,
         ...(invalid === undefined ? {} : { invalid_status: invalid }),
         ...(rollout === undefined ? {} : { rollout }),
       };
@@ -123,11 +149,22 @@ function sqliteWriter(db: Database.Database): SqliteWriter {
     purgeStatements(plan, now, sqliteDialect).reduce((total, statement) => total + prepared(statement.sql).run(...statement.params).changes, 0),
   );
 
+  const transaction = db.transaction((statements: readonly SqlStatement[]) =>
+    statements.map((statement) => {
+      const compiled = prepared(statement.sql);
+      if (compiled.reader) return compiled.all(...statement.params) as Row[];
+      compiled.run(...statement.params);
+      return [];
+    }),
+  );
+
   return {
     db,
+    migrations,
     insert: (records) => (records.length === 0 ? [] : insert(records)),
     all,
     run: (sql, params) => prepared(sql).run(...params).changes,
+    transaction: (statements) => transaction(statements),
     purge: (plan, now) => purge(plan, now),
     // A table read, not "SELECT 1": it needs the file and its lock, as every query does.
     ping: () => void prepared(`SELECT version FROM ${MIGRATIONS_TABLE} LIMIT 1`).get(),
@@ -138,7 +175,7 @@ function sqliteWriter(db: Database.Database): SqliteWriter {
  * One explicit BEGIN IMMEDIATE … COMMIT rather than db.transaction(), which cannot span the
  * awaits of a backfill; nothing else uses this connection until the writer is returned.
  */
-async function migrate(db: Database.Database): Promise<void> {
+async function migrate(db: Database.Database): Promise<AppliedMigration[]> {
   const connection: MigrationConnection = {
     dialect: sqliteDialect,
     query: async (sql, params = []) => {
@@ -150,8 +187,9 @@ async function migrate(db: Database.Database): Promise<void> {
   };
   db.exec('BEGIN IMMEDIATE');
   try {
-    await applyMigrations(connection);
+    const applied = await applyMigrations(connection);
     db.exec('COMMIT');
+    return applied;
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;

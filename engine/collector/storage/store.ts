@@ -2,6 +2,7 @@
 import type { AgentStatus, FleetState } from '../fleet/states.js';
 import type { IncomingRecord, StoredRecord } from '../record/record.js';
 import type { ControlDocument, HaltState, RolloutKey, RolloutView } from '../fleet/rollout-views.js';
+import type { SkipRule } from '../crash/skip-rules.js';
 
 /** Filters named like the record fields; each list is "any of these". Times are ms. */
 export interface RecordFilter {
@@ -16,6 +17,7 @@ export interface RecordFilter {
   readonly system_name?: readonly string[];
   readonly event_id?: readonly string[];
   readonly first_frame?: readonly string[];
+  readonly signature?: readonly string[];
   /** received_at >= since */
   readonly since?: number;
   /** received_at < until */
@@ -71,7 +73,9 @@ export interface StatsQuery {
 }
 
 export interface CrashGroup {
-  /** "function - [module]" of the first backtrace frame, or null for payloads without frames. */
+  /** What the group's records share (crash/signature.ts), or null for payloads without frames. */
+  readonly signature: string | null;
+  /** "function - [module]" of the first backtrace frame of the group's latest record (the one before signatures were). */
   readonly first_frame: string | null;
   readonly count: number;
   readonly machines: number;
@@ -79,6 +83,32 @@ export interface CrashGroup {
   readonly first_received: number;
   readonly last_received: number;
   readonly latest_id: number;
+}
+
+/** A stored skip rule, as GET /api/crash-rules lists it (created_at in ms). */
+export interface StoredSkipRule {
+  readonly pattern: string;
+  readonly note: string | null;
+  readonly created_at: number;
+}
+
+export interface CrashRules {
+  /** Counted up by every change of the list (1: the list migration 8 seeded). */
+  readonly version: number;
+  readonly rules: readonly StoredSkipRule[];
+}
+
+export interface CrashRulesChange extends CrashRules {
+  /** Records whose signature the new list changed. */
+  readonly regrouped: number;
+}
+
+/** A migration an opening of the store applied, and what its backfill said it did. */
+export interface AppliedMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly note?: string;
+  readonly ms: number;
 }
 
 export interface FleetQuery {
@@ -142,12 +172,22 @@ export interface PurgePlan {
 
 export interface RecordStore {
   readonly backend: 'sqlite' | 'postgres';
+  /** The migrations opening the store applied (none when the database was up to date), for the log. */
+  readonly migrations: readonly AppliedMigration[];
   /** Stores records (one transaction); results in input order. Duplicates come back as the stored row. */
   insert(records: readonly IncomingRecord[]): Promise<InsertResult[]>;
   get(id: number): Promise<StoredRecord | null>;
   list(query: ListQuery): Promise<StoredRecord[]>;
   stats(query: StatsQuery): Promise<RecordStats>;
+  /** Crash records grouped by signature, the largest group first. */
   crashes(filter: RecordFilter, limit: number): Promise<CrashGroup[]>;
+  /** The skip list signatures are computed with (migration 8), in order, and its version. */
+  crashRules(): Promise<CrashRules>;
+  /**
+   * Replaces the skip list (checked first: a TelemError crash-rule-invalid names a bad rule), then
+   * recomputes the signature of every stored record from its frames; answers how many changed.
+   */
+  replaceCrashRules(rules: readonly SkipRule[], now: number): Promise<CrashRulesChange>;
   /** The latest status of each machine (status records, migration 4), grouped by channel and sequence. */
   fleet(query: FleetQuery): Promise<FleetView>;
   /** Staged rollouts heard of (status records, migration 5), with steps, machines, counters, gates and halts. */

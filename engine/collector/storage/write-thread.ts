@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WriteCall, WriteReply, WriteRequest, WriterReady } from './sqlite-write-worker.js';
+import type { AppliedMigration } from './store.js';
 
 const WORKER_URL = new URL('./sqlite-write-worker.js', import.meta.url);
 
@@ -39,9 +40,13 @@ export class WriteThread {
     this.#file = file;
   }
 
-  /** Starts the thread and waits until the file is open and migrated (rejects with why not). */
-  async start(): Promise<void> {
+  /** The migrations the first thread applied when it opened the file. */
+  #migrations: readonly AppliedMigration[] = [];
+
+  /** Starts the thread and waits until the file is open and migrated (rejects with why not); the migrations it applied. */
+  async start(): Promise<readonly AppliedMigration[]> {
     await this.#current().ready;
+    return this.#migrations;
   }
 
   async call<T>(call: WriteCall): Promise<T> {
@@ -103,7 +108,10 @@ export class WriteThread {
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('message', (message: WriterReady) => {
         started = true;
-        if (message.ready) return resolve();
+        if (message.ready) {
+          this.#migrations = message.migrations;
+          return resolve();
+        }
         reject(new Error(message.message));
         lost('it could not open the database');
         void worker.terminate();

@@ -103,6 +103,7 @@ for (const backend of BACKENDS) {
         bios_version: 'no_bv_file',
         event_id: '3df3a0ccdc1b8abada82a1202bcd3da8',
         first_frame: null,
+        signature: null,
         payload: 'hello\n',
       },
     );

@@ -85,7 +85,7 @@ test('GET /api/records: NDJSON and CSV export every matching record', async (t) 
   const [header, ...rows] = text.split('\r\n');
   assert.equal(
     header,
-    'id,received_at,tenant,protocol,external,record_format_version,classification,severity,machine_id,creation_timestamp,arch,host_type,build,kernel_version,payload_format_version,system_name,board_name,cpu_model,bios_version,event_id,first_frame,payload',
+    'id,received_at,tenant,protocol,external,record_format_version,classification,severity,machine_id,creation_timestamp,arch,host_type,build,kernel_version,payload_format_version,system_name,board_name,cpu_model,bios_version,event_id,first_frame,signature,payload',
   );
   assert.match(rows[0] as string, /,org\.example\/probe\/test,2,m2,.*,plain$/);
   assert.match(text, /,"hello, ""world""\nline 2"\r\n/, 'quotes doubled, newlines kept inside quotes');
@@ -106,11 +106,18 @@ test('GET /api/stats and /api/crashes: counts for the charts and crash groups', 
   ]);
   assert.equal(stats.body.over_time.bucket_ms, 3_600_000);
 
-  const crashes = await getJson<{ classification: string[]; groups: { first_frame: string; count: number }[] }>(collector, '/api/crashes');
-  assert.deepEqual(crashes.body.classification, ['*/crash/*']);
+  const crashes = await getJson<{ classification: string[]; groups: { signature: string; first_frame: string; count: number }[] }>(collector, '/api/crashes');
+  assert.deepEqual(crashes.body.classification, [
+    '*/crash/*',
+    'crash/kernel/*',
+    'org.clearlinux/kernel/warning',
+    'org.clearlinux/kernel/bug',
+    'org.clearlinux/kernel/panic',
+    'org.clearlinux/kernel/stackoverflow',
+  ]);
   assert.deepEqual(
-    crashes.body.groups.map((group) => [group.first_frame, group.count]),
-    [['boom() - [/lib/x.so]', 1]],
+    crashes.body.groups.map((group) => [group.signature, group.first_frame, group.count]),
+    [['boom', 'boom() - [/lib/x.so]', 1]],
   );
 });
 
@@ -126,7 +133,7 @@ test('query API: bad parameters get a 400 naming the parameter, never an empty o
     ['/api/records?since=yesterday', 'since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
     [
       '/api/records?sevrity=1',
-      'unknown query parameter "sevrity"; known parameters: q, classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, created_since, created_until, limit, cursor, format',
+      'unknown query parameter "sevrity"; known parameters: q, classification, severity, machine_id, build, system_name, event_id, first_frame, signature, since, until, created_since, created_until, limit, cursor, format',
     ],
     ['/api/stats?bucket=10s', 'bucket should be a duration of at least a minute, such as "1h"'],
     ['/api/records?since=99999999999999999999', 'since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
@@ -139,7 +146,7 @@ test('query API: bad parameters get a 400 naming the parameter, never an empty o
     ['/api/records?created_since=soon', 'created_since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
     [
       '/api/crashes?format=csv',
-      'unknown query parameter "format"; known parameters: q, classification, severity, machine_id, build, system_name, event_id, first_frame, since, until, created_since, created_until, limit',
+      'unknown query parameter "format"; known parameters: q, classification, severity, machine_id, build, system_name, event_id, first_frame, signature, since, until, created_since, created_until, limit',
     ],
   ];
   for (const [url, message] of cases) assert.deepEqual(await getJson(collector, url), { status: 400, body: { message } }, url);

@@ -36,9 +36,9 @@ function suite(backend: Backend): void {
     const record = incoming({ external: true, payload: 'café ✓ \t "quoted"\n', creation_timestamp: 99_999_999_999, payload_format_version: -7 });
     const [result] = await store.insert([record]);
     assert.equal(result?.duplicate, false);
-    const { id, first_frame, ...rest } = result?.record ?? assert.fail('no result');
+    const { id, first_frame, signature, ...rest } = result?.record ?? assert.fail('no result');
     assert.deepEqual(rest, record);
-    assert.equal(first_frame, null);
+    assert.deepEqual([first_frame, signature], [null, null]);
     assert.deepEqual(await store.get(id), result?.record);
     assert.equal(await store.get(id + 1000), null);
     const ids = await insertAll(store, [incoming(), incoming(), incoming()]);
@@ -87,11 +87,13 @@ function suite(backend: Backend): void {
     assert.equal((await store.list({ filter: {}, limit: 100 })).length, variants.length + 1);
   });
 
-  test(named('the first backtrace frame of a payload is stored for the crash view'), options, async (t) => {
+  test(named('the first backtrace frame and the signature of a payload are stored for the crash view'), options, async (t) => {
     const store = await openTestStore(t, backend);
     const payload = 'Process: /usr/bin/foo\nPID: 42\nSignal: 11\n\nBacktrace (TID 42):\n#0 crashing_func() - [/usr/lib64/libfoo.so.1] - foo.c:10\n#1 main() - [/usr/bin/foo]\n';
     const [result] = await store.insert([incoming({ classification: 'org.clearlinux/crash/clr', payload })]);
     assert.equal(result?.record.first_frame, 'crashing_func() - [/usr/lib64/libfoo.so.1]');
+    assert.equal(result?.record.signature, 'crashing_func | main');
+    assert.deepEqual(await store.get(result?.record.id as number), result?.record, 'as the insert answered it');
   });
 
   test(named('list filters by classification pattern, severity, machine, build, system, event id and time'), options, async (t) => {
@@ -177,7 +179,7 @@ function suite(backend: Backend): void {
     assert.deepEqual([empty.total, empty.first_received, empty.over_time.buckets], [0, null, []]);
   });
 
-  test(named('crash groups count records, machines and builds per first frame'), options, async (t) => {
+  test(named('crash groups count records, machines and builds per signature'), options, async (t) => {
     const store = await openTestStore(t, backend);
     const crash = (frame: string) => `Process: /usr/bin/x\n\nBacktrace (TID 1):\n#0 ${frame} - [/usr/lib64/libx.so] - x.c:1\n#1 main() - [/usr/bin/x]\n`;
     const ids = await insertAll(store, [
@@ -190,11 +192,11 @@ function suite(backend: Backend): void {
     ]);
     const groups = await store.crashes({ classification: ['*/crash/*'] }, 10);
     assert.deepEqual(
-      groups.map((group) => [group.first_frame, group.count, group.machines, group.builds]),
+      groups.map((group) => [group.signature, group.first_frame, group.count, group.machines, group.builds]),
       [
-        ['boom() - [/usr/lib64/libx.so]', 3, 2, 2],
-        ['other() - [/usr/lib64/libx.so]', 1, 1, 1],
-        [null, 1, 1, 1],
+        ['boom | main', 'boom() - [/usr/lib64/libx.so]', 3, 2, 2],
+        ['other | main', 'other() - [/usr/lib64/libx.so]', 1, 1, 1],
+        [null, null, 1, 1, 1],
       ],
     );
     assert.equal(groups[0]?.latest_id, ids[2]);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { firstFrame } from '../../../engine/collector/crash/first-frame.js';
+import { DEFAULT_SKIP_RULES, skipList } from '../../../engine/collector/crash/skip-rules.js';
 import { INTEGER_FIELDS, type IncomingRecord } from '../../../engine/collector/record/record.js';
 import { numberedPlaceholders, postgresDialect, sqliteDialect } from '../../../engine/collector/storage/dialect.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, applyMigrations, createMigrationsTable } from '../../../engine/collector/storage/migrations.js';
@@ -119,10 +120,15 @@ export async function createDatabaseAt(fresh: { database: string; schema?: strin
       { dialect: sqlite ? sqliteDialect : postgresDialect, query: db.query },
       MIGRATIONS.filter((migration) => migration.version <= version),
     );
+    // The columns of today's insert that the schema at `version` has (frames and signature came with 7).
+    const existing = new Set(await recordColumns(db, sqlite ? 'sqlite' : 'postgres'));
+    const columns = INSERT_COLUMNS.filter((column) => existing.has(column));
+    const skip = skipList(DEFAULT_SKIP_RULES.map((rule) => rule.pattern));
     for (const record of records) {
+      const values = insertValues(record, (value) => (sqlite ? Number(value) : value), skip);
       await db.query(
-        `INSERT INTO records (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
-        insertValues(record, (value) => (sqlite ? Number(value) : value)),
+        `INSERT INTO records (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        INSERT_COLUMNS.flatMap((column, index) => (existing.has(column) ? [values[index]] : [])),
       );
     }
     await db.query('COMMIT');

@@ -11,6 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import type { FieldsAnswer } from '../../../engine/collector/query/answers.js';
 import { getJson, postV2, postV3, startTestCollector, v2Headers, v3Body } from '../collector-helpers.js';
+import { DEFAULT_SKIP_RULES } from '../../../engine/collector/crash/skip-rules.js';
+import type { CrashRulesAnswer } from '../../../engine/collector/query/answers.js';
+import { KERNEL_WARNING, LIBC, crashprobePayload } from '../crash-payloads.js';
 import { BROWSER_SKIP, artifactPath, openPage } from './browser.js';
 
 /**
@@ -85,17 +88,23 @@ test('web UI: a delivered record appears in the live list within two seconds and
   await page.click('#filters button[type="reset"]');
   await listHas(page, 2);
 
-  // Crash view: crash records grouped by their first frame.
+  // Crash view: crash records grouped by signature, each group with its first frame.
   const crash = 'Process: /usr/bin/x\nPID: 1\nSignal: 11\n\nBacktrace (TID 1):\n#0 boom() - [/usr/lib64/libx.so] - x.c:1\n#1 main() - [/usr/bin/x]\n';
   await postV3(collector, v3Body({ classification: 'org.clearlinux/crash/clr', machine_id: 'm1' }, crash));
   await postV3(collector, v3Body({ classification: 'org.clearlinux/crash/clr', machine_id: 'm2' }, crash));
   await page.click('nav button[data-tab="crashes"]');
   const group = page.locator('#crash-table tbody tr').first();
   await group.waitFor();
+  assert.equal(await group.locator('td.signature').innerText(), 'boom | main');
   assert.match(await group.innerText(), /boom\(\) - \[\/usr\/lib64\/libx\.so\]\s+2\s+2/);
   await page.screenshot({ path: artifactPath('collector-ui-crashes.png'), fullPage: true });
+  // A group opens to its records: the list filtered by its signature.
   await group.click();
   await listHas(page, 2);
+  assert.equal(await page.locator('#frame-filter').innerText(), 'Crashes whose signature is boom | main show all');
+  assert.match(page.url(), /signature=boom\+%7C\+main/);
+  await page.click('#frame-filter button');
+  await listHas(page, 4);
 
   // Charts draw from /api/stats.
   await page.click('nav button[data-tab="charts"]');
@@ -116,3 +125,69 @@ test('web UI: a delivered record appears in the live list within two seconds and
 
   assert.deepEqual(problems, [], 'no script errors or CSP violations');
 });
+
+test(
+  "web UI: the Crashes tab shows each group's signature, kernel oopses included; the skip-list editor saves the rules and the groups follow",
+  { skip: BROWSER_SKIP, timeout: 60_000 },
+  async (t) => {
+    const collector = await startTestCollector(t);
+    const crash = 'org.clearlinux/crash/clr';
+    await postV3(
+      collector,
+      v3Body({ classification: crash, event_id: '1'.repeat(32) }, crashprobePayload([`raise() - ${LIBC}`, 'do_work() - [/usr/bin/app]', 'run_job() - [/usr/bin/app]'])),
+    );
+    await postV3(
+      collector,
+      v3Body({ classification: crash, event_id: '2'.repeat(32) }, crashprobePayload([`raise() - ${LIBC}`, 'do_work() - [/usr/bin/app]', 'other_job() - [/usr/bin/app]'])),
+    );
+    await postV3(collector, v3Body({ classification: 'org.clearlinux/kernel/warning', event_id: '3'.repeat(32) }, KERNEL_WARNING));
+    // Text that would be markup if it were inserted as HTML.
+    await postV3(collector, v3Body({ classification: crash, event_id: '4'.repeat(32) }, crashprobePayload(['<img src=x onerror=alert(1)>() - [/usr/bin/app]'])));
+    const { page, problems } = await openPage(t);
+    await page.goto(`${collector.url}#crashes`);
+    const signatures = page.locator('#crash-table tbody td.signature');
+    const shows = async (expected: string[]) => {
+      for (const deadline = Date.now() + 10_000; ; await sleep(50)) {
+        const shown = await signatures.allInnerTexts();
+        if (JSON.stringify([...shown].sort()) === JSON.stringify([...expected].sort())) return;
+        if (Date.now() > deadline) assert.fail(`the crash groups are ${JSON.stringify(shown)}, not ${JSON.stringify(expected)}`);
+      }
+    };
+    await shows(['do_work | run_job', 'do_work | other_job', 'dev_watchdog | call_timer_fn | run_timer_softirq', '<img src=x onerror=alert(1)>']);
+    assert.equal(await page.locator('#crash-table img').count(), 0, 'data is shown as text');
+
+    // The editor lists the stored rules; a rule added and saved regroups the stored crashes.
+    await page.click('#crash-rules summary');
+    const patterns = page.locator('#crash-rules-table input[name="pattern"]');
+    assert.equal(await patterns.count(), DEFAULT_SKIP_RULES.length);
+    assert.equal(await patterns.first().inputValue(), 'raise');
+    assert.equal(await page.locator('#crash-rules-count').innerText(), `${DEFAULT_SKIP_RULES.length} rules, version 1`);
+    await page.click('#crash-rule-add');
+    await patterns.last().fill('do_work');
+    await page.locator('#crash-rules-table input[name="note"]').last().fill('our dispatcher');
+    await page.click('#crash-rules-form button[type="submit"]');
+    await page.locator('#crash-rules-status', { hasText: 'saved version 2: 2 records regrouped' }).waitFor();
+    await shows(['run_job', 'other_job', 'dev_watchdog | call_timer_fn | run_timer_softirq', '<img src=x onerror=alert(1)>']);
+    const added = (await getJson<CrashRulesAnswer>(collector, '/api/crash-rules')).body.rules.at(-1);
+    assert.deepEqual([added?.pattern, added?.note], ['do_work', 'our dispatcher']);
+    await page.screenshot({ path: artifactPath('collector-ui-crash-rules.png'), fullPage: true });
+
+    // A rule removed; and a pattern that is none is refused with the collector's message, nothing saved.
+    await page.locator('#crash-rules-table tbody tr').last().locator('button.remove').click();
+    await page.click('#crash-rule-add');
+    await patterns.last().fill('bad [');
+    await page.click('#crash-rules-form button[type="submit"]');
+    await page.locator('#crash-rules-status', { hasText: 'is not a skip rule' }).waitFor();
+    assert.equal(
+      await page.locator('#crash-rules-status').innerText(),
+      `rules[${DEFAULT_SKIP_RULES.length}].pattern "bad [" is not a skip rule: it has a module that is not one "[…]" at the end (such as "raise [libc.so.6]")`,
+    );
+    assert.equal((await getJson<CrashRulesAnswer>(collector, '/api/crash-rules')).body.version, 2);
+    await patterns.last().fill('');
+    await page.click('#crash-rules-form button[type="submit"]');
+    await page.locator('#crash-rules-status', { hasText: 'saved version 3: 2 records regrouped' }).waitFor();
+    await shows(['do_work | run_job', 'do_work | other_job', 'dev_watchdog | call_timer_fn | run_timer_softirq', '<img src=x onerror=alert(1)>']);
+    // The browser reports the refused PUT; nothing else went wrong.
+    assert.deepEqual(problems, ['Failed to load resource: the server responded with a status of 400 (Bad Request)'], 'no script errors or CSP violations');
+  },
+);

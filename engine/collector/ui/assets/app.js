@@ -1,6 +1,6 @@
 // @ts-check
 // The collector's web UI: plain DOM and SVG over the query API (/api/records, /api/stats,
-// /api/crashes, /api/fleet). Record data is only ever inserted as text, never as HTML. The record's fields,
+// /api/crashes, /api/crash-rules, /api/fleet). Record data is only ever inserted as text, never as HTML. The record's fields,
 // the table's columns and the filter form come from GET /api/fields, the server's own lists.
 // Type-checked from its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are
 // the server's own.
@@ -9,6 +9,8 @@
 /** @typedef {import('../../query/answers.js').RecordsPage} RecordsPage */
 /** @typedef {import('../../query/answers.js').RecordStats} RecordStats */
 /** @typedef {import('../../query/answers.js').CrashesAnswer} CrashesAnswer */
+/** @typedef {import('../../query/answers.js').CrashRulesAnswer} CrashRulesAnswer */
+/** @typedef {import('../../query/answers.js').CrashRulesChangeAnswer} CrashRulesChangeAnswer */
 /** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
 /** @typedef {import('../../query/answers.js').FleetAnswer} FleetAnswer */
 /** @typedef {import('../../query/answers.js').FleetState} FleetState */
@@ -135,6 +137,24 @@ async function getJson(path, params) {
     throw new Error(message);
   }
   return /** @type {T} */ (body);
+}
+
+/**
+ * PUT `body` as JSON to `path`; an error answer throws its message.
+ * @template T
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<T>}
+ */
+async function putJson(path, body) {
+  const response = await fetch(path, { method: 'PUT', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  /** @type {unknown} */
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = typeof answer === 'object' && answer !== null && 'message' in answer ? String(answer.message) : `${response.status} ${response.statusText}`;
+    throw new Error(message);
+  }
+  return /** @type {T} */ (answer);
 }
 
 /** @param {string | number} instant ISO 8601 or ms since the epoch */
@@ -345,32 +365,89 @@ async function loadCharts() {
 
 async function loadCrashes() {
   const params = filterParams();
+  // The crash view shows every group; the frame filters are what a click on a group sets.
   params.delete('first_frame');
+  params.delete('signature');
   /** @type {CrashesAnswer} */
   const answer = await getJson('/api/crashes', params);
+  $('#crash-classifications').textContent = answer.classification.join(', ');
   const body = $('#crash-table tbody');
   body.replaceChildren();
   for (const group of answer.groups) {
-    const frame = group.first_frame ?? '(no backtrace frame)';
     const row = el(
       'tr',
-      {},
-      el('td', {}, el('code', {}, frame)),
+      { 'data-signature': group.signature ?? '' },
+      el('td', { class: 'signature' }, el('code', {}, group.signature ?? '(no backtrace frame)')),
+      el('td', { class: 'first-frame' }, el('code', {}, group.first_frame ?? '')),
       el('td', {}, group.count),
       el('td', {}, group.machines),
       el('td', {}, group.builds),
       el('td', {}, time(group.last_received)),
     );
-    if (group.first_frame !== null) {
+    const { signature } = group;
+    if (signature !== null) {
       row.addEventListener('click', () => {
-        control('first_frame').value = frame;
-        if (!control('classification').value) control('classification').value = answer.classification[0] ?? '';
+        control('signature').value = signature;
+        control('first_frame').value = '';
         selectTab('records');
       });
     }
     body.append(row);
   }
   $('#no-crashes').hidden = answer.groups.length > 0;
+  if (!rulesShown) await loadCrashRules();
+}
+
+/** The skip list's editor shows the stored list once the tab opens, and again after a save, never over an edit. */
+let rulesShown = false;
+const rulesForm = $('#crash-rules-form', HTMLFormElement);
+
+/** One editable rule: its pattern, its note, and a button that removes it. @param {string} pattern @param {string} note */
+function ruleRow(pattern, note) {
+  const remove = el('button', { type: 'button', class: 'remove', title: 'remove this rule' }, 'Remove');
+  const row = el(
+    'tr',
+    {},
+    el('td', {}, el('input', { name: 'pattern', value: pattern, placeholder: 'raise' })),
+    el('td', { class: 'note' }, el('input', { name: 'note', value: note, placeholder: 'why this frame says nothing about the crash' })),
+    el('td', {}, remove),
+  );
+  remove.addEventListener('click', () => row.remove());
+  return row;
+}
+
+async function loadCrashRules() {
+  /** @type {CrashRulesAnswer} */
+  const answer = await getJson('/api/crash-rules');
+  $('#crash-rules-table tbody').replaceChildren(...answer.rules.map((rule) => ruleRow(rule.pattern, rule.note ?? '')));
+  $('#crash-rules-count').textContent = `${plural(answer.rules.length, 'rule')}, version ${answer.version}`;
+  rulesShown = true;
+}
+
+/** The rules as edited, in order; rows with neither a pattern nor a note are left out. */
+function editedRules() {
+  return [...$('#crash-rules-table tbody').querySelectorAll('tr')].flatMap((row) => {
+    const [pattern, note] = ['pattern', 'note'].map((name) => {
+      const input = row.querySelector(`input[name="${name}"]`);
+      return input instanceof HTMLInputElement ? input.value.trim() : '';
+    });
+    if (!pattern && !note) return [];
+    return [note ? { pattern: pattern ?? '', note } : { pattern: pattern ?? '' }];
+  });
+}
+
+async function saveCrashRules() {
+  const status = $('#crash-rules-status');
+  status.textContent = 'saving…';
+  try {
+    /** @type {CrashRulesChangeAnswer} */
+    const change = await putJson('/api/crash-rules', { rules: editedRules() });
+    await loadCrashRules();
+    status.textContent = `saved version ${change.version}: ${plural(change.regrouped, 'record')} regrouped`;
+    await loadCrashes();
+  } catch (error) {
+    status.textContent = messageOf(error);
+  }
 }
 
 /**
@@ -573,9 +650,11 @@ async function refresh() {
     exportParams.set('format', format);
     $(`#export-${format}`, HTMLAnchorElement).href = `/api/records?${exportParams}`;
   }
+  const signature = params.get('signature');
   const frame = params.get('first_frame');
-  $('#frame-filter').hidden = !frame;
-  $('#frame-filter code').textContent = frame ?? '';
+  $('#frame-filter').hidden = !signature && !frame;
+  $('#frame-filter .frame-filter-kind').textContent = signature ? 'signature' : 'first frame';
+  $('#frame-filter code').textContent = signature ?? frame ?? '';
   try {
     showError(null);
     if (activeTab === 'records') await loadRecords();
@@ -605,12 +684,12 @@ function restoreFilters() {
 }
 
 /**
- * The form control of one filter, by its kind. first_frame is a hidden input: the crash view sets it
- * and #frame-filter shows it.
+ * The form control of one filter, by its kind. first_frame and signature are hidden inputs: the
+ * crash view sets them and #frame-filter shows them.
  * @param {FilterDescription} filter
  */
 function filterControl(filter) {
-  if (filter.name === 'first_frame') return el('input', { type: 'hidden', name: filter.name });
+  if (filter.name === 'first_frame' || filter.name === 'signature') return el('input', { type: 'hidden', name: filter.name });
   /** @type {HTMLElement} */
   let input;
   if (filter.kind === 'choice') {
@@ -659,7 +738,17 @@ $('#more').addEventListener('click', () => loadRecords({ append: true }).catch((
 $('#close-detail').addEventListener('click', () => ($('#detail').hidden = true));
 $('#frame-filter button').addEventListener('click', () => {
   control('first_frame').value = '';
+  control('signature').value = '';
   void refresh();
+});
+$('#crash-rule-add').addEventListener('click', () => {
+  const row = ruleRow('', '');
+  $('#crash-rules-table tbody').append(row);
+  row.querySelector('input')?.focus();
+});
+rulesForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void saveCrashRules();
 });
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') $('#detail').hidden = true;
