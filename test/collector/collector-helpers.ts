@@ -48,13 +48,18 @@ export async function openTestStore(t: TestContext, backend: Backend): Promise<R
   return store;
 }
 
+/**
+ * A collector on 127.0.0.1 with a fresh database. Its read side needs no login (collector.auth: none,
+ * allowed on loopback) unless the test is about logins and says `auth: 'tokens'`: the tests of
+ * ingest, queries and the UI are about those, and test/collector/auth/ checks the logins.
+ */
 export async function startTestCollector(
   t: TestContext,
   /** database: one freshDatabase gave (and the test filled) instead of a new empty one. */
   options: { backend?: Backend; settings?: Partial<CollectorSettings>; database?: { database: string; schema?: string } } = {},
 ): Promise<RunningCollector> {
   const fresh = options.database ?? (await freshDatabase(t, options.backend ?? (BACKENDS[0] as Backend)));
-  const settings: CollectorSettings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', database: fresh.database, ...options.settings };
+  const settings: CollectorSettings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', auth: 'none', database: fresh.database, ...options.settings };
   const collector = await startCollector({ settings, ...(fresh.schema === undefined ? {} : { schema: fresh.schema }) });
   t.after(() => collector.close());
   return collector;

@@ -5,6 +5,7 @@
  *           GET /fleet/<channel>/control (what agents poll);
  *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs), /healthz and the control document, no ingest.
  * So an operator can publish only ingest to the fleet and keep reads on an internal address.
+ * What a path needs (nothing, a login, an admin login) is decided once, before routing (access.ts, auth/gate.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type QueryContext, crashesEndpoint, fieldsEndpoint, fleetEndpoint, recordEndpoint, recordsEndpoint, statsEndpoint } from '../query/api.js';
@@ -12,6 +13,7 @@ import { HttpError } from '../reply/reply.js';
 import { isAsset, sendAsset } from '../ui/static.js';
 import { batchIngest } from './batch-ingest.js';
 import { healthEndpoint } from './health.js';
+import { type LoginContext, admit, loginEndpoint, logoutEndpoint, sessionEndpoint } from './login.js';
 import { type IngestContext, ingest } from './ingest.js';
 import { type RolloutControlContext, adminRolloutEndpoint, adminRolloutPath, controlChannel, controlEndpoint } from './rollout-control.js';
 
@@ -29,6 +31,7 @@ export interface RouterContext {
   readonly ingest: IngestContext;
   readonly query: QueryContext;
   readonly rollouts: RolloutControlContext;
+  readonly login: LoginContext;
 }
 
 function methodNotAllowed(req: IncomingMessage, allow: string, why = ''): HttpError {
@@ -40,6 +43,10 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   const { pathname } = url;
   const method = req.method ?? 'GET';
   const reading = method === 'GET' || method === 'HEAD';
+  const protocol = INGEST_PATHS[pathname];
+
+  const principal = await admit(context.login, { listener: role, method, pathname, ingestPath: protocol !== undefined }, req, res);
+  if (principal === null) return;
 
   if (pathname === '/healthz') {
     if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
@@ -53,10 +60,16 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
     return controlEndpoint(context.query, channel, res);
   }
 
-  const protocol = INGEST_PATHS[pathname];
   if (role === 'ingest') {
     if (protocol && method === 'POST') return receive(context, protocol, req, res);
     throw new HttpError(404, `nothing here: ${method} ${pathname}; this listener only receives records, the web UI and query API are on the API listener (collector.listen_api)`);
+  }
+
+  if (pathname === '/login') return loginEndpoint(context.login, req, res);
+  if (pathname === '/logout') return logoutEndpoint(context.login, req, res);
+  if (pathname === '/api/session') {
+    if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
+    return sessionEndpoint(context.login, principal, res);
   }
 
   if (protocol) {
@@ -86,7 +99,7 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   const admin = adminRolloutPath(pathname);
   if (admin !== undefined) {
     if (method !== 'POST') throw methodNotAllowed(req, 'POST');
-    return adminRolloutEndpoint(context.rollouts, admin, req, res);
+    return adminRolloutEndpoint(context.rollouts, { ...admin, by: principal.name ?? '' }, req, res);
   }
 
   const recordId = /^\/api\/records\/([^/]+)$/.exec(pathname)?.[1];

@@ -90,7 +90,7 @@ for (const backend of BACKENDS) {
 
   test(`collector [${backend.name}]: a query running past query_timeout is answered 503 and the next read is served`, { skip: backend.skip, timeout: 120_000 }, async (t) => {
     const fresh = await seededDatabase(t, backend);
-    const settings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', database: fresh.database, query_timeout: 1000 };
+    const settings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', auth: 'none' as const, database: fresh.database, query_timeout: 1000 };
     const collector = await startCollector({ settings, ...(fresh.schema === undefined ? {} : { schema: fresh.schema }) });
     t.after(() => collector.close());
     const stopped = await getJson<{ message: string }>(collector, `/api/stats?${heaviestPatterns()}`);

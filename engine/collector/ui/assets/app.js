@@ -1,6 +1,8 @@
 // @ts-check
 // The collector's web UI: plain DOM and SVG over the query API (/api/records, /api/stats,
-// /api/crashes, /api/fleet). Record data is only ever inserted as text, never as HTML. The record's fields,
+// /api/crashes, /api/fleet). Record data is only ever inserted as text, never as HTML. An answer of
+// 401 (no login, or the session ended) opens the login page; the session's CSRF value goes with every
+// request that changes something (GET /api/session gives it). The record's fields,
 // the table's columns and the filter form come from GET /api/fields, the server's own lists.
 // Type-checked from its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are
 // the server's own.
@@ -10,6 +12,7 @@
 /** @typedef {import('../../query/answers.js').RecordStats} RecordStats */
 /** @typedef {import('../../query/answers.js').CrashesAnswer} CrashesAnswer */
 /** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
+/** @typedef {import('../../query/answers.js').SessionAnswer} SessionAnswer */
 /** @typedef {import('../../query/answers.js').FleetAnswer} FleetAnswer */
 /** @typedef {import('../../query/answers.js').FleetState} FleetState */
 /** @typedef {import('../../query/answers.js').RolloutView} RolloutView */
@@ -119,22 +122,59 @@ function showError(message) {
 }
 
 /**
- * GET `path` as JSON; an error answer throws its message.
+ * The session's value for the X-Telem-CSRF header (GET /api/session); null without a session.
+ * @type {string | null}
+ */
+let csrf = null;
+
+/**
+ * A request to the collector as JSON; 401 opens the login page, any other error answer throws its message.
  * @template T
+ * @param {string} method
  * @param {string} path
  * @param {URLSearchParams} [params]
  * @returns {Promise<T>}
  */
-async function getJson(path, params) {
+async function request(method, path, params) {
   const query = params && [...params].length ? `?${params}` : '';
-  const response = await fetch(`${path}${query}`, { headers: { Accept: 'application/json' } });
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && csrf !== null) headers['X-Telem-CSRF'] = csrf;
+  const response = await fetch(`${path}${query}`, { method, headers });
   /** @type {unknown} */
   const body = await response.json().catch(() => null);
+  if (response.status === 401) {
+    location.assign('/login');
+    throw new Error('not logged in: opening the login page');
+  }
   if (!response.ok) {
     const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `${response.status} ${response.statusText}`;
     throw new Error(message);
   }
   return /** @type {T} */ (body);
+}
+
+/**
+ * GET `path` as JSON.
+ * @template T
+ * @param {string} path
+ * @param {URLSearchParams} [params]
+ * @returns {Promise<T>}
+ */
+const getJson = (path, params) => request('GET', path, params);
+
+/** Who is logged in: the account and the logout button are shown for a browser session. */
+async function loadSession() {
+  /** @type {SessionAnswer} */
+  const session = await getJson('/api/session');
+  csrf = session.csrf;
+  $('#account-name').textContent = `${session.name ?? ''} (${session.role})`;
+  $('#account').hidden = session.via !== 'session';
+}
+
+async function logout() {
+  await request('POST', '/logout');
+  location.assign('/login');
 }
 
 /** @param {string | number} instant ISO 8601 or ms since the epoch */
@@ -657,6 +697,7 @@ form.addEventListener('submit', (event) => {
 form.addEventListener('reset', () => setTimeout(refresh));
 $('#more').addEventListener('click', () => loadRecords({ append: true }).catch((error) => showError(messageOf(error))));
 $('#close-detail').addEventListener('click', () => ($('#detail').hidden = true));
+$('#logout').addEventListener('click', () => logout().catch((error) => showError(messageOf(error))));
 $('#frame-filter button').addEventListener('click', () => {
   control('first_frame').value = '';
   void refresh();
@@ -673,6 +714,7 @@ fleetForm.addEventListener('submit', (event) => {
 for (const button of tabButtons()) button.addEventListener('click', () => selectTab(button.dataset.tab ?? 'records'));
 
 async function start() {
+  await loadSession();
   await describe();
   restoreFilters();
   const initialTab = location.hash.slice(1);
