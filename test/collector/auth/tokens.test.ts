@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { listApiTokens } from '../../../engine/collector/auth/token-admin.js';
 import { tokenDigest } from '../../../engine/collector/validation/tenant.js';
-import { BACKENDS, postV3, v3Body } from '../collector-helpers.js';
+import { BACKENDS, type Backend, postV3, v3Body } from '../collector-helpers.js';
 import { postRolloutStatus } from '../status-records.js';
 import { rawDatabase } from '../storage/version-1.js';
 import { call, startLoginCollector } from './logins.js';
@@ -128,3 +128,22 @@ for (const backend of BACKENDS) {
     }
   });
 }
+
+test(
+  'auth: any method but GET, HEAD and OPTIONS under /api/ is an admin action, also on a path no endpoint serves yet; on the query endpoints it is a 405 for whoever may read',
+  { timeout: 60_000 },
+  async (t) => {
+    const { collector, token } = await startLoginCollector(t, BACKENDS[0] as Backend);
+    const reader = await token('dashboard', 'read');
+    const admin = await token('ops', 'admin');
+    for (const method of ['PUT', 'POST', 'DELETE', 'PATCH']) {
+      const refused = await call(collector, '/api/crash-rules', { method, token: reader, body: '{}' });
+      assert.deepEqual([refused.status, refused.json()], [403, { message: `the token "dashboard" has role read; ${method} /api/crash-rules needs an admin token` }], method);
+      assert.equal((await call(collector, '/api/crash-rules', { method, token: admin, body: '{}' })).status, 404, `${method}: past the login, nothing serves it yet`);
+    }
+    const anonymous = await call(collector, '/api/records', { method: 'POST', body: '{}' });
+    assert.deepEqual([anonymous.status, anonymous.json()], [401, { message: LOGIN_NEEDED }]);
+    const wrongMethod = await call(collector, '/api/records', { method: 'POST', token: reader, body: '{}' });
+    assert.deepEqual([wrongMethod.status, wrongMethod.headers.get('allow')], [405, 'GET, HEAD']);
+  },
+);
