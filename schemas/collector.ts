@@ -107,12 +107,24 @@ export const collectorSchema = z
       .array(tenantSchema)
       .prefault([{ tid: UPSTREAM_TID }])
       .describe('Tenants accepted; a record whose X-Telemetry-TID is none of them gets 400 "Telemetry ID mismatch" (upstream TELEMETRY_ID). An empty list rejects every record.'),
+    auth: z
+      .enum(['tokens', 'none'])
+      .default('tokens')
+      .describe(
+        'Who may use the web UI, the query API (/api/*, exports) and the fleet views. "tokens": only a client sending ' +
+          '"Authorization: Bearer <token>" with an API token (`telem collector token create`) or a token of admin_tokens, or a ' +
+          'browser logged in at /login; anyone else gets 401. "none": anyone who can connect, allowed only when the address ' +
+          'serving them (listen_api, else listen) is loopback (127.0.0.0/8, ::1, localhost), unless the collector is started ' +
+          'with --insecure-no-auth. Ingest, /healthz and GET /fleet/<channel>/control never need a login; admin actions ' +
+          '(rollout halts) always need an admin token.',
+      ),
     admin_tokens: z
       .array(adminTokenSchema)
       .default([])
       .describe(
         'Tokens for the admin endpoints (POST /api/fleet/rollouts/<id>/halt and /resume, used by `telem fleet halt|resume`), ' +
-          'sent as "Authorization: Bearer <token>". With none, those endpoints answer 403.',
+          'sent as "Authorization: Bearer <token>"; they work as API tokens of role admin (the UI and /api/* too), beside ' +
+          'those of `telem collector token create --role admin`. With no admin token of either kind, admin endpoints answer 403.',
       ),
     retention: z
       .strictObject({

@@ -6,13 +6,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FLEET_STATES } from '../../engine/collector/fleet/states.js';
 import { BUCKETS, cohortBucket } from '../../engine/fleet/cohort.js';
 import { COHORT_SEED_FILE, cohortSeed } from '../../engine/fleet-agent/cohort-seed.js';
-import { readFileSync } from 'node:fs';
 import { fetchFleet } from '../../engine/fleet-view/fetch-fleet.js';
 import { formatFleet } from '../../engine/fleet-view/format-text.js';
 import { sendHalt } from '../../engine/fleet-view/rollout-admin.js';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { reportError } from '../report-error.js';
 import { rootOf } from '../root-option.js';
+import { collectorToken } from '../token-file.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -28,6 +28,7 @@ function limitOf(text: string): number {
 
 interface StatusOptions {
   collector: string;
+  tokenFile?: string;
   channel: string[];
   state: string[];
   limit?: number;
@@ -44,18 +45,34 @@ function statusSubcommand(): Command {
         'its sequence, state, the sequence it is moving to, its last failure and when its status was created; last the ' +
         'staged rollouts: each step with its time window and machines per arm (candidate, stable) and state, the counters ' +
         "per arm, the gates machines failed with, and whether the rollout is halted and why. --format json prints the collector's " +
-        'GET /api/fleet answer as it is.\n\n' +
+        'GET /api/fleet answer as it is. A collector with logins (collector.auth: tokens) needs a token of telem collector token ' +
+        'create: --token-file FILE (its first line) or the environment variable TELEM_TOKEN.\n\n' +
         'Exit status: 0 shown, 2 the collector cannot be reached or does not answer with a fleet (or a usage error).',
     )
     .requiredOption('--collector <url>', "the collector's URL (its API listener when it has one), such as http://127.0.0.1:8080/")
     .addOption(new Option('--channel <channel>', 'only this channel (repeat for several)').argParser(collect).default([], 'every channel'))
     .addOption(new Option('--state <state>', `only machines in this state: ${FLEET_STATES.join(', ')} (repeat for several)`).argParser(collectState).default([], 'every state'))
     .option('--limit <n>', 'machines listed at most, 1 to 1000 (default 100; the counts cover every machine)', limitOf)
+    .option('--token-file <file>', 'a file whose first line is an API token (else TELEM_TOKEN)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (options: StatusOptions) => {
+      let token: string | null;
+      try {
+        token = collectorToken(options.tokenFile, 'TELEM_TOKEN');
+      } catch (error) {
+        process.stderr.write(`telem fleet status: ${(error as Error).message}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       let answer;
       try {
-        answer = await fetchFleet({ collector: options.collector, channel: options.channel, state: options.state, ...(options.limit === undefined ? {} : { limit: options.limit }) });
+        answer = await fetchFleet({
+          collector: options.collector,
+          channel: options.channel,
+          state: options.state,
+          ...(options.limit === undefined ? {} : { limit: options.limit }),
+          ...(token === null ? {} : { token }),
+        });
       } catch (error) {
         process.exitCode = reportError('telem fleet status', error);
         return;
@@ -75,23 +92,6 @@ interface HaltOptions {
   format: 'text' | 'json';
 }
 
-/** The admin token: the first line of --token-file, or TELEM_ADMIN_TOKEN. */
-function adminToken(options: HaltOptions): string | null {
-  if (options.tokenFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(options.tokenFile, 'utf8');
-    } catch (error) {
-      throw new Error(`cannot read the token file ${options.tokenFile}: ${(error as Error).message}`);
-    }
-    const token = text.split('\n')[0]?.trim() ?? '';
-    if (token === '') throw new Error(`the token file ${options.tokenFile} is empty`);
-    return token;
-  }
-  const token = process.env.TELEM_ADMIN_TOKEN?.trim();
-  return token === undefined || token === '' ? null : token;
-}
-
 function haltSubcommand(action: 'halt' | 'resume'): Command {
   const halting = action === 'halt';
   return new Command(action)
@@ -103,7 +103,8 @@ function haltSubcommand(action: 'halt' | 'resume'): Command {
           'A halt can only hold or roll back what the signed bundle allows, never widen it.'
         : 'Resume staged rollout ROLLOUT on CHANNEL: the halt is lifted, machines take the bundle again as their cohort and the step in force ' +
           "allow, and the collector's halt rules count failures only from now on.") +
-        '\n\nNeeds an admin token listed in the collector\'s collector.admin_tokens (as "sha256:<hex>"): --token-file FILE (its first line) ' +
+        "\n\nNeeds an admin token (telem collector token create --role admin, or one listed in the collector's collector.admin_tokens as " +
+        '"sha256:<hex>"): --token-file FILE (its first line) ' +
         'or the environment variable TELEM_ADMIN_TOKEN.\n\nExit status: 0 done, 1 the collector refused (no admin tokens, a wrong token, ' +
         'a rollout it has not seen on that channel), 2 the collector cannot be reached, no token was given, or a usage error.',
     )
@@ -116,7 +117,7 @@ function haltSubcommand(action: 'halt' | 'resume'): Command {
     .action(async (rollout: string, options: HaltOptions) => {
       let token: string | null;
       try {
-        token = adminToken(options);
+        token = collectorToken(options.tokenFile, 'TELEM_ADMIN_TOKEN');
       } catch (error) {
         process.stderr.write(`telem fleet ${action}: ${(error as Error).message}\n`);
         process.exitCode = EXIT_USAGE;

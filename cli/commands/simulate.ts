@@ -65,7 +65,10 @@ async function source(options: SimulateOptions, root: string): Promise<Source> {
   const chosen = [options.records !== undefined, options.journal === true, options.collector !== undefined].filter(Boolean).length;
   if (chosen !== 1) throw new CommandFailure('give exactly one of --records FILE, --journal and --collector URL', EXIT_USAGE);
   if (options.since !== undefined && options.collector === undefined) throw new CommandFailure('--since only applies with --collector', EXIT_USAGE);
-  if (options.collector !== undefined) return { records: recordsFromCollector(options.collector, { since: options.since }), progress: null };
+  if (options.collector !== undefined) {
+    const token = process.env.TELEM_TOKEN?.trim();
+    return { records: recordsFromCollector(options.collector, { since: options.since, token: token === '' ? undefined : token }), progress: null };
+  }
   if (options.records !== undefined) {
     if (options.records === '-') return { records: readExport(process.stdin, 'stdin'), progress: null };
     const file = options.records;
@@ -127,7 +130,8 @@ export function simulateCommand(): Command {
         'deferred (waited for the rate limit, then delivered), expired, dropped by reason, bytes; and what no route took. ' +
         'Nothing is sent: every destination is taken to accept every request, and the spool never fills.\n\n' +
         'Records come from --records FILE (NDJSON as a collector exports it, GET /api/records?format=ndjson; - for stdin), ' +
-        "--collector URL (fetched from a telem collector, --since 7d by default everything), or --journal (this machine's " +
+        '--collector URL (fetched from a telem collector, --since 7d by default everything; a collector with logins needs an API token ' +
+        "in TELEM_TOKEN), or --journal (this machine's " +
         'journal and retained payloads). With --from OTHER, the same records go through OTHER too and the differences are listed.\n\n' +
         'Exit status: 0 simulated, 1 a policy has errors, 2 usage error, unreadable file or input line, collector unreachable.',
     )

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TelemError, asStartError } from '../errors/telem-error.js';
 import { type Logger, silentLogger } from '../log/logger.js';
+import { checkExposure } from './auth/exposure.js';
 import { type CollectorSettings, parseListen, purgePlan } from './config/settings.js';
 import { createCollectorServers } from './http/server.js';
 import { type PurgeSchedule, schedulePurge } from './retention/purge-schedule.js';
@@ -16,6 +17,8 @@ export interface StartCollectorOptions {
   /** PostgreSQL schema to use instead of the default search path. */
   readonly schema?: string;
   readonly logger?: Logger;
+  /** --insecure-no-auth: collector.auth none is allowed beyond loopback (auth/exposure.ts), with a warning. */
+  readonly insecureNoAuth?: boolean;
 }
 
 export interface RunningCollector {
@@ -87,6 +90,9 @@ async function start(options: StartCollectorOptions): Promise<RunningCollector> 
   const { settings } = options;
   const listen = listenAddress(settings.listen, '');
   const listenApi = settings.listen_api === null ? null : listenAddress(settings.listen_api, ' for the API');
+  // Before the database is opened or any port: a collector that would expose every record never listens.
+  const exposed = checkExposure(settings, { insecureNoAuth: options.insecureNoAuth === true });
+  if (exposed !== null) logger.warn({ auth: settings.auth }, exposed);
   const opened = await openStore({
     database: settings.database,
     queryTimeoutMs: settings.query_timeout,
@@ -100,6 +106,17 @@ async function start(options: StartCollectorOptions): Promise<RunningCollector> 
     const fields = { version: migration.version, ms: migration.ms, ...(migration.note === undefined ? {} : { note: migration.note }) };
     if (created) logger.debug(fields, `database created: ${migration.name}`);
     else logger.info(fields, `database migrated: ${migration.name}`);
+  }
+  try {
+    if (settings.auth === 'tokens' && settings.admin_tokens.length === 0 && (await store.auth.countActive()) === 0) {
+      logger.warn(
+        { database: opened.description },
+        'no API token yet: the web UI and /api/* answer 401 until one is created with "telem collector token create --name NAME --role admin" (given this collector\'s --policy or --db)',
+      );
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
   }
   const { main, api, drain } = createCollectorServers({ store, writers: opened.writers, settings, logger });
   let url: string;

@@ -48,7 +48,8 @@ export async function startDevStack(options: { root: string; listen: string; log
   const spoolLock = takeLock(spoolLockFile(spoolDir), `the spool ${spoolDir}`);
   let collector: RunningCollector;
   try {
-    collector = await startCollector({ settings: { ...defaultCollectorSettings(), listen: options.listen }, root, logger: options.logger });
+    // No login on a local playground: collector.auth none, which the collector allows on loopback only.
+    collector = await startCollector({ settings: { ...defaultCollectorSettings(), listen: options.listen, auth: 'none' }, root, logger: options.logger });
   } catch (error) {
     spoolLock.release();
     throw error;

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   'address-denied': 'The operating system does not let this user listen on the address.',
   'database-setting': 'The collector database setting is neither sqlite:PATH nor a postgres:// URL.',
   'database-unavailable': 'The collector database cannot be opened (unreachable server, refused login, unusable file).',
+  'auth-required':
+    'The collector would serve its web UI and query API without login (collector.auth: none) on an address beyond loopback; set collector.auth: tokens, or start it with --insecure-no-auth.',
   'package-missing': 'An optional package this needs is not installed; the message names it.',
   'input-invalid': "A line of the records given to telem simulate is not a record of the collector's NDJSON export.",
   'collector-unavailable': 'The collector cannot be reached, or does not answer with records (telem simulate) or a fleet (telem fleet status).',
@@ -34,6 +36,10 @@ export const ERROR_CODES = {
   'bundle-floor': "The bundle crosses the local policy's floor (lifts opt-in, or sends outside fleet.allowed_destinations); its diagnostics say where.",
   'collector-refused':
     'The collector refused an admin request (telem fleet halt|resume): no admin tokens configured, a missing or wrong token, or a rollout it has not seen; the message says which.',
+  // API tokens (telem collector token).
+  'token-name-invalid': 'An API token name is not letters, digits, ".", "_", "@" and "-" (at most 100), starting with a letter or digit.',
+  'token-name-taken': 'An active API token already has this name (telem collector token create); revoke it or pick another name.',
+  'token-unknown': 'No active API token has this name (telem collector token revoke).',
   'cohort-seed': 'The cohort seed file (/var/lib/telem/cohort-seed) holds something other than 32 hex digits.',
   // Changing what the collector serves.
   'crash-rule-invalid': 'A crash skip rule given to the collector (PUT /api/crash-rules) is not a pattern, is listed twice, or the list is too long; the message names the rule.',

@@ -12,6 +12,8 @@ export interface FleetRequest {
   readonly channel?: readonly string[];
   readonly state?: readonly string[];
   readonly limit?: number;
+  /** An API token, sent as "Authorization: Bearer" (a collector with collector.auth: tokens needs one). */
+  readonly token?: string;
   /** ms; 10 s unless said. */
   readonly timeoutMs?: number;
 }
@@ -60,7 +62,11 @@ export async function fetchFleet(request: FleetRequest): Promise<FleetAnswer> {
   const url = fleetUrl(request);
   let body: unknown;
   try {
-    body = await ofetch<unknown>(url.href, { retry: 0, timeout: request.timeoutMs ?? 10_000, headers: { Accept: 'application/json' } });
+    body = await ofetch<unknown>(url.href, {
+      retry: 0,
+      timeout: request.timeoutMs ?? 10_000,
+      headers: { Accept: 'application/json', ...(request.token === undefined ? {} : { Authorization: `Bearer ${request.token}` }) },
+    });
   } catch (error) {
     throw new TelemError('collector-unavailable', `cannot get the fleet from ${url.href}: ${requestFailure(error)}`, { cause: error });
   }

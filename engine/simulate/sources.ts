@@ -13,17 +13,19 @@ import { readExport } from './input.js';
 import type { SimulatedRecord } from './simulate.js';
 
 /** GET /api/records?format=ndjson from a collector, streamed: the whole export is never held in memory. */
-export async function* recordsFromCollector(base: string, options: { since?: string | undefined } = {}): AsyncGenerator<SimulatedRecord> {
+export async function* recordsFromCollector(base: string, options: { since?: string | undefined; token?: string | undefined } = {}): AsyncGenerator<SimulatedRecord> {
   const url = new URL('api/records', base.endsWith('/') ? base : `${base}/`);
   url.searchParams.set('format', 'ndjson');
   if (options.since !== undefined) url.searchParams.set('since', options.since);
   let body: WebReadableStream<Uint8Array>;
   try {
-    body = await ofetch(url.href, { responseType: 'stream', retry: 0, timeout: 30_000 });
+    // A collector with logins (collector.auth: tokens) needs an API token.
+    const headers: Record<string, string> = options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` };
+    body = await ofetch(url.href, { responseType: 'stream', retry: 0, timeout: 30_000, headers });
   } catch (error) {
     const status =
       error instanceof FetchError && error.status !== undefined
-        ? `HTTP ${error.status}${error.data && typeof error.data === 'object' && 'error' in error.data ? ` ${String((error.data as { error: unknown }).error)}` : ''}`
+        ? `HTTP ${error.status}${error.data && typeof error.data === 'object' && 'message' in error.data ? `: ${String((error.data as { message: unknown }).message)}` : ''}`
         : (error as Error).message;
     throw new TelemError('collector-unavailable', `cannot fetch records from ${url.href}: ${status}`, { cause: error });
   }

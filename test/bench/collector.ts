@@ -6,6 +6,7 @@ import { validatePolicyValue } from '../../engine/validate/validate.js';
 import type { TelemetryRecord } from '../../engine/record/fields.js';
 import { openStore } from '../../engine/collector/storage/open-store.js';
 import { heaviestPatterns, seedHeavyDatabase } from '../collector/heavy-query-data.js';
+import { runCli } from '../helpers/cli.js';
 import { cliEntry } from '../helpers/paths.js';
 import { testRecord } from '../helpers/records.js';
 import { type FloodTools, httpFloodLoad } from './flood.js';
@@ -14,10 +15,15 @@ import type { HttpPost, LoadResult } from './load.js';
 export interface BenchCollector {
   readonly url: string;
   readonly child: ChildProcess;
+  /** GET `path` of its query API, with a read token (the collector needs a login, as in production). */
+  read(path: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
 export async function startBenchCollector(options: { root: string; db: string }): Promise<BenchCollector> {
+  const created = await runCli(['--root', options.root, 'collector', '--db', options.db, 'token', 'create', '--name', `bench-${Date.now()}`, '--role', 'read']);
+  if (created.code !== 0) throw new Error(`telem collector token create failed: ${created.stderr}`);
+  const authorization = `Bearer ${created.stdout.trim()}`;
   const child = spawn(process.execPath, [cliEntry, '--root', options.root, 'collector', '--listen', '127.0.0.1:0', '--db', options.db], {
     env: { ...process.env, TELEM_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -29,6 +35,7 @@ export async function startBenchCollector(options: { root: string; db: string })
   return {
     url,
     child,
+    read: (path) => fetch(new URL(path, url), { headers: { Authorization: authorization } }),
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -82,7 +89,7 @@ export async function collectorBatchIngest(options: { tools: FloodTools | null; 
     const posts = batchPosts(options.total, options.perRequest);
     const result = await httpFloodLoad({ tools: options.tools, work: options.work, url: new URL('telem/v1/records', collector.url).href, posts, concurrency: options.concurrency });
     // A batch is answered 200 even when its lines are rejected: count what was stored.
-    const stats = (await (await fetch(new URL('api/stats', collector.url))).json()) as { total: number };
+    const stats = (await (await collector.read('api/stats')).json()) as { total: number };
     if (stats.total !== options.total) throw new Error(`batch ingest stored ${stats.total} of ${options.total} records`);
     // httpFloodLoad counts requests; the figure is records.
     return { count: options.total, seconds: result.seconds, perSecond: options.total / result.seconds };
@@ -139,7 +146,11 @@ export async function ingestDuringQueries(options: { root: string; db: string; c
     const idleMs = await slowestPost(collector.url, options.count, 0);
     let running = true;
     const loop = async (path: string) => {
-      while (running) await (await fetch(new URL(path, collector.url))).arrayBuffer();
+      while (running) {
+        const response = await collector.read(path);
+        await response.arrayBuffer();
+        if (response.status !== 200 && response.status !== 503) throw new Error(`${path} answered ${response.status}`);
+      }
     };
     const load = [loop(`api/stats?${heaviestPatterns()}`), loop(`api/stats?${heaviestPatterns()}`), loop('api/records?format=ndjson')];
     await new Promise((resolve) => setTimeout(resolve, 300));

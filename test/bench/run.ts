@@ -396,7 +396,7 @@ async function endToEnd(work: string, tools: FloodTools | null, protocol: 'telem
       await agent.stop();
     }
     const latencies: number[] = [];
-    const response = await fetch(new URL(`api/records?format=ndjson&classification=${encodeURIComponent('org.example/probe/test')}`, collector.url));
+    const response = await collector.read(`api/records?format=ndjson&classification=${encodeURIComponent('org.example/probe/test')}`);
     for (const line of (await response.text()).split('\n')) {
       if (!line) continue;
       const record = JSON.parse(line) as { payload: string; received_at: string };

@@ -57,6 +57,19 @@ test('telem dev: an address in use is a usage error that says what to do', async
   assert.equal(result.stderr, `telem dev: 127.0.0.1:${port} is in use; pick another with --listen 127.0.0.1:PORT\n`);
 });
 
+test('telem dev: an address beyond loopback is refused before listening, since its web UI needs no login', async (t) => {
+  const dir = await tempDir(t);
+  const result = await runCli(['dev', '--dir', dir, '--listen', '0.0.0.0:0']);
+  assert.deepEqual(
+    [result.code, result.stdout, result.stderr],
+    [
+      2,
+      '',
+      'telem dev: 0.0.0.0:0 is not a loopback address, and telem dev serves the web UI without login; listen on this machine only (--listen 127.0.0.1:PORT), or run telem collector with API tokens to serve a network\n',
+    ],
+  );
+});
+
 test("telem dev: a second one on the same directory exits 2 and leaves the running stack's policy as it was", async (t) => {
   const dir = await tempDir(t);
   const { child, exited } = await startDev(t, dir);

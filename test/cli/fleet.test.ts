@@ -152,7 +152,7 @@ test(
     assert.equal(missing.stderr, 'telem fleet halt: an admin token is needed: --token-file FILE or TELEM_ADMIN_TOKEN\n');
     const wrong = await runCli(args('halt'), { env: { ...process.env, TELEM_ADMIN_TOKEN: 'not-it' } });
     assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /^telem fleet halt: cannot halt rollout "cli-rollout" at .*: HTTP 401: halting and resuming rollouts needs "Authorization: Bearer <token>"/);
+    assert.match(wrong.stderr, /^telem fleet halt: cannot halt rollout "cli-rollout" at .*: HTTP 401: the bearer token is not valid: it is unknown or has been revoked\n$/);
     const unseen = await runCli(['fleet', 'halt', 'other-rollout', '--collector', collector.url, '--channel', 'stable', '--token-file', tokenFile]);
     assert.equal(unseen.code, 1);
     assert.match(unseen.stderr, /HTTP 404: no rollout "other-rollout" has been seen on channel "stable"/);

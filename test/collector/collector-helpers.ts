@@ -8,10 +8,15 @@ import pg from 'pg';
 import { type RunningCollector, startCollector } from '../../engine/collector/collector.js';
 import { type CollectorSettings, defaultCollectorSettings } from '../../engine/collector/config/settings.js';
 import { openStore } from '../../engine/collector/storage/open-store.js';
+import { tokenDigest } from '../../engine/collector/validation/tenant.js';
 import type { RecordStore } from '../../engine/collector/storage/store.js';
 import { cliEntry } from '../helpers/paths.js';
 import { skipUnlessRequired } from '../helpers/skip.js';
 import { tempDir } from '../helpers/tmp.js';
+
+/** A bearer token the collectors of ADMIN_SETTINGS take as an admin's (collector.admin_tokens), for tests of admin actions. */
+export const ADMIN_TOKEN = 'telem_test-admin-token';
+export const ADMIN_SETTINGS: Partial<CollectorSettings> = { admin_tokens: [{ name: 'test-admin', token: tokenDigest(ADMIN_TOKEN) }] };
 
 export const UPSTREAM_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
 export const POSTGRES_URL = process.env.TELEM_TEST_POSTGRES_URL;
@@ -48,13 +53,18 @@ export async function openTestStore(t: TestContext, backend: Backend): Promise<R
   return store;
 }
 
+/**
+ * A collector on 127.0.0.1 with a fresh database. Its read side needs no login (collector.auth: none,
+ * allowed on loopback) unless the test is about logins and says `auth: 'tokens'`: the tests of
+ * ingest, queries and the UI are about those, and test/collector/auth/ checks the logins.
+ */
 export async function startTestCollector(
   t: TestContext,
   /** database: one freshDatabase gave (and the test filled) instead of a new empty one. */
   options: { backend?: Backend; settings?: Partial<CollectorSettings>; database?: { database: string; schema?: string } } = {},
 ): Promise<RunningCollector> {
   const fresh = options.database ?? (await freshDatabase(t, options.backend ?? (BACKENDS[0] as Backend)));
-  const settings: CollectorSettings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', database: fresh.database, ...options.settings };
+  const settings: CollectorSettings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', auth: 'none', database: fresh.database, ...options.settings };
   const collector = await startCollector({ settings, ...(fresh.schema === undefined ? {} : { schema: fresh.schema }) });
   t.after(() => collector.close());
   return collector;

@@ -37,7 +37,8 @@ export async function startCollectorProcess(
 ): Promise<CollectorProcess> {
   const dir = await tempDir(t);
   const policy = path.join(dir, 'collector.policy.json');
-  const collector: Record<string, unknown> = { database: `sqlite:${path.join(dir, 'collector.db')}`, ...options.collector };
+  // No login on the read side unless the test sets collector.auth (see startTestCollector).
+  const collector: Record<string, unknown> = { database: `sqlite:${path.join(dir, 'collector.db')}`, auth: 'none', ...options.collector };
   await writeFile(policy, JSON.stringify({ apiVersion: 'telem/v1', kind: 'Policy', metadata: { name: 'test-collector' }, collector }));
   const args = ['collector', '--policy', policy, '--listen', '127.0.0.1:0', ...(options.args ?? [])];
   const split = options.args?.includes('--listen-api') === true || typeof collector.listen_api === 'string';

@@ -1,7 +1,8 @@
 /**
  * The whole path a user sees: `telem record` → agent (`telem run`, unix socket, spool,
- * v3 delivery) → `telem collector` (SQLite) → the web UI in headless Chromium, all real
- * processes under one temporary --root. The record must show in the UI within two seconds.
+ * v3 delivery) → `telem collector` (SQLite) → the web UI in headless Chromium, logged in with a
+ * token of `telem collector token create`, all real processes under one temporary --root. The
+ * record must show in the UI within two seconds.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -36,8 +37,13 @@ test('agent to collector: a record sent with telem record through the agent show
   const agent = await startProcess({ args: ['--root', root, 'run', '--policy', policy], ready: { stream: 'stderr', pattern: /"msg":"agent ready"/ } });
   t.after(() => agent.stop());
 
+  const created = await runCli(['--root', root, 'collector', 'token', 'create', '--name', 'e2e', '--role', 'read']);
+  assert.equal(created.code, 0, created.stderr);
   const { page, problems } = await openPage(t);
   await page.goto(url);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  await page.fill('input[name="token"]', created.stdout.trim());
+  await page.click('#login button[type="submit"]');
   await page.locator('#empty').waitFor({ state: 'visible' });
 
   const sent = await runCli(['--root', root, 'record', '--class', 'org.example/e2e/through-agent', '--severity', '2', '--payload', 'sent with telem record']);

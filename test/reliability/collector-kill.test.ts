@@ -66,7 +66,7 @@ test('collector SIGKILL under load: every record answered 2xx before the kill is
   await Promise.all([killer(), ...Array.from({ length: 8 }, v3Loop), batchLoop(), batchLoop()]);
 
   await collector.start();
-  const stored = new Set((await exportedRecords(collector.url)).map((record) => record.payload));
+  const stored = new Set((await exportedRecords(collector)).map((record) => record.payload));
   const missing = acknowledged.filter((payload) => !stored.has(payload));
   assert.deepEqual(missing, [], `${missing.length} of ${acknowledged.length} acknowledged records are missing after the restart`);
   assert.ok(acknowledged.length >= KILL_AFTER);

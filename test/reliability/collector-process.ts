@@ -1,10 +1,11 @@
 /**
  * The real collector (`telem collector` on SQLite under a temporary root) as a child process that
  * a test can stop and start again on the same port, plus the records it stored, read back
- * through its own query API as a user would.
+ * through its own query API as a user would: with a read token made by `telem collector token create`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
+import { runCli } from '../helpers/cli.js';
 import { cliEntry, repoRoot } from '../helpers/paths.js';
 
 export interface CollectorProcess {
@@ -12,6 +13,8 @@ export interface CollectorProcess {
   readonly url: string;
   /** Where the agent posts v3 records. */
   readonly ingestUrl: string;
+  /** A read token for its query API. */
+  readonly token: string;
   /** Log lines (stderr) of every run so far. */
   readonly logs: string[];
   /** SIGTERM and wait: the collector is down until start(). */
@@ -35,8 +38,10 @@ interface Running {
   readonly exited: Promise<void>;
 }
 
+const DATABASE = ['--db', 'sqlite:/var/lib/telem/collector.db'];
+
 function launch(options: { root: string; listen: string; logs: string[] }): Promise<{ running: Running; url: string }> {
-  const args = [cliEntry, '--root', options.root, 'collector', '--listen', options.listen, '--db', 'sqlite:/var/lib/telem/collector.db'];
+  const args = [cliEntry, '--root', options.root, 'collector', '--listen', options.listen, ...DATABASE];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, TELEM_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
@@ -59,6 +64,9 @@ function launch(options: { root: string; listen: string; logs: string[] }): Prom
 
 export async function startCollectorProcess(t: TestContext, options: { root: string }): Promise<CollectorProcess> {
   const logs: string[] = [];
+  const created = await runCli(['--root', options.root, 'collector', ...DATABASE, 'token', 'create', '--name', 'reliability', '--role', 'read']);
+  if (created.code !== 0) throw new Error(`telem collector token create failed: ${created.stderr}`);
+  const token = created.stdout.trim();
   const first = await launch({ root: options.root, listen: '127.0.0.1:0', logs });
   let running: Running | null = first.running;
   const { url } = first;
@@ -73,6 +81,7 @@ export async function startCollectorProcess(t: TestContext, options: { root: str
   const collector: CollectorProcess = {
     url,
     ingestUrl: `${url}v3/collector`,
+    token,
     logs,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
@@ -86,8 +95,8 @@ export async function startCollectorProcess(t: TestContext, options: { root: str
 }
 
 /** Every stored record, through GET /api/records?format=ndjson. */
-export async function exportedRecords(collectorUrl: string): Promise<ExportedRecord[]> {
-  const response = await fetch(new URL('/api/records?format=ndjson', collectorUrl));
+export async function exportedRecords(collector: Pick<CollectorProcess, 'url' | 'token'>): Promise<ExportedRecord[]> {
+  const response = await fetch(new URL('/api/records?format=ndjson', collector.url), { headers: { Authorization: `Bearer ${collector.token}` } });
   if (response.status !== 200) throw new Error(`the export answered ${response.status}: ${await response.text()}`);
   const text = await response.text();
   return text

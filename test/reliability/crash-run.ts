@@ -304,7 +304,7 @@ export async function runCrashScenario(t: TestContext, options: CrashRunOptions)
   for (const entry of (await readSpoolSnapshot(spoolDir)).entries) spooled.add(entry.eventId);
 
   // What the collector stored, by sequence number.
-  const stored = await exportedRecords(collector.url);
+  const stored = await exportedRecords(collector);
   const storedCount = new Map<number, number>();
   const phantom: string[] = [];
   for (const record of stored) {

@@ -46,7 +46,7 @@ retention: { journal_entries: 1000 }
       labels.set(eventId, label);
       assert.equal(await sendRaw(agent.socketPath, [frame]), null);
     };
-    const stored = async () => (await exportedRecords(collector.url)).map((record) => labelOf(record.payload));
+    const stored = async () => (await exportedRecords(collector)).map((record) => labelOf(record.payload));
 
     for (let index = 0; index < 5; index += 1) await send(`before-${index}`);
     await eventually(stored, (records) => records.length === 5, { timeoutMs: 5000, what: 'the records sent before the outage' });

@@ -96,7 +96,7 @@ retention: { journal_entries: 100000 }
       { timeoutMs: 60_000, what: 'a delivered journal line for every record' },
     ).catch(async (error: unknown) => {
       const journaled = new Set((await journalEntries(agentRoot)).map((entry) => entry.eventId));
-      const storedNow = new Set((await exportedRecords(collector.url)).map((record) => record.event_id));
+      const storedNow = new Set((await exportedRecords(collector)).map((record) => record.event_id));
       const missing = [...sent].filter(([eventId]) => !journaled.has(eventId));
       t.diagnostic(
         `${missing.length} records without a journal line (label:at the collector): ${missing.map(([id, label]) => `${label}:${storedNow.has(id) ? 'stored' : 'not-stored'}`).join(' ')}`,
@@ -111,7 +111,7 @@ retention: { journal_entries: 100000 }
       'nothing rejected, dropped or expired',
     );
 
-    const stored = await exportedRecords(collector.url);
+    const stored = await exportedRecords(collector);
     const storedIds = stored.map((record) => record.event_id);
     assert.equal(new Set(storedIds).size, storedIds.length, 'no record stored twice');
     assert.equal(stored.length, RECORDS, 'every record stored');

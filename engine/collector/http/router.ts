@@ -5,6 +5,7 @@
  *           GET /fleet/<channel>/control (what agents poll);
  *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs and PUT /api/crash-rules), /healthz and the control document, no ingest.
  * So an operator can publish only ingest to the fleet and keep reads on an internal address.
+ * What a path needs (nothing, a login, an admin login) is decided once, before routing (access.ts, auth/gate.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type QueryContext, crashesEndpoint, fieldsEndpoint, fleetEndpoint, recordEndpoint, recordsEndpoint, statsEndpoint } from '../query/api.js';
@@ -13,6 +14,7 @@ import { isAsset, sendAsset } from '../ui/static.js';
 import { batchIngest } from './batch-ingest.js';
 import { type CrashRulesContext, crashRulesEndpoint, replaceCrashRulesEndpoint } from './crash-rules.js';
 import { healthEndpoint } from './health.js';
+import { type LoginContext, admit, loginEndpoint, logoutEndpoint, sessionEndpoint } from './login.js';
 import { type IngestContext, ingest } from './ingest.js';
 import { type RolloutControlContext, adminRolloutEndpoint, adminRolloutPath, controlChannel, controlEndpoint } from './rollout-control.js';
 
@@ -31,29 +33,23 @@ export interface RouterContext {
   readonly query: QueryContext;
   readonly rollouts: RolloutControlContext;
   readonly crashRules: CrashRulesContext;
-  /**
-   * The check every route marked `admin` in API_ROUTES passes before it runs (throwing the HttpError
-   * that refuses the request). None yet: authentication of the API comes in a change of its own,
-   * and plugs in here once for all admin routes.
-   */
-  readonly admit?: (req: IncomingMessage) => void | Promise<void>;
+  readonly login: LoginContext;
 }
 
 function methodNotAllowed(req: IncomingMessage, allow: string, why = ''): HttpError {
   return new HttpError(405, `method ${req.method} is not allowed here; use ${allow}${why}`, { Allow: allow });
 }
 
-/** One method of an API path. `admin`: it changes what the collector serves, so RouterContext.admit vets it. */
+/** One method of an API path; who may call it is decided before routing (access.ts: every method but GET and HEAD under /api/ is an admin action). */
 interface Endpoint {
-  readonly admin: boolean;
   answer(context: RouterContext, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
 /** The API paths answered from this table (the older ones below are tested in turn), by method; GET serves HEAD too. */
 const API_ROUTES: Readonly<Record<string, Readonly<Record<string, Endpoint>>>> = {
   '/api/crash-rules': {
-    GET: { admin: false, answer: (context, url, _req, res) => crashRulesEndpoint(context.crashRules, url.searchParams, res) },
-    PUT: { admin: true, answer: (context, url, req, res) => replaceCrashRulesEndpoint(context.crashRules, url.searchParams, req, res) },
+    GET: { answer: (context, url, _req, res) => crashRulesEndpoint(context.crashRules, url.searchParams, res) },
+    PUT: { answer: (context, url, req, res) => replaceCrashRulesEndpoint(context.crashRules, url.searchParams, req, res) },
   },
 };
 
@@ -64,7 +60,6 @@ async function tableRoute(context: RouterContext, routes: Readonly<Record<string
     const methods = Object.keys(routes);
     throw methodNotAllowed(req, (methods.includes('GET') ? ['GET', 'HEAD', ...methods.filter((name) => name !== 'GET')] : methods).join(', '));
   }
-  if (endpoint.admin) await context.admit?.(req);
   return endpoint.answer(context, url, req, res);
 }
 
@@ -73,6 +68,10 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   const { pathname } = url;
   const method = req.method ?? 'GET';
   const reading = method === 'GET' || method === 'HEAD';
+  const protocol = INGEST_PATHS[pathname];
+
+  const principal = await admit(context.login, { listener: role, method, pathname, ingestPath: protocol !== undefined }, req, res);
+  if (principal === null) return;
 
   if (pathname === '/healthz') {
     if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
@@ -86,10 +85,16 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
     return controlEndpoint(context.query, channel, res);
   }
 
-  const protocol = INGEST_PATHS[pathname];
   if (role === 'ingest') {
     if (protocol && method === 'POST') return receive(context, protocol, req, res);
     throw new HttpError(404, `nothing here: ${method} ${pathname}; this listener only receives records, the web UI and query API are on the API listener (collector.listen_api)`);
+  }
+
+  if (pathname === '/login') return loginEndpoint(context.login, req, res);
+  if (pathname === '/logout') return logoutEndpoint(context.login, req, res);
+  if (pathname === '/api/session') {
+    if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
+    return sessionEndpoint(context.login, principal, res);
   }
 
   if (protocol) {
@@ -122,7 +127,7 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   const admin = adminRolloutPath(pathname);
   if (admin !== undefined) {
     if (method !== 'POST') throw methodNotAllowed(req, 'POST');
-    return adminRolloutEndpoint(context.rollouts, admin, req, res);
+    return adminRolloutEndpoint(context.rollouts, { ...admin, by: principal.name ?? '' }, req, res);
   }
 
   const recordId = /^\/api\/records\/([^/]+)$/.exec(pathname)?.[1];

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { formatDuration } from '../../../schemas/units.js';
 import type { Logger } from '../../log/logger.js';
 import type { CollectorSettings } from '../config/settings.js';
+import { createAuthGate } from '../auth/gate.js';
 import { STATUS_CLASSIFICATION } from '../fleet/states.js';
 import type { IncomingRecord } from '../record/record.js';
 import { HttpError, rawResponse, sendMessage } from '../reply/reply.js';
@@ -98,11 +99,13 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
     },
   };
   const query = { store: options.store, now };
+  const gate = createAuthGate({ store: options.store.auth, settings, now });
   const context: RouterContext = {
     ingest: ingestContext,
     query,
-    rollouts: { query, adminTokens: settings.admin_tokens, memory: ingestContext.memory, logger },
+    rollouts: { query, memory: ingestContext.memory, logger },
     crashRules: { query, memory: ingestContext.memory, logger },
+    login: { gate, auth: settings.auth, memory: ingestContext.memory, logger },
   };
   const hosts = createHostCheck(settings.allowed_hosts);
   const { timeouts } = settings;

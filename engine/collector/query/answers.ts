@@ -64,3 +64,18 @@ export interface FleetAnswer {
 export interface ErrorAnswer {
   readonly message: string;
 }
+
+/** GET /api/session: who the request is logged in as (http/login.ts). */
+export interface SessionAnswer {
+  /** collector.auth. */
+  readonly auth: 'tokens' | 'none';
+  /** token: Authorization: Bearer; session: the browser's cookie; anonymous: collector.auth none. */
+  readonly via: 'token' | 'session' | 'anonymous';
+  /** The token's name; null when anonymous. */
+  readonly name: string | null;
+  readonly role: 'read' | 'admin';
+  /** The session's value for the X-Telem-CSRF header of its state-changing requests; null outside a session. */
+  readonly csrf: string | null;
+  /** When the session ends unless used again, ISO 8601; null outside a session. */
+  readonly expires_at: string | null;
+}

@@ -11,6 +11,7 @@ import { type ColumnType, type Dialect, PAYLOAD_WORDS } from './dialect.js';
 import { RULES_STATE_TABLE, SKIP_RULES_TABLE, backfillCrashSignatures } from './crash-rules-sql.js';
 import { FLEET_TABLE, fleetUpdate } from './fleet-sql.js';
 import { partitionIndexes, partitionRows, partitionStatements } from './partition-migration.js';
+import { API_SESSIONS, API_TOKENS, SESSION_COLUMNS, TOKEN_COLUMNS } from './auth-sql.js';
 import { ROLLOUT_COUNTERS, ROLLOUT_HALTS, ROLLOUT_MACHINES } from './rollout-sql.js';
 import { type Row, recordDigest } from './rows.js';
 import type { SqlStatement } from './sql-writes.js';
@@ -248,6 +249,22 @@ export const MIGRATIONS: readonly Migration[] = [
       // partial: most records are no crash, and an index entry for each would slow every insert.
       'CREATE INDEX records_signature ON records (signature, id) WHERE signature IS NOT NULL',
       'CREATE INDEX records_frames ON records (id) WHERE frames IS NOT NULL',
+    ],
+  },
+  {
+    // Logins for the read side (docs/collector.md, storage/auth-sql.ts): API tokens by role and the
+    // browser sessions opened with them, each stored as the SHA-256 digest of its secret. A name is
+    // unique among the tokens not revoked, so a revoked name can be given to a new token.
+    version: 9,
+    name: 'api_tokens and api_sessions: logins for the web UI and query API',
+    statements: (dialect) => [
+      createTable(dialect, API_TOKENS, TOKEN_COLUMNS),
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${API_TOKENS}_digest ON ${API_TOKENS} (digest)`,
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${API_TOKENS}_active_name ON ${API_TOKENS} (name) WHERE revoked_at IS NULL`,
+      createTable(dialect, API_SESSIONS, SESSION_COLUMNS),
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${API_SESSIONS}_digest ON ${API_SESSIONS} (digest)`,
+      `CREATE INDEX IF NOT EXISTS ${API_SESSIONS}_token ON ${API_SESSIONS} (token_id)`,
+      `CREATE INDEX IF NOT EXISTS ${API_SESSIONS}_expires ON ${API_SESSIONS} (expires_at)`,
     ],
   },
 ];

@@ -14,6 +14,11 @@ export interface OpenStoreOptions {
   readonly schema?: string;
   /** Longest a read may run (collector.query_timeout). */
   readonly queryTimeoutMs?: number;
+  /**
+   * A short command writing a row or two beside a running collector (`telem collector token`): a
+   * SQLite file is opened without taking its lock, which keeps a second collector off it.
+   */
+  readonly shared?: boolean;
 }
 
 export interface OpenedStore {
@@ -43,7 +48,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
     if (file === '') throw new TelemError('database-setting', '"sqlite:" needs a file path, such as sqlite:/var/lib/telem/collector.db');
     const resolved = file === ':memory:' ? file : underRoot(options.root ?? '/', file);
     // One collector per SQLite file: a second one would share its writes without sharing its batching.
-    const lock = resolved === ':memory:' ? null : takeLock(`${resolved}.lock`, `the database sqlite:${resolved}`);
+    const lock = resolved === ':memory:' || options.shared === true ? null : takeLock(`${resolved}.lock`, `the database sqlite:${resolved}`);
     try {
       const { openSqliteStore } = await importOptional('better-sqlite3', 'a sqlite: database', () => import('./sqlite-store.js'));
       const opened = await openSqliteStore(resolved, options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs });

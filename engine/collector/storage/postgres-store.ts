@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { IncomingRecord } from '../record/record.js';
 import { numberedPlaceholders, postgresDialect } from './dialect.js';
 import { fleetUpdate, withStatusOutcomes } from './fleet-sql.js';
+import { authSql } from './auth-sql.js';
 import { rolloutWrites } from './rollout-sql.js';
 import { applyMigrations } from './migrations.js';
 import type { Row } from './rows.js';
@@ -130,6 +131,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }
     },
   };
+  const writer = {
+    dialect: postgresDialect,
+    all: async (sql: string, params: readonly unknown[]) => (await run(pool, { sql, params: [...params] })).rows,
+    run: async (sql: string, params: readonly unknown[]) => (await run(pool, { sql, params: [...params] })).rowCount ?? 0,
+  };
   const identity = (value: boolean) => value;
   // A failure here is no loss: records of a day without its partition wait in the default one, and
   // the next retention purge, which logs its failures, creates the partitions too.
@@ -181,11 +187,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
     ...readOps(reader),
     replaceCrashRules: (rules, at) => changeCrashRules(crashRules, rules, at),
-    ...rolloutWrites({
-      dialect: postgresDialect,
-      all: async (sql, params) => (await run(pool, { sql, params: [...params] })).rows,
-      run: async (sql, params) => (await run(pool, { sql, params: [...params] })).rowCount ?? 0,
-    }),
+    ...rolloutWrites(writer),
+    auth: authSql(writer),
     ping: async () => void (await pool.query('SELECT 1')),
     async purge(plan, at) {
       // The partitions ahead first: a retention schedule is also a chance to catch up on them.

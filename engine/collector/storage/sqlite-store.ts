@@ -13,6 +13,7 @@ import { DEFAULT_QUERY_TIMEOUT_MS } from './query-error.js';
 import { ReadPool } from './read-pool.js';
 import { readOps } from './read-ops.js';
 import type { Row } from './rows.js';
+import { authSql } from './auth-sql.js';
 import { rolloutWrites } from './rollout-sql.js';
 import { type InsertOutcome, openSqliteWriter, toInsertResult } from './sqlite-writer.js';
 import type { AppliedMigration, InsertResult, PurgePlan, RecordStore } from './store.js';
@@ -108,6 +109,9 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
       return change;
     },
     ...rolloutWrites({ dialect: sqliteDialect, all: writes.all, run: writes.run }),
+    // On the writer thread: a login is checked against what was just written (a revoke takes effect at
+    // once), and a heavy query holding both reader threads does not keep anyone from logging in.
+    auth: authSql({ dialect: sqliteDialect, all: writes.all, run: writes.run }),
     ping: writes.ping,
     purge: writes.purge,
     close: async () => {

@@ -2,6 +2,7 @@
 import type { AgentStatus, FleetState } from '../fleet/states.js';
 import type { IncomingRecord, StoredRecord } from '../record/record.js';
 import type { ControlDocument, HaltState, RolloutKey, RolloutView } from '../fleet/rollout-views.js';
+import type { AuthStore } from './auth-store.js';
 import type { SkipRule } from '../crash/skip-rules.js';
 
 /** Filters named like the record fields; each list is "any of these". Times are ms. */
@@ -198,6 +199,8 @@ export interface RecordStore {
   evaluateRollouts(keys: readonly RolloutKey[], now: number): Promise<{ readonly key: RolloutKey; readonly reason: string }[]>;
   /** An operator's halt or resume of a rollout. */
   setRolloutHalt(key: RolloutKey, change: { readonly halted: boolean; readonly reason: string; readonly by: string }, now: number): Promise<HaltState>;
+  /** API tokens and browser sessions (migration 9), on the writing connection. */
+  readonly auth: AuthStore;
   /** Reads from the database, for /healthz: resolves when it answers, rejects with why it cannot. */
   ping(): Promise<void>;
   /** Deletes what the plan says is too old at `now` (ms); returns how many records went. */

@@ -10,6 +10,20 @@ import { tempDir } from '../../helpers/tmp.js';
 import { BACKENDS, type Backend, type StartedProcess, UPSTREAM_TID, freshDatabase, rawHttp, rawRequest, startProcess, v2Headers, v3Body } from '../../collector/collector-helpers.js';
 import { createVersion1Database, rawDatabase, vectorRecord } from '../../collector/storage/version-1.js';
 
+/** A read token made with the real `telem collector token create` on the database these arguments (--root, --db) name. */
+async function readToken(collectorArgs: readonly string[]): Promise<string> {
+  const created = await runCli([...collectorArgs, 'token', 'create', '--name', 'test-reader', '--role', 'read']);
+  assert.equal(created.code, 0, created.stderr);
+  return created.stdout.trim();
+}
+
+/** GET /api/records with a token, as any client of an `auth: tokens` collector (the default). */
+async function listRecords<T>(url: string, token: string): Promise<{ records: T[] }> {
+  const response = await fetch(new URL('/api/records', url), { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(response.status, 200);
+  return (await response.json()) as { records: T[] };
+}
+
 /** Starts the real binary and waits for the URL it prints on stdout. */
 async function startCli(args: string[]): Promise<{ url: string; stop: StartedProcess['stop'] }> {
   const started = await startProcess({ args, ready: { stream: 'stdout', pattern: /^(http:\/\/\S+\/)\n/ } });
@@ -23,7 +37,8 @@ test('telem collector: prints its URL, accepts records into sqlite under --root,
     assert.match(collector.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const response = await rawRequest(collector.url, rawHttp({ path: '/v3/collector', headers: { 'X-Telemetry-TID': UPSTREAM_TID }, body: JSON.stringify(v3Body()) }));
     assert.equal(response.status, 201);
-    const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: unknown[] };
+    assert.equal((await fetch(new URL('/api/records', collector.url))).status, 401, 'the query API needs a login by default');
+    const listed = await listRecords(collector.url, await readToken(['--root', root, 'collector']));
     assert.equal(listed.records.length, 1);
   } finally {
     const stopped = await collector.stop();
@@ -174,7 +189,7 @@ for (const backend of BACKENDS) {
         const ids = answers.map((answer) => answer.id);
         assert.equal(new Set(ids.slice(0, 3)).size, 3);
         assert.deepEqual(ids.slice(3), ids.slice(0, 3));
-        const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: { id: number }[] };
+        const listed = await listRecords<{ id: number }>(collector.url, await readToken(['collector', '--db', database]));
         assert.deepEqual(listed.records.map((record) => record.id).sort(), [...ids.slice(0, 3)].sort());
       } finally {
         const stopped = await collector.stop();
@@ -198,7 +213,7 @@ for (const backend of BACKENDS) {
         const variant = await send(v3Body({ classification: OTHER_CLASSIFICATION }));
         assert.deepEqual([variant.status, variant.headers['x-telem-duplicate'], variant.json().classification], [201, undefined, OTHER_CLASSIFICATION]);
         assert.notEqual(variant.json().id, 1);
-        const listed = (await (await fetch(new URL('/api/records', collector.url))).json()) as { records: unknown[] };
+        const listed = await listRecords(collector.url, await readToken(['collector', '--db', database]));
         assert.equal(listed.records.length, 2);
       } finally {
         const stopped = await collector.stop();

@@ -68,7 +68,7 @@ for (const backend of BACKENDS) {
   test(`reads on ${backend.name}: a read failing for another reason than reachability (its table dropped) stays 500; /healthz still answers`, { skip: backend.skip }, async (t) => {
     const fresh = await freshDatabase(t, backend);
     const collector = await startCollector({
-      settings: { ...defaultCollectorSettings(), listen: '127.0.0.1:0', database: fresh.database },
+      settings: { ...defaultCollectorSettings(), listen: '127.0.0.1:0', auth: 'none', database: fresh.database },
       ...(fresh.schema === undefined ? {} : { schema: fresh.schema }),
     });
     t.after(() => collector.close());

@@ -12,7 +12,7 @@ import { payloadSignature } from '../../../engine/collector/crash/signature.js';
 import { DEFAULT_SKIP_RULES, skipList } from '../../../engine/collector/crash/skip-rules.js';
 import { RULES_LOCK, replaceRulesStatements } from '../../../engine/collector/storage/crash-rules-sql.js';
 import type { CrashesAnswer, CrashRulesAnswer, CrashRulesChangeAnswer, RecordsPage } from '../../../engine/collector/query/answers.js';
-import { type Backend, BACKENDS, type CollectorUrl, freshDatabase, getJson, postV3, startTestCollector, v3Body } from '../collector-helpers.js';
+import { ADMIN_SETTINGS, ADMIN_TOKEN, type Backend, BACKENDS, type CollectorUrl, freshDatabase, getJson, postV3, startTestCollector, v3Body } from '../collector-helpers.js';
 import { KERNEL_BUG, KERNEL_WARNING, LIBC, crashprobePayload, oopsPayload } from '../crash-payloads.js';
 import { type RawDatabase, rawDatabase } from '../storage/version-1.js';
 
@@ -37,7 +37,7 @@ async function groups(collector: CollectorUrl, query = ''): Promise<[string | nu
 async function putRules(collector: CollectorUrl, body: unknown): Promise<{ status: number; body: CrashRulesChangeAnswer & { message?: string } }> {
   const response = await fetch(new URL('/api/crash-rules', collector.url), {
     method: 'PUT',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ADMIN_TOKEN}` },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as CrashRulesChangeAnswer & { message?: string } };
@@ -52,7 +52,7 @@ for (const backend of BACKENDS) {
     `GET /api/crashes on ${backend.name}: three crashes whose first frame is raise in libc are three groups by the frames below; a kernel WARNING and a kernel BUG are two more, read by default`,
     options,
     async (t) => {
-      const collector = await startTestCollector(t, { backend });
+      const collector = await startTestCollector(t, { backend, settings: ADMIN_SETTINGS });
       const crash = 'org.clearlinux/crash/clr';
       await post(collector, crash, raiseIn('parse_config', 'main'), 'm1');
       await post(collector, crash, raiseIn('parse_config', 'main'), 'm2');
@@ -89,7 +89,7 @@ for (const backend of BACKENDS) {
     options,
     async (t) => {
       const database = await freshDatabase(t, backend);
-      const collector = await startTestCollector(t, { backend, database });
+      const collector = await startTestCollector(t, { backend, database, settings: ADMIN_SETTINGS });
       const crash = 'org.clearlinux/crash/clr';
       await post(collector, crash, raiseIn('do_work', 'run_job', 'main'));
       await post(collector, crash, raiseIn('do_work', 'other_job', 'main'));
@@ -154,7 +154,7 @@ for (const backend of BACKENDS) {
   );
 
   test(`GET and PUT /api/crash-rules on ${backend.name}: the default list at version 1; bad bodies and patterns are 400s naming the problem and change nothing`, options, async (t) => {
-    const collector = await startTestCollector(t, { backend });
+    const collector = await startTestCollector(t, { backend, settings: ADMIN_SETTINGS });
     const listed = await getJson<CrashRulesAnswer>(collector, '/api/crash-rules');
     assert.equal(listed.status, 200);
     assert.equal(listed.body.version, 1);
@@ -189,7 +189,7 @@ for (const backend of BACKENDS) {
     const emptied = await putRules(collector, { rules: [] });
     assert.deepEqual([emptied.status, emptied.body.version, emptied.body.rules], [200, 3, []]);
 
-    const post = await fetch(new URL('/api/crash-rules', collector.url), { method: 'POST', body: '{}' });
+    const post = await fetch(new URL('/api/crash-rules', collector.url), { method: 'POST', body: '{}', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
     assert.deepEqual(
       [post.status, post.headers.get('allow'), ((await post.json()) as { message: string }).message],
       [405, 'GET, HEAD, PUT', 'method POST is not allowed here; use GET, HEAD, PUT'],
@@ -235,7 +235,7 @@ test(
   async (t) => {
     const backend = BACKENDS[1] as Backend;
     const database = await freshDatabase(t, backend);
-    const collector = await startTestCollector(t, { backend, database });
+    const collector = await startTestCollector(t, { backend, database, settings: ADMIN_SETTINGS });
     await post(collector, 'org.clearlinux/crash/clr', raiseIn('do_work', 'run_job', 'main'));
     // Another collector's change, held open: the statements a change runs, under the lock it takes.
     const other = await rawDatabase(database);
@@ -299,9 +299,9 @@ async function writeHeld(other: RawDatabase, collector: CollectorUrl): Promise<v
 /** One collector on SQLite (a file has one); two on one PostgreSQL database. */
 async function sharedCollectors(t: TestContext, backend: Backend): Promise<RunningCollector[]> {
   const database = await freshDatabase(t, backend);
-  const first = await startTestCollector(t, { backend, database });
+  const first = await startTestCollector(t, { backend, database, settings: ADMIN_SETTINGS });
   if (backend.name === 'sqlite') return [first];
-  return [first, await startTestCollector(t, { backend, database })];
+  return [first, await startTestCollector(t, { backend, database, settings: ADMIN_SETTINGS })];
 }
 
 test('GET /api/crashes: a kernel oops whose every frame is unreliable groups by its first frame', async (t) => {

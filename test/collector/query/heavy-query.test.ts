@@ -15,6 +15,7 @@ import { MAX_PATTERNS, MAX_VALUES } from '../../../engine/collector/query/params
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { BACKENDS, type Backend, UPSTREAM_TID, freshDatabase, getJson, rawHttp, rawRequest, startProcess, startTestCollector, v3Body } from '../collector-helpers.js';
 import { HEAVY_RECORDS, heaviestPatterns, seedHeavyDatabase } from '../heavy-query-data.js';
+import { runCli } from '../../helpers/cli.js';
 
 const RECORDS = HEAVY_RECORDS;
 
@@ -51,18 +52,22 @@ for (const backend of BACKENDS) {
       const collector = await startProcess({ args: ['collector', '--listen', '127.0.0.1:0', '--db', processDatabase], ready: { stream: 'stdout', pattern: /^(http:\/\/\S+\/)\n/ } });
       t.after(() => collector.stop());
       const url = collector.match[1] as string;
+      // The reads log in as any client of a collector with the default collector.auth: tokens.
+      const created = await runCli(['collector', '--db', processDatabase, 'token', 'create', '--name', 'heavy-reader', '--role', 'read']);
+      assert.equal(created.code, 0, created.stderr);
+      const headers = { Authorization: `Bearer ${created.stdout.trim()}` };
 
       const idle = await postRecord(url, 0);
       assert.equal(idle.status, 201);
 
       let queryDone = false;
       const queryStarted = performance.now();
-      const heavy = fetch(new URL(`/api/stats?${heaviestPatterns()}`, url)).then(async (response) => {
+      const heavy = fetch(new URL(`/api/stats?${heaviestPatterns()}`, url), { headers }).then(async (response) => {
         const body = (await response.json()) as { message?: string };
         queryDone = true;
         return { status: response.status, body, ms: performance.now() - queryStarted };
       });
-      const exported = fetch(new URL('/api/records?format=ndjson', url)).then(async (response) => (await response.text()).split('\n').filter(Boolean).length);
+      const exported = fetch(new URL('/api/records?format=ndjson', url), { headers }).then(async (response) => (await response.text()).split('\n').filter(Boolean).length);
       // A head start, so that the query is running when the records arrive.
       await new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -90,7 +95,7 @@ for (const backend of BACKENDS) {
 
   test(`collector [${backend.name}]: a query running past query_timeout is answered 503 and the next read is served`, { skip: backend.skip, timeout: 120_000 }, async (t) => {
     const fresh = await seededDatabase(t, backend);
-    const settings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', database: fresh.database, query_timeout: 1000 };
+    const settings = { ...defaultCollectorSettings(), listen: '127.0.0.1:0', auth: 'none' as const, database: fresh.database, query_timeout: 1000 };
     const collector = await startCollector({ settings, ...(fresh.schema === undefined ? {} : { schema: fresh.schema }) });
     t.after(() => collector.close());
     const stopped = await getJson<{ message: string }>(collector, `/api/stats?${heaviestPatterns()}`);

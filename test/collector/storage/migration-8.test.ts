@@ -58,7 +58,7 @@ for (const backend of BACKENDS) {
       t.after(() => collector.close());
       const note = `${CRASHES + 1} crash records given frames and a signature, in 3 batches of at most ${BATCH}`;
       assert.deepEqual(
-        collector.store.migrations.map(({ version, name, note }) => ({ version, name, note })),
+        collector.store.migrations.filter(({ version }) => version === 8).map(({ version, name, note }) => ({ version, name, note })),
         [{ version: 8, name: MIGRATIONS[7]?.name, note }],
       );
       const logged = lines.find((line) => line.version === 8);

@@ -53,6 +53,8 @@ test('writer thread: a batch waiting on a thread that is ended gets 503 as a who
   const thread = (collector.store as SqliteStore).writeThread as WriteThread;
   const body = Array.from({ length: 50 }, (_, index) => `${JSON.stringify({ ...v3Body({}, `batch ${index}\n`), record_id: `r-${index}` })}\n`).join('');
   const send = () => fetch(new URL('/telem/v1/records', collector.url), { method: 'POST', headers: { 'X-Telemetry-TID': UPSTREAM_TID, 'Content-Type': 'application/x-ndjson' }, body });
+  // The retention purge run at start must be over, so that the two calls in flight below are the busy one and the batch's.
+  await until(() => thread.inFlight === 0);
 
   const busy = thread.call({ op: 'all', args: [BUSY_SQL, []] });
   const lost = send();

@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import type { FieldsAnswer } from '../../../engine/collector/query/answers.js';
-import { getJson, postV2, postV3, startTestCollector, v2Headers, v3Body } from '../collector-helpers.js';
+import { type Backend, BACKENDS, getJson, postV2, postV3, startTestCollector, v2Headers, v3Body } from '../collector-helpers.js';
+import { call, startLoginCollector } from '../auth/logins.js';
 import { DEFAULT_SKIP_RULES } from '../../../engine/collector/crash/skip-rules.js';
 import type { CrashRulesAnswer } from '../../../engine/collector/query/answers.js';
 import { KERNEL_WARNING, LIBC, crashprobePayload } from '../crash-payloads.js';
@@ -130,7 +131,9 @@ test(
   "web UI: the Crashes tab shows each group's signature, kernel oopses included; the skip-list editor saves the rules and the groups follow",
   { skip: BROWSER_SKIP, timeout: 60_000 },
   async (t) => {
-    const collector = await startTestCollector(t);
+    // Editing the skip list is an admin action: the page is logged in with an admin token.
+    const { collector, token } = await startLoginCollector(t, BACKENDS[0] as Backend);
+    const admin = await token('ops', 'admin');
     const crash = 'org.clearlinux/crash/clr';
     await postV3(
       collector,
@@ -144,6 +147,10 @@ test(
     // Text that would be markup if it were inserted as HTML.
     await postV3(collector, v3Body({ classification: crash, event_id: '4'.repeat(32) }, crashprobePayload(['<img src=x onerror=alert(1)>() - [/usr/bin/app]'])));
     const { page, problems } = await openPage(t);
+    await page.goto(`${collector.url}login`);
+    await page.fill('input[name="token"]', admin);
+    await page.click('#login button[type="submit"]');
+    await page.waitForURL((url) => url.pathname === '/');
     await page.goto(`${collector.url}#crashes`);
     const signatures = page.locator('#crash-table tbody td.signature');
     const shows = async (expected: string[]) => {
@@ -168,7 +175,7 @@ test(
     await page.click('#crash-rules-form button[type="submit"]');
     await page.locator('#crash-rules-status', { hasText: 'saved version 2: 2 records regrouped' }).waitFor();
     await shows(['run_job', 'other_job', 'dev_watchdog | call_timer_fn | run_timer_softirq', '<img src=x onerror=alert(1)>']);
-    const added = (await getJson<CrashRulesAnswer>(collector, '/api/crash-rules')).body.rules.at(-1);
+    const added = (await call(collector, '/api/crash-rules', { token: admin })).json<CrashRulesAnswer>().rules.at(-1);
     assert.deepEqual([added?.pattern, added?.note], ['do_work', 'our dispatcher']);
     await page.screenshot({ path: artifactPath('collector-ui-crash-rules.png'), fullPage: true });
 
@@ -182,7 +189,7 @@ test(
       await page.locator('#crash-rules-status').innerText(),
       `rules[${DEFAULT_SKIP_RULES.length}].pattern "bad [" is not a skip rule: it has a module that is not one "[…]" at the end (such as "raise [libc.so.6]")`,
     );
-    assert.equal((await getJson<CrashRulesAnswer>(collector, '/api/crash-rules')).body.version, 2);
+    assert.equal((await call(collector, '/api/crash-rules', { token: admin })).json<CrashRulesAnswer>().version, 2);
     await patterns.last().fill('');
     await page.click('#crash-rules-form button[type="submit"]');
     await page.locator('#crash-rules-status', { hasText: 'saved version 3: 2 records regrouped' }).waitFor();

@@ -1,6 +1,8 @@
 // @ts-check
 // The collector's web UI: plain DOM and SVG over the query API (/api/records, /api/stats,
-// /api/crashes, /api/crash-rules, /api/fleet). Record data is only ever inserted as text, never as HTML. The record's fields,
+// /api/crashes, /api/crash-rules, /api/fleet). Record data is only ever inserted as text, never as HTML. An answer of
+// 401 (no login, or the session ended) opens the login page; the session's CSRF value goes with every
+// request that changes something (GET /api/session gives it). The record's fields,
 // the table's columns and the filter form come from GET /api/fields, the server's own lists.
 // Type-checked from its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are
 // the server's own.
@@ -12,6 +14,7 @@
 /** @typedef {import('../../query/answers.js').CrashRulesAnswer} CrashRulesAnswer */
 /** @typedef {import('../../query/answers.js').CrashRulesChangeAnswer} CrashRulesChangeAnswer */
 /** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
+/** @typedef {import('../../query/answers.js').SessionAnswer} SessionAnswer */
 /** @typedef {import('../../query/answers.js').FleetAnswer} FleetAnswer */
 /** @typedef {import('../../query/answers.js').FleetState} FleetState */
 /** @typedef {import('../../query/answers.js').RolloutView} RolloutView */
@@ -121,22 +124,61 @@ function showError(message) {
 }
 
 /**
- * GET `path` as JSON; an error answer throws its message.
+ * The session's value for the X-Telem-CSRF header (GET /api/session); null without a session.
+ * @type {string | null}
+ */
+let csrf = null;
+
+/**
+ * A request to the collector as JSON; 401 opens the login page, any other error answer throws its message.
+ * @template T
+ * @param {string} method
+ * @param {string} path
+ * @param {URLSearchParams} [params]
+ * @param {unknown} [body] sent as JSON
+ * @returns {Promise<T>}
+ */
+async function request(method, path, params, body) {
+  const query = params && [...params].length ? `?${params}` : '';
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && csrf !== null) headers['X-Telem-CSRF'] = csrf;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(`${path}${query}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  /** @type {unknown} */
+  const answer = await response.json().catch(() => null);
+  if (response.status === 401) {
+    location.assign('/login');
+    throw new Error('not logged in: opening the login page');
+  }
+  if (!response.ok) {
+    const message = typeof answer === 'object' && answer !== null && 'message' in answer ? String(answer.message) : `${response.status} ${response.statusText}`;
+    throw new Error(message);
+  }
+  return /** @type {T} */ (answer);
+}
+
+/**
+ * GET `path` as JSON.
  * @template T
  * @param {string} path
  * @param {URLSearchParams} [params]
  * @returns {Promise<T>}
  */
-async function getJson(path, params) {
-  const query = params && [...params].length ? `?${params}` : '';
-  const response = await fetch(`${path}${query}`, { headers: { Accept: 'application/json' } });
-  /** @type {unknown} */
-  const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `${response.status} ${response.statusText}`;
-    throw new Error(message);
-  }
-  return /** @type {T} */ (body);
+const getJson = (path, params) => request('GET', path, params);
+
+/** Who is logged in: the account and the logout button are shown for a browser session. */
+async function loadSession() {
+  /** @type {SessionAnswer} */
+  const session = await getJson('/api/session');
+  csrf = session.csrf;
+  $('#account-name').textContent = `${session.name ?? ''} (${session.role})`;
+  $('#account').hidden = session.via !== 'session';
+}
+
+async function logout() {
+  await request('POST', '/logout');
+  location.assign('/login');
 }
 
 /**
@@ -146,16 +188,7 @@ async function getJson(path, params) {
  * @param {unknown} body
  * @returns {Promise<T>}
  */
-async function putJson(path, body) {
-  const response = await fetch(path, { method: 'PUT', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  /** @type {unknown} */
-  const answer = await response.json().catch(() => null);
-  if (!response.ok) {
-    const message = typeof answer === 'object' && answer !== null && 'message' in answer ? String(answer.message) : `${response.status} ${response.statusText}`;
-    throw new Error(message);
-  }
-  return /** @type {T} */ (answer);
-}
+const putJson = (path, body) => request('PUT', path, undefined, body);
 
 /** @param {string | number} instant ISO 8601 or ms since the epoch */
 const time = (instant) => new Date(instant).toLocaleString();
@@ -736,6 +769,7 @@ form.addEventListener('submit', (event) => {
 form.addEventListener('reset', () => setTimeout(refresh));
 $('#more').addEventListener('click', () => loadRecords({ append: true }).catch((error) => showError(messageOf(error))));
 $('#close-detail').addEventListener('click', () => ($('#detail').hidden = true));
+$('#logout').addEventListener('click', () => logout().catch((error) => showError(messageOf(error))));
 $('#frame-filter button').addEventListener('click', () => {
   control('first_frame').value = '';
   control('signature').value = '';
@@ -762,6 +796,7 @@ fleetForm.addEventListener('submit', (event) => {
 for (const button of tabButtons()) button.addEventListener('click', () => selectTab(button.dataset.tab ?? 'records'));
 
 async function start() {
+  await loadSession();
   await describe();
   restoreFilters();
   const initialTab = location.hash.slice(1);
