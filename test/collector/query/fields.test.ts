@@ -59,7 +59,21 @@ test('GET /api/fields: every field of a record in export order, the list columns
 
   // Each filter takes a value of its kind, tests the field it names, and every endpoint that filters takes it...
   const filterNames = body.filters.map((filter) => filter.name);
-  assert.deepEqual(filterNames, ['q', 'classification', 'severity', 'machine_id', 'build', 'system_name', 'event_id', 'first_frame', 'signature', 'since', 'until', 'created_since', 'created_until']);
+  assert.deepEqual(filterNames, [
+    'q',
+    'classification',
+    'severity',
+    'machine_id',
+    'build',
+    'system_name',
+    'event_id',
+    'first_frame',
+    'signature',
+    'since',
+    'until',
+    'created_since',
+    'created_until',
+  ]);
   assert.equal(record.first_frame, 'boom() - [/lib/x.so]');
   assert.equal(record.signature, 'boom');
   for (const filter of body.filters) {
