@@ -110,10 +110,31 @@ function filterParams() {
   const params = new URLSearchParams();
   const data = new FormData(form);
   for (const { name } of described.filters) {
-    const value = String(data.get(name) ?? '').trim();
+    // A choice may have several values (a <select multiple>): sent comma-separated.
+    const value = data
+      .getAll(name)
+      .map((part) => String(part).trim())
+      .filter(Boolean)
+      .join(',');
     if (value) params.set(name, value);
   }
   return params;
+}
+
+/**
+ * The record whose detail is open (null: none); the URL carries it as record=<id>.
+ * @type {number | null}
+ */
+let openRecord = null;
+
+/**
+ * The page's address says what it shows: every filter, the open record and the tab (the hash);
+ * replaced, not pushed, so the back button leaves the page as before.
+ */
+function updateUrl() {
+  const params = filterParams();
+  if (openRecord !== null) params.set('record', String(openRecord));
+  history.replaceState(null, '', `${location.pathname}${[...params].length ? `?${params}` : ''}#${activeTab}`);
 }
 
 /** @param {string | null} message */
@@ -279,6 +300,14 @@ async function showDetail(id) {
   }
   $('#detail pre.payload').textContent = record.payload;
   $('#detail').hidden = false;
+  openRecord = record.id;
+  updateUrl();
+}
+
+function closeDetail() {
+  $('#detail').hidden = true;
+  openRecord = null;
+  updateUrl();
 }
 
 /** @param {Series[]} entries */
@@ -422,7 +451,7 @@ async function loadCrashes() {
       row.addEventListener('click', () => {
         control('signature').value = signature;
         control('first_frame').value = '';
-        selectTab('records');
+        void selectTab('records');
       });
     }
     body.append(row);
@@ -677,7 +706,7 @@ async function loadSummary() {
 
 async function refresh() {
   const params = filterParams();
-  history.replaceState(null, '', `${location.pathname}${[...params].length ? `?${params}` : ''}${location.hash}`);
+  updateUrl();
   for (const format of ['csv', 'ndjson']) {
     const exportParams = new URLSearchParams(params);
     exportParams.set('format', format);
@@ -707,13 +736,22 @@ function selectTab(name) {
   for (const section of document.querySelectorAll('.tab')) section.classList.toggle('active', section.id === `tab-${name}`);
   // The record filters do not apply to the fleet, which has its own.
   form.hidden = name === 'fleet';
-  location.hash = name;
-  void refresh();
+  return refresh();
 }
 
 function restoreFilters() {
   const params = new URLSearchParams(location.search);
-  for (const { name } of described.filters) if (params.has(name)) control(name).value = params.get(name) ?? '';
+  for (const { name } of described.filters) {
+    if (!params.has(name)) continue;
+    const node = control(name);
+    const value = params.getAll(name).join(',');
+    if (node instanceof HTMLSelectElement && node.multiple) {
+      const chosen = value.split(',').map((part) => part.trim());
+      for (const option of node.options) option.selected = chosen.includes(option.value);
+    } else {
+      node.value = value;
+    }
+  }
 }
 
 /**
@@ -726,7 +764,12 @@ function filterControl(filter) {
   /** @type {HTMLElement} */
   let input;
   if (filter.kind === 'choice') {
-    input = el('select', { name: filter.name }, el('option', { value: '' }, 'any'), ...filter.values.map(({ value, name }) => el('option', { value }, `${value} ${name}`)));
+    // Several may be chosen (none: any); the request sends them comma-separated.
+    const size = Math.min(filter.values.length, 4);
+    const title = 'none chosen: any; Ctrl or Shift + click chooses several';
+    input = el('select', { name: filter.name, multiple: '', size, title }, ...filter.values.map(({ value, name }) => el('option', { value }, `${value} ${name}`)));
+  } else if (filter.kind === 'search') {
+    input = el('input', { type: 'search', name: filter.name, size: 24, placeholder: 'words, "quoted phrases"', title: 'records whose payload has all these words and "quoted phrases"' });
   } else if (filter.kind === 'time') {
     const choices = TIME_CHOICES.map(([value, lower, upper]) => el('option', { value }, filter.bound === 'lower' ? lower : upper));
     input = el('select', { name: filter.name }, el('option', { value: '' }, 'any time'), ...choices);
@@ -768,7 +811,7 @@ form.addEventListener('submit', (event) => {
 });
 form.addEventListener('reset', () => setTimeout(refresh));
 $('#more').addEventListener('click', () => loadRecords({ append: true }).catch((error) => showError(messageOf(error))));
-$('#close-detail').addEventListener('click', () => ($('#detail').hidden = true));
+$('#close-detail').addEventListener('click', closeDetail);
 $('#logout').addEventListener('click', () => logout().catch((error) => showError(messageOf(error))));
 $('#frame-filter button').addEventListener('click', () => {
   control('first_frame').value = '';
@@ -785,7 +828,7 @@ rulesForm.addEventListener('submit', (event) => {
   void saveCrashRules();
 });
 document.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape') $('#detail').hidden = true;
+  if (event.key === 'Escape' && !$('#detail').hidden) closeDetail();
 });
 const stateSelect = fleetForm.elements.namedItem('state');
 if (stateSelect instanceof HTMLSelectElement) stateSelect.append(...FLEET_STATES.map((state) => el('option', { value: state }, state)));
@@ -793,14 +836,18 @@ fleetForm.addEventListener('submit', (event) => {
   event.preventDefault();
   void refresh();
 });
-for (const button of tabButtons()) button.addEventListener('click', () => selectTab(button.dataset.tab ?? 'records'));
+for (const button of tabButtons()) button.addEventListener('click', () => void selectTab(button.dataset.tab ?? 'records'));
 
 async function start() {
   await loadSession();
   await describe();
   restoreFilters();
   const initialTab = location.hash.slice(1);
-  selectTab(['records', 'charts', 'crashes', 'fleet'].includes(initialTab) ? initialTab : 'records');
+  // A permalink to a record opens its detail (and the address keeps it meanwhile).
+  const record = Number(new URLSearchParams(location.search).get('record'));
+  if (Number.isSafeInteger(record) && record > 0) openRecord = record;
+  await selectTab(['records', 'charts', 'crashes', 'fleet'].includes(initialTab) ? initialTab : 'records');
+  if (openRecord !== null) await showDetail(openRecord);
   setTimeout(tick, LIVE_INTERVAL_MS);
 }
 

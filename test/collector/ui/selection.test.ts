@@ -1,0 +1,118 @@
+/**
+ * The web UI's selection in headless Chromium: the page's address carries every filter, the tab and
+ * the open record (a permalink opened in a new page shows the same), severity takes several values,
+ * and the search box finds records by the words of their payload.
+ * Screenshots are written to dist/test-artifacts/ (or $TELEM_TEST_ARTIFACTS).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Page } from 'playwright-core';
+import { postV3, startTestCollector, v3Body } from '../collector-helpers.js';
+import { BROWSER_SKIP, artifactPath, openPage } from './browser.js';
+
+/** The ids of the listed records, once the list shows `expected` (sorted), or fails after ten seconds. */
+async function listShows(page: Page, expected: number[]): Promise<void> {
+  const want = JSON.stringify([...expected].sort((a, b) => a - b));
+  for (const deadline = Date.now() + 10_000; ; await sleep(50)) {
+    const ids = (await page.locator('#record-table tbody tr').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-id'))))).sort((a, b) => a - b);
+    if (JSON.stringify(ids) === want) return;
+    if (Date.now() > deadline) assert.fail(`the list shows ${JSON.stringify(ids)}, not ${want}`);
+  }
+}
+
+/** Posts records with these severities and payloads; their ids, in order. */
+async function post(collector: { url: string }, records: [severity: number, payload: string][]): Promise<number[]> {
+  const ids: number[] = [];
+  for (const [severity, payload] of records) {
+    const answer = await postV3(collector, v3Body({ classification: `org.example/sev/s${severity}`, severity: String(severity) }, payload));
+    assert.equal(answer.status, 201);
+    ids.push(answer.json<{ id: number }>().id);
+  }
+  return ids;
+}
+
+test('web UI permalink: a page opened at the address of another restores its filters, its tab and its open record', { skip: BROWSER_SKIP, timeout: 60_000 }, async (t) => {
+  const collector = await startTestCollector(t);
+  const [low, medium, high] = await post(collector, [
+    [1, 'low one\n'],
+    [2, 'medium one\n'],
+    [3, 'high one\n'],
+  ]);
+  const { page, problems } = await openPage(t);
+  await page.goto(collector.url);
+  await listShows(page, [low ?? 0, medium ?? 0, high ?? 0]);
+
+  await page.selectOption('select[name="severity"]', ['1', '3']);
+  await page.fill('input[name="classification"]', 'org.example/*');
+  await page.click('#filters button[type="submit"]');
+  await listShows(page, [low ?? 0, high ?? 0]);
+  await page.locator(`#record-table tbody tr[data-id="${high}"]`).click();
+  await page.locator('#detail').waitFor({ state: 'visible' });
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('severity'), '1,3');
+  assert.equal(url.searchParams.get('classification'), 'org.example/*');
+  assert.equal(url.searchParams.get('record'), String(high));
+  assert.equal(url.hash, '#records');
+
+  const second = await openPage(t);
+  await second.page.goto(url.href);
+  await second.page.locator('#detail').waitFor({ state: 'visible' });
+  assert.equal(await second.page.locator('#detail-id').innerText(), `#${high}`);
+  assert.equal(await second.page.locator('#detail pre.payload').innerText(), 'high one\n');
+  assert.deepEqual(await second.page.locator('select[name="severity"] option:checked').evaluateAll((options) => options.map((option) => option.getAttribute('value'))), ['1', '3']);
+  assert.equal(await second.page.locator('input[name="classification"]').inputValue(), 'org.example/*');
+  await listShows(second.page, [low ?? 0, high ?? 0]);
+  await second.page.screenshot({ path: artifactPath('collector-ui-permalink.png'), fullPage: true });
+
+  // Closing the detail takes the record out of the address; the filters stay.
+  await second.page.keyboard.press('Escape');
+  await second.page.locator('#detail').waitFor({ state: 'hidden' });
+  const closed = new URL(second.page.url());
+  assert.equal(closed.searchParams.get('record'), null);
+  assert.equal(closed.searchParams.get('severity'), '1,3');
+
+  // The tab is part of the address too.
+  await second.page.click('nav button[data-tab="charts"]');
+  assert.equal(new URL(second.page.url()).hash, '#charts');
+  const third = await openPage(t);
+  await third.page.goto(second.page.url());
+  await third.page.locator('#tab-charts.active').waitFor();
+  assert.deepEqual([...problems, ...second.problems, ...third.problems], [], 'no script errors or CSP violations');
+});
+
+test('web UI filters: severities 1 and 3 chosen list only those; the search box finds a record by a word of its payload', { skip: BROWSER_SKIP, timeout: 60_000 }, async (t) => {
+  const collector = await startTestCollector(t);
+  const [low, medium, high, critical] = await post(collector, [
+    [1, 'disk nearly full\n'],
+    [2, 'fan speed changed\n'],
+    [3, 'thermal throttling engaged\n'],
+    [4, 'kernel panic on boot\n'],
+  ]);
+  const { page, problems } = await openPage(t);
+  await page.goto(collector.url);
+  await listShows(page, [low ?? 0, medium ?? 0, high ?? 0, critical ?? 0]);
+  assert.equal(await page.locator('input[name="q"]').getAttribute('placeholder'), 'words, "quoted phrases"');
+
+  await page.selectOption('select[name="severity"]', ['1', '3']);
+  await page.click('#filters button[type="submit"]');
+  await listShows(page, [low ?? 0, high ?? 0]);
+  assert.deepEqual(await page.locator('#record-table tbody td .sev').allInnerTexts(), ['3', '1']);
+  await page.screenshot({ path: artifactPath('collector-ui-severities.png'), fullPage: true });
+  await page.click('#filters button[type="reset"]');
+  await listShows(page, [low ?? 0, medium ?? 0, high ?? 0, critical ?? 0]);
+
+  await page.fill('input[name="q"]', 'throttling');
+  await page.click('#filters button[type="submit"]');
+  await listShows(page, [high ?? 0]);
+  assert.equal(new URL(page.url()).searchParams.get('q'), 'throttling');
+  await page.fill('input[name="q"]', '"panic on boot"');
+  await page.press('input[name="q"]', 'Enter');
+  await listShows(page, [critical ?? 0]);
+  await page.fill('input[name="q"]', '"boot on panic"');
+  await page.press('input[name="q"]', 'Enter');
+  await page.locator('#empty').waitFor({ state: 'visible' });
+  await listShows(page, []);
+  await page.screenshot({ path: artifactPath('collector-ui-search.png'), fullPage: true });
+  assert.deepEqual(problems, [], 'no script errors or CSP violations');
+});
