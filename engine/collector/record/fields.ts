@@ -45,6 +45,7 @@ export interface ColumnDescription {
 export const LIST_COLUMNS = [
   { field: 'id', label: 'id' },
   { field: 'received_at', label: 'received' },
+  { field: 'creation_timestamp', label: 'created' },
   { field: 'severity', label: 'sev' },
   { field: 'classification', label: 'classification' },
   { field: 'machine_id', label: 'machine', width: 12 },

@@ -116,3 +116,47 @@ test('web UI filters: severities 1 and 3 chosen list only those; the search box 
   await page.screenshot({ path: artifactPath('collector-ui-search.png'), fullPage: true });
   assert.deepEqual(problems, [], 'no script errors or CSP violations');
 });
+
+test(
+  'web UI times: the list and the detail show the creation time beside the reception time; a creation date picked narrows the list and stays in the address',
+  { skip: BROWSER_SKIP, timeout: 60_000 },
+  async (t) => {
+    const collector = await startTestCollector(t);
+    const old = (await postV3(collector, v3Body({ classification: 'org.example/time/old', creation_timestamp: '1700000000' }, 'made in 2023\n'))).json<{ id: number }>().id;
+    const recent = (await postV3(collector, v3Body({ classification: 'org.example/time/recent', creation_timestamp: '1800000000' }, 'made in 2027\n'))).json<{ id: number }>().id;
+    const { page, problems } = await openPage(t);
+    await page.goto(collector.url);
+    await listShows(page, [old, recent]);
+    assert.ok((await page.locator('#record-table thead th').allInnerTexts()).includes('created'));
+    const local = await page.evaluate(() => [new Date(1_700_000_000_000).toLocaleString(), new Date(1_800_000_000_000).toLocaleString()]);
+    assert.deepEqual(await page.locator('#record-table tbody td.creation_timestamp').allInnerTexts(), [local[1], local[0]]);
+    await page.locator(`#record-table tbody tr[data-id="${old}"]`).click();
+    await page.locator('#detail').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#detail-fields').innerText(), new RegExp(`creation_timestamp\\s+${local[0]?.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(1700000000\\)`));
+    await page.keyboard.press('Escape');
+
+    // An absolute range: "from a date…" shows a date and time picker; the filter is sent as ISO 8601.
+    const picker = page.locator('input[data-date-for="created_since"]');
+    assert.equal(await picker.isVisible(), false);
+    await page.selectOption('select[name="created_since"]', 'date');
+    await picker.fill('2025-01-01T00:00');
+    await page.click('#filters button[type="submit"]');
+    await listShows(page, [recent]);
+    const since = new URL(page.url()).searchParams.get('created_since');
+    const expected = await page.evaluate(() => new Date('2025-01-01T00:00').toISOString());
+    assert.equal(since, expected);
+    await page.screenshot({ path: artifactPath('collector-ui-created-range.png'), fullPage: true });
+
+    // The permalink restores the picked date.
+    const second = await openPage(t);
+    await second.page.goto(page.url());
+    await listShows(second.page, [recent]);
+    assert.equal(await second.page.locator('select[name="created_since"]').inputValue(), 'date');
+    assert.equal(await second.page.locator('input[data-date-for="created_since"]').inputValue(), '2025-01-01T00:00');
+    // Reset: any time again, the picker hidden.
+    await second.page.click('#filters button[type="reset"]');
+    await listShows(second.page, [old, recent]);
+    assert.equal(await second.page.locator('input[data-date-for="created_since"]').isVisible(), false);
+    assert.deepEqual([...problems, ...second.problems], [], 'no script errors or CSP violations');
+  },
+);

@@ -70,6 +70,9 @@ const TIME_CHOICES = [
   ['30d', 'last 30 days', '30 days ago'],
 ];
 
+/** The time filters' choice of an absolute bound, a date and time picked beside the select. */
+const DATE_CHOICE = 'date';
+
 /**
  * The records' fields, the list's columns and the filters, from GET /api/fields (read once, at start).
  * @type {FieldsAnswer}
@@ -111,6 +114,13 @@ function filterParams() {
   const data = new FormData(form);
   for (const { name } of described.filters) {
     // A choice may have several values (a <select multiple>): sent comma-separated.
+    const picked = form.querySelector(`input[data-date-for="${name}"]`);
+    if (picked instanceof HTMLInputElement && data.get(name) === DATE_CHOICE) {
+      // An absolute bound: the date and time picked (local time), sent as ISO 8601.
+      const instant = picked.value ? new Date(picked.value) : null;
+      if (instant && !Number.isNaN(instant.getTime())) params.set(name, instant.toISOString());
+      continue;
+    }
     const value = data
       .getAll(name)
       .map((part) => String(part).trim())
@@ -214,6 +224,9 @@ const putJson = (path, body) => request('PUT', path, undefined, body);
 /** @param {string | number} instant ISO 8601 or ms since the epoch */
 const time = (instant) => new Date(instant).toLocaleString();
 
+/** A creation_timestamp (unix seconds) in local time. @param {number} seconds */
+const created = (seconds) => time(seconds * 1000);
+
 /** The message of something thrown. @param {unknown} error */
 const messageOf = (error) => (error instanceof Error ? error.message : String(error));
 
@@ -239,7 +252,7 @@ function cell(column, record) {
   const value = record[column.field];
   if (column.field === 'severity') return el('td', {}, severityBadge(record.severity));
   const type = described.fields.find((field) => field.name === column.field)?.type;
-  const text = value === null ? '' : type === 'time' ? time(String(value)) : String(value);
+  const text = value === null ? '' : type === 'time' ? time(String(value)) : column.field === 'creation_timestamp' ? created(Number(value)) : String(value);
   const shown = column.width === undefined ? text : text.slice(0, column.width);
   return el('td', { class: column.field, ...(shown === text ? {} : { title: text }) }, shown);
 }
@@ -296,7 +309,11 @@ async function showDetail(id) {
   list.replaceChildren();
   for (const { name } of described.fields) {
     // The payload has a section of its own.
-    if (name !== 'payload') list.append(el('dt', {}, name), el('dd', {}, String(record[name] ?? '—')));
+    if (name === 'payload') continue;
+    const value = String(record[name] ?? '—');
+    // Both times readable: the creation time (unix seconds, as the probe sent it) and the reception time.
+    const shown = name === 'creation_timestamp' ? `${created(record.creation_timestamp)} (${value})` : name === 'received_at' ? `${time(value)} (${value})` : value;
+    list.append(el('dt', {}, name), el('dd', {}, shown));
   }
   $('#detail pre.payload').textContent = record.payload;
   $('#detail').hidden = false;
@@ -748,6 +765,14 @@ function restoreFilters() {
     if (node instanceof HTMLSelectElement && node.multiple) {
       const chosen = value.split(',').map((part) => part.trim());
       for (const option of node.options) option.selected = chosen.includes(option.value);
+    } else if (node instanceof HTMLSelectElement && value && ![...node.options].some((option) => option.value === value)) {
+      // A time filter with an absolute bound: shown in the date picker, in local time.
+      const instant = new Date(/^\d+$/.test(value) ? Number(value) * 1000 : value);
+      const picker = form.querySelector(`input[data-date-for="${name}"]`);
+      if (!(picker instanceof HTMLInputElement) || Number.isNaN(instant.getTime())) continue;
+      node.value = DATE_CHOICE;
+      picker.hidden = false;
+      picker.value = new Date(instant.getTime() - instant.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
     } else {
       node.value = value;
     }
@@ -772,7 +797,14 @@ function filterControl(filter) {
     input = el('input', { type: 'search', name: filter.name, size: 24, placeholder: 'words, "quoted phrases"', title: 'records whose payload has all these words and "quoted phrases"' });
   } else if (filter.kind === 'time') {
     const choices = TIME_CHOICES.map(([value, lower, upper]) => el('option', { value }, filter.bound === 'lower' ? lower : upper));
-    input = el('select', { name: filter.name }, el('option', { value: '' }, 'any time'), ...choices);
+    const date = el('option', { value: DATE_CHOICE }, filter.bound === 'lower' ? 'from a date…' : 'before a date…');
+    const select = el('select', { name: filter.name }, el('option', { value: '' }, 'any time'), ...choices, date);
+    // Unnamed: filterParams sends its value (as ISO 8601) under the select's name when the select says so.
+    const picker = el('input', { type: 'datetime-local', 'data-date-for': filter.name, 'aria-label': `${filter.label}: date and time`, hidden: '' });
+    const sync = () => (picker.hidden = !(select instanceof HTMLSelectElement && select.value === DATE_CHOICE));
+    select.addEventListener('change', sync);
+    form.addEventListener('reset', () => setTimeout(sync));
+    return el('label', {}, `${filter.label} `, select, picker);
   } else if (filter.kind === 'pattern') {
     input = el('input', { name: filter.name, placeholder: filter.example });
   } else {
