@@ -160,3 +160,44 @@ test(
     assert.deepEqual([...problems, ...second.problems], [], 'no script errors or CSP violations');
   },
 );
+
+test(
+  "web UI cells: a machine cell's filter button lists that machine's records only, by the 12 characters shown; severity and classification alike; the row still opens the detail",
+  { skip: BROWSER_SKIP, timeout: 60_000 },
+  async (t) => {
+    const collector = await startTestCollector(t);
+    const send = async (machine: string, severity: string, classification: string) =>
+      (await postV3(collector, v3Body({ machine_id: machine, severity, classification }, `${classification}\n`))).json<{ id: number }>().id;
+    const first = await send('aaaaaaaaaaaa1111111111111111111a', '1', 'org.example/cell/one');
+    const second = await send('aaaaaaaaaaaa1111111111111111111a', '4', 'org.example/cell/two');
+    const other = await send('bbbbbbbbbbbb2222222222222222222b', '4', 'org.example/cell/two');
+    const { page, problems } = await openPage(t);
+    await page.goto(collector.url);
+    await listShows(page, [first, second, other]);
+
+    await page.locator(`#record-table tbody tr[data-id="${first}"] td.machine_id button.cell-filter`).click();
+    await listShows(page, [first, second]);
+    assert.equal(await page.locator('input[name="machine_id"]').inputValue(), 'aaaaaaaaaaaa');
+    assert.equal(new URL(page.url()).searchParams.get('machine_id'), 'aaaaaaaaaaaa');
+    assert.equal(await page.locator('#detail').isVisible(), false, 'the filter button does not open the detail');
+    await page.screenshot({ path: artifactPath('collector-ui-cell-filter.png'), fullPage: true });
+
+    // Severity: only the one clicked is chosen; the button is reachable from the keyboard.
+    await page.locator(`#record-table tbody tr[data-id="${second}"] td.severity button.cell-filter`).focus();
+    await page.keyboard.press('Enter');
+    await listShows(page, [second]);
+    assert.equal(new URL(page.url()).searchParams.get('severity'), '4');
+
+    await page.click('#filters button[type="reset"]');
+    await listShows(page, [first, second, other]);
+    await page.locator(`#record-table tbody tr[data-id="${other}"] td.classification button.cell-filter`).click();
+    await listShows(page, [second, other]);
+    assert.equal(new URL(page.url()).searchParams.get('classification'), 'org.example/cell/two');
+
+    // The rest of the row opens the detail.
+    await page.locator(`#record-table tbody tr[data-id="${other}"] td.id`).click();
+    await page.locator('#detail').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#detail-id').innerText(), `#${other}`);
+    assert.deepEqual(problems, [], 'no script errors or CSP violations');
+  },
+);

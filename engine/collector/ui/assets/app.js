@@ -250,11 +250,38 @@ function severityBadge(severity) {
  */
 function cell(column, record) {
   const value = record[column.field];
-  if (column.field === 'severity') return el('td', {}, severityBadge(record.severity));
+  if (column.field === 'severity') return el('td', { class: 'severity' }, severityBadge(record.severity), filterButton('severity', String(record.severity)));
   const type = described.fields.find((field) => field.name === column.field)?.type;
   const text = value === null ? '' : type === 'time' ? time(String(value)) : column.field === 'creation_timestamp' ? created(Number(value)) : String(value);
   const shown = column.width === undefined ? text : text.slice(0, column.width);
-  return el('td', { class: column.field, ...(shown === text ? {} : { title: text }) }, shown);
+  const node = el('td', { class: column.field, ...(shown === text ? {} : { title: text }) }, shown);
+  // The machine by the characters shown (machine_id takes a prefix); the others by their whole value.
+  const filter = CELL_FILTERS[column.field];
+  if (filter && text) node.append(filterButton(filter, column.field === 'machine_id' ? shown : text));
+  return node;
+}
+
+/**
+ * The cells a click filters by, and the filter each sets.
+ * @type {Partial<Record<string, string>>}
+ */
+const CELL_FILTERS = { classification: 'classification', machine_id: 'machine_id', build: 'build', system_name: 'system_name' };
+
+/**
+ * A small button in a cell that sets filter `name` to `value` and lists again (the row's own click opens the detail).
+ * @param {string} name
+ * @param {string} value
+ */
+function filterButton(name, value) {
+  const button = el('button', { type: 'button', class: 'cell-filter', title: `only ${name} ${value}`, 'aria-label': `filter by ${name} ${value}` }, '⊕');
+  button.addEventListener('click', (event) => {
+    event.stopPropagation();
+    const node = control(name);
+    if (node instanceof HTMLSelectElement && node.multiple) for (const option of node.options) option.selected = option.value === value;
+    else node.value = value;
+    void refresh();
+  });
+  return button;
 }
 
 /**
