@@ -11,6 +11,12 @@ import type { Page } from 'playwright-core';
 import { postV3, startTestCollector, v3Body } from '../collector-helpers.js';
 import { BROWSER_SKIP, artifactPath, openPage } from './browser.js';
 
+/** The page's document, as far as page.evaluate reads it here (the tests are compiled without the DOM's types). */
+declare const document: {
+  readonly documentElement: { readonly scrollWidth: number };
+  readonly activeElement: { readonly tagName: string; closest(selector: string): { getAttribute(name: string): string | null } | null } | null;
+};
+
 /** The ids of the listed records, once the list shows `expected` (sorted), or fails after ten seconds. */
 async function listShows(page: Page, expected: number[]): Promise<void> {
   const want = JSON.stringify([...expected].sort((a, b) => a - b));
@@ -198,6 +204,45 @@ test(
     await page.locator(`#record-table tbody tr[data-id="${other}"] td.id`).click();
     await page.locator('#detail').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#detail-id').innerText(), `#${other}`);
+    assert.deepEqual(problems, [], 'no script errors or CSP violations');
+  },
+);
+
+test(
+  'web UI keyboard and narrow screens: Tab reaches a row, Enter opens its detail, Escape closes it; at 420 px the page does not scroll sideways and a row opens',
+  { skip: BROWSER_SKIP, timeout: 60_000 },
+  async (t) => {
+    const collector = await startTestCollector(t);
+    const id = (await postV3(collector, v3Body({ classification: 'org.example/keys/one' }, 'typed at\n'))).json<{ id: number }>().id;
+    const { page, problems } = await openPage(t);
+    await page.goto(collector.url);
+    await listShows(page, [id]);
+
+    const row = page.locator(`#record-table tbody tr[data-id="${id}"]`);
+    // Tab from the last filter control to the row (the export links and the table's buttons come between).
+    await page.locator('#filters button[type="reset"]').focus();
+    const focusedId = () => page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-id') ?? null);
+    for (let presses = 0; presses < 40 && (await page.evaluate(() => document.activeElement?.tagName)) !== 'TR'; presses += 1) await page.keyboard.press('Tab');
+    assert.equal(await focusedId(), String(id), 'Tab reaches the row');
+    await page.screenshot({ path: artifactPath('collector-ui-row-focus.png') });
+    await page.keyboard.press('Enter');
+    await page.locator('#detail').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#detail-id').innerText(), `#${id}`);
+    await page.keyboard.press('Escape');
+    await page.locator('#detail').waitFor({ state: 'hidden' });
+    assert.equal(await focusedId(), String(id), 'the focus is back on the row');
+    await page.keyboard.press(' ');
+    await page.locator('#detail').waitFor({ state: 'visible' });
+    await page.keyboard.press('Escape');
+
+    await page.setViewportSize({ width: 420, height: 800 });
+    await page.goto(collector.url);
+    await listShows(page, [id]);
+    assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 420, 'no page-wide horizontal overflow at 420 px');
+    await row.locator('td.id').click();
+    await page.locator('#detail').waitFor({ state: 'visible' });
+    assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 420, 'nor with the detail open');
+    await page.screenshot({ path: artifactPath('collector-ui-narrow.png'), fullPage: true });
     assert.deepEqual(problems, [], 'no script errors or CSP violations');
   },
 );

@@ -289,8 +289,19 @@ function filterButton(name, value) {
  * @param {boolean} fresh
  */
 function recordRow(record, fresh) {
-  const row = el('tr', { 'data-id': record.id, ...(fresh ? { class: 'fresh' } : {}) }, ...described.columns.map((column) => cell(column, record)));
-  row.addEventListener('click', () => showDetail(record.id).catch((error) => showError(messageOf(error))));
+  const row = el(
+    'tr',
+    { 'data-id': record.id, tabindex: 0, 'aria-label': `record ${record.id}: open its detail`, ...(fresh ? { class: 'fresh' } : {}) },
+    ...described.columns.map((column) => cell(column, record)),
+  );
+  const open = () => showDetail(record.id).catch((error) => showError(messageOf(error)));
+  row.addEventListener('click', open);
+  // Reachable with Tab, opened with Enter or Space (the filter buttons inside keep their own keys).
+  row.addEventListener('keydown', (event) => {
+    if (event.target !== row || (event.key !== 'Enter' && event.key !== ' ')) return;
+    event.preventDefault();
+    void open();
+  });
   return row;
 }
 
@@ -350,6 +361,9 @@ async function showDetail(id) {
 
 function closeDetail() {
   $('#detail').hidden = true;
+  // Back to the row it was opened from, for the keyboard.
+  const row = openRecord === null ? null : document.querySelector(`#record-table tbody tr[data-id="${openRecord}"]`);
+  if (row instanceof HTMLElement) row.focus();
   openRecord = null;
   updateUrl();
 }
