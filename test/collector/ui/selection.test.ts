@@ -246,3 +246,37 @@ test(
     assert.deepEqual(problems, [], 'no script errors or CSP violations');
   },
 );
+
+test(
+  'web UI empty states: with no records the list says how to send some; with filters that match none it offers to clear them; the Crashes tab alike',
+  { skip: BROWSER_SKIP, timeout: 60_000 },
+  async (t) => {
+    const collector = await startTestCollector(t);
+    const { page, problems } = await openPage(t);
+    await page.goto(collector.url);
+    const empty = page.locator('#empty');
+    await empty.waitFor({ state: 'visible' });
+    assert.equal(await empty.innerText(), "No records yet: point an agent at this collector's /telem/v1/records, or POST records to /v3/collector.");
+    await page.screenshot({ path: artifactPath('collector-ui-empty.png'), fullPage: true });
+    await page.click('nav button[data-tab="crashes"]');
+    const noCrashes = page.locator('#no-crashes');
+    await noCrashes.waitFor({ state: 'visible' });
+    assert.equal(await noCrashes.innerText(), 'No crash groups yet: crash and kernel oops records appear here, grouped by signature, once probes send them.');
+
+    const id = (await postV3(collector, v3Body({ classification: 'org.example/empty/one' }, 'here\n'))).json<{ id: number }>().id;
+    await page.fill('input[name="classification"]', 'org.example/none/*');
+    await page.click('#filters button[type="submit"]');
+    await noCrashes.locator('button.clear-filters').waitFor();
+    assert.equal(await noCrashes.innerText(), 'No crash records match these filters — clear them');
+    await page.click('nav button[data-tab="records"]');
+    await empty.locator('button.clear-filters').waitFor();
+    assert.equal(await empty.innerText(), 'No records match these filters — clear them');
+    await page.screenshot({ path: artifactPath('collector-ui-empty-filtered.png'), fullPage: true });
+    await empty.locator('button.clear-filters').click();
+    await listShows(page, [id]);
+    assert.equal(await page.locator('input[name="classification"]').inputValue(), '');
+    assert.equal(await empty.isVisible(), false);
+    assert.equal(new URL(page.url()).search, '');
+    assert.deepEqual(problems, [], 'no script errors or CSP violations');
+  },
+);

@@ -317,7 +317,12 @@ async function loadRecords({ append = false } = {}) {
   if (!append) newestId = page.records[0]?.id ?? 0;
   nextCursor = page.next_cursor;
   $('#more').hidden = !nextCursor;
-  $('#empty').hidden = body.children.length > 0;
+  showEmpty(
+    $('#empty'),
+    body.children.length === 0,
+    "No records yet: point an agent at this collector's /telem/v1/records, or POST records to /v3/collector.",
+    'No records match these filters — ',
+  );
 }
 
 // Live view: new records matching the filters are added on top, the rest of the list stays.
@@ -336,6 +341,30 @@ async function refreshRecords() {
   body.prepend(...fresh.map((record) => recordRow(record, true)));
   newestId = fresh[0]?.id ?? newestId;
   $('#empty').hidden = true;
+}
+
+/**
+ * An empty list's message, which says what to do: without filters, how records arrive; with some, a
+ * button that clears them.
+ * @param {HTMLElement} box
+ * @param {boolean} empty
+ * @param {string} none
+ * @param {string} filtered
+ */
+function showEmpty(box, empty, none, filtered) {
+  box.hidden = !empty;
+  if (!empty) return;
+  if ([...filterParams()].length === 0) return box.replaceChildren(none);
+  const clear = el('button', { type: 'button', class: 'clear-filters' }, 'clear them');
+  clear.addEventListener('click', clearFilters);
+  box.replaceChildren(filtered, clear);
+}
+
+/** Every filter back to none (the crash view's signature and first frame too), and the list again. */
+function clearFilters() {
+  control('first_frame').value = '';
+  control('signature').value = '';
+  form.reset();
 }
 
 /** @param {number} id */
@@ -514,7 +543,12 @@ async function loadCrashes() {
     }
     body.append(row);
   }
-  $('#no-crashes').hidden = answer.groups.length > 0;
+  showEmpty(
+    $('#no-crashes'),
+    answer.groups.length === 0,
+    'No crash groups yet: crash and kernel oops records appear here, grouped by signature, once probes send them.',
+    'No crash records match these filters — ',
+  );
   if (!rulesShown) await loadCrashRules();
 }
 
@@ -887,6 +921,7 @@ $('#more').addEventListener('click', () => loadRecords({ append: true }).catch((
 $('#close-detail').addEventListener('click', closeDetail);
 $('#logout').addEventListener('click', () => logout().catch((error) => showError(messageOf(error))));
 $('#frame-filter button').addEventListener('click', () => {
+  // Only the crash view's filter: the others stay.
   control('first_frame').value = '';
   control('signature').value = '';
   void refresh();
