@@ -1,7 +1,9 @@
 /**
  * The web UI's selection in headless Chromium: the page's address carries every filter, the tab and
  * the open record (a permalink opened in a new page shows the same), severity takes several values,
- * and the search box finds records by the words of their payload.
+ * the search box finds records by the words of their payload, creation and reception times are shown
+ * and filter (durations or a date picked), a cell's button filters by its value, rows open from the
+ * keyboard, the page fits 420 px, and empty lists say what to do.
  * Screenshots are written to dist/test-artifacts/ (or $TELEM_TEST_ARTIFACTS).
  */
 import assert from 'node:assert/strict';
