@@ -244,6 +244,8 @@ test(
     await row.locator('td.id').click();
     await page.locator('#detail').waitFor({ state: 'visible' });
     assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 420, 'nor with the detail open');
+    const pane = await page.locator('#detail').boundingBox();
+    assert.ok(pane && pane.x >= 0 && pane.x + pane.width <= 420, `the detail fits the screen: ${JSON.stringify(pane)}`);
     await page.screenshot({ path: artifactPath('collector-ui-narrow.png'), fullPage: true });
     assert.deepEqual(problems, [], 'no script errors or CSP violations');
   },
