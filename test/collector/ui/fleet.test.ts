@@ -63,6 +63,8 @@ test(
     await page.selectOption('#fleet-filters select[name="state"]', '');
     await page.fill('#fleet-filters input[name="channel"]', 'beta');
     await page.click('#fleet-filters button[type="submit"]');
+    // One machine was shown before this filter too (the failed one): wait for the beta one itself.
+    await page.locator('#fleet-table tbody tr[data-machine="0d0d"]').waitFor();
     await machinesShown(page, 1);
     assert.equal(await page.locator('#fleet-table tbody tr td.machine_id').innerText(), '0d0d');
 
