@@ -20,6 +20,7 @@ import { PLAN_SYMBOL, type PlanAction } from '../plan/action.js';
 import { diffPolicies } from '../plan/diff.js';
 import { appliedPolicyPath, writeAppliedPolicy } from './applied-policy.js';
 import { startMetricsServer } from './metrics-server.js';
+import { trimHeapWhenQuiet } from './heap-trim.js';
 import { keepStatusFile, statusFilePath } from './status-file.js';
 import { type PolicyWatcher, watchPolicyFile } from './policy-watcher.js';
 import { importUpstreamSpool } from './upstream-import.js';
@@ -102,6 +103,10 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
   let applyPolicy: (next: ResolvedPolicy, what: string) => void = () => undefined;
   let healthy: () => boolean = () => false;
   let reporter: StatusReporter | null = null;
+  /** Tells the status file something happened (it checks less often while nothing does); set once the file is kept. */
+  let touchStatus = () => {};
+  /** What a record's arrival tells the status file and the heap trimmer; set once they run. */
+  let noteRecord = () => {};
   const fleet = new FleetClient({
     root,
     logger,
@@ -114,7 +119,10 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
         return { delivered, failed, dropped, spoolBytes };
       },
       listening: () => intake.listening,
-      onChange: () => void reporter?.emit(),
+      onChange: () => {
+        touchStatus();
+        void reporter?.emit();
+      },
     },
   });
   // The persisted active bundle (checked against the local policy) when there is one: the agent
@@ -162,6 +170,7 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
         accept: (accepted) => {
           const made = handing;
           if (!made?.own) lastRecordAt = Date.now();
+          noteRecord();
           const result = agent.accept(accepted.record);
           if (made) made.result = result;
           return result.then(() => undefined);
@@ -320,6 +329,12 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
     status: runtimeStatus,
     onError: (error) => logger.warn({ err: error, file: statusFilePath(root) }, 'cannot write the status file; telem status will not see this agent'),
   });
+  touchStatus = () => statusFile.touch();
+  const heapTrim = trimHeapWhenQuiet({ logger });
+  noteRecord = () => {
+    statusFile.touch();
+    heapTrim.activity();
+  };
 
   recordApplied(policy);
   reporter = new StatusReporter({
@@ -360,6 +375,7 @@ async function start(options: RuntimeOptions): Promise<Runtime> {
         await intake.close({ drain: true });
         await agent.stop();
         statusFile.stop();
+        heapTrim.stop();
         spoolLock.release();
         await metrics?.close();
         logger.info('agent stopped');
