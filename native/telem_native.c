@@ -1,5 +1,5 @@
 /*
- * Two Linux syscalls that Node has no API for, exposed through Node-API (ABI-stable, so the
+ * Linux system calls (and one C library call) that Node has no API for, exposed through Node-API (ABI-stable, so the
  * addon keeps working across Node upgrades without a rebuild):
  *
  *   peerCred(fd)                         getsockopt(SO_PEERCRED): who is on the other end of an
@@ -16,6 +16,11 @@
  *                                        nothing is there yet (EAGAIN).
  *   peerShutdown(fd)                     poll(POLLRDHUP): true once the peer has closed its
  *                                        sending side, so a frame that is not complete never will be.
+ *   trimHeap()                           malloc_trim(0) where the C library is glibc: gives the
+ *                                        free pages inside malloc's heap back to the kernel. A burst
+ *                                        of records leaves tens of MiB of freed buffers there that
+ *                                        glibc returns only from the top of the heap by itself.
+ *                                        False when nothing was returned or the library has none.
  *
  * Failures throw an Error whose `code` is the errno name ('EBADF', 'ENOTSOCK', ...), with
  * `errno` (the positive number) and `syscall`, like Node's own system errors.
@@ -26,6 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/file.h>
 #include <sys/socket.h>
 
@@ -173,6 +181,18 @@ static napi_value peer_shutdown(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value trim_heap(napi_env env, napi_callback_info info) {
+  (void)info;
+#ifdef __GLIBC__
+  bool trimmed = malloc_trim(0) != 0;
+#else
+  bool trimmed = false;
+#endif
+  napi_value result;
+  napi_get_boolean(env, trimmed, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor functions[] = {
     { "peerCred", NULL, peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -180,6 +200,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     { "unlock", NULL, unlock_fd, NULL, NULL, NULL, napi_enumerable, NULL },
     { "recv", NULL, recv_fd, NULL, NULL, NULL, napi_enumerable, NULL },
     { "peerShutdown", NULL, peer_shutdown, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "trimHeap", NULL, trim_heap, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

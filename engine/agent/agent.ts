@@ -388,7 +388,7 @@ export class Agent {
         moved.set(target.destination, summary);
       }
       void durable.then((indexed) => {
-        for (const target of targets) this.#spool.settle({ id: entry.id, route: target.route, destination: target.destination, outcome: 'rerouted' });
+        for (const target of targets) this.#spool.settle({ entry, route: target.route, destination: target.destination, outcome: 'rerouted' });
         this.#dispatcher.enqueue(indexed);
       });
     }
@@ -438,7 +438,7 @@ export class Agent {
       })),
     );
     for (const settlement of settlements) {
-      this.#spool.settle({ id: settlement.entry.id, route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
+      this.#spool.settle({ entry: settlement.entry, route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
       this.#metrics.settled.add({ route: settlement.route, destination: settlement.destination, outcome: settlement.outcome });
       if (settlement.outcome === 'delivered') {
         this.#deliveredTotal += 1;

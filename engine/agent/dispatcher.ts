@@ -23,7 +23,7 @@ import type { ReadBack } from '../spool/read-back.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type RetrySettings, backoffDelay } from './backoff.js';
 import { type DestinationHealth, DestinationHealthTracker } from './destination-health.js';
-import { OrderedQueue } from './queue.js';
+import { OrderedQueue, SequencedFifo } from './queue.js';
 
 export interface Settlement {
   readonly entry: IndexEntry;
@@ -75,12 +75,25 @@ export interface DispatcherOptions {
   readonly now?: () => number;
 }
 
-interface Admission {
-  readonly seq: number;
-  readonly entry: IndexEntry;
-  readonly route: string;
-  /** The route's own (interned) list when every destination is pending: a backlog held by a rate limit costs no array per record. */
-  destinations: readonly string[];
+/**
+ * A record waiting on a route for some of its destinations only (recovered half settled, or after a
+ * withdrawal). A record waiting for all of them is queued as itself: a backlog held by a rate
+ * limit costs no object per record.
+ */
+class PartialAdmission {
+  constructor(
+    readonly entry: IndexEntry,
+    readonly destinations: readonly string[],
+  ) {}
+}
+
+type Admission = IndexEntry | PartialAdmission;
+
+const entryOf = (admission: Admission): IndexEntry => (admission instanceof PartialAdmission ? admission.entry : admission);
+
+function destinationsOf(admission: Admission, route: string): readonly string[] {
+  if (admission instanceof PartialAdmission) return admission.destinations;
+  return admission.routes.find((target) => target.route === route)?.to ?? [];
 }
 
 interface Delivery {
@@ -123,7 +136,7 @@ interface DestinationState {
 }
 
 interface RouteState {
-  readonly queue: OrderedQueue<Admission>;
+  readonly queue: SequencedFifo<Admission>;
   timer: LongTimeout | null;
 }
 
@@ -186,7 +199,7 @@ export class Dispatcher {
     for (const target of entry.routes) {
       const destinations = pending ? target.to.filter((destination) => pending.has(`${target.route}\u0000${destination}`)) : target.to;
       if (destinations.length === 0) continue;
-      this.#route(target.route).queue.push({ seq, entry, route: target.route, destinations });
+      this.#route(target.route).queue.push(seq, destinations.length === target.to.length ? entry : new PartialAdmission(entry, destinations));
       this.#pumpRoute(target.route);
     }
   }
@@ -242,13 +255,15 @@ export class Dispatcher {
   withdraw(matches: (destination: string) => boolean): WithdrawnTarget[] {
     const taken: WithdrawnTarget[] = [];
     for (const [route, state] of this.#routes) {
-      for (const admission of state.queue) {
-        const gone = admission.destinations.filter(matches);
-        if (gone.length === 0) continue;
-        for (const destination of gone) taken.push({ entry: admission.entry, route, destination });
-        admission.destinations = admission.destinations.filter((destination) => !matches(destination));
-      }
-      state.queue.remove((admission) => admission.destinations.length === 0);
+      state.queue.rewrite((admission) => {
+        const destinations = destinationsOf(admission, route);
+        const gone = destinations.filter(matches);
+        if (gone.length === 0) return admission;
+        const entry = entryOf(admission);
+        for (const destination of gone) taken.push({ entry, route, destination });
+        const staying = destinations.filter((destination) => !matches(destination));
+        return staying.length === 0 ? null : new PartialAdmission(entry, staying);
+      });
     }
     for (const [name, state] of this.#destinations) {
       if (!matches(name)) continue;
@@ -274,7 +289,7 @@ export class Dispatcher {
 
   #route(name: string): RouteState {
     let state = this.#routes.get(name);
-    if (!state) this.#routes.set(name, (state = { queue: new OrderedQueue(), timer: null }));
+    if (!state) this.#routes.set(name, (state = { queue: new SequencedFifo(), timer: null }));
     return state;
   }
 
@@ -337,8 +352,9 @@ export class Dispatcher {
     const limit = this.#state.limiters.get(name);
     for (let admission = state.queue.peek(); admission; admission = state.queue.peek()) {
       const now = this.#now();
+      const entry = entryOf(admission);
       // The decision telem simulate makes too (limit/admission.ts), so a simulation counts what this does.
-      const decided = admit(limit, { bytes: admission.entry.payloadBytes, acceptedAt: admission.entry.acceptedAt, expiryMs: this.#state.expiryMs }, now);
+      const decided = admit(limit, { bytes: entry.payloadBytes, acceptedAt: entry.acceptedAt, expiryMs: this.#state.expiryMs }, now);
       if (decided.verdict === 'wait') {
         state.timer = setLongTimeout(
           () => {
@@ -349,13 +365,14 @@ export class Dispatcher {
         );
         return;
       }
+      const seq = state.queue.peekSeq();
       state.queue.shift();
-      for (const destination of admission.destinations) {
-        const delivery = { entry: admission.entry, route: name, destination };
+      for (const destination of destinationsOf(admission, name)) {
+        const delivery = { entry, route: name, destination };
         if (decided.verdict === 'expire') this.#settle(delivery, 'expired', 'expired');
         else if (decided.verdict === 'drop') this.#settle(delivery, 'dropped', decided.reason);
         else {
-          this.#destination(destination).queue.push({ seq: admission.seq, ...delivery, round: 0, rejections: 0, retryAt: 0, queuedAt: now, tried: false });
+          this.#destination(destination).queue.push({ seq, ...delivery, round: 0, rejections: 0, retryAt: 0, queuedAt: now, tried: false });
           this.#pumpDestination(destination);
         }
       }

@@ -67,3 +67,56 @@ export class OrderedQueue<T extends Sequenced> {
     for (let index = this.#head; index < this.#items.length; index += 1) yield this.#items[index] as T;
   }
 }
+
+/**
+ * A plain FIFO of items, each with its sequence number beside it in a parallel array instead of in
+ * an object around it: a route's backlog held by a rate limit (200,000 records, say) then costs two
+ * array slots a record, not an object each. Items are only ever appended in sequence order.
+ */
+export class SequencedFifo<T> {
+  #items: T[] = [];
+  #seqs: number[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  peekSeq(): number {
+    return this.#seqs[this.#head] as number;
+  }
+
+  push(seq: number, item: T): void {
+    this.#items.push(item);
+    this.#seqs.push(seq);
+  }
+
+  shift(): void {
+    if (this.length === 0) return;
+    this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#seqs = this.#seqs.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Replaces every item by what `change` returns for it, dropping those it returns null for, keeping the order. */
+  rewrite(change: (item: T) => T | null): void {
+    const items: T[] = [];
+    const seqs: number[] = [];
+    for (let index = this.#head; index < this.#items.length; index += 1) {
+      const changed = change(this.#items[index] as T);
+      if (changed === null) continue;
+      items.push(changed);
+      seqs.push(this.#seqs[index] as number);
+    }
+    this.#items = items;
+    this.#seqs = seqs;
+    this.#head = 0;
+  }
+}

@@ -18,6 +18,8 @@ export interface NativeAddon {
   recv(fd: number, length: number, peek: boolean): Buffer | null;
   /** True once the peer has closed its sending side (poll POLLRDHUP). */
   peerShutdown(fd: number): boolean;
+  /** malloc_trim(0) under glibc: true when pages went back to the kernel. */
+  trimHeap(): boolean;
 }
 
 /** Where the compiled addon lives, relative to the package root. */

@@ -2,13 +2,10 @@
  * What the agent keeps in memory of a spooled record: only what scheduling, settlement and the
  * journal need, never the record itself (a large backlog must not live in the heap). The record is
  * read back from its segment when it is sent (spool.read); just accepted ones keep it in memory
- * until then, within a small bound (see hot-records.ts).
- *
- * One object per record with a fixed shape (a class, so V8 keeps the fields in the object):
- * classification and routes are interned (a fleet has a few of each), the rest are small integers.
+ * until then, within a small bound (the spool's hot records).
  */
-import type { TelemetryRecord } from '../record/fields.js';
-import { type RouteTargets, targetKey } from './entry.js';
+import type { RouteTargets } from './entry.js';
+import type { IndexFields, RecordIndex } from './record-index.js';
 import type { Segment } from './segment.js';
 
 export interface IndexEntry {
@@ -26,95 +23,86 @@ export interface IndexEntry {
   readonly payloadBytes: number;
 }
 
-/** A record has at most this many (route, destination) targets as bits of one small integer; more take a Set. */
-const MAX_BITS = 30;
-
-export function targetCount(routes: readonly RouteTargets[]): number {
-  let count = 0;
-  for (const target of routes) count += target.to.length;
-  return count;
+/** What a settled record's reference keeps of its slot, which may hold another record by now. */
+interface Released extends IndexEntry {
+  readonly segment: Segment;
+  readonly offset: number;
+  readonly size: number;
 }
 
-/** The spool's own entry: where the frame is, and which of its targets are still pending. */
+/**
+ * The spool's reference to a record of its index (record-index.ts): one small object, its fields
+ * read from the index's columns. Once the record is settled and its slot given back, the reference
+ * keeps a copy of what it named, so a settlement being journaled still reads its own record.
+ */
 export class SpooledRecord implements IndexEntry {
-  /** The record while it is in the bounded set of just accepted ones, else null (read it back). */
-  hot: TelemetryRecord | null = null;
-  /**
-   * Bit i set: the i-th (route, destination) of `routes`, flattened, is not settled yet. A Set of
-   * "route\u0000destination" keys instead for records with more targets than bits (rare).
-   */
-  #pending: number | Set<string>;
+  #slot: number;
+  #released: Released | null = null;
 
   constructor(
-    readonly id: string,
-    readonly acceptedAt: number,
-    readonly routes: readonly RouteTargets[],
-    readonly revision: number,
-    readonly classification: string,
-    readonly severity: number,
-    readonly eventId: string,
-    readonly payloadBytes: number,
-    readonly segment: Segment,
-    readonly offset: number,
-    readonly size: number,
+    readonly index: RecordIndex,
+    fields: IndexFields,
     /** The pending "route\u0000destination" keys; all of the routes' targets when absent. */
     pending?: readonly string[],
   ) {
-    const count = targetCount(routes);
-    if (count > MAX_BITS) {
-      this.#pending = new Set(pending ?? routes.flatMap((target) => target.to.map((name) => targetKey(target.route, name))));
-      return;
-    }
-    if (pending === undefined) {
-      this.#pending = 2 ** count - 1;
-      return;
-    }
-    const wanted = new Set(pending);
-    let bits = 0;
-    let index = 0;
-    for (const target of routes) {
-      for (const name of target.to) {
-        if (wanted.has(targetKey(target.route, name))) bits |= 1 << index;
-        index += 1;
-      }
-    }
-    this.#pending = bits;
+    this.#slot = index.add(fields, pending);
+  }
+
+  get id(): string {
+    return this.#released?.id ?? this.index.id(this.#slot);
+  }
+  get acceptedAt(): number {
+    return this.#released?.acceptedAt ?? this.index.acceptedAt(this.#slot);
+  }
+  get routes(): readonly RouteTargets[] {
+    return this.#released?.routes ?? this.index.routes(this.#slot);
+  }
+  get revision(): number {
+    return this.#released?.revision ?? this.index.revision(this.#slot);
+  }
+  get classification(): string {
+    return this.#released?.classification ?? this.index.classification(this.#slot);
+  }
+  get severity(): number {
+    return this.#released?.severity ?? this.index.severity(this.#slot);
+  }
+  get eventId(): string {
+    return this.#released?.eventId ?? this.index.eventId(this.#slot);
+  }
+  get payloadBytes(): number {
+    return this.#released?.payloadBytes ?? this.index.payloadBytes(this.#slot);
+  }
+  get segment(): Segment {
+    return this.#released?.segment ?? this.index.segment(this.#slot);
+  }
+  get offset(): number {
+    return this.#released?.offset ?? this.index.offset(this.#slot);
+  }
+  get size(): number {
+    return this.#released?.size ?? this.index.size(this.#slot);
   }
 
   get settled(): boolean {
-    return typeof this.#pending === 'number' ? this.#pending === 0 : this.#pending.size === 0;
+    return this.#released !== null || this.index.settled(this.#slot);
   }
 
   /** Marks one target settled; false when it was not pending. */
   settle(route: string, destination: string): boolean {
-    if (typeof this.#pending !== 'number') return this.#pending.delete(targetKey(route, destination));
-    let index = 0;
-    for (const target of this.routes) {
-      for (const name of target.to) {
-        if (target.route === route && name === destination) {
-          const bit = 1 << index;
-          if ((this.#pending & bit) === 0) return false;
-          this.#pending &= ~bit;
-          return true;
-        }
-        index += 1;
-      }
-    }
-    return false;
+    return this.#released === null && this.index.settle(this.#slot, route, destination);
   }
 
   /** The "route\u0000destination" keys not settled yet, in the order of `routes`. */
   pendingKeys(): string[] {
-    if (typeof this.#pending !== 'number') return [...this.#pending];
-    const keys: string[] = [];
-    let index = 0;
-    for (const target of this.routes) {
-      for (const name of target.to) {
-        if ((this.#pending & (1 << index)) !== 0) keys.push(targetKey(target.route, name));
-        index += 1;
-      }
-    }
-    return keys;
+    return this.#released === null ? this.index.pendingKeys(this.#slot) : [];
+  }
+
+  /** Gives the slot back to the index, keeping a copy of the record's fields. */
+  release(): void {
+    if (this.#released !== null) return;
+    const { id, acceptedAt, routes, revision, classification, severity, eventId, payloadBytes, segment, offset, size } = this;
+    this.#released = { id, acceptedAt, routes, revision, classification, severity, eventId, payloadBytes, segment, offset, size };
+    this.index.release(this.#slot);
+    this.#slot = -1;
   }
 }
 

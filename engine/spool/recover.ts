@@ -8,7 +8,8 @@ import fs, { constants } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type EntryMeta, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, decodeFrame, targetKey } from './entry.js';
-import { type Interner, SpooledRecord, targetCount } from './index-entry.js';
+import { type Interner, SpooledRecord } from './index-entry.js';
+import { type RecordIndex, targetCount } from './record-index.js';
 import { type Segment, ackPath, newSegment, tryRemoveSegment } from './segment.js';
 
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
@@ -40,7 +41,7 @@ export interface RecoveredSegments {
 }
 
 /** Never writes, except to remove segments that are wholly settled. Payloads are checked (CRC) and left on disk. */
-export async function recoverSegments(dir: string, interner: Interner): Promise<RecoveredSegments> {
+export async function recoverSegments(dir: string, index: RecordIndex, interner: Interner): Promise<RecoveredSegments> {
   const listed = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
@@ -67,17 +68,20 @@ export async function recoverSegments(dir: string, interner: Interner): Promise<
         const pending = settled.size === 0 ? undefined : pendingOf(meta, settled);
         if (pending?.length === 0) return;
         const entry = new SpooledRecord(
-          meta.id,
-          meta.t,
-          interner.routes(meta.r),
-          meta.v,
-          interner.string(meta.h.classification),
-          Number(meta.h.severity),
-          meta.h.event_id,
-          payloadBytes,
-          segment,
-          offset,
-          size,
+          index,
+          {
+            id: meta.id,
+            acceptedAt: meta.t,
+            routes: interner.routes(meta.r),
+            revision: meta.v,
+            classification: interner.string(meta.h.classification),
+            severity: Number(meta.h.severity),
+            eventId: meta.h.event_id,
+            payloadBytes,
+            segment,
+            offset,
+            size,
+          },
           pending,
         );
         entries.push(new RecoveredEntry(entry, pending === undefined || pending.length === targetCount(meta.r)));

@@ -20,11 +20,13 @@ import fs, { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../log/logger.js';
+import type { TelemetryRecord } from '../record/fields.js';
 import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type HeldLock, spoolLockFile, takeLock } from './dir-lock.js';
 import { type SpoolEntry, encodeEntry, targetKey } from './entry.js';
 import { type Durability, GroupCommitFile } from './group-commit.js';
-import { type IndexEntry, Interner, SpooledRecord, ownString } from './index-entry.js';
+import { type IndexEntry, Interner, SpooledRecord } from './index-entry.js';
+import { RecordIndex } from './record-index.js';
 import { CORRUPT, type ReadBack, readFrames } from './read-back.js';
 import { type RecoveredEntry, recoverSegments } from './recover.js';
 import { type Segment, ackPath, newSegment, segmentBase, tryRemoveSegment } from './segment.js';
@@ -83,9 +85,10 @@ export class SpoolFullError extends Error {
 export class Spool {
   readonly #options: SpoolOptions;
   readonly #logger: Logger;
-  readonly #tracked = new Map<string, SpooledRecord>();
+  readonly #index: RecordIndex;
   readonly #interner: Interner;
-  /** Bytes of records kept in memory (`hot`), at most HOT_BYTES. */
+  /** Just accepted records kept in memory until first read, at most HOT_BYTES of them. */
+  readonly #hot = new Map<SpooledRecord, TelemetryRecord>();
   #hotBytes = 0;
   readonly #segments = new Map<number, Segment>();
   /** Where appends go; null until a segment could be opened (the filesystem may refuse). */
@@ -100,8 +103,9 @@ export class Spool {
 
   readonly #lock: HeldLock;
 
-  private constructor(options: SpoolOptions, nextSeq: number, lock: HeldLock, interner: Interner) {
+  private constructor(options: SpoolOptions, nextSeq: number, lock: HeldLock, index: RecordIndex, interner: Interner) {
     this.#options = options;
+    this.#index = index;
     this.#interner = interner;
     this.#lock = lock;
     this.#logger = options.logger ?? silentLogger;
@@ -125,15 +129,13 @@ export class Spool {
     } catch {
       // A directory that cannot be created is reported through `unwritable` below, not thrown.
     }
+    const index = new RecordIndex();
     const interner = new Interner();
-    const { entries, kept, discardedBytes, skipped, lastSeq } = await recoverSegments(options.dir, interner);
+    const { entries, kept, discardedBytes, skipped, lastSeq } = await recoverSegments(options.dir, index, interner);
     // Never append to a recovered segment: its tail may be torn.
-    const spool = new Spool(options, lastSeq + 1, lock, interner);
+    const spool = new Spool(options, lastSeq + 1, lock, index, interner);
     for (const segment of kept) spool.#segments.set(segment.seq, segment);
-    for (const { entry } of entries) {
-      spool.#tracked.set(entry.id, entry);
-      spool.#liveBytes += entry.size;
-    }
+    for (const { entry } of entries) spool.#liveBytes += entry.size;
     let unwritable: Error | null = null;
     try {
       spool.#writableSegment();
@@ -149,7 +151,7 @@ export class Spool {
   }
 
   get liveRecords(): number {
-    return this.#tracked.size;
+    return this.#index.live;
   }
 
   /**
@@ -175,25 +177,24 @@ export class Spool {
     }
     this.#appendFailing = false;
     const { headers, payload } = entry.record;
-    const indexed = new SpooledRecord(
-      entry.id,
-      entry.acceptedAt,
-      this.#interner.routes(entry.routes),
-      entry.revision,
-      this.#interner.string(headers.classification),
-      Number(headers.severity),
-      ownString(headers.event_id),
-      payload.length,
+    const indexed = new SpooledRecord(this.#index, {
+      id: entry.id,
+      acceptedAt: entry.acceptedAt,
+      routes: this.#interner.routes(entry.routes),
+      revision: entry.revision,
+      classification: this.#interner.string(headers.classification),
+      severity: Number(headers.severity),
+      eventId: headers.event_id,
+      payloadBytes: payload.length,
       segment,
       offset,
-      frame.length,
-    );
+      size: frame.length,
+    });
     const cost = payload.length + HOT_OVERHEAD_BYTES;
     if (this.#hotBytes + cost <= HOT_BYTES) {
-      indexed.hot = entry.record;
+      this.#hot.set(indexed, entry.record);
       this.#hotBytes += cost;
     }
-    this.#tracked.set(entry.id, indexed);
     this.#liveBytes += frame.length;
     segment.live += 1;
     const durable = data.sync();
@@ -202,9 +203,8 @@ export class Spool {
   }
 
   #dropHot(entry: SpooledRecord): void {
-    if (entry.hot === null) return;
+    if (!this.#hot.delete(entry)) return;
     this.#hotBytes -= entry.payloadBytes + HOT_OVERHEAD_BYTES;
-    entry.hot = null;
   }
 
   /**
@@ -216,15 +216,15 @@ export class Spool {
   async read(entries: readonly IndexEntry[]): Promise<ReadBack[]> {
     const results = new Array<ReadBack>(entries.length);
     const bySegment = new Map<Segment, number[]>();
-    for (const [index, given] of entries.entries()) {
-      const entry = this.#tracked.get(given.id);
-      if (entry === undefined || entry !== given) {
+    for (const [index, entry] of entries.entries()) {
+      if (!this.#owns(entry)) {
         // Settled already, or not this spool's: nothing to send (callers only read pending records).
         results[index] = CORRUPT;
         continue;
       }
-      if (entry.hot !== null) {
-        results[index] = { ok: true, record: entry.hot };
+      const hot = this.#hot.get(entry);
+      if (hot !== undefined) {
+        results[index] = { ok: true, record: hot };
         this.#dropHot(entry);
         continue;
       }
@@ -255,6 +255,11 @@ export class Spool {
       }),
     );
     return results;
+  }
+
+  /** A record of this spool's that is not settled yet. */
+  #owns(entry: IndexEntry): entry is SpooledRecord {
+    return entry instanceof SpooledRecord && entry.index === this.#index && !entry.settled;
   }
 
   /** A handle for reading the segment, shared by concurrent reads; null for a retired segment. */
@@ -334,15 +339,15 @@ export class Spool {
   }
 
   /** Notes that one destination of one route is done with a record. */
-  settle(options: { id: string; route: string; destination: string; outcome: SettleOutcome }): void {
-    const tracked = this.#tracked.get(options.id);
-    if (!tracked?.settle(options.route, options.destination)) return;
+  settle(options: { entry: IndexEntry; route: string; destination: string; outcome: SettleOutcome }): void {
+    const tracked = options.entry;
+    if (!this.#owns(tracked) || !tracked.settle(options.route, options.destination)) return;
     const key = targetKey(options.route, options.destination);
-    const { segment } = tracked;
+    const { segment, id } = tracked;
     if (tracked.settled) {
-      this.#tracked.delete(options.id);
       this.#liveBytes -= tracked.size;
       this.#dropHot(tracked);
+      tracked.release();
       segment.live -= 1;
     }
     // Whole segment settled: deleting it makes the line unnecessary (and gives the space back).
@@ -351,7 +356,7 @@ export class Spool {
       return;
     }
     // Leading newline: if a crash tore the previous line, this one still starts on a line of its own.
-    segment.unwrittenAcks.push(Buffer.from(`\n${options.id}\u0000${key}\u0000${options.outcome}\n`));
+    segment.unwrittenAcks.push(Buffer.from(`\n${id}\u0000${key}\u0000${options.outcome}\n`));
     this.#writeAcks(segment);
   }
 

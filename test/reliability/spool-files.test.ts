@@ -26,8 +26,9 @@ test(
     const dir = await tempDir(t);
     const { spool } = await Spool.open({ dir, durability: 'fsync', batchWindowMs: 0, maxBytes: null });
     const entries = Array.from({ length: 20 }, (_, index) => entry(index));
-    for (const item of entries) await spool.append(item);
-    for (const item of entries) spool.settle({ id: item.id, route: 'all', destination: 'central', outcome: 'delivered' });
+    const indexed = [];
+    for (const item of entries) indexed.push(await spool.append(item));
+    for (const item of indexed) spool.settle({ entry: item, route: 'all', destination: 'central', outcome: 'delivered' });
     assert.equal(spool.liveRecords, 0);
     await spool.close();
     assert.deepEqual(await openFilesIn(dir), []);

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { RECORD_HEADERS, type RecordHeaders } from '../../engine/record/fields.js';
 import type { SpoolEntry } from '../../engine/spool/entry.js';
 import { GroupCommitFile } from '../../engine/spool/group-commit.js';
-import { Spool, SpoolFullError } from '../../engine/spool/spool.js';
+import type { IndexEntry } from '../../engine/spool/index-entry.js';
+import { Spool, SpoolFullError, type SpoolRecovery } from '../../engine/spool/spool.js';
 import { tempDir } from '../helpers/tmp.js';
 
 function entry(n: number, payload = `payload ${n}`): SpoolEntry {
@@ -19,6 +20,13 @@ function entry(n: number, payload = `payload ${n}`): SpoolEntry {
     routes: [{ route: 'default', to: ['central', 'archive'] }],
     revision: 7,
   };
+}
+
+/** The recovered index entry of a record, to settle it in the reopened spool. */
+function recovered(recovery: SpoolRecovery, id: string): IndexEntry {
+  const found = recovery.entries.find((item) => item.entry.id === id);
+  assert.ok(found, `record ${id} was not recovered`);
+  return found.entry;
 }
 
 const options = (dir: string) => ({ dir, durability: 'batch' as const, batchWindowMs: 2, maxBytes: null });
@@ -46,11 +54,11 @@ test('spool: appended records survive a reopen byte for byte', async (t) => {
 test('spool: settled destinations are not recovered; fully settled records and segments are removed', async (t) => {
   const dir = await tempDir(t);
   const { spool } = await Spool.open(options(dir));
-  await spool.append(entry(1));
-  await spool.append(entry(2));
-  spool.settle({ id: entry(1).id, route: 'default', destination: 'central', outcome: 'delivered' });
-  spool.settle({ id: entry(1).id, route: 'default', destination: 'archive', outcome: 'delivered' });
-  spool.settle({ id: entry(2).id, route: 'default', destination: 'central', outcome: 'delivered' });
+  const first = await spool.append(entry(1));
+  const second = await spool.append(entry(2));
+  spool.settle({ entry: first, route: 'default', destination: 'central', outcome: 'delivered' });
+  spool.settle({ entry: first, route: 'default', destination: 'archive', outcome: 'delivered' });
+  spool.settle({ entry: second, route: 'default', destination: 'central', outcome: 'delivered' });
   assert.equal(spool.liveRecords, 1);
   await spool.close();
   const { spool: reopened, recovery } = await Spool.open(options(dir));
@@ -58,7 +66,7 @@ test('spool: settled destinations are not recovered; fully settled records and s
     recovery.entries.map((recovered) => [recovered.entry.id, recovered.pending]),
     [[entry(2).id, ['default\u0000archive']]],
   );
-  reopened.settle({ id: entry(2).id, route: 'default', destination: 'archive', outcome: 'dropped' });
+  reopened.settle({ entry: recovered(recovery, entry(2).id), route: 'default', destination: 'archive', outcome: 'dropped' });
   await reopened.close();
   const { spool: empty, recovery: none } = await Spool.open(options(dir));
   await empty.close();
@@ -91,13 +99,13 @@ test('spool: a torn tail left by a crash is skipped and counted, never delivered
 test('spool: a torn settlement line does not hide the settlements after it', async (t) => {
   const dir = await tempDir(t);
   const { spool } = await Spool.open(options(dir));
-  await spool.append(entry(1));
-  spool.settle({ id: entry(1).id, route: 'default', destination: 'central', outcome: 'delivered' });
+  const first = await spool.append(entry(1));
+  spool.settle({ entry: first, route: 'default', destination: 'central', outcome: 'delivered' });
   await spool.close();
   const ack = (await readdir(dir)).find((name) => name.endsWith('.ack')) as string;
   await appendFile(path.join(dir, ack), Buffer.from('\n00000000000000000000000000000001\u0000defa'));
   const { spool: reopened, recovery } = await Spool.open(options(dir));
-  reopened.settle({ id: entry(1).id, route: 'default', destination: 'archive', outcome: 'delivered' });
+  reopened.settle({ entry: recovered(recovery, entry(1).id), route: 'default', destination: 'archive', outcome: 'delivered' });
   await reopened.close();
   assert.equal(recovery.entries.length, 1);
   const { spool: last, recovery: after } = await Spool.open(options(dir));
@@ -108,12 +116,12 @@ test('spool: a torn settlement line does not hide the settlements after it', asy
 test('spool: the size quota is enforced on every append, and refused records are not stored', async (t) => {
   const dir = await tempDir(t);
   const { spool } = await Spool.open({ ...options(dir), maxBytes: 1500 });
-  await spool.append(entry(1));
+  const first = await spool.append(entry(1));
   await spool.append(entry(2));
   assert.throws(() => spool.append(entry(3)), SpoolFullError);
   assert.equal(spool.liveRecords, 2);
-  spool.settle({ id: entry(1).id, route: 'default', destination: 'central', outcome: 'delivered' });
-  spool.settle({ id: entry(1).id, route: 'default', destination: 'archive', outcome: 'delivered' });
+  spool.settle({ entry: first, route: 'default', destination: 'central', outcome: 'delivered' });
+  spool.settle({ entry: first, route: 'default', destination: 'archive', outcome: 'delivered' });
   await spool.append(entry(3));
   await spool.close();
   const { spool: reopened, recovery } = await Spool.open(options(dir));
