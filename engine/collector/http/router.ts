@@ -3,7 +3,7 @@
  *   all     (one listener, the default): ingest, the query API, the web UI and /healthz;
  *   ingest  (`listen` when listen_api is set): POST /v2/collector, POST /v3/collector, POST /, POST /telem/v1/records, /healthz and
  *           GET /fleet/<channel>/control (what agents poll);
- *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs and PUT /api/crash-rules), /healthz and the control document, no ingest.
+ *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs and PUTs of /api/crash-rules and /api/crash-groups/<signature>), /healthz and the control document, no ingest.
  * So an operator can publish only ingest to the fleet and keep reads on an internal address.
  * What a path needs (nothing, a login, an admin login) is decided once, before routing (access.ts, auth/gate.ts).
  */
@@ -13,6 +13,7 @@ import { HttpError } from '../reply/reply.js';
 import { isAsset, sendAsset } from '../ui/static.js';
 import { batchIngest } from './batch-ingest.js';
 import { type CrashRulesContext, crashRulesEndpoint, replaceCrashRulesEndpoint } from './crash-rules.js';
+import { type CrashGroupsContext, crashGroupEndpoint, crashGroupSignature, setCrashGroupEndpoint } from './crash-groups.js';
 import { healthEndpoint } from './health.js';
 import { type LoginContext, admit, loginEndpoint, logoutEndpoint, sessionEndpoint } from './login.js';
 import { type IngestContext, ingest } from './ingest.js';
@@ -33,6 +34,7 @@ export interface RouterContext {
   readonly query: QueryContext;
   readonly rollouts: RolloutControlContext;
   readonly crashRules: CrashRulesContext;
+  readonly crashGroups: CrashGroupsContext;
   readonly login: LoginContext;
 }
 
@@ -123,6 +125,20 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
 
   const routes = Object.hasOwn(API_ROUTES, pathname) ? API_ROUTES[pathname] : undefined;
   if (routes) return tableRoute(context, routes, url, req, res);
+
+  const signature = crashGroupSignature(pathname);
+  if (signature !== undefined) {
+    return tableRoute(
+      context,
+      {
+        GET: { answer: (context, url, _req, res) => crashGroupEndpoint(context.crashGroups, signature, url.searchParams, res) },
+        PUT: { answer: (context, url, req, res) => setCrashGroupEndpoint(context.crashGroups, { signature, by: principal.name ?? '' }, url.searchParams, req, res) },
+      },
+      url,
+      req,
+      res,
+    );
+  }
 
   const admin = adminRolloutPath(pathname);
   if (admin !== undefined) {

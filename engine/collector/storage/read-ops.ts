@@ -7,13 +7,15 @@ import { fleetView } from './fleet-sql.js';
 import type { ControlDocument, RolloutView } from '../fleet/rollout-views.js';
 import { controlDocument, rolloutViews } from './rollout-sql.js';
 import { type SqlReader, crashGroups, crashRules, getRecord, listRecords, recordStats } from './sql-reads.js';
-import type { CrashGroup, CrashRules, FleetQuery, FleetView, ListQuery, RecordFilter, RecordStats, RolloutQuery, StatsQuery } from './store.js';
+import { crashGroupDetail } from './crash-groups-sql.js';
+import type { CrashGroup, CrashGroupDetail, CrashGroupQuery, CrashRules, FleetQuery, FleetView, HiddenGroups, ListQuery, RecordFilter, RecordStats, RolloutQuery, StatsQuery } from './store.js';
 
 export interface ReadOps {
   get: (id: number) => Promise<StoredRecord | null>;
   list: (query: ListQuery) => Promise<StoredRecord[]>;
   stats: (query: StatsQuery) => Promise<RecordStats>;
-  crashes: (filter: RecordFilter, limit: number) => Promise<CrashGroup[]>;
+  crashes: (filter: RecordFilter, limit: number, hidden?: HiddenGroups) => Promise<CrashGroup[]>;
+  crashGroup: (query: CrashGroupQuery) => Promise<CrashGroupDetail | null>;
   crashRules: () => Promise<CrashRules>;
   fleet: (query: FleetQuery) => Promise<FleetView>;
   rollouts: (query: RolloutQuery) => Promise<RolloutView[]>;
@@ -28,7 +30,8 @@ export function readOps(reader: SqlReader): ReadOps {
     get: (id) => getRecord(reader, id),
     list: (query) => listRecords(reader, query),
     stats: (query) => recordStats(reader, query),
-    crashes: (filter, limit) => crashGroups(reader, filter, limit),
+    crashes: (filter, limit, hidden) => crashGroups(reader, filter, limit, hidden),
+    crashGroup: (query) => crashGroupDetail(reader, query),
     crashRules: () => crashRules(reader),
     fleet: (query) => fleetView(reader, query),
     rollouts: (query) => rolloutViews(reader, query),
