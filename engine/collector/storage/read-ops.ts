@@ -8,7 +8,20 @@ import type { ControlDocument, RolloutView } from '../fleet/rollout-views.js';
 import { controlDocument, rolloutViews } from './rollout-sql.js';
 import { type SqlReader, crashGroups, crashRules, getRecord, listRecords, recordStats } from './sql-reads.js';
 import { crashGroupDetail } from './crash-groups-sql.js';
-import type { CrashGroup, CrashGroupDetail, CrashGroupQuery, CrashRules, FleetQuery, FleetView, HiddenGroups, ListQuery, RecordFilter, RecordStats, RolloutQuery, StatsQuery } from './store.js';
+import type {
+  CrashGroup,
+  CrashGroupDetail,
+  CrashGroupQuery,
+  CrashRules,
+  FleetQuery,
+  FleetView,
+  HiddenGroups,
+  ListQuery,
+  RecordFilter,
+  RecordStats,
+  RolloutQuery,
+  StatsQuery,
+} from './store.js';
 
 export interface ReadOps {
   get: (id: number) => Promise<StoredRecord | null>;

@@ -128,7 +128,14 @@ export interface CrashGroupDetail {
   readonly first_received: number | null;
   readonly last_received: number | null;
   /** Per OS and build, in version order, with when the group was first and last seen there. */
-  readonly by_build: readonly { readonly system_name: string; readonly build: string; readonly count: number; readonly machines: number; readonly first_created: number; readonly last_created: number }[];
+  readonly by_build: readonly {
+    readonly system_name: string;
+    readonly build: string;
+    readonly count: number;
+    readonly machines: number;
+    readonly first_created: number;
+    readonly last_created: number;
+  }[];
   readonly by_classification: readonly { readonly classification: string; readonly count: number }[];
   /** The most affected machines first, at most crash-groups-sql.ts GROUP_MACHINES. */
   readonly by_machine: readonly { readonly machine_id: string; readonly count: number; readonly builds: number; readonly last_created: number }[];

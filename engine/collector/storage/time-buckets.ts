@@ -16,4 +16,3 @@ export function emptyBuckets(first: number | null, last: number | null, bucketMs
   for (let start = Math.floor(first / bucketMs) * bucketMs; start <= last; start += bucketMs) starts.push(start);
   return starts;
 }
-

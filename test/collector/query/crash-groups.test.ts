@@ -48,7 +48,11 @@ for (const backend of BACKENDS) {
       await post(collector, { machine_id: 'm1', build: '39010', creation_timestamp: String(CREATED + 2 * DAY + 60) }, crash('parse_config', 'main'));
       await post(collector, { machine_id: 'm1', build: '9990', creation_timestamp: String(CREATED + 30) }, crash('parse_config', 'main'));
       await post(collector, { machine_id: 'm2', build: '9990', creation_timestamp: String(CREATED + 90) }, crash('parse_config', 'main'));
-      const latest = await post(collector, { machine_id: 'm3', build: '39010', creation_timestamp: String(CREATED + 2 * DAY + 120), classification: 'org.example/crash/app' }, crash('parse_config', 'main'));
+      const latest = await post(
+        collector,
+        { machine_id: 'm3', build: '39010', creation_timestamp: String(CREATED + 2 * DAY + 120), classification: 'org.example/crash/app' },
+        crash('parse_config', 'main'),
+      );
       await post(collector, { machine_id: 'm4', build: '39010', creation_timestamp: String(CREATED + DAY) }, crash('load_plugin', 'main'));
 
       const answer = await getJson<CrashGroupAnswer>(collector, groupPath(PARSE, '?bucket=1d'));
@@ -134,13 +138,16 @@ for (const backend of BACKENDS) {
 
       const commented = await putNote(collector, PARSE, { comment: 'fixed in 39010, see bug 123' });
       assert.equal(commented.status, 200, JSON.stringify(commented.body));
-      assert.deepEqual({ ...commented.body, updated_at: typeof commented.body.updated_at }, {
-        signature: PARSE,
-        comment: 'fixed in 39010, see bug 123',
-        hidden: false,
-        updated_at: 'number',
-        updated_by: 'test-admin',
-      });
+      assert.deepEqual(
+        { ...commented.body, updated_at: typeof commented.body.updated_at },
+        {
+          signature: PARSE,
+          comment: 'fixed in 39010, see bug 123',
+          hidden: false,
+          updated_at: 'number',
+          updated_by: 'test-admin',
+        },
+      );
       // What a change leaves out stays.
       const hidden = await putNote(collector, PARSE, { hidden: true });
       assert.deepEqual([hidden.status, hidden.body.comment, hidden.body.hidden], [200, 'fixed in 39010, see bug 123', true]);
@@ -189,8 +196,8 @@ for (const backend of BACKENDS) {
     assert.deepEqual(await putNote(collector, PARSE, {}), { status: 400, body: { message: `${shape}: body: name comment, hidden or both` } });
     assert.deepEqual(await putNote(collector, PARSE, { comment: 'x'.repeat(2001) }), { status: 400, body: { message: `${shape}: comment: comment may be at most 2000 characters long` } });
     assert.equal((await putNote(collector, PARSE, '{"hidden": tru')).status, 400);
-    const posted = await call(collector, groupPath(PARSE), { method: "POST", token: ADMIN_TOKEN });
-    assert.deepEqual([posted.status, posted.headers.get("allow")], [405, "GET, HEAD, PUT"]);
+    const posted = await call(collector, groupPath(PARSE), { method: 'POST', token: ADMIN_TOKEN });
+    assert.deepEqual([posted.status, posted.headers.get('allow')], [405, 'GET, HEAD, PUT']);
   });
 
   test(`PUT /api/crash-groups/<signature> on ${backend.name}: a read token reads the page but gets 403 on the PUT; an admin token sets the note`, options, async (t) => {

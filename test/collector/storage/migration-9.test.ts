@@ -22,7 +22,10 @@ for (const backend of BACKENDS) {
     const db = await rawDatabase(fresh);
     t.after(() => db.close());
     const versions = (await db.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version));
-    assert.deepEqual(versions, MIGRATIONS.map((migration) => migration.version));
+    assert.deepEqual(
+      versions,
+      MIGRATIONS.map((migration) => migration.version),
+    );
     assert.deepEqual(await db.query('SELECT * FROM api_sessions'), []);
   });
 
