@@ -18,7 +18,7 @@ const READING = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The query endpoints, which answer only GET and HEAD (router.ts; a POST there is a 405 for whoever
  * may read, not an admin action). An endpoint that changes something must not be listed here.
  */
-const QUERY_ENDPOINTS = /^\/api\/(?:records(?:\/[^/]+)?|stats|crashes|fields|fleet|session)$/;
+const QUERY_ENDPOINTS = /^\/api\/(?:records(?:\/[^/]+)?|stats|crashes|fields|fleet|session|population|machine-checks)$/;
 
 export interface AccessQuestion {
   readonly listener: ListenerRole;

@@ -15,11 +15,15 @@ import { batchIngest } from './batch-ingest.js';
 import { type CrashRulesContext, crashRulesEndpoint, replaceCrashRulesEndpoint } from './crash-rules.js';
 import { type CrashGroupsContext, crashGroupEndpoint, crashGroupSignature, setCrashGroupEndpoint } from './crash-groups.js';
 import { healthEndpoint } from './health.js';
+import { machineChecksEndpoint, populationEndpoint } from '../query/population.js';
 import { type LoginContext, admit, loginEndpoint, logoutEndpoint, sessionEndpoint } from './login.js';
 import { type IngestContext, ingest } from './ingest.js';
 import { type RolloutControlContext, adminRolloutEndpoint, adminRolloutPath, controlChannel, controlEndpoint } from './rollout-control.js';
 
 export type ListenerRole = 'all' | 'ingest' | 'api';
+
+/** The query endpoints answered below the table, GET and HEAD only (access.ts QUERY_ENDPOINTS lists them too). */
+const QUERY_PATHS = new Set(['/api/records', '/api/stats', '/api/crashes', '/api/fields', '/api/fleet', '/api/population', '/api/machine-checks']);
 
 /** Paths records are POSTed to, and the protocol each speaks (upstream: /v2/collector and /). */
 const INGEST_PATHS: Record<string, 'v2' | 'v3' | 'telem'> = { '/v2/collector': 'v2', '/': 'v2', '/v3/collector': 'v3', '/telem/v1/records': 'telem' };
@@ -147,13 +151,15 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   }
 
   const recordId = /^\/api\/records\/([^/]+)$/.exec(pathname)?.[1];
-  if (pathname === '/api/records' || pathname === '/api/stats' || pathname === '/api/crashes' || pathname === '/api/fields' || pathname === '/api/fleet' || recordId !== undefined) {
+  if (QUERY_PATHS.has(pathname) || recordId !== undefined) {
     if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
     if (recordId !== undefined) return recordEndpoint(context.query, recordId, res);
     if (pathname === '/api/fields') return fieldsEndpoint(url.searchParams, res);
     if (pathname === '/api/records') return recordsEndpoint(context.query, url.searchParams, res);
     if (pathname === '/api/stats') return statsEndpoint(context.query, url.searchParams, res);
     if (pathname === '/api/fleet') return fleetEndpoint(context.query, url.searchParams, res);
+    if (pathname === '/api/population') return populationEndpoint(context.query, url.searchParams, res);
+    if (pathname === '/api/machine-checks') return machineChecksEndpoint(context.query, url.searchParams, res);
     return crashesEndpoint(context.query, url.searchParams, res);
   }
   throw new HttpError(404, `nothing here: ${method} ${pathname}`);

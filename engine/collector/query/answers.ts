@@ -5,10 +5,10 @@
  */
 import type { RecordJson } from '../record/record.js';
 import type { RolloutView } from '../fleet/rollout-views.js';
-import type { CrashGroup, CrashGroupDetail, CrashGroupNote, FleetGroup, FleetMachine, HiddenGroups, StoredSkipRule } from '../storage/store.js';
+import type { CrashGroup, CrashGroupDetail, CrashGroupNote, FleetGroup, FleetMachine, HiddenGroups, PopulationView, StoredSkipRule } from '../storage/store.js';
 
 export type { RecordJson } from '../record/record.js';
-export type { CrashGroup, CrashGroupNote, HiddenGroups, FleetGroup, FleetSequence, RecordStats, TimeBucket } from '../storage/store.js';
+export type { CrashGroup, CrashGroupNote, HiddenGroups, PopulationBucket, PopulationCounts, PopulationView, FleetGroup, FleetSequence, RecordStats, TimeBucket } from '../storage/store.js';
 export type { FleetState, RolloutArm, RolloutState } from '../fleet/states.js';
 export type { ArmCounters, ControlDocument, HaltState, RolloutGateView, RolloutStepView, RolloutView } from '../fleet/rollout-views.js';
 export type { ColumnDescription, FieldDescription, FieldsAnswer, FilterDescription } from '../record/fields.js';
@@ -40,6 +40,20 @@ export interface CrashGroupAnswer extends Omit<CrashGroupDetail, 'representative
 /** PUT /api/crash-groups/<signature>: the group's note as stored. */
 export interface CrashGroupNoteAnswer extends CrashGroupNote {
   readonly signature: string;
+}
+
+/** GET /api/population: records and machines per build, OS, classification and machine, over creation time. */
+export type PopulationAnswer = PopulationView;
+
+/** The population of a fixed set of classifications, which it names. */
+export interface ClassifiedPopulation extends PopulationView {
+  readonly classification: readonly string[];
+}
+
+/** GET /api/machine-checks: machine-check (MCE) records, and thermal ones apart. */
+export interface MachineChecksAnswer {
+  readonly mce: ClassifiedPopulation;
+  readonly thermal: ClassifiedPopulation;
 }
 
 /** A rule of the skip list, as GET and PUT /api/crash-rules answer it (created_at ISO 8601). */

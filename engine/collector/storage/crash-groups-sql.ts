@@ -89,7 +89,7 @@ export async function crashGroupDetail(db: SqlReader, query: CrashGroupQuery): P
     db.all(`SELECT * FROM ${NOTES_TABLE} WHERE signature = ?`, [signature]),
   ]);
 
-  const buckets = new Map(emptyBuckets(firstCreated, lastCreated, bucketMs).map((start) => [start, { start, count: 0, machines: 0 }]));
+  const buckets = new Map(emptyBuckets(firstCreated, lastCreated, seconds * 1000).map((start) => [start, { start, count: 0, machines: 0 }]));
   for (const row of timeline) {
     const start = num(row.bucket) * 1000;
     buckets.set(start, { start, count: num(row.n), machines: num(row.machines) });

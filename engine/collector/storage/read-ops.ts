@@ -8,6 +8,7 @@ import type { ControlDocument, RolloutView } from '../fleet/rollout-views.js';
 import { controlDocument, rolloutViews } from './rollout-sql.js';
 import { type SqlReader, crashGroups, crashRules, getRecord, listRecords, recordStats } from './sql-reads.js';
 import { crashGroupDetail } from './crash-groups-sql.js';
+import { populationView } from './population-sql.js';
 import type {
   CrashGroup,
   CrashGroupDetail,
@@ -17,6 +18,8 @@ import type {
   FleetView,
   HiddenGroups,
   ListQuery,
+  PopulationQuery,
+  PopulationView,
   RecordFilter,
   RecordStats,
   RolloutQuery,
@@ -27,6 +30,7 @@ export interface ReadOps {
   get: (id: number) => Promise<StoredRecord | null>;
   list: (query: ListQuery) => Promise<StoredRecord[]>;
   stats: (query: StatsQuery) => Promise<RecordStats>;
+  population: (query: PopulationQuery) => Promise<PopulationView>;
   crashes: (filter: RecordFilter, limit: number, hidden?: HiddenGroups) => Promise<CrashGroup[]>;
   crashGroup: (query: CrashGroupQuery) => Promise<CrashGroupDetail | null>;
   crashRules: () => Promise<CrashRules>;
@@ -43,6 +47,7 @@ export function readOps(reader: SqlReader): ReadOps {
     get: (id) => getRecord(reader, id),
     list: (query) => listRecords(reader, query),
     stats: (query) => recordStats(reader, query),
+    population: (query) => populationView(reader, query),
     crashes: (filter, limit, hidden) => crashGroups(reader, filter, limit, hidden),
     crashGroup: (query) => crashGroupDetail(reader, query),
     crashRules: () => crashRules(reader),

@@ -72,6 +72,7 @@ export class ReadPool {
       get: (id) => run({ op: 'get', args: [id] }),
       list: (query) => run({ op: 'list', args: [query] }),
       stats: (query) => run({ op: 'stats', args: [query] }),
+      population: (query) => run({ op: 'population', args: [query] }),
       crashes: (filter, limit, hidden) => run({ op: 'crashes', args: [filter, limit, hidden] }),
       crashGroup: (query) => run({ op: 'crashGroup', args: [query] }),
       crashRules: () => run({ op: 'crashRules', args: [] }),

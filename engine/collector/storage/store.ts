@@ -147,6 +147,38 @@ export interface CrashGroupDetail {
   readonly records: readonly StoredRecord[];
 }
 
+export interface PopulationQuery {
+  readonly filter: RecordFilter;
+  /** Bucket width of over_time; chosen from the span of creation times when absent. */
+  readonly bucketMs?: number;
+}
+
+export interface PopulationCounts {
+  readonly records: number;
+  /** Distinct machines. */
+  readonly machines: number;
+}
+
+/** A bucket of creation time: its records and machines, and per build, OS and classification (the 8 largest of each, the rest as "other"). */
+export interface PopulationBucket extends PopulationCounts {
+  readonly start: number;
+  readonly by_build: Readonly<Record<string, PopulationCounts>>;
+  readonly by_system: Readonly<Record<string, PopulationCounts>>;
+  readonly by_classification: Readonly<Record<string, PopulationCounts>>;
+}
+
+/** Records and machines per build, OS, classification and machine, and over creation time (storage/population-sql.ts). Times in ms. */
+export interface PopulationView extends PopulationCounts {
+  readonly first_created: number | null;
+  readonly last_created: number | null;
+  readonly by_build: readonly (PopulationCounts & { readonly system_name: string; readonly build: string; readonly first_created: number; readonly last_created: number })[];
+  readonly by_system: readonly (PopulationCounts & { readonly system_name: string })[];
+  readonly by_classification: readonly (PopulationCounts & { readonly classification: string })[];
+  /** The machines with the most records, at most 20. */
+  readonly by_machine: readonly { readonly machine_id: string; readonly records: number; readonly builds: number; readonly last_created: number }[];
+  readonly over_time: { readonly bucket_ms: number; readonly buckets: readonly PopulationBucket[] };
+}
+
 /** A stored skip rule, as GET /api/crash-rules lists it (created_at in ms). */
 export interface StoredSkipRule {
   readonly pattern: string;
@@ -241,6 +273,8 @@ export interface RecordStore {
   get(id: number): Promise<StoredRecord | null>;
   list(query: ListQuery): Promise<StoredRecord[]>;
   stats(query: StatsQuery): Promise<RecordStats>;
+  /** Records and machines per build, OS, classification and machine, over creation time. */
+  population(query: PopulationQuery): Promise<PopulationView>;
   /** Crash records grouped by signature, the largest group first. */
   crashes(filter: RecordFilter, limit: number, hidden?: HiddenGroups): Promise<CrashGroup[]>;
   /** One group's page; null when no record of the filter's classifications has the signature. */
