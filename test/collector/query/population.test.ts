@@ -24,53 +24,49 @@ async function post(collector: CollectorUrl, fields: Record<string, string>, day
 for (const backend of BACKENDS) {
   const options = { skip: backend.skip, timeout: 60_000 };
 
-  test(
-    `GET /api/population on ${backend.name}: records and machines per build and OS, and per day of creation; a machine moving from 39000 to 39010 shows in both`,
-    options,
-    async (t) => {
-      const collector = await startTestCollector(t, { backend });
-      await post(collector, { machine_id: 'm1', build: '39000' }, 0);
-      await post(collector, { machine_id: 'm1', build: '39000' }, 0);
-      await post(collector, { machine_id: 'm2', build: '39000' }, 0);
-      await post(collector, { machine_id: 'm1', build: '39010' }, 2);
-      await post(collector, { machine_id: 'm3', build: '22.04', system_name: 'ubuntu' }, 2);
+  test(`GET /api/population on ${backend.name}: records and machines per build and OS, and per day of creation; a machine moving from 39000 to 39010 shows in both`, options, async (t) => {
+    const collector = await startTestCollector(t, { backend });
+    await post(collector, { machine_id: 'm1', build: '39000' }, 0);
+    await post(collector, { machine_id: 'm1', build: '39000' }, 0);
+    await post(collector, { machine_id: 'm2', build: '39000' }, 0);
+    await post(collector, { machine_id: 'm1', build: '39010' }, 2);
+    await post(collector, { machine_id: 'm3', build: '22.04', system_name: 'ubuntu' }, 2);
 
-      const answer = await getJson<PopulationAnswer>(collector, '/api/population?bucket=1d');
-      assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      const view = answer.body;
-      assert.deepEqual([view.records, view.machines, view.first_created, view.last_created], [5, 3, (CREATED + 600) * 1000, (CREATED + 2 * DAY + 600) * 1000]);
-      assert.deepEqual(
-        view.by_build.map((row) => [row.system_name, row.build, row.records, row.machines]),
+    const answer = await getJson<PopulationAnswer>(collector, '/api/population?bucket=1d');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const view = answer.body;
+    assert.deepEqual([view.records, view.machines, view.first_created, view.last_created], [5, 3, (CREATED + 600) * 1000, (CREATED + 2 * DAY + 600) * 1000]);
+    assert.deepEqual(
+      view.by_build.map((row) => [row.system_name, row.build, row.records, row.machines]),
+      [
+        ['clear-linux-os', '39000', 3, 2],
+        ['clear-linux-os', '39010', 1, 1],
+        ['ubuntu', '22.04', 1, 1],
+      ],
+    );
+    assert.deepEqual(view.by_system, [
+      { system_name: 'clear-linux-os', records: 4, machines: 2 },
+      { system_name: 'ubuntu', records: 1, machines: 1 },
+    ]);
+    assert.deepEqual(view.by_machine[0], { machine_id: 'm1', records: 3, builds: 2, last_created: (CREATED + 2 * DAY + 600) * 1000 });
+    assert.deepEqual(
+      view.over_time.buckets.map((bucket) => [bucket.start / 1000, bucket.records, bucket.machines, bucket.by_build, bucket.by_system]),
+      [
+        [CREATED, 3, 2, { '39000': { records: 3, machines: 2 } }, { 'clear-linux-os': { records: 3, machines: 2 } }],
+        [CREATED + DAY, 0, 0, {}, {}],
         [
-          ['clear-linux-os', '39000', 3, 2],
-          ['clear-linux-os', '39010', 1, 1],
-          ['ubuntu', '22.04', 1, 1],
+          CREATED + 2 * DAY,
+          2,
+          2,
+          { '39010': { records: 1, machines: 1 }, '22.04': { records: 1, machines: 1 } },
+          { 'clear-linux-os': { records: 1, machines: 1 }, ubuntu: { records: 1, machines: 1 } },
         ],
-      );
-      assert.deepEqual(view.by_system, [
-        { system_name: 'clear-linux-os', records: 4, machines: 2 },
-        { system_name: 'ubuntu', records: 1, machines: 1 },
-      ]);
-      assert.deepEqual(view.by_machine[0], { machine_id: 'm1', records: 3, builds: 2, last_created: (CREATED + 2 * DAY + 600) * 1000 });
-      assert.deepEqual(
-        view.over_time.buckets.map((bucket) => [bucket.start / 1000, bucket.records, bucket.machines, bucket.by_build, bucket.by_system]),
-        [
-          [CREATED, 3, 2, { '39000': { records: 3, machines: 2 } }, { 'clear-linux-os': { records: 3, machines: 2 } }],
-          [CREATED + DAY, 0, 0, {}, {}],
-          [
-            CREATED + 2 * DAY,
-            2,
-            2,
-            { '39010': { records: 1, machines: 1 }, '22.04': { records: 1, machines: 1 } },
-            { 'clear-linux-os': { records: 1, machines: 1 }, ubuntu: { records: 1, machines: 1 } },
-          ],
-        ],
-      );
-      // The filters narrow it, a creation range as a zoom sets it.
-      const zoomed = await getJson<PopulationAnswer>(collector, `/api/population?created_since=${CREATED + DAY}&system_name=clear-linux-os`);
-      assert.deepEqual([zoomed.body.records, zoomed.body.by_build.map((row) => row.build)], [1, ['39010']]);
-    },
-  );
+      ],
+    );
+    // The filters narrow it, a creation range as a zoom sets it.
+    const zoomed = await getJson<PopulationAnswer>(collector, `/api/population?created_since=${CREATED + DAY}&system_name=clear-linux-os`);
+    assert.deepEqual([zoomed.body.records, zoomed.body.by_build.map((row) => row.build)], [1, ['39010']]);
+  });
 
   test(`GET /api/machine-checks on ${backend.name}: MCE records by kind, build and machine, thermal events apart; heartbeats are neither`, options, async (t) => {
     const collector = await startTestCollector(t, { backend });

@@ -6,9 +6,10 @@
 // the table's columns and the filter form come from GET /api/fields, the server's own lists.
 // Type-checked from its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are
 // the server's own. A crash group's page is crash-group.js, the charts charts.js.
-import { barChart, stackedChart } from './charts.js';
+import { PALETTE, barChart, stackedChart } from './charts.js';
 import { showCrashGroup } from './crash-group.js';
 import { $, el, plural, time } from './dom.js';
+import { showBuilds, showMachineChecks } from './population.js';
 
 /** @typedef {import('../../query/answers.js').RecordJson} RecordJson */
 /** @typedef {import('../../query/answers.js').RecordsPage} RecordsPage */
@@ -17,6 +18,8 @@ import { $, el, plural, time } from './dom.js';
 /** @typedef {import('../../query/answers.js').CrashGroupAnswer} CrashGroupAnswer */
 /** @typedef {import('../../query/answers.js').CrashGroupNoteAnswer} CrashGroupNoteAnswer */
 /** @typedef {import('../../query/answers.js').CrashRulesAnswer} CrashRulesAnswer */
+/** @typedef {import('../../query/answers.js').PopulationAnswer} PopulationAnswer */
+/** @typedef {import('../../query/answers.js').MachineChecksAnswer} MachineChecksAnswer */
 /** @typedef {import('../../query/answers.js').CrashRulesChangeAnswer} CrashRulesChangeAnswer */
 /** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
 /** @typedef {import('../../query/answers.js').SessionAnswer} SessionAnswer */
@@ -47,7 +50,6 @@ function control(name) {
 
 /** @type {Record<number, string>} */
 const SEVERITY_COLORS = { 1: '#4d8fd6', 2: '#c9a400', 3: '#e07b1f', 4: '#c73232' };
-const PALETTE = ['#2463c7', '#e07b1f', '#2f9e6e', '#c73232', '#8a5cc7', '#c9a400', '#1fa2b8', '#d45d9b', '#9aa3ad'];
 const LIVE_INTERVAL_MS = 1000;
 /**
  * What a time filter offers: durations before now, worded as a lower bound (since) and as an upper one (until).
@@ -404,6 +406,24 @@ async function loadCharts() {
   );
 }
 
+async function loadBuilds() {
+  /** @type {PopulationAnswer} */
+  const view = await getJson('/api/population', filterParams());
+  showBuilds($('#builds-view'), view, zoomTo('created_since', 'created_until'));
+}
+
+async function loadMachineChecks() {
+  const params = filterParams();
+  // The view's classifications are its own.
+  params.delete('classification');
+  /** @type {MachineChecksAnswer} */
+  const answer = await getJson('/api/machine-checks', params);
+  showMachineChecks($('#mce-view'), answer, zoomTo('created_since', 'created_until'));
+}
+
+/** The aggregate views the live tick reads again every few seconds, by tab. @type {Record<string, () => Promise<void>>} */
+const AGGREGATE_VIEWS = { charts: loadCharts, crashes: loadCrashes, builds: loadBuilds, mce: loadMachineChecks, fleet: loadFleet };
+
 async function loadCrashes() {
   $('#crash-list').hidden = openGroup !== null;
   $('#crash-group').hidden = openGroup === null;
@@ -746,6 +766,8 @@ async function refresh() {
     if (activeTab === 'records') await loadRecords();
     if (activeTab === 'charts') await loadCharts();
     if (activeTab === 'crashes') await loadCrashes();
+    if (activeTab === 'builds') await loadBuilds();
+    if (activeTab === 'mce') await loadMachineChecks();
     if (activeTab === 'fleet') await loadFleet();
     await loadSummary();
   } catch (error) {
@@ -895,7 +917,7 @@ async function tick() {
     try {
       if (activeTab === 'records') await refreshRecords();
       // A crash group's page is not read again on its own: it holds the note being edited.
-      else if (ticks % 5 === 0 && !(activeTab === 'crashes' && openGroup !== null)) await (activeTab === 'charts' ? loadCharts() : activeTab === 'fleet' ? loadFleet() : loadCrashes());
+      else if (ticks % 5 === 0 && !(activeTab === 'crashes' && openGroup !== null)) await AGGREGATE_VIEWS[activeTab]?.();
       if (ticks % 5 === 0) await loadSummary();
       showError(null);
     } catch (error) {
@@ -972,7 +994,7 @@ async function start() {
   if (Number.isSafeInteger(record) && record > 0) openRecord = record;
   // A permalink to a crash group opens its page.
   openGroup = initialTab === 'crashes' ? new URLSearchParams(location.search).get('group') : null;
-  await selectTab(['records', 'charts', 'crashes', 'fleet'].includes(initialTab) ? initialTab : 'records');
+  await selectTab(['records', 'charts', 'crashes', 'builds', 'mce', 'fleet'].includes(initialTab) ? initialTab : 'records');
   if (openRecord !== null) await showDetail(openRecord);
   setTimeout(tick, LIVE_INTERVAL_MS);
 }

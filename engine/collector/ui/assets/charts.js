@@ -9,6 +9,9 @@ import { el, svgEl } from './dom.js';
  * @typedef {(from: number, to: number) => void} OnZoom
  */
 
+/** Colors of the series of a chart, in order. */
+export const PALETTE = ['#2463c7', '#e07b1f', '#2f9e6e', '#c73232', '#8a5cc7', '#c9a400', '#1fa2b8', '#d45d9b', '#9aa3ad'];
+
 const WIDTH = 900;
 const HEIGHT = 180;
 const LEFT = 36;
