@@ -70,7 +70,7 @@ test(
     const url = new URL(page.url());
     assert.deepEqual([url.searchParams.get('group'), url.hash], [SIGNATURE, '#crashes']);
 
-    assert.equal(await page.locator('#crash-group-signature').innerText(), SIGNATURE);
+    await until(() => page.locator('#crash-group-signature').innerText(), SIGNATURE, 'signature shown');
     await until(() => page.locator('#crash-group-builds tbody tr td.build').allInnerTexts(), ['9990', '39010'], 'builds');
     assert.deepEqual(await page.locator('#crash-group-builds tbody tr td.count').allInnerTexts(), ['2', '1']);
     assert.deepEqual(await page.locator('#crash-group-machines tbody td.machine_id').allInnerTexts(), ['a'.repeat(32), 'b'.repeat(32)]);

@@ -425,9 +425,9 @@ async function loadMachineChecks() {
 const AGGREGATE_VIEWS = { charts: loadCharts, crashes: loadCrashes, builds: loadBuilds, mce: loadMachineChecks, fleet: loadFleet };
 
 async function loadCrashes() {
-  $('#crash-list').hidden = openGroup !== null;
-  $('#crash-group').hidden = openGroup === null;
   if (openGroup !== null) return loadCrashGroup(openGroup);
+  $('#crash-list').hidden = false;
+  $('#crash-group').hidden = true;
   const params = filterParams();
   // The crash view shows every group; the frame filters are what a click on a group sets.
   params.delete('first_frame');
@@ -488,6 +488,9 @@ async function loadCrashGroup(signature) {
   // The answer may come after another group was opened, or the list again.
   if (openGroup !== signature) return;
   showCrashGroup(group, { canEdit: role === 'admin', onZoom: zoomTo('created_since', 'created_until') });
+  // Shown once filled, so it never shows another group's figures meanwhile.
+  $('#crash-list').hidden = true;
+  $('#crash-group').hidden = false;
 }
 
 async function saveCrashGroupNote() {
