@@ -12,13 +12,13 @@ import type { Access } from '../auth/gate.js';
 import type { ListenerRole } from './router.js';
 
 /** Paths served to anyone: the login page and what it and the UI load. */
-const OPEN_PATHS = new Set(['/healthz', '/login', '/logout', '/ui/app.js', '/ui/style.css']);
+const OPEN_PATHS = new Set(['/healthz', '/login', '/logout', '/ui/app.js', '/ui/dom.js', '/ui/charts.js', '/ui/crash-group.js', '/ui/population.js', '/ui/style.css']);
 const READING = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * The query endpoints, which answer only GET and HEAD (router.ts; a POST there is a 405 for whoever
  * may read, not an admin action). An endpoint that changes something must not be listed here.
  */
-const QUERY_ENDPOINTS = /^\/api\/(?:records(?:\/[^/]+)?|stats|crashes|fields|fleet|session)$/;
+const QUERY_ENDPOINTS = /^\/api\/(?:records(?:\/[^/]+)?|stats|crashes|fields|fleet|session|population|machine-checks)$/;
 
 export interface AccessQuestion {
   readonly listener: ListenerRole;

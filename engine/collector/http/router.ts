@@ -3,7 +3,7 @@
  *   all     (one listener, the default): ingest, the query API, the web UI and /healthz;
  *   ingest  (`listen` when listen_api is set): POST /v2/collector, POST /v3/collector, POST /, POST /telem/v1/records, /healthz and
  *           GET /fleet/<channel>/control (what agents poll);
- *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs and PUT /api/crash-rules), /healthz and the control document, no ingest.
+ *   api     (`listen_api`): the web UI, /api/* (with the admin POSTs and PUTs of /api/crash-rules and /api/crash-groups/<signature>), /healthz and the control document, no ingest.
  * So an operator can publish only ingest to the fleet and keep reads on an internal address.
  * What a path needs (nothing, a login, an admin login) is decided once, before routing (access.ts, auth/gate.ts).
  */
@@ -13,12 +13,17 @@ import { HttpError } from '../reply/reply.js';
 import { isAsset, sendAsset } from '../ui/static.js';
 import { batchIngest } from './batch-ingest.js';
 import { type CrashRulesContext, crashRulesEndpoint, replaceCrashRulesEndpoint } from './crash-rules.js';
+import { type CrashGroupsContext, crashGroupEndpoint, crashGroupSignature, setCrashGroupEndpoint } from './crash-groups.js';
 import { healthEndpoint } from './health.js';
+import { machineChecksEndpoint, populationEndpoint } from '../query/population.js';
 import { type LoginContext, admit, loginEndpoint, logoutEndpoint, sessionEndpoint } from './login.js';
 import { type IngestContext, ingest } from './ingest.js';
 import { type RolloutControlContext, adminRolloutEndpoint, adminRolloutPath, controlChannel, controlEndpoint } from './rollout-control.js';
 
 export type ListenerRole = 'all' | 'ingest' | 'api';
+
+/** The query endpoints answered below the table, GET and HEAD only (access.ts QUERY_ENDPOINTS lists them too). */
+const QUERY_PATHS = new Set(['/api/records', '/api/stats', '/api/crashes', '/api/fields', '/api/fleet', '/api/population', '/api/machine-checks']);
 
 /** Paths records are POSTed to, and the protocol each speaks (upstream: /v2/collector and /). */
 const INGEST_PATHS: Record<string, 'v2' | 'v3' | 'telem'> = { '/v2/collector': 'v2', '/': 'v2', '/v3/collector': 'v3', '/telem/v1/records': 'telem' };
@@ -33,6 +38,7 @@ export interface RouterContext {
   readonly query: QueryContext;
   readonly rollouts: RolloutControlContext;
   readonly crashRules: CrashRulesContext;
+  readonly crashGroups: CrashGroupsContext;
   readonly login: LoginContext;
 }
 
@@ -124,6 +130,20 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   const routes = Object.hasOwn(API_ROUTES, pathname) ? API_ROUTES[pathname] : undefined;
   if (routes) return tableRoute(context, routes, url, req, res);
 
+  const signature = crashGroupSignature(pathname);
+  if (signature !== undefined) {
+    return tableRoute(
+      context,
+      {
+        GET: { answer: (context, url, _req, res) => crashGroupEndpoint(context.crashGroups, signature, url.searchParams, res) },
+        PUT: { answer: (context, url, req, res) => setCrashGroupEndpoint(context.crashGroups, { signature, by: principal.name ?? '' }, url.searchParams, req, res) },
+      },
+      url,
+      req,
+      res,
+    );
+  }
+
   const admin = adminRolloutPath(pathname);
   if (admin !== undefined) {
     if (method !== 'POST') throw methodNotAllowed(req, 'POST');
@@ -131,13 +151,15 @@ export async function route(context: RouterContext, role: ListenerRole, req: Inc
   }
 
   const recordId = /^\/api\/records\/([^/]+)$/.exec(pathname)?.[1];
-  if (pathname === '/api/records' || pathname === '/api/stats' || pathname === '/api/crashes' || pathname === '/api/fields' || pathname === '/api/fleet' || recordId !== undefined) {
+  if (QUERY_PATHS.has(pathname) || recordId !== undefined) {
     if (!reading) throw methodNotAllowed(req, 'GET, HEAD');
     if (recordId !== undefined) return recordEndpoint(context.query, recordId, res);
     if (pathname === '/api/fields') return fieldsEndpoint(url.searchParams, res);
     if (pathname === '/api/records') return recordsEndpoint(context.query, url.searchParams, res);
     if (pathname === '/api/stats') return statsEndpoint(context.query, url.searchParams, res);
     if (pathname === '/api/fleet') return fleetEndpoint(context.query, url.searchParams, res);
+    if (pathname === '/api/population') return populationEndpoint(context.query, url.searchParams, res);
+    if (pathname === '/api/machine-checks') return machineChecksEndpoint(context.query, url.searchParams, res);
     return crashesEndpoint(context.query, url.searchParams, res);
   }
   throw new HttpError(404, `nothing here: ${method} ${pathname}`);

@@ -105,6 +105,7 @@ export function createCollectorServers(options: CollectorServerOptions): Collect
     query,
     rollouts: { query, memory: ingestContext.memory, logger },
     crashRules: { query, memory: ingestContext.memory, logger },
+    crashGroups: { query, memory: ingestContext.memory },
     login: { gate, auth: settings.auth, memory: ingestContext.memory, logger },
   };
   const hosts = createHostCheck(settings.allowed_hosts);

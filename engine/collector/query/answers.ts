@@ -5,10 +5,10 @@
  */
 import type { RecordJson } from '../record/record.js';
 import type { RolloutView } from '../fleet/rollout-views.js';
-import type { CrashGroup, FleetGroup, FleetMachine, StoredSkipRule } from '../storage/store.js';
+import type { CrashGroup, CrashGroupDetail, CrashGroupNote, FleetGroup, FleetMachine, HiddenGroups, PopulationView, StoredSkipRule } from '../storage/store.js';
 
 export type { RecordJson } from '../record/record.js';
-export type { CrashGroup, FleetGroup, FleetSequence, RecordStats, TimeBucket } from '../storage/store.js';
+export type { CrashGroup, CrashGroupNote, HiddenGroups, PopulationBucket, PopulationCounts, PopulationView, FleetGroup, FleetSequence, RecordStats, TimeBucket } from '../storage/store.js';
 export type { FleetState, RolloutArm, RolloutState } from '../fleet/states.js';
 export type { ArmCounters, ControlDocument, HaltState, RolloutGateView, RolloutStepView, RolloutView } from '../fleet/rollout-views.js';
 export type { ColumnDescription, FieldDescription, FieldsAnswer, FilterDescription } from '../record/fields.js';
@@ -24,7 +24,36 @@ export interface RecordsPage {
 export interface CrashesAnswer {
   /** The classification patterns the groups were read with (query/api.ts CRASH_CLASSIFICATIONS unless the query named some). */
   readonly classification: readonly string[];
+  /** Which groups are listed: exclude (the default) leaves out the hidden ones, include lists them marked, only lists them alone. */
+  readonly hidden: HiddenGroups;
   readonly groups: readonly CrashGroup[];
+}
+
+/** GET /api/crash-groups/<signature>: one group's page (storage/store.ts CrashGroupDetail), its records as the API shows records. */
+export interface CrashGroupAnswer extends Omit<CrashGroupDetail, 'representative' | 'records'> {
+  /** The classification patterns the group's records were read with, as GET /api/crashes. */
+  readonly classification: readonly string[];
+  readonly representative: RecordJson | null;
+  readonly records: readonly RecordJson[];
+}
+
+/** PUT /api/crash-groups/<signature>: the group's note as stored. */
+export interface CrashGroupNoteAnswer extends CrashGroupNote {
+  readonly signature: string;
+}
+
+/** GET /api/population: records and machines per build, OS, classification and machine, over creation time. */
+export type PopulationAnswer = PopulationView;
+
+/** The population of a fixed set of classifications, which it names. */
+export interface ClassifiedPopulation extends PopulationView {
+  readonly classification: readonly string[];
+}
+
+/** GET /api/machine-checks: machine-check (MCE) records, and thermal ones apart. */
+export interface MachineChecksAnswer {
+  readonly mce: ClassifiedPopulation;
+  readonly thermal: ClassifiedPopulation;
 }
 
 /** A rule of the skip list, as GET and PUT /api/crash-rules answer it (created_at ISO 8601). */

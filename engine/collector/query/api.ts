@@ -4,7 +4,8 @@
  *                           format=json (default, one page) | ndjson | csv (every match, streamed)
  *   GET /api/records/<id>   one record
  *   GET /api/stats          counts by classification, severity, build, machines, over time
- *   GET /api/crashes        crash records (crash and kernel-oops classifications by default) grouped by signature
+ *   GET /api/crashes        crash records (crash and kernel-oops classifications by default) grouped by signature,
+ *                           hidden groups left out unless hidden=include|only (one group's page: http/crash-groups.ts)
  *   GET /api/fleet          the latest agent status of each machine, by channel and sequence, and the staged rollouts (channel, state, limit)
  *   GET /api/fields         the fields of a record, the columns of a list and the filters above (fields.ts),
  *                           from which the web UI builds its table and filter form
@@ -13,7 +14,7 @@ import type { ServerResponse } from 'node:http';
 import { recordJson } from '../record/record.js';
 import { HttpError, sendJson } from '../reply/reply.js';
 import { QueryError } from '../storage/query-error.js';
-import type { RecordStore } from '../storage/store.js';
+import { HIDDEN_CHOICES, type RecordStore } from '../storage/store.js';
 import { FLEET_STATES, type FleetState } from '../fleet/states.js';
 import type { CrashesAnswer, FleetAnswer, RecordsPage } from './answers.js';
 import { csvHeader, csvRow } from './csv.js';
@@ -121,12 +122,13 @@ export async function statsEndpoint(context: QueryContext, params: URLSearchPara
 }
 
 export async function crashesEndpoint(context: QueryContext, params: URLSearchParams, res: ServerResponse): Promise<void> {
-  checkKnown(params, [...FILTER_PARAMETERS, 'limit']);
+  checkKnown(params, [...FILTER_PARAMETERS, 'limit', 'hidden']);
   const filter = parseFilter(params, context.now());
   const limit = parseLimit(params, 100, PAGE_LIMIT) as number;
+  const hidden = parseChoice(params, 'hidden', HIDDEN_CHOICES);
   const classification = filter.classification ?? CRASH_CLASSIFICATIONS;
-  const groups = await read(context.store.crashes({ ...filter, classification }, limit));
-  sendJson(res, 200, { classification, groups } satisfies CrashesAnswer);
+  const groups = await read(context.store.crashes({ ...filter, classification }, limit, hidden));
+  sendJson(res, 200, { classification, hidden, groups } satisfies CrashesAnswer);
 }
 
 const MAX_CHANNEL_LENGTH = 200;

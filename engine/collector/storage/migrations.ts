@@ -11,6 +11,7 @@ import { type ColumnType, type Dialect, PAYLOAD_WORDS } from './dialect.js';
 import { RULES_STATE_TABLE, SKIP_RULES_TABLE, backfillCrashSignatures } from './crash-rules-sql.js';
 import { FLEET_TABLE, fleetUpdate } from './fleet-sql.js';
 import { partitionIndexes, partitionRows, partitionStatements } from './partition-migration.js';
+import { NOTES_TABLE, NOTE_COLUMNS } from './crash-groups-sql.js';
 import { API_SESSIONS, API_TOKENS, SESSION_COLUMNS, TOKEN_COLUMNS } from './auth-sql.js';
 import { ROLLOUT_COUNTERS, ROLLOUT_HALTS, ROLLOUT_MACHINES } from './rollout-sql.js';
 import { type Row, recordDigest } from './rows.js';
@@ -266,6 +267,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS ${API_SESSIONS}_token ON ${API_SESSIONS} (token_id)`,
       `CREATE INDEX IF NOT EXISTS ${API_SESSIONS}_expires ON ${API_SESSIONS} (expires_at)`,
     ],
+  },
+  {
+    // An operator's comment and hide switch per crash group (storage/crash-groups-sql.ts), set with
+    // PUT /api/crash-groups/<signature>. Keyed by the signature's text: one row per group that has a
+    // note, looked up by signature only, so the unique index is all it needs.
+    version: 10,
+    name: 'crash_group_notes: a comment and a hide switch per crash signature',
+    statements: (dialect) => [createTable(dialect, NOTES_TABLE, NOTE_COLUMNS), `CREATE UNIQUE INDEX IF NOT EXISTS ${NOTES_TABLE}_signature ON ${NOTES_TABLE} (signature)`],
   },
 ];
 

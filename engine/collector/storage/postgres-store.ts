@@ -10,6 +10,7 @@ import type { IncomingRecord } from '../record/record.js';
 import { numberedPlaceholders, postgresDialect } from './dialect.js';
 import { fleetUpdate, withStatusOutcomes } from './fleet-sql.js';
 import { authSql } from './auth-sql.js';
+import { setCrashGroupNote } from './crash-groups-sql.js';
 import { rolloutWrites } from './rollout-sql.js';
 import { applyMigrations } from './migrations.js';
 import type { Row } from './rows.js';
@@ -189,6 +190,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     replaceCrashRules: (rules, at) => changeCrashRules(crashRules, rules, at),
     ...rolloutWrites(writer),
     auth: authSql(writer),
+    setCrashGroupNote: (signature, change, at) => setCrashGroupNote(writer, signature, change, at),
     ping: async () => void (await pool.query('SELECT 1')),
     async purge(plan, at) {
       // The partitions ahead first: a retention schedule is also a chance to catch up on them.

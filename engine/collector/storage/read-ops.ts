@@ -7,13 +7,32 @@ import { fleetView } from './fleet-sql.js';
 import type { ControlDocument, RolloutView } from '../fleet/rollout-views.js';
 import { controlDocument, rolloutViews } from './rollout-sql.js';
 import { type SqlReader, crashGroups, crashRules, getRecord, listRecords, recordStats } from './sql-reads.js';
-import type { CrashGroup, CrashRules, FleetQuery, FleetView, ListQuery, RecordFilter, RecordStats, RolloutQuery, StatsQuery } from './store.js';
+import { crashGroupDetail } from './crash-groups-sql.js';
+import { populationView } from './population-sql.js';
+import type {
+  CrashGroup,
+  CrashGroupDetail,
+  CrashGroupQuery,
+  CrashRules,
+  FleetQuery,
+  FleetView,
+  HiddenGroups,
+  ListQuery,
+  PopulationQuery,
+  PopulationView,
+  RecordFilter,
+  RecordStats,
+  RolloutQuery,
+  StatsQuery,
+} from './store.js';
 
 export interface ReadOps {
   get: (id: number) => Promise<StoredRecord | null>;
   list: (query: ListQuery) => Promise<StoredRecord[]>;
   stats: (query: StatsQuery) => Promise<RecordStats>;
-  crashes: (filter: RecordFilter, limit: number) => Promise<CrashGroup[]>;
+  population: (query: PopulationQuery) => Promise<PopulationView>;
+  crashes: (filter: RecordFilter, limit: number, hidden?: HiddenGroups) => Promise<CrashGroup[]>;
+  crashGroup: (query: CrashGroupQuery) => Promise<CrashGroupDetail | null>;
   crashRules: () => Promise<CrashRules>;
   fleet: (query: FleetQuery) => Promise<FleetView>;
   rollouts: (query: RolloutQuery) => Promise<RolloutView[]>;
@@ -28,7 +47,9 @@ export function readOps(reader: SqlReader): ReadOps {
     get: (id) => getRecord(reader, id),
     list: (query) => listRecords(reader, query),
     stats: (query) => recordStats(reader, query),
-    crashes: (filter, limit) => crashGroups(reader, filter, limit),
+    population: (query) => populationView(reader, query),
+    crashes: (filter, limit, hidden) => crashGroups(reader, filter, limit, hidden),
+    crashGroup: (query) => crashGroupDetail(reader, query),
     crashRules: () => crashRules(reader),
     fleet: (query) => fleetView(reader, query),
     rollouts: (query) => rolloutViews(reader, query),

@@ -3,7 +3,9 @@ import type { StoredRecord } from '../record/record.js';
 import type { Dialect } from './dialect.js';
 import { type Row, rowToRecord } from './rows.js';
 import { whereClause } from './sql-filter.js';
-import type { CrashGroup, CrashRules, ListQuery, RecordFilter, RecordStats, StatsQuery, TimeBucket } from './store.js';
+import type { CrashGroup, CrashRules, HiddenGroups, ListQuery, RecordFilter, RecordStats, StatsQuery, TimeBucket } from './store.js';
+import { NOTES_TABLE } from './crash-groups-sql.js';
+import { chooseBucket, emptyBuckets } from './time-buckets.js';
 import { READ_RULES, READ_VERSION, storedRules } from './crash-rules-sql.js';
 
 export interface SqlReader {
@@ -11,17 +13,9 @@ export interface SqlReader {
   all(sql: string, params: readonly unknown[]): Promise<Row[]>;
 }
 
-const MINUTE = 60_000;
-const BUCKET_CHOICES = [MINUTE, 5 * MINUTE, 15 * MINUTE, 60 * MINUTE, 180 * MINUTE, 360 * MINUTE, 720 * MINUTE, 1440 * MINUTE, 7 * 1440 * MINUTE];
-const TARGET_BUCKETS = 60;
 /** Classifications drawn separately over time; the rest are summed as "other". */
 const TOP_CLASSIFICATIONS = 8;
 const GROUP_LIMIT = 50;
-
-/** A bucket width giving at most about 60 buckets over the span. */
-export function chooseBucket(spanMs: number): number {
-  return BUCKET_CHOICES.find((width) => spanMs / width <= TARGET_BUCKETS) ?? (BUCKET_CHOICES.at(-1) as number);
-}
 
 export async function getRecord(db: SqlReader, id: number): Promise<StoredRecord | null> {
   const rows = await db.all('SELECT * FROM records WHERE id = ?', [id]);
@@ -67,10 +61,7 @@ export async function recordStats(db: SqlReader, query: StatsQuery): Promise<Rec
     if (!entry) buckets.set(start, (entry = { count: 0, by_severity: {}, by_classification: {} }));
     return entry;
   };
-  if (first !== null && last !== null && (last - first) / bucketMs <= 2000) {
-    // Empty buckets are listed too, so a chart's time axis has no holes.
-    for (let start = Math.floor(first / bucketMs) * bucketMs; start <= last; start += bucketMs) bucketAt(start);
-  }
+  for (const start of emptyBuckets(first, last, bucketMs)) bucketAt(start);
   for (const row of severityTime) {
     const entry = bucketAt(num(row.bucket));
     entry.count += num(row.n);
@@ -97,16 +88,20 @@ export async function recordStats(db: SqlReader, query: StatsQuery): Promise<Rec
 
 /**
  * Crash groups: one per signature, largest first, each with the first frame of its latest record
- * (read by the latest id, after the groups are cut to the limit).
+ * (read by the latest id, after the groups are cut to the limit) and its note (migration 10); hidden
+ * groups are left out before the limit unless `hidden` says otherwise.
  */
-export async function crashGroups(db: SqlReader, filter: RecordFilter, limit: number): Promise<CrashGroup[]> {
+export async function crashGroups(db: SqlReader, filter: RecordFilter, limit: number, hidden: HiddenGroups = 'exclude'): Promise<CrashGroup[]> {
   const where = whereClause(filter, db.dialect);
   const order = 'n DESC, last_received DESC, latest_id DESC';
+  const shown = hidden === 'include' ? '' : hidden === 'only' ? 'WHERE notes.hidden = 1' : 'WHERE notes.hidden IS NULL OR notes.hidden = 0';
   const rows = await db.all(
     `SELECT crash_groups.*, latest.first_frame FROM (` +
+      `SELECT grouped.*, notes.hidden, notes.comment FROM (` +
       `SELECT signature, COUNT(*) AS n, COUNT(DISTINCT machine_id) AS machines, COUNT(DISTINCT build) AS builds, ` +
       `MIN(received_at) AS first_received, MAX(received_at) AS last_received, MAX(id) AS latest_id ` +
-      `FROM records ${where.sql} GROUP BY signature ORDER BY ${order} LIMIT ?` +
+      `FROM records ${where.sql} GROUP BY signature` +
+      `) AS grouped LEFT JOIN ${NOTES_TABLE} AS notes ON notes.signature = grouped.signature ${shown} ORDER BY ${order} LIMIT ?` +
       `) AS crash_groups LEFT JOIN records AS latest ON latest.id = crash_groups.latest_id ORDER BY ${order}`,
     [...where.params, limit],
   );
@@ -119,6 +114,8 @@ export async function crashGroups(db: SqlReader, filter: RecordFilter, limit: nu
     first_received: num(row.first_received),
     last_received: num(row.last_received),
     latest_id: num(row.latest_id),
+    hidden: Number(row.hidden) === 1,
+    comment: (row.comment as string | null) ?? null,
   }));
 }
 

@@ -14,6 +14,7 @@ import { ReadPool } from './read-pool.js';
 import { readOps } from './read-ops.js';
 import type { Row } from './rows.js';
 import { authSql } from './auth-sql.js';
+import { setCrashGroupNote } from './crash-groups-sql.js';
 import { rolloutWrites } from './rollout-sql.js';
 import { type InsertOutcome, openSqliteWriter, toInsertResult } from './sqlite-writer.js';
 import type { AppliedMigration, InsertResult, PurgePlan, RecordStore } from './store.js';
@@ -112,6 +113,7 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     // On the writer thread: a login is checked against what was just written (a revoke takes effect at
     // once), and a heavy query holding both reader threads does not keep anyone from logging in.
     auth: authSql({ dialect: sqliteDialect, all: writes.all, run: writes.run }),
+    setCrashGroupNote: (signature, change, now) => setCrashGroupNote({ dialect: sqliteDialect, all: writes.all, run: writes.run }, signature, change, now),
     ping: writes.ping,
     purge: writes.purge,
     close: async () => {

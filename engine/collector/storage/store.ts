@@ -84,6 +84,99 @@ export interface CrashGroup {
   readonly first_received: number;
   readonly last_received: number;
   readonly latest_id: number;
+  /** The operator's switch (PUT /api/crash-groups/<signature>): hidden groups are left out of the list unless asked for. */
+  readonly hidden: boolean;
+  readonly comment: string | null;
+}
+
+/** Which groups GET /api/crashes lists: those not hidden (the default), all, or the hidden ones only. */
+export const HIDDEN_CHOICES = ['exclude', 'include', 'only'] as const;
+export type HiddenGroups = (typeof HIDDEN_CHOICES)[number];
+
+/** An operator's note on a crash group (migration 10); times in ms, null when nobody wrote one. */
+export interface CrashGroupNote {
+  readonly comment: string | null;
+  readonly hidden: boolean;
+  readonly updated_at: number | null;
+  readonly updated_by: string | null;
+}
+
+/** A change of a note: what is left out stays as it was; an empty comment removes it. */
+export interface CrashGroupNoteChange {
+  readonly comment?: string | null;
+  readonly hidden?: boolean;
+  /** Who changed it (the token's name). */
+  readonly by: string;
+}
+
+export interface CrashGroupQuery {
+  readonly signature: string;
+  /** The records of the group counted (the signature filter is the group's own). */
+  readonly filter: RecordFilter;
+  /** Bucket width of over_time; chosen from the span of creation times when absent. */
+  readonly bucketMs?: number;
+}
+
+/** The page of one crash group. Times in ms; *_created from the records' creation_timestamp. */
+export interface CrashGroupDetail {
+  readonly signature: string;
+  readonly note: CrashGroupNote;
+  readonly count: number;
+  readonly machines: number;
+  readonly first_created: number | null;
+  readonly last_created: number | null;
+  readonly first_received: number | null;
+  readonly last_received: number | null;
+  /** Per OS and build, in version order, with when the group was first and last seen there. */
+  readonly by_build: readonly {
+    readonly system_name: string;
+    readonly build: string;
+    readonly count: number;
+    readonly machines: number;
+    readonly first_created: number;
+    readonly last_created: number;
+  }[];
+  readonly by_classification: readonly { readonly classification: string; readonly count: number }[];
+  /** The most affected machines first, at most crash-groups-sql.ts GROUP_MACHINES. */
+  readonly by_machine: readonly { readonly machine_id: string; readonly count: number; readonly builds: number; readonly last_created: number }[];
+  /** Records (and distinct machines) per bucket of creation time, empty buckets included. */
+  readonly over_time: { readonly bucket_ms: number; readonly buckets: readonly { readonly start: number; readonly count: number; readonly machines: number }[] };
+  /** The group's latest record; null when none matches the filters. */
+  readonly representative: StoredRecord | null;
+  /** Up to GROUP_RECORDS more, newest first. */
+  readonly records: readonly StoredRecord[];
+}
+
+export interface PopulationQuery {
+  readonly filter: RecordFilter;
+  /** Bucket width of over_time; chosen from the span of creation times when absent. */
+  readonly bucketMs?: number;
+}
+
+export interface PopulationCounts {
+  readonly records: number;
+  /** Distinct machines. */
+  readonly machines: number;
+}
+
+/** A bucket of creation time: its records and machines, and per build, OS and classification (the 8 largest of each, the rest as "other"). */
+export interface PopulationBucket extends PopulationCounts {
+  readonly start: number;
+  readonly by_build: Readonly<Record<string, PopulationCounts>>;
+  readonly by_system: Readonly<Record<string, PopulationCounts>>;
+  readonly by_classification: Readonly<Record<string, PopulationCounts>>;
+}
+
+/** Records and machines per build, OS, classification and machine, and over creation time (storage/population-sql.ts). Times in ms. */
+export interface PopulationView extends PopulationCounts {
+  readonly first_created: number | null;
+  readonly last_created: number | null;
+  readonly by_build: readonly (PopulationCounts & { readonly system_name: string; readonly build: string; readonly first_created: number; readonly last_created: number })[];
+  readonly by_system: readonly (PopulationCounts & { readonly system_name: string })[];
+  readonly by_classification: readonly (PopulationCounts & { readonly classification: string })[];
+  /** The machines with the most records, at most 20. */
+  readonly by_machine: readonly { readonly machine_id: string; readonly records: number; readonly builds: number; readonly last_created: number }[];
+  readonly over_time: { readonly bucket_ms: number; readonly buckets: readonly PopulationBucket[] };
 }
 
 /** A stored skip rule, as GET /api/crash-rules lists it (created_at in ms). */
@@ -180,8 +273,14 @@ export interface RecordStore {
   get(id: number): Promise<StoredRecord | null>;
   list(query: ListQuery): Promise<StoredRecord[]>;
   stats(query: StatsQuery): Promise<RecordStats>;
+  /** Records and machines per build, OS, classification and machine, over creation time. */
+  population(query: PopulationQuery): Promise<PopulationView>;
   /** Crash records grouped by signature, the largest group first. */
-  crashes(filter: RecordFilter, limit: number): Promise<CrashGroup[]>;
+  crashes(filter: RecordFilter, limit: number, hidden?: HiddenGroups): Promise<CrashGroup[]>;
+  /** One group's page; null when no record of the filter's classifications has the signature. */
+  crashGroup(query: CrashGroupQuery): Promise<CrashGroupDetail | null>;
+  /** Sets a group's comment or hidden switch; null when no stored record has the signature. */
+  setCrashGroupNote(signature: string, change: CrashGroupNoteChange, now: number): Promise<CrashGroupNote | null>;
   /** The skip list signatures are computed with (migration 8), in order, and its version. */
   crashRules(): Promise<CrashRules>;
   /**

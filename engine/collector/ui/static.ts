@@ -8,6 +8,10 @@ const ASSETS = new URL('../../../../engine/collector/ui/assets/', import.meta.ur
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/ui/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/crash-group.js': { file: 'crash-group.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/population.js': { file: 'population.js', type: 'text/javascript; charset=utf-8' },
   '/ui/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 

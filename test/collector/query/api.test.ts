@@ -146,7 +146,7 @@ test('query API: bad parameters get a 400 naming the parameter, never an empty o
     ['/api/records?created_since=soon', 'created_since should be a date and time (2025-01-31T12:00:00Z), unix seconds, or a duration before now such as "15m"'],
     [
       '/api/crashes?format=csv',
-      'unknown query parameter "format"; known parameters: q, classification, severity, machine_id, build, system_name, event_id, first_frame, signature, since, until, created_since, created_until, limit',
+      'unknown query parameter "format"; known parameters: q, classification, severity, machine_id, build, system_name, event_id, first_frame, signature, since, until, created_since, created_until, limit, hidden',
     ],
   ];
   for (const [url, message] of cases) assert.deepEqual(await getJson(collector, url), { status: 400, body: { message } }, url);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
+import { MIGRATIONS, MIGRATIONS_TABLE } from '../../../engine/collector/storage/migrations.js';
 import { BACKENDS, freshDatabase } from '../collector-helpers.js';
 import { openStore } from '../../../engine/collector/storage/open-store.js';
 import { createDatabaseAt, rawDatabase, vectorRecord } from './version-1.js';
@@ -22,7 +22,10 @@ for (const backend of BACKENDS) {
     const db = await rawDatabase(fresh);
     t.after(() => db.close());
     const versions = (await db.query(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`)).map((row) => Number(row.version));
-    assert.deepEqual(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      versions,
+      MIGRATIONS.map((migration) => migration.version),
+    );
     assert.deepEqual(await db.query('SELECT * FROM api_sessions'), []);
   });
 

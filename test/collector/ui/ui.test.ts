@@ -99,8 +99,9 @@ test('web UI: a delivered record appears in the live list within two seconds and
   assert.equal(await group.locator('td.signature').innerText(), 'boom | main');
   assert.match(await group.innerText(), /boom\(\) - \[\/usr\/lib64\/libx\.so\]\s+2\s+2/);
   await page.screenshot({ path: artifactPath('collector-ui-crashes.png'), fullPage: true });
-  // A group opens to its records: the list filtered by its signature.
+  // A group opens to its page (ui/crash-group.test.ts), and from there to its records: the list filtered by its signature.
   await group.click();
+  await page.click('#crash-group-list');
   await listHas(page, 2);
   assert.equal(await page.locator('#frame-filter').innerText(), 'Crashes whose signature is boom | main show all');
   assert.match(page.url(), /signature=boom\+%7C\+main/);

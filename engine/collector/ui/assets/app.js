@@ -5,13 +5,21 @@
 // request that changes something (GET /api/session gives it). The record's fields,
 // the table's columns and the filter form come from GET /api/fields, the server's own lists.
 // Type-checked from its JSDoc by `npm run lint` (lint/tsconfig.ui.json); the answers' types are
-// the server's own.
+// the server's own. A crash group's page is crash-group.js, the charts charts.js.
+import { PALETTE, barChart, stackedChart } from './charts.js';
+import { showCrashGroup } from './crash-group.js';
+import { $, el, plural, time } from './dom.js';
+import { showBuilds, showMachineChecks } from './population.js';
 
 /** @typedef {import('../../query/answers.js').RecordJson} RecordJson */
 /** @typedef {import('../../query/answers.js').RecordsPage} RecordsPage */
 /** @typedef {import('../../query/answers.js').RecordStats} RecordStats */
 /** @typedef {import('../../query/answers.js').CrashesAnswer} CrashesAnswer */
+/** @typedef {import('../../query/answers.js').CrashGroupAnswer} CrashGroupAnswer */
+/** @typedef {import('../../query/answers.js').CrashGroupNoteAnswer} CrashGroupNoteAnswer */
 /** @typedef {import('../../query/answers.js').CrashRulesAnswer} CrashRulesAnswer */
+/** @typedef {import('../../query/answers.js').PopulationAnswer} PopulationAnswer */
+/** @typedef {import('../../query/answers.js').MachineChecksAnswer} MachineChecksAnswer */
 /** @typedef {import('../../query/answers.js').CrashRulesChangeAnswer} CrashRulesChangeAnswer */
 /** @typedef {import('../../query/answers.js').FieldsAnswer} FieldsAnswer */
 /** @typedef {import('../../query/answers.js').SessionAnswer} SessionAnswer */
@@ -24,20 +32,6 @@
 /** @typedef {import('../../query/answers.js').FilterDescription} FilterDescription */
 /** @typedef {import('../../query/answers.js').ColumnDescription} ColumnDescription */
 /** @typedef {[label: string, color: string]} Series */
-
-/**
- * The page's element `selector` names, of class `type` (HTMLElement unless said): one of the page's
- * own, so a missing one is a bug in this script.
- * @template {Element} [E=HTMLElement]
- * @param {string} selector
- * @param {{ new (): E }} [type]
- * @returns {E}
- */
-function $(selector, type) {
-  const node = document.querySelector(selector);
-  if (!(node instanceof (type ?? HTMLElement))) throw new Error(`the page has no ${type?.name ?? 'HTMLElement'} ${selector}`);
-  return /** @type {E} */ (node);
-}
 
 /** The page's tab buttons. */
 const tabButtons = () => /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('nav button'));
@@ -56,7 +50,6 @@ function control(name) {
 
 /** @type {Record<number, string>} */
 const SEVERITY_COLORS = { 1: '#4d8fd6', 2: '#c9a400', 3: '#e07b1f', 4: '#c73232' };
-const PALETTE = ['#2463c7', '#e07b1f', '#2f9e6e', '#c73232', '#8a5cc7', '#c9a400', '#1fa2b8', '#d45d9b', '#9aa3ad'];
 const LIVE_INTERVAL_MS = 1000;
 /**
  * What a time filter offers: durations before now, worded as a lower bound (since) and as an upper one (until).
@@ -83,31 +76,6 @@ let activeTab = 'records';
 /** @type {string | null} */
 let nextCursor = null;
 let newestId = 0;
-
-/**
- * An HTML element with attributes and children (nodes, or values inserted as text).
- * @param {string} tag
- * @param {Record<string, string | number>} [attributes]
- * @param {...(Node | string | number)} children
- */
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  return node;
-}
-
-/**
- * @param {string} tag
- * @param {Record<string, string | number>} [attributes]
- * @param {string | number} [text]
- */
-function svgEl(tag, attributes = {}, text) {
-  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = String(text);
-  return node;
-}
 
 function filterParams() {
   const params = new URLSearchParams();
@@ -138,12 +106,19 @@ function filterParams() {
 let openRecord = null;
 
 /**
+ * The crash group whose page the Crashes tab shows (null: the list); the URL carries it as group=<signature>.
+ * @type {string | null}
+ */
+let openGroup = null;
+
+/**
  * The page's address says what it shows: every filter, the open record and the tab (the hash);
  * replaced, not pushed, so the back button leaves the page as before.
  */
 function updateUrl() {
   const params = filterParams();
   if (openRecord !== null) params.set('record', String(openRecord));
+  if (openGroup !== null && activeTab === 'crashes') params.set('group', openGroup);
   history.replaceState(null, '', `${location.pathname}${[...params].length ? `?${params}` : ''}#${activeTab}`);
 }
 
@@ -159,6 +134,8 @@ function showError(message) {
  * @type {string | null}
  */
 let csrf = null;
+/** The login's role: the crash group's note form is for admins. @type {'read' | 'admin'} */
+let role = 'read';
 
 /**
  * A request to the collector as JSON; 401 opens the login page, any other error answer throws its message.
@@ -203,6 +180,7 @@ async function loadSession() {
   /** @type {SessionAnswer} */
   const session = await getJson('/api/session');
   csrf = session.csrf;
+  role = session.role;
   $('#account-name').textContent = `${session.name ?? ''} (${session.role})`;
   $('#account').hidden = session.via !== 'session';
 }
@@ -220,9 +198,6 @@ async function logout() {
  * @returns {Promise<T>}
  */
 const putJson = (path, body) => request('PUT', path, undefined, body);
-
-/** @param {string | number} instant ISO 8601 or ms since the epoch */
-const time = (instant) => new Date(instant).toLocaleString();
 
 /** A creation_timestamp (unix seconds) in local time. @param {number} seconds */
 const created = (seconds) => time(seconds * 1000);
@@ -397,89 +372,6 @@ function closeDetail() {
   updateUrl();
 }
 
-/** @param {Series[]} entries */
-function legend(entries) {
-  return el(
-    'div',
-    { class: 'legend' },
-    ...entries.map(([label, color]) => {
-      // Set through the CSSOM: the page's Content-Security-Policy forbids inline style attributes.
-      const swatch = el('i');
-      swatch.style.background = color;
-      return el('span', {}, swatch, label);
-    }),
-  );
-}
-
-/**
- * Stacked columns over time.
- * @param {HTMLElement} container
- * @param {{ start: number, values: Readonly<Record<string, number>> }[]} buckets
- * @param {Series[]} series
- * @param {number} bucketMs
- */
-function stackedChart(container, buckets, series, bucketMs) {
-  container.replaceChildren();
-  if (buckets.length === 0) return container.append(el('p', { class: 'hint' }, 'No data.'));
-  const width = 900;
-  const height = 180;
-  const left = 36;
-  const bottom = 20;
-  const max = Math.max(1, ...buckets.map((bucket) => series.reduce((sum, [key]) => sum + (bucket.values[key] ?? 0), 0)));
-  const slot = (width - left) / buckets.length;
-  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img' });
-  for (const fraction of [0, 0.5, 1]) {
-    const y = height - bottom - fraction * (height - bottom - 8);
-    svg.append(svgEl('line', { x1: left, x2: width, y1: y, y2: y, stroke: '#dde2e8' }));
-    svg.append(svgEl('text', { x: left - 4, y: y + 3, 'text-anchor': 'end' }, Math.round(fraction * max)));
-  }
-  const labelEvery = Math.ceil(buckets.length / 8);
-  buckets.forEach((bucket, index) => {
-    let y = height - bottom;
-    const x = left + index * slot + slot * 0.1;
-    for (const [key, color] of series) {
-      const count = bucket.values[key] ?? 0;
-      if (!count) continue;
-      const h = (count / max) * (height - bottom - 8);
-      y -= h;
-      const rect = svgEl('rect', { x, y, width: Math.max(1, slot * 0.8), height: h, fill: color });
-      rect.append(svgEl('title', {}, `${key}: ${count}`));
-      svg.append(rect);
-    }
-    if (index % labelEvery === 0) {
-      const date = new Date(bucket.start);
-      const label = bucketMs >= 86_400_000 ? date.toLocaleDateString() : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-      svg.append(svgEl('text', { x: x, y: height - 6 }, label));
-    }
-  });
-  container.append(svg, legend(series));
-}
-
-/**
- * Horizontal bars.
- * @param {HTMLElement} container
- * @param {{ label: string, value: number }[]} rows
- * @param {string} color
- */
-function barChart(container, rows, color) {
-  container.replaceChildren();
-  if (rows.length === 0) return container.append(el('p', { class: 'hint' }, 'No data.'));
-  const shown = rows.slice(0, 15);
-  const width = 440;
-  const rowHeight = 18;
-  const labelWidth = 110;
-  const max = Math.max(1, ...shown.map((row) => row.value));
-  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${shown.length * rowHeight + 4}`, width: '100%', role: 'img' });
-  shown.forEach((row, index) => {
-    const y = index * rowHeight + 2;
-    const w = (row.value / max) * (width - labelWidth - 50);
-    svg.append(svgEl('text', { x: labelWidth - 6, y: y + 12, 'text-anchor': 'end' }, row.label.slice(0, 18)));
-    svg.append(svgEl('rect', { x: labelWidth, y, width: Math.max(1, w), height: rowHeight - 4, fill: color }));
-    svg.append(svgEl('text', { x: labelWidth + w + 4, y: y + 12 }, row.value));
-  });
-  container.append(svg);
-}
-
 async function loadCharts() {
   /** @type {RecordStats} */
   const stats = await getJson('/api/stats', filterParams());
@@ -490,6 +382,7 @@ async function loadCharts() {
     buckets.map((b) => ({ start: b.start, values: b.by_severity })),
     severitySeries,
     bucketMs,
+    zoomTo('since', 'until'),
   );
   const names = [...new Set(buckets.flatMap((b) => Object.keys(b.by_classification)))];
   const classSeries = names.map((name, index) => /** @type {Series} */ ([name, PALETTE[index % PALETTE.length] ?? '']));
@@ -498,6 +391,7 @@ async function loadCharts() {
     buckets.map((b) => ({ start: b.start, values: b.by_classification })),
     classSeries,
     bucketMs,
+    zoomTo('since', 'until'),
   );
   barChart(
     $('#chart-builds'),
@@ -512,11 +406,33 @@ async function loadCharts() {
   );
 }
 
+async function loadBuilds() {
+  /** @type {PopulationAnswer} */
+  const view = await getJson('/api/population', filterParams());
+  showBuilds($('#builds-view'), view, zoomTo('created_since', 'created_until'));
+}
+
+async function loadMachineChecks() {
+  const params = filterParams();
+  // The view's classifications are its own.
+  params.delete('classification');
+  /** @type {MachineChecksAnswer} */
+  const answer = await getJson('/api/machine-checks', params);
+  showMachineChecks($('#mce-view'), answer, zoomTo('created_since', 'created_until'));
+}
+
+/** The aggregate views the live tick reads again every few seconds, by tab. @type {Record<string, () => Promise<void>>} */
+const AGGREGATE_VIEWS = { charts: loadCharts, crashes: loadCrashes, builds: loadBuilds, mce: loadMachineChecks, fleet: loadFleet };
+
 async function loadCrashes() {
+  if (openGroup !== null) return loadCrashGroup(openGroup);
+  $('#crash-list').hidden = false;
+  $('#crash-group').hidden = true;
   const params = filterParams();
   // The crash view shows every group; the frame filters are what a click on a group sets.
   params.delete('first_frame');
   params.delete('signature');
+  if ($('#crash-show-hidden', HTMLInputElement).checked) params.set('hidden', 'include');
   /** @type {CrashesAnswer} */
   const answer = await getJson('/api/crashes', params);
   $('#crash-classifications').textContent = answer.classification.join(', ');
@@ -526,7 +442,13 @@ async function loadCrashes() {
     const row = el(
       'tr',
       { 'data-signature': group.signature ?? '' },
-      el('td', { class: 'signature' }, el('code', {}, group.signature ?? '(no backtrace frame)')),
+      el(
+        'td',
+        { class: 'signature' },
+        el('code', {}, group.signature ?? '(no backtrace frame)'),
+        ...(group.hidden ? [' ', el('span', { class: 'state state-hidden' }, 'hidden')] : []),
+        ...(group.comment === null ? [] : [el('div', { class: 'hint comment' }, group.comment)]),
+      ),
       el('td', { class: 'first-frame' }, el('code', {}, group.first_frame ?? '')),
       el('td', {}, group.count),
       el('td', {}, group.machines),
@@ -535,10 +457,11 @@ async function loadCrashes() {
     );
     const { signature } = group;
     if (signature !== null) {
+      row.classList.add('opens');
+      if (group.hidden) row.classList.add('hidden-group');
       row.addEventListener('click', () => {
-        control('signature').value = signature;
-        control('first_frame').value = '';
-        void selectTab('records');
+        openGroup = signature;
+        void refresh();
       });
     }
     body.append(row);
@@ -550,6 +473,40 @@ async function loadCrashes() {
     'No crash records match these filters — ',
   );
   if (!rulesShown) await loadCrashRules();
+}
+
+/**
+ * The page of the crash group `signature`, narrowed by the filters (the signature is the page's own).
+ * @param {string} signature
+ */
+async function loadCrashGroup(signature) {
+  const params = filterParams();
+  params.delete('first_frame');
+  params.delete('signature');
+  /** @type {CrashGroupAnswer} */
+  const group = await getJson(`/api/crash-groups/${encodeURIComponent(signature)}`, params);
+  // The answer may come after another group was opened, or the list again.
+  if (openGroup !== signature) return;
+  showCrashGroup(group, { canEdit: role === 'admin', onZoom: zoomTo('created_since', 'created_until') });
+  // Shown once filled, so it never shows another group's figures meanwhile.
+  $('#crash-list').hidden = true;
+  $('#crash-group').hidden = false;
+}
+
+async function saveCrashGroupNote() {
+  const signature = openGroup;
+  if (signature === null) return;
+  const status = $('#crash-group-note-status');
+  const data = new FormData($('#crash-group-note', HTMLFormElement));
+  status.textContent = 'saving…';
+  try {
+    /** @type {CrashGroupNoteAnswer} */
+    const note = await putJson(`/api/crash-groups/${encodeURIComponent(signature)}`, { comment: String(data.get('comment') ?? '').trim(), hidden: data.get('hidden') === 'on' });
+    status.textContent = note.hidden ? 'saved: hidden from the crash list' : 'saved';
+    await loadCrashGroup(signature);
+  } catch (error) {
+    status.textContent = messageOf(error);
+  }
 }
 
 /** The skip list's editor shows the stored list once the tab opens, and again after a save, never over an edit. */
@@ -631,9 +588,6 @@ const ROLLOUT_STATES = ['baking', 'healthy', 'rolled_back', 'failed', 'waiting',
 
 /** A ratio as a percentage (two decimals at most), — for none. @param {number | null} ratio */
 const percent = (ratio) => (ratio === null ? '—' : `${Math.round(ratio * 10_000) / 100}%`);
-
-/** @param {number} count @param {string} word */
-const plural = (count, word) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 /**
  * Machines by rollout state, as badges.
@@ -799,6 +753,7 @@ async function loadSummary() {
 async function refresh() {
   const params = filterParams();
   updateUrl();
+  showZoomOut();
   for (const format of ['csv', 'ndjson']) {
     const exportParams = new URLSearchParams(params);
     exportParams.set('format', format);
@@ -814,6 +769,8 @@ async function refresh() {
     if (activeTab === 'records') await loadRecords();
     if (activeTab === 'charts') await loadCharts();
     if (activeTab === 'crashes') await loadCrashes();
+    if (activeTab === 'builds') await loadBuilds();
+    if (activeTab === 'mce') await loadMachineChecks();
     if (activeTab === 'fleet') await loadFleet();
     await loadSummary();
   } catch (error) {
@@ -831,6 +788,70 @@ function selectTab(name) {
   return refresh();
 }
 
+/**
+ * Sets the time filter `name` to an absolute bound (the date picker, in local time, to the minute), or to none.
+ * @param {string} name
+ * @param {number | null} instant ms since the epoch
+ */
+function setTimeBound(name, instant) {
+  const node = control(name);
+  const picker = form.querySelector(`input[data-date-for="${name}"]`);
+  if (!(node instanceof HTMLSelectElement) || !(picker instanceof HTMLInputElement)) return;
+  node.value = instant === null ? '' : DATE_CHOICE;
+  picker.hidden = instant === null;
+  picker.value = instant === null ? '' : new Date(instant - new Date(instant).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** The time filters a chart's zoom sets, by the time it is drawn over (reception or creation). */
+const TIME_BOUNDS = [
+  ['since', 'until'],
+  ['created_since', 'created_until'],
+];
+
+/**
+ * What each time filter said before each zoom, the latest last: what Zoom out goes back to.
+ * @type {Record<string, string | null>[]}
+ */
+const zoomHistory = [];
+
+/**
+ * The zoom of a chart drawn over the time the filters `lower` and `upper` bound: the range dragged
+ * across becomes their absolute bounds, and the views are read again (the address follows).
+ * @param {string} lower
+ * @param {string} upper
+ * @returns {(from: number, to: number) => void}
+ */
+function zoomTo(lower, upper) {
+  return (from, to) => {
+    const params = filterParams();
+    zoomHistory.push(Object.fromEntries(TIME_BOUNDS.flat().map((name) => [name, params.get(name)])));
+    setTimeBound(lower, from);
+    setTimeBound(upper, to);
+    void refresh();
+  };
+}
+
+/** Back to the time filters before the last zoom; without one (a page opened at its address), the absolute bounds go. */
+function zoomOut() {
+  const before = zoomHistory.pop();
+  for (const name of TIME_BOUNDS.flat()) {
+    const node = control(name);
+    const value = before ? (before[name] ?? null) : node.value === DATE_CHOICE ? null : node.value || null;
+    if (value !== null && [...(node instanceof HTMLSelectElement ? node.options : [])].some((option) => option.value === value)) {
+      setTimeBound(name, null);
+      node.value = value;
+    } else {
+      setTimeBound(name, value === null ? null : Date.parse(value));
+    }
+  }
+  void refresh();
+}
+
+/** Zoom out is offered while a zoom can be undone or a time filter has an absolute bound. */
+function showZoomOut() {
+  $('#zoom-out').hidden = zoomHistory.length === 0 && !TIME_BOUNDS.flat().some((name) => control(name).value === DATE_CHOICE);
+}
+
 function restoreFilters() {
   const params = new URLSearchParams(location.search);
   for (const { name } of described.filters) {
@@ -843,11 +864,7 @@ function restoreFilters() {
     } else if (node instanceof HTMLSelectElement && value && ![...node.options].some((option) => option.value === value)) {
       // A time filter with an absolute bound: shown in the date picker, in local time.
       const instant = new Date(/^\d+$/.test(value) ? Number(value) * 1000 : value);
-      const picker = form.querySelector(`input[data-date-for="${name}"]`);
-      if (!(picker instanceof HTMLInputElement) || Number.isNaN(instant.getTime())) continue;
-      node.value = DATE_CHOICE;
-      picker.hidden = false;
-      picker.value = new Date(instant.getTime() - instant.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      if (!Number.isNaN(instant.getTime())) setTimeBound(name, instant.getTime());
     } else {
       node.value = value;
     }
@@ -902,7 +919,8 @@ async function tick() {
   if (/** @type {HTMLInputElement} */ (control('live')).checked && !document.hidden) {
     try {
       if (activeTab === 'records') await refreshRecords();
-      else if (ticks % 5 === 0) await (activeTab === 'charts' ? loadCharts() : activeTab === 'fleet' ? loadFleet() : loadCrashes());
+      // A crash group's page is not read again on its own: it holds the note being edited.
+      else if (ticks % 5 === 0 && !(activeTab === 'crashes' && openGroup !== null)) await AGGREGATE_VIEWS[activeTab]?.();
       if (ticks % 5 === 0) await loadSummary();
       showError(null);
     } catch (error) {
@@ -926,6 +944,23 @@ $('#frame-filter button').addEventListener('click', () => {
   control('signature').value = '';
   void refresh();
 });
+$('#zoom-out').addEventListener('click', zoomOut);
+$('#crash-show-hidden').addEventListener('change', () => void refresh());
+$('#crash-group-back').addEventListener('click', () => {
+  openGroup = null;
+  void refresh();
+});
+$('#crash-group-list').addEventListener('click', () => {
+  // The group's records in the list: what a click on a group did before groups had pages.
+  control('signature').value = openGroup ?? '';
+  control('first_frame').value = '';
+  openGroup = null;
+  void selectTab('records');
+});
+$('#crash-group-note').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void saveCrashGroupNote();
+});
 $('#crash-rule-add').addEventListener('click', () => {
   const row = ruleRow('', '');
   $('#crash-rules-table tbody').append(row);
@@ -944,7 +979,13 @@ fleetForm.addEventListener('submit', (event) => {
   event.preventDefault();
   void refresh();
 });
-for (const button of tabButtons()) button.addEventListener('click', () => void selectTab(button.dataset.tab ?? 'records'));
+for (const button of tabButtons()) {
+  button.addEventListener('click', () => {
+    // The Crashes tab's button shows the list of groups, also from a group's page.
+    openGroup = null;
+    void selectTab(button.dataset.tab ?? 'records');
+  });
+}
 
 async function start() {
   await loadSession();
@@ -954,7 +995,9 @@ async function start() {
   // A permalink to a record opens its detail (and the address keeps it meanwhile).
   const record = Number(new URLSearchParams(location.search).get('record'));
   if (Number.isSafeInteger(record) && record > 0) openRecord = record;
-  await selectTab(['records', 'charts', 'crashes', 'fleet'].includes(initialTab) ? initialTab : 'records');
+  // A permalink to a crash group opens its page.
+  openGroup = initialTab === 'crashes' ? new URLSearchParams(location.search).get('group') : null;
+  await selectTab(['records', 'charts', 'crashes', 'builds', 'mce', 'fleet'].includes(initialTab) ? initialTab : 'records');
   if (openRecord !== null) await showDetail(openRecord);
   setTimeout(tick, LIVE_INTERVAL_MS);
 }
