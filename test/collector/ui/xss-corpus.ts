@@ -76,11 +76,7 @@ export interface SeededRecord {
 }
 
 /** The crashprobe frames of the hostile crash group, and the signature and first frame they give. */
-export const HOSTILE_FRAMES = [
-  `${HOSTILE.img}() - [/usr/lib64/${HOSTILE.attributeBreakout}.so]`,
-  `${HOSTILE.template}() - [/usr/bin/app]`,
-  `${HOSTILE.unicode}() - [/usr/bin/app]`,
-] as const;
+export const HOSTILE_FRAMES = [`${HOSTILE.img}() - [/usr/lib64/${HOSTILE.attributeBreakout}.so]`, `${HOSTILE.template}() - [/usr/bin/app]`, `${HOSTILE.unicode}() - [/usr/bin/app]`] as const;
 export const HOSTILE_SIGNATURE = `${HOSTILE.img} | ${HOSTILE.template} | ${HOSTILE.unicode}`;
 /** The kernel oops: its reason and frames hostile too. */
 export const HOSTILE_OOPS_FRAMES = ['<b data-xss>oops</b>', HOSTILE.script.replaceAll(' ', ''), 'do_exit'] as const;
@@ -197,7 +193,10 @@ export function injectionReport(page: Page): Promise<InjectionReport> {
     return {
       marked: Array.from(document.querySelectorAll('[data-xss]'), describe),
       handlers: all.filter((element) => Array.from(element.attributes).some((attribute) => attribute.name.toLowerCase().startsWith('on'))).map(describe),
-      foreign: Array.from(document.querySelectorAll('img, iframe, frame, object, embed, b, i:not(.legend i), marquee, textarea, style, base, meta[http-equiv], svg image, svg foreignObject'), describe),
+      foreign: Array.from(
+        document.querySelectorAll('img, iframe, frame, object, embed, b, i:not(.legend i), marquee, textarea, style, base, meta[http-equiv], svg image, svg foreignObject'),
+        describe,
+      ),
       scripts: Array.from(document.querySelectorAll('script'))
         .filter((script) => script.getAttribute('src') !== '/ui/app.js')
         .map(describe),

@@ -147,12 +147,14 @@ test('web UI XSS corpus: hostile text in every field is shown as text on every p
     await open(page);
     await fits(page);
   };
-  const tab = (name: string, ready: string, count = 1) => async (page: Page) => {
-    // At 420 px an open detail covers the tabs.
-    if (await page.locator('#detail').isVisible()) await page.keyboard.press('Escape');
-    await page.click(`nav button[data-tab="${name}"]`);
-    await atLeast(page.locator(ready), count, `${name}: ${ready}`);
-  };
+  const tab =
+    (name: string, ready: string, count = 1) =>
+    async (page: Page) => {
+      // At 420 px an open detail covers the tabs.
+      if (await page.locator('#detail').isVisible()) await page.keyboard.press('Escape');
+      await page.click(`nav button[data-tab="${name}"]`);
+      await atLeast(page.locator(ready), count, `${name}: ${ready}`);
+    };
 
   /** The tour: one step per page and state; a new page is one more entry. */
   const steps: TourStep[] = [
