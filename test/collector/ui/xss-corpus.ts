@@ -63,7 +63,7 @@ export const HOSTILE_CLASSIFICATIONS = {
 } as const;
 
 /** system_name loses its quotes on the way in: one without any. */
-const SYSTEM = '<script>window.__xss=1</script> <img src=x data-xss onerror=alert(1)>';
+export const HOSTILE_SYSTEM = '<script>window.__xss=1</script> <img src=x data-xss onerror=alert(1)>';
 
 /** A field name → the text the record's detail shows for it, for the records seeded here. */
 export type ShownFields = Readonly<Record<string, string>>;
@@ -107,7 +107,7 @@ export async function postHostileRecords(collector: CollectorUrl): Promise<{ rec
     classification: HOSTILE_CLASSIFICATIONS.v3,
     machine_id: HOSTILE_MACHINES.img,
     host_type: `${HOSTILE.title} ${HOSTILE.csvFormula}`,
-    system_name: SYSTEM,
+    system_name: HOSTILE_SYSTEM,
     build: '-1-1',
     kernel_version: `6.5.${HOSTILE.textarea}`,
     board_name: ASCII.board,
@@ -147,6 +147,12 @@ export async function postHostileRecords(collector: CollectorUrl): Promise<{ rec
   const oopsText = oopsPayload(`${HOSTILE.script} ${HOSTILE.img}`, HOSTILE_OOPS_FRAMES);
   records.push({ id: stored(await postV3(collector, v3Body(oops, oopsText))), classification: oops.classification, fields: oops, payload: oopsText });
 
+  // A machine check and a thermal event from hostile machines, for the Machine checks tab.
+  const mce = { classification: 'org.clearlinux/mce/corrected', machine_id: HOSTILE_MACHINES.img, event_id: 'f4'.repeat(16) };
+  records.push({ id: stored(await postV3(collector, v3Body(mce, HOSTILE.script))), classification: mce.classification, fields: mce, payload: HOSTILE.script });
+  const thermal = { classification: 'org.clearlinux/mce/thermal', machine_id: HOSTILE_MACHINES.textarea, event_id: 'f5'.repeat(16) };
+  records.push({ id: stored(await postV3(collector, v3Body(thermal, HOSTILE.img))), classification: thermal.classification, fields: thermal, payload: HOSTILE.img });
+
   // Fleet: a machine's status with a hostile channel, agent version and failure reason; rollout reports with a hostile gate.
   const created = Math.trunc(Date.now() / 1000) - 3600;
   const status = { machine: HOSTILE_MACHINES.status, created, channel: HOSTILE_FLEET.channel, state: 'failed', lastFailed: { sequence: 13, reason: HOSTILE_FLEET.reason } };
@@ -164,7 +170,7 @@ export interface InjectionReport {
   readonly marked: string[];
   /** Inline event handler attributes (the page's own script adds listeners, never attributes). */
   readonly handlers: string[];
-  /** Elements of kinds the page never makes itself. */
+  /** Elements of kinds the page never makes itself (its one textarea, a crash group's comment, is in index.html). */
   readonly foreign: string[];
   /** Scripts other than the page's own. */
   readonly scripts: string[];
@@ -194,7 +200,9 @@ export function injectionReport(page: Page): Promise<InjectionReport> {
       marked: Array.from(document.querySelectorAll('[data-xss]'), describe),
       handlers: all.filter((element) => Array.from(element.attributes).some((attribute) => attribute.name.toLowerCase().startsWith('on'))).map(describe),
       foreign: Array.from(
-        document.querySelectorAll('img, iframe, frame, object, embed, b, i:not(.legend i), marquee, textarea, style, base, meta[http-equiv], svg image, svg foreignObject'),
+        document.querySelectorAll(
+          'img, iframe, frame, object, embed, b, i:not(.legend i), marquee, textarea:not(#crash-group-note textarea), style, base, meta[http-equiv], svg image, svg foreignObject',
+        ),
         describe,
       ),
       scripts: Array.from(document.querySelectorAll('script'))

@@ -26,9 +26,11 @@ import {
   HOSTILE_BAD_PATTERN,
   HOSTILE_CLASSIFICATIONS,
   HOSTILE_FLEET,
+  HOSTILE_FRAMES,
   HOSTILE_MACHINES,
   HOSTILE_RULE,
   HOSTILE_SIGNATURE,
+  HOSTILE_SYSTEM,
   LOGIN_TITLE,
   type SeededRecord,
   type TourStep,
@@ -134,6 +136,8 @@ test('web UI XSS corpus: hostile text in every field is shown as text on every p
 
   const records420 = async (page: Page) => {
     await page.setViewportSize({ width: 420, height: 800 });
+    // A fresh load: from a page at ${collector.url}#… a goto only changes the hash.
+    await page.goto('about:blank');
     await page.goto(`${collector.url}#records`);
     await atLeast(page.locator('#record-table tbody tr'), records.length, 'records listed');
     await fits(page);
@@ -155,6 +159,12 @@ test('web UI XSS corpus: hostile text in every field is shown as text on every p
       await page.click(`nav button[data-tab="${name}"]`);
       await atLeast(page.locator(ready), count, `${name}: ${ready}`);
     };
+
+  const unfiltered = (open: (page: Page) => Promise<void>) => async (page: Page) => {
+    await page.goto('about:blank');
+    await page.goto(`${collector.url}#records`);
+    await open(page);
+  };
 
   /** The tour: one step per page and state; a new page is one more entry. */
   const steps: TourStep[] = [
@@ -230,15 +240,28 @@ test('web UI XSS corpus: hostile text in every field is shown as text on every p
       },
     },
     {
+      name: 'crash-group',
+      scope: '#crash-group',
+      expectText: [HOSTILE_SIGNATURE, HOSTILE_MACHINES.img, HOSTILE_MACHINES.textarea, ...HOSTILE_FRAMES.map((frame) => frame.slice(0, frame.indexOf('() - ')))],
+      open: async (page) => {
+        await page.locator('#crash-table tbody tr', { hasText: HOSTILE.template }).click();
+        await page.locator('#crash-group-signature', { hasText: HOSTILE.template }).waitFor({ timeout: 10_000 });
+        await atLeast(page.locator('#crash-group-machines tbody tr'), 2, 'the crash group’s machines');
+      },
+    },
+    {
       name: 'crash-group-records',
       scope: '#tab-records',
       expectText: [HOSTILE_SIGNATURE],
       open: async (page) => {
-        await page.locator('#crash-table tbody tr', { hasText: HOSTILE.template }).click();
+        await page.click('#crash-group-list');
         await page.locator('#frame-filter').waitFor({ timeout: 10_000 });
         await atLeast(page.locator('#record-table tbody tr'), 2, 'the crash group’s records');
       },
     },
+    // From the start page: the crash group's records above left a signature filter, which these views follow.
+    { name: 'builds', scope: '#tab-builds', expectText: [HOSTILE_SYSTEM], open: unfiltered(tab('builds', '.population-systems tbody tr')) },
+    { name: 'machine-checks', scope: '#tab-mce', expectText: [HOSTILE_MACHINES.img, HOSTILE_MACHINES.textarea], open: unfiltered(tab('mce', '#mce-view table tbody tr')) },
     {
       name: 'fleet',
       scope: '#tab-fleet',
