@@ -5,6 +5,7 @@
  * The CRC makes a torn tail (a crash mid-write) detectable, so it is skipped, never delivered.
  */
 import { crc32 } from 'node:zlib';
+import { MAX_SEVERITY, MIN_SEVERITY } from '../record/classification.js';
 import { RECORD_HEADERS, type RecordHeaders, type TelemetryRecord } from '../record/fields.js';
 
 export interface RouteTargets {
@@ -56,6 +57,12 @@ export function encodeEntry(entry: SpoolEntry): Buffer {
 
 const ENTRY_ID = /^[0-9a-f]{32}$/;
 
+/** What the intake lets in (the index keeps it in a byte). */
+function isSeverity(value: string): boolean {
+  const severity = Number(value);
+  return /^\d+$/.test(value) && severity >= MIN_SEVERITY && severity <= MAX_SEVERITY;
+}
+
 function isRouteTargets(value: unknown): value is RouteTargets {
   const target = value as Partial<RouteTargets> | null;
   return typeof target?.route === 'string' && Array.isArray(target.to) && target.to.every((name) => typeof name === 'string');
@@ -73,7 +80,8 @@ function isMeta(value: unknown): value is EntryMeta {
     meta.r.every(isRouteTargets) &&
     typeof meta.h === 'object' &&
     meta.h !== null &&
-    RECORD_HEADERS.every((name) => typeof (meta.h as Record<string, unknown>)[name] === 'string')
+    RECORD_HEADERS.every((name) => typeof (meta.h as Record<string, unknown>)[name] === 'string') &&
+    isSeverity((meta.h as RecordHeaders).severity)
   );
 }
 

@@ -23,87 +23,115 @@ export interface IndexEntry {
   readonly payloadBytes: number;
 }
 
-/** What a settled record's reference keeps of its slot, which may hold another record by now. */
-interface Released extends IndexEntry {
-  readonly segment: Segment;
-  readonly offset: number;
-  readonly size: number;
-}
-
 /**
- * The spool's reference to a record of its index (record-index.ts): one small object, its fields
- * read from the index's columns. Once the record is settled and its slot given back, the reference
- * keeps a copy of what it named, so a settlement being journaled still reads its own record.
+ * The spool's reference to a record of its index (record-index.ts): one small object of one field,
+ * its fields read from the index's columns (the index itself sits on the prototype of its own
+ * subclass, `referencesTo`, not in every object). Once the record is settled and its slot given
+ * back, the reference keeps a copy of what it named, so a settlement being journaled still reads
+ * its own record.
  */
-export class SpooledRecord implements IndexEntry {
-  #slot: number;
-  #released: Released | null = null;
+export abstract class SpooledRecord implements IndexEntry {
+  /** The record's slot in the index while it is pending; a copy of its fields once released. */
+  #at: number | IndexFields;
 
-  constructor(
-    readonly index: RecordIndex,
-    fields: IndexFields,
-    /** The pending "route\u0000destination" keys; all of the routes' targets when absent. */
-    pending?: readonly string[],
-  ) {
-    this.#slot = index.add(fields, pending);
+  abstract get index(): RecordIndex;
+
+  /** `pending`: the "route\u0000destination" keys still to settle; all of the routes' targets when absent. */
+  protected constructor(index: RecordIndex, fields: IndexFields, pending?: readonly string[]) {
+    this.#at = index.add(fields, pending);
   }
 
   get id(): string {
-    return this.#released?.id ?? this.index.id(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.id(at) : at.id;
   }
   get acceptedAt(): number {
-    return this.#released?.acceptedAt ?? this.index.acceptedAt(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.acceptedAt(at) : at.acceptedAt;
   }
   get routes(): readonly RouteTargets[] {
-    return this.#released?.routes ?? this.index.routes(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.routes(at) : at.routes;
   }
   get revision(): number {
-    return this.#released?.revision ?? this.index.revision(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.revision(at) : at.revision;
   }
   get classification(): string {
-    return this.#released?.classification ?? this.index.classification(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.classification(at) : at.classification;
   }
   get severity(): number {
-    return this.#released?.severity ?? this.index.severity(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.severity(at) : at.severity;
   }
   get eventId(): string {
-    return this.#released?.eventId ?? this.index.eventId(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.eventId(at) : at.eventId;
   }
   get payloadBytes(): number {
-    return this.#released?.payloadBytes ?? this.index.payloadBytes(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.payloadBytes(at) : at.payloadBytes;
   }
   get segment(): Segment {
-    return this.#released?.segment ?? this.index.segment(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.segment(at) : at.segment;
   }
   get offset(): number {
-    return this.#released?.offset ?? this.index.offset(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.offset(at) : at.offset;
   }
   get size(): number {
-    return this.#released?.size ?? this.index.size(this.#slot);
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.size(at) : at.size;
   }
 
   get settled(): boolean {
-    return this.#released !== null || this.index.settled(this.#slot);
+    const at = this.#at;
+    return typeof at !== 'number' || this.index.settled(at);
   }
 
   /** Marks one target settled; false when it was not pending. */
   settle(route: string, destination: string): boolean {
-    return this.#released === null && this.index.settle(this.#slot, route, destination);
+    const at = this.#at;
+    return typeof at === 'number' && this.index.settle(at, route, destination);
   }
 
   /** The "route\u0000destination" keys not settled yet, in the order of `routes`. */
   pendingKeys(): string[] {
-    return this.#released === null ? this.index.pendingKeys(this.#slot) : [];
+    const at = this.#at;
+    return typeof at === 'number' ? this.index.pendingKeys(at) : [];
   }
 
   /** Gives the slot back to the index, keeping a copy of the record's fields. */
   release(): void {
-    if (this.#released !== null) return;
+    const at = this.#at;
+    if (typeof at !== 'number') return;
     const { id, acceptedAt, routes, revision, classification, severity, eventId, payloadBytes, segment, offset, size } = this;
-    this.#released = { id, acceptedAt, routes, revision, classification, severity, eventId, payloadBytes, segment, offset, size };
-    this.index.release(this.#slot);
-    this.#slot = -1;
+    this.#at = { id, acceptedAt, routes, revision, classification, severity, eventId, payloadBytes, segment, offset, size };
+    this.index.release(at);
   }
+}
+
+export type SpooledRecordClass = new (fields: IndexFields, pending?: readonly string[]) => SpooledRecord;
+
+const referenceClasses = new WeakMap<RecordIndex, SpooledRecordClass>();
+
+/** The class of references to records of one index, made once per index. */
+export function referencesTo(index: RecordIndex): SpooledRecordClass {
+  let made = referenceClasses.get(index);
+  if (made === undefined) {
+    made = class extends SpooledRecord {
+      get index(): RecordIndex {
+        return index;
+      }
+      constructor(fields: IndexFields, pending?: readonly string[]) {
+        super(index, fields, pending);
+      }
+    };
+    referenceClasses.set(index, made);
+  }
+  return made;
 }
 
 /**

@@ -6,7 +6,7 @@
  * pointers to values shared by many records (interned). A slot is reused once its record settles.
  */
 import { type RouteTargets, targetKey } from './entry.js';
-import { ownString } from './index-entry.js';
+import { type IndexEntry, ownString } from './index-entry.js';
 import type { Segment } from './segment.js';
 
 /** A record has at most this many (route, destination) targets as bits of one integer; more take a Set. */
@@ -14,15 +14,8 @@ const MAX_BITS = 30;
 const INITIAL_SLOTS = 1024;
 const HEX_ID = /^[0-9a-f]{32}$/;
 
-export interface IndexFields {
-  readonly id: string;
-  readonly acceptedAt: number;
-  readonly routes: readonly RouteTargets[];
-  readonly revision: number;
-  readonly classification: string;
-  readonly severity: number;
-  readonly eventId: string;
-  readonly payloadBytes: number;
+/** A record's index entry and where its frame is. */
+export interface IndexFields extends IndexEntry {
   readonly segment: Segment;
   readonly offset: number;
   readonly size: number;
@@ -42,7 +35,8 @@ export class RecordIndex {
   #eventIds = new Uint8Array(0);
   #acceptedAt = new Float64Array(0);
   #revision = new Float64Array(0);
-  #severity = new Float64Array(0);
+  /** 1–4 (the intake and recovery check it). */
+  #severity = new Uint8Array(0);
   #payloadBytes = new Uint32Array(0);
   #offset = new Uint32Array(0);
   #size = new Uint32Array(0);
@@ -64,6 +58,7 @@ export class RecordIndex {
   add(fields: IndexFields, pending?: readonly string[]): number {
     // Spool ids are made here (random hex) or checked at recovery: anything else is a bug, not data.
     if (!HEX_ID.test(fields.id)) throw new Error(`not a spool record id: ${JSON.stringify(fields.id)}`);
+    if (!Number.isInteger(fields.severity) || fields.severity < 0 || fields.severity > 255) throw new Error(`not a record severity: ${fields.severity}`);
     const slot = this.#free.pop() ?? this.#grow();
     writeHex(this.#ids, slot, fields.id);
     if (HEX_ID.test(fields.eventId)) writeHex(this.#eventIds, slot, fields.eventId);

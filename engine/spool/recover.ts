@@ -8,7 +8,7 @@ import fs, { constants } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type EntryMeta, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, decodeFrame, targetKey } from './entry.js';
-import { type Interner, SpooledRecord } from './index-entry.js';
+import { type Interner, type SpooledRecord, referencesTo } from './index-entry.js';
 import { type RecordIndex, targetCount } from './record-index.js';
 import { type Segment, ackPath, newSegment, tryRemoveSegment } from './segment.js';
 
@@ -47,6 +47,7 @@ export async function recoverSegments(dir: string, index: RecordIndex, interner:
     throw error;
   });
   const names = listed.filter((name) => SEGMENT_NAME.test(name)).sort();
+  const Reference = referencesTo(index);
   const entries: RecoveredEntry[] = [];
   const kept: Segment[] = [];
   const skipped: string[] = [];
@@ -67,8 +68,7 @@ export async function recoverSegments(dir: string, index: RecordIndex, interner:
         // Most segments have no settlement of the record at hand: then everything is pending, and no key is built.
         const pending = settled.size === 0 ? undefined : pendingOf(meta, settled);
         if (pending?.length === 0) return;
-        const entry = new SpooledRecord(
-          index,
+        const entry = new Reference(
           {
             id: meta.id,
             acceptedAt: meta.t,

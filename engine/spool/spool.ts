@@ -25,7 +25,7 @@ import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type HeldLock, spoolLockFile, takeLock } from './dir-lock.js';
 import { type SpoolEntry, encodeEntry, targetKey } from './entry.js';
 import { type Durability, GroupCommitFile } from './group-commit.js';
-import { type IndexEntry, Interner, SpooledRecord } from './index-entry.js';
+import { type IndexEntry, Interner, SpooledRecord, referencesTo } from './index-entry.js';
 import { RecordIndex } from './record-index.js';
 import { CORRUPT, type ReadBack, readFrames } from './read-back.js';
 import { type RecoveredEntry, recoverSegments } from './recover.js';
@@ -177,7 +177,7 @@ export class Spool {
     }
     this.#appendFailing = false;
     const { headers, payload } = entry.record;
-    const indexed = new SpooledRecord(this.#index, {
+    const indexed = new (referencesTo(this.#index))({
       id: entry.id,
       acceptedAt: entry.acceptedAt,
       routes: this.#interner.routes(entry.routes),

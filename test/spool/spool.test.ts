@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 function entry(n: number, payload = `payload ${n}`): SpoolEntry {
   const headers = Object.fromEntries(RECORD_HEADERS.map((name) => [name, `${name} value`])) as Record<string, string>;
   headers.classification = 'org.example/spool/test';
+  headers.severity = '2';
   headers.cpu_model = 'Intel(R) Xeon(R) Processor @ 2.50GHz';
   return {
     id: n.toString(16).padStart(32, '0'),

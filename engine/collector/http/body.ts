@@ -6,6 +6,7 @@
  * doubling up to max_body, and the buffer's size is taken from the collector-wide BodyMemory.
  */
 import type { IncomingMessage } from 'node:http';
+import type { z } from 'zod';
 import { formatSize } from '../../../schemas/units.js';
 import { HttpError } from '../reply/reply.js';
 import type { BodyMemory } from './limits.js';
@@ -118,4 +119,25 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
     req.once('error', gone);
     req.once('close', gone);
   });
+}
+
+/**
+ * A small JSON body (an admin's edit) read and checked against its schema; a body that is not JSON
+ * or not of the schema's shape is a 400 that starts with `shape`, the body the endpoint wants.
+ */
+export async function readJsonBody<T>(req: IncomingMessage, schema: z.ZodType<T>, options: ReadBodyOptions & { readonly shape: string }): Promise<T> {
+  const body = await readBody(req, options);
+  try {
+    const result = schema.safeParse(JSON.parse(body.bytes.toString('utf8')));
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new HttpError(400, `${options.shape}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+    }
+    return result.data;
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(400, `${options.shape}: ${(error as Error).message}`);
+  } finally {
+    body.release();
+  }
 }

@@ -15,7 +15,7 @@ import type { CrashGroupAnswer, CrashGroupNoteAnswer } from '../query/answers.js
 import { CRASH_CLASSIFICATIONS, type QueryContext, read } from '../query/api.js';
 import { FILTER_PARAMETERS, checkKnown, parseBucket, parseFilter } from '../query/params.js';
 import { HttpError, sendJson } from '../reply/reply.js';
-import { readBody } from './body.js';
+import { readJsonBody } from './body.js';
 import type { BodyMemory } from './limits.js';
 
 export interface CrashGroupsContext {
@@ -81,21 +81,7 @@ export async function setCrashGroupEndpoint(
   res: ServerResponse,
 ): Promise<void> {
   checkKnown(params, []);
-  const body = await readBody(req, { limit: MAX_BODY, memory: context.memory });
-  let parsed: z.infer<typeof bodySchema>;
-  try {
-    const result = bodySchema.safeParse(JSON.parse(body.bytes.toString('utf8')));
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new HttpError(400, `${BODY_SHAPE}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
-    }
-    parsed = result.data;
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, `${BODY_SHAPE}: ${(error as Error).message}`);
-  } finally {
-    body.release();
-  }
+  const parsed = await readJsonBody(req, bodySchema, { limit: MAX_BODY, memory: context.memory, shape: BODY_SHAPE });
   const note = await context.query.store.setCrashGroupNote(
     target.signature,
     { ...(parsed.comment === undefined ? {} : { comment: parsed.comment }), ...(parsed.hidden === undefined ? {} : { hidden: parsed.hidden }), by: target.by },

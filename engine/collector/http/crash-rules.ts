@@ -16,7 +16,7 @@ import { type QueryContext, read } from '../query/api.js';
 import { checkKnown } from '../query/params.js';
 import { HttpError, sendJson } from '../reply/reply.js';
 import type { CrashRules } from '../storage/store.js';
-import { readBody } from './body.js';
+import { readJsonBody } from './body.js';
 import type { BodyMemory } from './limits.js';
 
 export interface CrashRulesContext {
@@ -46,21 +46,7 @@ export async function crashRulesEndpoint(context: CrashRulesContext, params: URL
 
 export async function replaceCrashRulesEndpoint(context: CrashRulesContext, params: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
   checkKnown(params, []);
-  const body = await readBody(req, { limit: MAX_BODY, memory: context.memory });
-  let parsed: z.infer<typeof bodySchema>;
-  try {
-    const result = bodySchema.safeParse(JSON.parse(body.bytes.toString('utf8')));
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new HttpError(400, `${BODY_SHAPE}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
-    }
-    parsed = result.data;
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, `${BODY_SHAPE}: ${(error as Error).message}`);
-  } finally {
-    body.release();
-  }
+  const parsed = await readJsonBody(req, bodySchema, { limit: MAX_BODY, memory: context.memory, shape: BODY_SHAPE });
   const started = Date.now();
   let change;
   try {

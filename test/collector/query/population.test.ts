@@ -7,30 +7,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ErrorAnswer, MachineChecksAnswer, PopulationAnswer } from '../../../engine/collector/query/answers.js';
-import { BACKENDS, type CollectorUrl, getJson, postV3, startTestCollector, v3Body } from '../collector-helpers.js';
+import { BACKENDS, getJson, startTestCollector } from '../collector-helpers.js';
+import { CREATED, DAY, postOnDay } from '../population-records.js';
 import { call } from '../auth/logins.js';
-
-const DAY = 86_400;
-const CREATED = 1_767_225_600;
-
-let events = 0;
-async function post(collector: CollectorUrl, fields: Record<string, string>, day: number): Promise<void> {
-  events += 1;
-  const body = v3Body({ classification: 'org.clearlinux/heartbeat/ping', event_id: events.toString(16).padStart(32, '0'), creation_timestamp: String(CREATED + day * DAY + 600), ...fields });
-  const response = await postV3(collector, body);
-  assert.equal(response.status, 201, response.body.toString());
-}
 
 for (const backend of BACKENDS) {
   const options = { skip: backend.skip, timeout: 60_000 };
 
   test(`GET /api/population on ${backend.name}: records and machines per build and OS, and per day of creation; a machine moving from 39000 to 39010 shows in both`, options, async (t) => {
     const collector = await startTestCollector(t, { backend });
-    await post(collector, { machine_id: 'm1', build: '39000' }, 0);
-    await post(collector, { machine_id: 'm1', build: '39000' }, 0);
-    await post(collector, { machine_id: 'm2', build: '39000' }, 0);
-    await post(collector, { machine_id: 'm1', build: '39010' }, 2);
-    await post(collector, { machine_id: 'm3', build: '22.04', system_name: 'ubuntu' }, 2);
+    await postOnDay(collector, { machine_id: 'm1', build: '39000' }, 0);
+    await postOnDay(collector, { machine_id: 'm1', build: '39000' }, 0);
+    await postOnDay(collector, { machine_id: 'm2', build: '39000' }, 0);
+    await postOnDay(collector, { machine_id: 'm1', build: '39010' }, 2);
+    await postOnDay(collector, { machine_id: 'm3', build: '22.04', system_name: 'ubuntu' }, 2);
 
     const answer = await getJson<PopulationAnswer>(collector, '/api/population?bucket=1d');
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
@@ -70,11 +60,11 @@ for (const backend of BACKENDS) {
 
   test(`GET /api/machine-checks on ${backend.name}: MCE records by kind, build and machine, thermal events apart; heartbeats are neither`, options, async (t) => {
     const collector = await startTestCollector(t, { backend });
-    await post(collector, { machine_id: 'm1', build: '39000', classification: 'org.clearlinux/mce/corrected' }, 0);
-    await post(collector, { machine_id: 'm1', build: '39000', classification: 'org.clearlinux/mce/corrected' }, 1);
-    await post(collector, { machine_id: 'm2', build: '39010', classification: 'org.clearlinux/mce/UCNA' }, 1);
-    await post(collector, { machine_id: 'm3', build: '39010', classification: 'org.clearlinux/mce/thermal' }, 1);
-    await post(collector, { machine_id: 'm4' }, 1);
+    await postOnDay(collector, { machine_id: 'm1', build: '39000', classification: 'org.clearlinux/mce/corrected' }, 0);
+    await postOnDay(collector, { machine_id: 'm1', build: '39000', classification: 'org.clearlinux/mce/corrected' }, 1);
+    await postOnDay(collector, { machine_id: 'm2', build: '39010', classification: 'org.clearlinux/mce/UCNA' }, 1);
+    await postOnDay(collector, { machine_id: 'm3', build: '39010', classification: 'org.clearlinux/mce/thermal' }, 1);
+    await postOnDay(collector, { machine_id: 'm4' }, 1);
 
     const answer = await getJson<MachineChecksAnswer>(collector, '/api/machine-checks?bucket=1d');
     assert.equal(answer.status, 200, JSON.stringify(answer.body));

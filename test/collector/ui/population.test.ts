@@ -8,18 +8,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
-import { type CollectorUrl, postV3, startTestCollector, v3Body } from '../collector-helpers.js';
+import { startTestCollector } from '../collector-helpers.js';
+import { CREATED, DAY, postOnDay } from '../population-records.js';
 import { BROWSER_SKIP, artifactPath, openPage } from './browser.js';
-
-const DAY = 86_400;
-const CREATED = 1_767_225_600;
-
-let events = 0;
-async function post(collector: CollectorUrl, fields: Record<string, string>, day: number): Promise<void> {
-  events += 1;
-  const body = v3Body({ classification: 'org.clearlinux/heartbeat/ping', event_id: events.toString(16).padStart(32, '0'), creation_timestamp: String(CREATED + day * DAY + 600), ...fields });
-  assert.equal((await postV3(collector, body)).status, 201);
-}
 
 async function until<T>(read: () => Promise<T>, expected: T, what: string): Promise<void> {
   for (const deadline = Date.now() + 10_000; ; await sleep(50)) {
@@ -48,12 +39,12 @@ test(
   async (t) => {
     const collector = await startTestCollector(t);
     for (const day of [0, 10, 20, 30, 40, 50]) {
-      await post(collector, { machine_id: 'a'.repeat(32), build: day < 30 ? '39000' : '39010' }, day);
-      await post(collector, { machine_id: 'b'.repeat(32), build: '22.04', system_name: 'ubuntu' }, day);
+      await postOnDay(collector, { machine_id: 'a'.repeat(32), build: day < 30 ? '39000' : '39010' }, day);
+      await postOnDay(collector, { machine_id: 'b'.repeat(32), build: '22.04', system_name: 'ubuntu' }, day);
     }
-    await post(collector, { machine_id: 'a'.repeat(32), build: '39010', classification: 'org.clearlinux/mce/corrected' }, 40);
-    await post(collector, { machine_id: 'a'.repeat(32), build: '39010', classification: 'org.clearlinux/mce/UCNA' }, 41);
-    await post(collector, { machine_id: 'c'.repeat(32), build: '39010', classification: 'org.clearlinux/mce/thermal' }, 42);
+    await postOnDay(collector, { machine_id: 'a'.repeat(32), build: '39010', classification: 'org.clearlinux/mce/corrected' }, 40);
+    await postOnDay(collector, { machine_id: 'a'.repeat(32), build: '39010', classification: 'org.clearlinux/mce/UCNA' }, 41);
+    await postOnDay(collector, { machine_id: 'c'.repeat(32), build: '39010', classification: 'org.clearlinux/mce/thermal' }, 42);
 
     const { page, problems } = await openPage(t);
     await page.goto(`${collector.url}#builds`);
@@ -111,7 +102,7 @@ test(
   { skip: BROWSER_SKIP, timeout: 60_000 },
   async (t) => {
     const collector = await startTestCollector(t);
-    await post(collector, {}, 0);
+    await postOnDay(collector, {}, 0);
     const { page, problems } = await openPage(t);
     await page.goto(`${collector.url}#charts`);
     await page.locator('#chart-severity svg rect').first().waitFor();
