@@ -121,7 +121,8 @@ const referenceClasses = new WeakMap<RecordIndex, SpooledRecordClass>();
 export function referencesTo(index: RecordIndex): SpooledRecordClass {
   let made = referenceClasses.get(index);
   if (made === undefined) {
-    made = class extends SpooledRecord {
+    // Named, so heap snapshots say what these objects are.
+    made = class SpoolReference extends SpooledRecord {
       get index(): RecordIndex {
         return index;
       }

@@ -1,16 +1,18 @@
 /**
  * The spool's index of unsettled records as columns of typed arrays, one slot a record: a backlog
- * of 200,000 records costs about 90 bytes each here instead of an object, two id strings and a map
+ * of 200,000 records costs about 75 bytes each here instead of an object, two id strings and a map
  * entry (about 300). Ids and event ids are 16 bytes of binary, not 32-character strings; times,
  * sizes and the pending targets are numbers in typed arrays; classification, routes and segment are
- * pointers to values shared by many records (interned). A slot is reused once its record settles.
+ * numbers of values shared by many records. A slot is reused once its record settles.
  */
 import { type RouteTargets, targetKey } from './entry.js';
 import { type IndexEntry, ownString } from './index-entry.js';
 import type { Segment } from './segment.js';
 
-/** A record has at most this many (route, destination) targets as bits of one integer; more take a Set. */
-const MAX_BITS = 30;
+/** A record has at most this many (route, destination) targets as bits of one byte; more (rare) take a Set. */
+const MAX_BITS = 8;
+/** Other revisions (above this: a policy numbered by epoch milliseconds, say) are kept aside. */
+const MAX_SMALL_REVISION = 0xffff_ffff;
 const INITIAL_SLOTS = 1024;
 const HEX_ID = /^[0-9a-f]{32}$/;
 
@@ -34,18 +36,23 @@ export class RecordIndex {
   #ids = new Uint8Array(0);
   #eventIds = new Uint8Array(0);
   #acceptedAt = new Float64Array(0);
-  #revision = new Float64Array(0);
+  #revision = new Uint32Array(0);
   /** 1–4 (the intake and recovery check it). */
   #severity = new Uint8Array(0);
   #payloadBytes = new Uint32Array(0);
   #offset = new Uint32Array(0);
   #size = new Uint32Array(0);
-  #pending = new Uint32Array(0);
-  readonly #routes: (readonly RouteTargets[] | undefined)[] = [];
-  readonly #classification: (string | undefined)[] = [];
-  readonly #segment: (Segment | undefined)[] = [];
+  #pending = new Uint8Array(0);
+  /** Numbers of values in the tables below: 4 bytes a record instead of an 8-byte pointer. */
+  #routes = new Uint32Array(0);
+  #classification = new Uint32Array(0);
+  #segment = new Uint32Array(0);
+  readonly #routeLists = new SharedValues<readonly RouteTargets[]>();
+  readonly #classifications = new SharedValues<string>();
+  readonly #segments = new SharedValues<Segment>();
   /** Event ids that are not 32 lowercase hex characters (a probe may choose its own), by slot. */
   readonly #oddEventIds = new Map<number, string>();
+  readonly #largeRevisions = new Map<number, number>();
   /** Pending targets of records with more of them than MAX_BITS, by slot. */
   readonly #widePending = new Map<number, Set<string>>();
 
@@ -64,14 +71,15 @@ export class RecordIndex {
     if (HEX_ID.test(fields.eventId)) writeHex(this.#eventIds, slot, fields.eventId);
     else this.#oddEventIds.set(slot, ownString(fields.eventId));
     this.#acceptedAt[slot] = fields.acceptedAt;
-    this.#revision[slot] = fields.revision;
+    if (Number.isInteger(fields.revision) && fields.revision >= 0 && fields.revision <= MAX_SMALL_REVISION) this.#revision[slot] = fields.revision;
+    else this.#largeRevisions.set(slot, fields.revision);
     this.#severity[slot] = fields.severity;
     this.#payloadBytes[slot] = fields.payloadBytes;
     this.#offset[slot] = fields.offset;
     this.#size[slot] = fields.size;
-    this.#routes[slot] = fields.routes;
-    this.#classification[slot] = fields.classification;
-    this.#segment[slot] = fields.segment;
+    this.#routes[slot] = this.#routeLists.take(fields.routes);
+    this.#classification[slot] = this.#classifications.take(fields.classification);
+    this.#segment[slot] = this.#segments.take(fields.segment);
     this.#setPending(slot, fields.routes, pending);
     return slot;
   }
@@ -79,10 +87,11 @@ export class RecordIndex {
   /** Gives the slot back; what was in it must not be read again. */
   release(slot: number): void {
     this.#oddEventIds.delete(slot);
+    this.#largeRevisions.delete(slot);
     this.#widePending.delete(slot);
-    this.#routes[slot] = undefined;
-    this.#classification[slot] = undefined;
-    this.#segment[slot] = undefined;
+    this.#routeLists.drop(this.#routes[slot] as number);
+    this.#classifications.drop(this.#classification[slot] as number);
+    this.#segments.drop(this.#segment[slot] as number);
     this.#free.push(slot);
   }
 
@@ -99,7 +108,7 @@ export class RecordIndex {
   }
 
   revision(slot: number): number {
-    return this.#revision[slot] as number;
+    return this.#largeRevisions.get(slot) ?? (this.#revision[slot] as number);
   }
 
   severity(slot: number): number {
@@ -119,15 +128,15 @@ export class RecordIndex {
   }
 
   routes(slot: number): readonly RouteTargets[] {
-    return this.#routes[slot] as readonly RouteTargets[];
+    return this.#routeLists.value(this.#routes[slot] as number);
   }
 
   classification(slot: number): string {
-    return this.#classification[slot] as string;
+    return this.#classifications.value(this.#classification[slot] as number);
   }
 
   segment(slot: number): Segment {
-    return this.#segment[slot] as Segment;
+    return this.#segments.value(this.#segment[slot] as number);
   }
 
   settled(slot: number): boolean {
@@ -207,11 +216,50 @@ export class RecordIndex {
       this.#offset = grown(this.#offset, capacity);
       this.#size = grown(this.#size, capacity);
       this.#pending = grown(this.#pending, capacity);
+      this.#routes = grown(this.#routes, capacity);
+      this.#classification = grown(this.#classification, capacity);
+      this.#segment = grown(this.#segment, capacity);
       this.#capacity = capacity;
     }
     const slot = this.#used;
     this.#used += 1;
     return slot;
+  }
+}
+
+/**
+ * Values many records share (a routing, a classification, a segment), numbered: a number is
+ * given back once no record holds the value, so random classifications cannot grow the table.
+ */
+class SharedValues<T> {
+  readonly #values: (T | undefined)[] = [];
+  readonly #holders: number[] = [];
+  readonly #numbers = new Map<T, number>();
+  readonly #free: number[] = [];
+
+  take(value: T): number {
+    let number = this.#numbers.get(value);
+    if (number === undefined) {
+      number = this.#free.pop() ?? this.#values.length;
+      this.#values[number] = value;
+      this.#holders[number] = 0;
+      this.#numbers.set(value, number);
+    }
+    this.#holders[number] = (this.#holders[number] as number) + 1;
+    return number;
+  }
+
+  drop(number: number): void {
+    const holders = (this.#holders[number] as number) - 1;
+    this.#holders[number] = holders;
+    if (holders > 0) return;
+    this.#numbers.delete(this.#values[number] as T);
+    this.#values[number] = undefined;
+    this.#free.push(number);
+  }
+
+  value(number: number): T {
+    return this.#values[number] as T;
   }
 }
 

@@ -13,7 +13,7 @@ function fields(n: number, overrides: Partial<IndexFields> = {}): IndexFields {
     id: n.toString(16).padStart(32, '0'),
     acceptedAt: 1_795_385_359_000.5 + n,
     routes: [{ route: 'default', to: ['central', 'archive'] }],
-    revision: 2 ** 40 + n,
+    revision: 7 + n,
     classification: `org.example/index/${n}`,
     severity: 1 + (n % 4),
     eventId: `${n}`.padStart(32, 'a'),
@@ -54,9 +54,10 @@ test('record index: a settled reference keeps its own fields while its slot hold
   assert.deepEqual(second.pendingKeys(), ['default\u0000central', 'default\u0000archive']);
 });
 
-test('record index: event ids of any text, and records with more targets than bits, keep what they hold', () => {
+test('record index: event ids of any text, revisions of any size, and records with more targets than bits keep what they hold', () => {
   const index = new RecordIndex();
   const odd = new (referencesTo(index))(fields(1, { eventId: 'not hex: ünïcode' }));
+  for (const revision of [0, 2 ** 32 - 1, 2 ** 32, 1_795_385_359_000, 1.5, -1]) assert.equal(new (referencesTo(index))(fields(3, { revision })).revision, revision);
   const to = Array.from({ length: 40 }, (_, n) => `d${n}`);
   const wide = new (referencesTo(index))(fields(2, { routes: [{ route: 'r', to }] }), ['r\u0000d3', 'r\u0000d39']);
   assert.equal(odd.eventId, 'not hex: ünïcode');
