@@ -118,6 +118,11 @@ test(
     await page.check('#crash-show-hidden');
     await until(() => page.locator('#crash-table tbody td.signature code').allInnerTexts(), [SIGNATURE, 'load_plugin | main'], 'groups listed with the hidden');
     assert.equal(await page.locator(`#crash-table tr.hidden-group[data-signature="${SIGNATURE}"] .comment`).innerText(), 'fixed in 39020 <b>really</b>');
+    // The address carries the choice: a reload (a permalink) shows the hidden groups again.
+    assert.equal(new URL(page.url()).searchParams.get('hidden'), 'include');
+    await page.reload();
+    await until(() => page.locator('#crash-table tbody td.signature code').allInnerTexts(), [SIGNATURE, 'load_plugin | main'], 'hidden groups listed after a reload');
+    assert.equal(await page.locator('#crash-show-hidden').isChecked(), true);
     assert.deepEqual(problems, [], 'no script errors or CSP violations');
 
     // A read login sees the note but cannot change it.

@@ -119,6 +119,7 @@ function updateUrl() {
   const params = filterParams();
   if (openRecord !== null) params.set('record', String(openRecord));
   if (openGroup !== null && activeTab === 'crashes') params.set('group', openGroup);
+  if (activeTab === 'crashes' && $('#crash-show-hidden', HTMLInputElement).checked) params.set('hidden', 'include');
   history.replaceState(null, '', `${location.pathname}${[...params].length ? `?${params}` : ''}#${activeTab}`);
 }
 
@@ -997,6 +998,7 @@ async function start() {
   if (Number.isSafeInteger(record) && record > 0) openRecord = record;
   // A permalink to a crash group opens its page.
   openGroup = initialTab === 'crashes' ? new URLSearchParams(location.search).get('group') : null;
+  $('#crash-show-hidden', HTMLInputElement).checked = initialTab === 'crashes' && new URLSearchParams(location.search).get('hidden') === 'include';
   await selectTab(['records', 'charts', 'crashes', 'builds', 'mce', 'fleet'].includes(initialTab) ? initialTab : 'records');
   if (openRecord !== null) await showDetail(openRecord);
   setTimeout(tick, LIVE_INTERVAL_MS);
