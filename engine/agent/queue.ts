@@ -69,14 +69,19 @@ export class OrderedQueue<T extends Sequenced> {
 }
 
 /**
- * A plain FIFO of items, each with its sequence number beside it in a parallel array instead of in
- * an object around it: a route's backlog held by a rate limit (200,000 records, say) then costs two
- * array slots a record, not an object each. Items are only ever appended in sequence order.
+ * A plain FIFO of items with their sequence numbers, kept as runs of consecutive numbers beside the
+ * items instead of an object around each: a route's backlog held by a rate limit (200,000 records,
+ * say, numbered one after another) costs one array slot a record. Items are only ever appended in
+ * sequence order.
  */
 export class SequencedFifo<T> {
   #items: T[] = [];
-  #seqs: number[] = [];
   #head = 0;
+  /** Run i starts at item #runStarts[i] with sequence number #runSeqs[i]; each next item is one more. */
+  #runStarts: number[] = [];
+  #runSeqs: number[] = [];
+  /** The run the head item is in. */
+  #run = 0;
 
   get length(): number {
     return this.#items.length - this.#head;
@@ -86,37 +91,63 @@ export class SequencedFifo<T> {
     return this.#items[this.#head];
   }
 
+  /** The head item's sequence number (undefined when empty). */
   peekSeq(): number {
-    return this.#seqs[this.#head] as number;
+    return (this.#runSeqs[this.#run] as number) + this.#head - (this.#runStarts[this.#run] as number);
   }
 
   push(seq: number, item: T): void {
+    const last = this.#runStarts.length - 1;
+    const index = this.#items.length;
+    const continues = last >= this.#run && this.length > 0 && (this.#runSeqs[last] as number) + index - (this.#runStarts[last] as number) === seq;
+    if (!continues) {
+      if (this.length === 0) this.#reset();
+      this.#runStarts.push(this.#items.length);
+      this.#runSeqs.push(seq);
+    }
     this.#items.push(item);
-    this.#seqs.push(seq);
   }
 
   shift(): void {
     if (this.length === 0) return;
     this.#head += 1;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#seqs = this.#seqs.slice(this.#head);
-      this.#head = 0;
+    if (this.#run + 1 < this.#runStarts.length && this.#head >= (this.#runStarts[this.#run + 1] as number)) this.#run += 1;
+    if (this.length === 0) {
+      this.#reset();
+      return;
     }
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) this.#compact();
   }
 
   /** Replaces every item by what `change` returns for it, dropping those it returns null for, keeping the order. */
   rewrite(change: (item: T) => T | null): void {
-    const items: T[] = [];
-    const seqs: number[] = [];
-    for (let index = this.#head; index < this.#items.length; index += 1) {
-      const changed = change(this.#items[index] as T);
-      if (changed === null) continue;
-      items.push(changed);
-      seqs.push(this.#seqs[index] as number);
+    const kept: [number, T][] = [];
+    while (this.length > 0) {
+      const seq = this.peekSeq();
+      const changed = change(this.peek() as T);
+      this.shift();
+      if (changed !== null) kept.push([seq, changed]);
     }
-    this.#items = items;
-    this.#seqs = seqs;
+    this.#reset();
+    for (const [seq, item] of kept) this.push(seq, item);
+  }
+
+  #reset(): void {
+    this.#items = [];
     this.#head = 0;
+    this.#runStarts = [];
+    this.#runSeqs = [];
+    this.#run = 0;
+  }
+
+  /** Drops the items and runs already shifted out. */
+  #compact(): void {
+    const head = this.#head;
+    const firstSeq = this.peekSeq();
+    this.#items = this.#items.slice(head);
+    this.#runStarts = [0, ...this.#runStarts.slice(this.#run + 1).map((start) => start - head)];
+    this.#runSeqs = [firstSeq, ...this.#runSeqs.slice(this.#run + 1)];
+    this.#head = 0;
+    this.#run = 0;
   }
 }
