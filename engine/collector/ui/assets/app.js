@@ -988,6 +988,8 @@ for (const button of tabButtons()) {
   });
 }
 
+const TABS = ['records', 'charts', 'crashes', 'builds', 'mce', 'fleet'];
+
 async function start() {
   await loadSession();
   await describe();
@@ -999,8 +1001,13 @@ async function start() {
   // A permalink to a crash group opens its page.
   openGroup = initialTab === 'crashes' ? new URLSearchParams(location.search).get('group') : null;
   $('#crash-show-hidden', HTMLInputElement).checked = initialTab === 'crashes' && new URLSearchParams(location.search).get('hidden') === 'include';
-  await selectTab(['records', 'charts', 'crashes', 'builds', 'mce', 'fleet'].includes(initialTab) ? initialTab : 'records');
+  await selectTab(TABS.includes(initialTab) ? initialTab : 'records');
   if (openRecord !== null) await showDetail(openRecord);
+  // An address that differs only in its hash (a link to another tab, a hash typed in) loads no page: switch the tab.
+  window.addEventListener('hashchange', () => {
+    const name = location.hash.slice(1);
+    if (TABS.includes(name) && name !== activeTab) selectTab(name).catch((error) => showError(messageOf(error)));
+  });
   setTimeout(tick, LIVE_INTERVAL_MS);
 }
 
