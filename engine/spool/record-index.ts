@@ -6,7 +6,8 @@
  * numbers of values shared by many records. A slot is reused once its record settles.
  */
 import { type RouteTargets, targetKey } from './entry.js';
-import { type IndexEntry, ownString } from './index-entry.js';
+import type { IndexEntry } from './index-entry.js';
+import { SharedValues, ownString } from './shared-values.js';
 import type { Segment } from './segment.js';
 
 /** A record has at most this many (route, destination) targets as bits of one byte; more (rare) take a Set. */
@@ -47,9 +48,9 @@ export class RecordIndex {
   #routes = new Uint32Array(0);
   #classification = new Uint32Array(0);
   #segment = new Uint32Array(0);
-  readonly #routeLists = new SharedValues<readonly RouteTargets[]>();
-  readonly #classifications = new SharedValues<string>();
-  readonly #segments = new SharedValues<Segment>();
+  readonly #routeLists = new SharedValues<readonly RouteTargets[], string>({ key: routesKey, own: frozenRoutes });
+  readonly #classifications = new SharedValues<string>({ key: (value) => value, own: ownString });
+  readonly #segments = new SharedValues<Segment>({ key: (value) => value, own: (value) => value });
   /** Event ids that are not 32 lowercase hex characters (a probe may choose its own), by slot. */
   readonly #oddEventIds = new Map<number, string>();
   readonly #largeRevisions = new Map<number, number>();
@@ -227,40 +228,18 @@ export class RecordIndex {
   }
 }
 
-/**
- * Values many records share (a routing, a classification, a segment), numbered: a number is
- * given back once no record holds the value, so random classifications cannot grow the table.
- */
-class SharedValues<T> {
-  readonly #values: (T | undefined)[] = [];
-  readonly #holders: number[] = [];
-  readonly #numbers = new Map<T, number>();
-  readonly #free: number[] = [];
-
-  take(value: T): number {
-    let number = this.#numbers.get(value);
-    if (number === undefined) {
-      number = this.#free.pop() ?? this.#values.length;
-      this.#values[number] = value;
-      this.#holders[number] = 0;
-      this.#numbers.set(value, number);
-    }
-    this.#holders[number] = (this.#holders[number] as number) + 1;
-    return number;
+/** Length-prefixed, so no two routings share a key whatever their names hold (cheaper than JSON.stringify per record). */
+function routesKey(routes: readonly RouteTargets[]): string {
+  let key = '';
+  for (const target of routes) {
+    key += `${target.route.length}:${target.route}${target.to.length}`;
+    for (const name of target.to) key += `:${name.length}:${name}`;
   }
+  return key;
+}
 
-  drop(number: number): void {
-    const holders = (this.#holders[number] as number) - 1;
-    this.#holders[number] = holders;
-    if (holders > 0) return;
-    this.#numbers.delete(this.#values[number] as T);
-    this.#values[number] = undefined;
-    this.#free.push(number);
-  }
-
-  value(number: number): T {
-    return this.#values[number] as T;
-  }
+function frozenRoutes(routes: readonly RouteTargets[]): readonly RouteTargets[] {
+  return Object.freeze(routes.map((target) => Object.freeze({ route: target.route, to: Object.freeze([...target.to]) })));
 }
 
 function grown<T extends Uint8Array | Uint32Array | Float64Array>(column: T, length: number): T {

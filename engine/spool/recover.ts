@@ -8,7 +8,7 @@ import fs, { constants } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type EntryMeta, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, decodeFrame, targetKey } from './entry.js';
-import { type Interner, type SpooledRecord, referencesTo } from './index-entry.js';
+import { type SpooledRecord, referencesTo } from './index-entry.js';
 import { type RecordIndex, targetCount } from './record-index.js';
 import { type Segment, ackPath, newSegment, tryRemoveSegment } from './segment.js';
 
@@ -41,7 +41,7 @@ export interface RecoveredSegments {
 }
 
 /** Never writes, except to remove segments that are wholly settled. Payloads are checked (CRC) and left on disk. */
-export async function recoverSegments(dir: string, index: RecordIndex, interner: Interner): Promise<RecoveredSegments> {
+export async function recoverSegments(dir: string, index: RecordIndex): Promise<RecoveredSegments> {
   const listed = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
@@ -72,9 +72,9 @@ export async function recoverSegments(dir: string, index: RecordIndex, interner:
           {
             id: meta.id,
             acceptedAt: meta.t,
-            routes: interner.routes(meta.r),
+            routes: meta.r,
             revision: meta.v,
-            classification: interner.string(meta.h.classification),
+            classification: meta.h.classification,
             severity: Number(meta.h.severity),
             eventId: meta.h.event_id,
             payloadBytes,

@@ -25,7 +25,7 @@ import { type LongTimeout, setLongTimeout } from '../time/long-timeout.js';
 import { type HeldLock, spoolLockFile, takeLock } from './dir-lock.js';
 import { type SpoolEntry, encodeEntry, targetKey } from './entry.js';
 import { type Durability, GroupCommitFile } from './group-commit.js';
-import { type IndexEntry, Interner, SpooledRecord, referencesTo } from './index-entry.js';
+import { type IndexEntry, SpooledRecord, referencesTo } from './index-entry.js';
 import { RecordIndex } from './record-index.js';
 import { CORRUPT, type ReadBack, readFrames } from './read-back.js';
 import { type RecoveredEntry, recoverSegments } from './recover.js';
@@ -86,7 +86,6 @@ export class Spool {
   readonly #options: SpoolOptions;
   readonly #logger: Logger;
   readonly #index: RecordIndex;
-  readonly #interner: Interner;
   /** Just accepted records kept in memory until first read, at most HOT_BYTES of them. */
   readonly #hot = new Map<SpooledRecord, TelemetryRecord>();
   #hotBytes = 0;
@@ -103,10 +102,9 @@ export class Spool {
 
   readonly #lock: HeldLock;
 
-  private constructor(options: SpoolOptions, nextSeq: number, lock: HeldLock, index: RecordIndex, interner: Interner) {
+  private constructor(options: SpoolOptions, nextSeq: number, lock: HeldLock, index: RecordIndex) {
     this.#options = options;
     this.#index = index;
-    this.#interner = interner;
     this.#lock = lock;
     this.#logger = options.logger ?? silentLogger;
     this.#nextSeq = nextSeq;
@@ -130,10 +128,9 @@ export class Spool {
       // A directory that cannot be created is reported through `unwritable` below, not thrown.
     }
     const index = new RecordIndex();
-    const interner = new Interner();
-    const { entries, kept, discardedBytes, skipped, lastSeq } = await recoverSegments(options.dir, index, interner);
+    const { entries, kept, discardedBytes, skipped, lastSeq } = await recoverSegments(options.dir, index);
     // Never append to a recovered segment: its tail may be torn.
-    const spool = new Spool(options, lastSeq + 1, lock, index, interner);
+    const spool = new Spool(options, lastSeq + 1, lock, index);
     for (const segment of kept) spool.#segments.set(segment.seq, segment);
     for (const { entry } of entries) spool.#liveBytes += entry.size;
     let unwritable: Error | null = null;
@@ -167,22 +164,15 @@ export class Spool {
     const segment = this.#writableSegment();
     const data = segment.data as GroupCommitFile;
     const offset = data.size;
-    try {
-      data.append(frame);
-    } catch (error) {
-      this.#appendFailing = true;
-      // A torn tail that could not be cut back takes no more records; an empty segment is given back.
-      if (data.broken || segment.live === 0) this.#seal(segment);
-      throw error;
-    }
-    this.#appendFailing = false;
     const { headers, payload } = entry.record;
+    // Indexed before it is written: what the index refuses (an id or severity it cannot hold) never reaches
+    // the segment, where recovery would stop at it and lose the records after it.
     const indexed = new (referencesTo(this.#index))({
       id: entry.id,
       acceptedAt: entry.acceptedAt,
-      routes: this.#interner.routes(entry.routes),
+      routes: entry.routes,
       revision: entry.revision,
-      classification: this.#interner.string(headers.classification),
+      classification: headers.classification,
       severity: Number(headers.severity),
       eventId: headers.event_id,
       payloadBytes: payload.length,
@@ -190,6 +180,16 @@ export class Spool {
       offset,
       size: frame.length,
     });
+    try {
+      data.append(frame);
+    } catch (error) {
+      indexed.release();
+      this.#appendFailing = true;
+      // A torn tail that could not be cut back takes no more records; an empty segment is given back.
+      if (data.broken || segment.live === 0) this.#seal(segment);
+      throw error;
+    }
+    this.#appendFailing = false;
     const cost = payload.length + HOT_OVERHEAD_BYTES;
     if (this.#hotBytes + cost <= HOT_BYTES) {
       this.#hot.set(indexed, entry.record);

@@ -186,3 +186,21 @@ test('spool: records are read back from the segment once the first read took the
     ['third', 'first'],
   );
 });
+
+test('spool: an entry the index refuses (a severity outside 1–4) is written nowhere, and the records after it survive a reopen', async (t) => {
+  const dir = await tempDir(t);
+  const { spool } = await Spool.open(options(dir));
+  const bad = entry(1);
+  (bad.record.headers as Record<string, string>).severity = '300';
+  assert.throws(() => spool.append(bad), /not a record severity/);
+  assert.equal(spool.liveRecords, 0);
+  await spool.append(entry(2));
+  await spool.close();
+  const { spool: reopened, recovery } = await Spool.open(options(dir));
+  await reopened.close();
+  assert.deepEqual(
+    recovery.entries.map((recovered) => recovered.entry.id),
+    [entry(2).id],
+  );
+  assert.equal(recovery.discardedBytes, 0);
+});
