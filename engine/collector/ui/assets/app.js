@@ -1001,13 +1001,14 @@ async function start() {
   // A permalink to a crash group opens its page.
   openGroup = initialTab === 'crashes' ? new URLSearchParams(location.search).get('group') : null;
   $('#crash-show-hidden', HTMLInputElement).checked = initialTab === 'crashes' && new URLSearchParams(location.search).get('hidden') === 'include';
-  await selectTab(TABS.includes(initialTab) ? initialTab : 'records');
-  if (openRecord !== null) await showDetail(openRecord);
   // An address that differs only in its hash (a link to another tab, a hash typed in) loads no page: switch the tab.
+  // Listened for from the moment the hash was read, so a change while the first tab loads is not missed.
   window.addEventListener('hashchange', () => {
     const name = location.hash.slice(1);
     if (TABS.includes(name) && name !== activeTab) selectTab(name).catch((error) => showError(messageOf(error)));
   });
+  await selectTab(TABS.includes(initialTab) ? initialTab : 'records');
+  if (openRecord !== null) await showDetail(openRecord);
   setTimeout(tick, LIVE_INTERVAL_MS);
 }
 
